@@ -1,0 +1,39 @@
+# One entry point for every set-up: a fresh machine needs only python3 (3.11+).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PKGS := libs/common libs/proto libs/sdk libs/stack services/gateway services/ingest services/hashing \
+        services/lineage services/retention
+PYTEST_ARGS ?=
+
+.PHONY: install run test bench lint proto clean
+.DEFAULT_GOAL := run
+
+$(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PKGS))
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(addprefix -e ,$(PKGS))
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/arkive up
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd proto && ../$(VENV)/bin/buf lint
+
+proto: $(STAMP)
+	PY=$(PY) scripts/gen_proto.sh
+
+clean:
+	rm -rf $(VENV)

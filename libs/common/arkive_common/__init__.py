@@ -1,0 +1,1 @@
+"""Shared building blocks of arkive. A library: imported by services and the SDK, never run."""

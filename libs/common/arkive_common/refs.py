@@ -1,0 +1,62 @@
+"""Artifact refs: "[project/]name[:selector]" or a bare version id.
+
+The selector is "vN" (a version number), an alias ("latest" when omitted) or a custom version label.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidArgument
+from .validation import NAME_RE, VERSION_SELECTOR_RE
+
+VERSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    project: str
+    name: str
+    selector: str = "latest"
+    version_id: str = ""
+
+    @property
+    def version_number(self) -> int | None:
+        """The N of a "vN" selector, else None."""
+        m = VERSION_SELECTOR_RE.fullmatch(self.selector)
+        return int(self.selector[1:]) if m else None
+
+    def __str__(self) -> str:
+        if self.version_id and not self.name:
+            return self.version_id
+        return f"{self.project}/{self.name}:{self.selector}"
+
+
+def parse_ref(text: str, default_project: str = "") -> Ref:
+    """Parses a ref; a ref without project takes default_project (an error if that is empty)."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidArgument("empty artifact ref")
+    text = text.strip()
+    if VERSION_ID_RE.fullmatch(text):
+        return Ref(project="", name="", selector="", version_id=text)
+    body, _, selector = text.partition(":")
+    if ":" in selector:
+        raise InvalidArgument(f"invalid ref {text!r}: more than one ':'")
+    parts = body.split("/")
+    if len(parts) == 1:
+        project, name = default_project, parts[0]
+    elif len(parts) == 2:
+        project, name = parts
+    else:
+        raise InvalidArgument(f"invalid ref {text!r}: expected [project/]name[:version|alias|label]")
+    if not project:
+        raise InvalidArgument(f"invalid ref {text!r}: no project given")
+    for what, value in (("project", project), ("name", name)):
+        if not NAME_RE.fullmatch(value):
+            raise InvalidArgument(f"invalid ref {text!r}: bad {what} {value!r}")
+    if selector == "":
+        selector = "latest"
+    elif not NAME_RE.fullmatch(selector):
+        raise InvalidArgument(f"invalid ref {text!r}: bad version, alias or label {selector!r}")
+    return Ref(project=project, name=name, selector=selector)

@@ -1,0 +1,136 @@
+"""Validation of everything a client names: projects, artifact names, aliases, tags, paths, digests, metadata.
+
+Shared by the SDK (to fail early) and the services (which never trust the SDK did).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+
+from .errors import InvalidArgument
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+VERSION_SELECTOR_RE = re.compile(r"^v(0|[1-9][0-9]{0,17})$")
+MAX_PATH_BYTES = 1024
+MAX_COMPONENT_BYTES = 255
+MAX_METADATA_BYTES = 64 * 1024
+MAX_DESCRIPTION_CHARS = 4096
+MAX_TAGS = 64
+MAX_ALIASES = 32
+
+
+def check_name(value: str, what: str = "name") -> str:
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value) or value.endswith("."):
+        raise InvalidArgument(
+            f"invalid {what} {value!r}: use 1-128 letters, digits, '_', '.', '-', starting with a letter or digit"
+        )
+    return value
+
+
+def check_type(value: str) -> str:
+    if not isinstance(value, str) or not TYPE_RE.fullmatch(value):
+        raise InvalidArgument(f"invalid type {value!r}: use 1-64 letters, digits, '_', '.', '-'")
+    return value
+
+
+def check_alias(value: str) -> str:
+    check_name(value, "alias")
+    if VERSION_SELECTOR_RE.fullmatch(value):
+        raise InvalidArgument(f"invalid alias {value!r}: 'v<number>' is reserved for version numbers")
+    return value
+
+
+def check_label(value: str) -> str:
+    check_name(value, "version label")
+    if VERSION_SELECTOR_RE.fullmatch(value) or value == "latest":
+        raise InvalidArgument(f"invalid version label {value!r}: 'latest' and 'v<number>' are reserved")
+    return value
+
+
+def check_tag(value: str) -> str:
+    return check_name(value, "tag")
+
+
+def check_list(values: list[str], check, what: str, limit: int) -> list[str]:
+    if len(values) > limit:
+        raise InvalidArgument(f"too many {what}: {len(values)} > {limit}")
+    out: list[str] = []
+    for v in values:
+        check(v)
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def check_digest(value: str) -> str:
+    if not isinstance(value, str) or not DIGEST_RE.fullmatch(value):
+        raise InvalidArgument(f"invalid digest {value!r}: expected 'sha256:' and 64 lowercase hex digits")
+    return value
+
+
+def check_size(value: int) -> int:
+    if not isinstance(value, int) or value < 0:
+        raise InvalidArgument(f"invalid size {value!r}: must be a non-negative integer")
+    return value
+
+
+def normalize_path(value: str) -> str:
+    """Returns the canonical form of a path inside an artifact, or raises InvalidArgument.
+
+    Accepted: relative POSIX paths of non-empty components. Refused: absolute paths, '..' and '.'
+    components, empty components ('a//b', trailing '/'), backslashes (Windows separators), drive
+    letters, NUL and other control characters, over-long paths. Unicode is normalized to NFC so
+    that the same name typed on macOS and Linux is one entry.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidArgument("invalid path: empty")
+    path = unicodedata.normalize("NFC", value)
+    shown = path.encode("unicode_escape").decode("ascii")[:200]
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise InvalidArgument(f"invalid path {shown!r}: control characters are not allowed")
+    if "\\" in path:
+        raise InvalidArgument(f"invalid path {shown!r}: backslashes are not allowed, use '/'")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        raise InvalidArgument(f"invalid path {shown!r}: must be relative")
+    if len(path.encode("utf-8")) > MAX_PATH_BYTES:
+        raise InvalidArgument(f"invalid path {shown!r}: longer than {MAX_PATH_BYTES} bytes")
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            raise InvalidArgument(f"invalid path {shown!r}: empty, '.' or '..' components are not allowed")
+        if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
+            raise InvalidArgument(f"invalid path {shown!r}: a component is longer than {MAX_COMPONENT_BYTES} bytes")
+    return path
+
+
+def check_path(value: str) -> str:
+    """Like normalize_path, but a path must already be in canonical form (server side)."""
+    norm = normalize_path(value)
+    if norm != value:
+        raise InvalidArgument(f"invalid path {value!r}: not in normalized (NFC) form")
+    return value
+
+
+def parse_metadata(text: str) -> dict[str, Any]:
+    """Parses a metadata JSON object, limited to MAX_METADATA_BYTES."""
+    if not text:
+        return {}
+    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
+        raise InvalidArgument(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"metadata is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument("metadata must be a JSON object")
+    return value
+
+
+def check_description(value: str) -> str:
+    if len(value) > MAX_DESCRIPTION_CHARS:
+        raise InvalidArgument(f"description is longer than {MAX_DESCRIPTION_CHARS} characters")
+    return value
