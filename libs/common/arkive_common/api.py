@@ -1,0 +1,174 @@
+"""Requests and replies between the gateway and the services (msgspec on the bus; protobuf stops at
+the gateway). Method names are the constants below; services register handlers under them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+INGEST = "ingest"
+HASHING = "hashing"
+LINEAGE = "lineage"
+RETENTION = "retention"
+SERVICES = (INGEST, HASHING, LINEAGE, RETENTION)
+
+PING = "ping"
+REBUILD = "rebuild_projections"
+
+
+class Empty(msgspec.Struct, frozen=True):
+    pass
+
+
+class Pong(msgspec.Struct, frozen=True):
+    service: str
+
+
+class RebuildResult(msgspec.Struct, frozen=True):
+    service: str
+    events_replayed: int
+
+
+# --- hashing ------------------------------------------------------------------------------------
+
+
+class StatBlobs(msgspec.Struct, frozen=True):
+    digests: list[str]
+
+
+class BlobInfo(msgspec.Struct, frozen=True):
+    digest: str
+    size: int
+    key: str
+
+
+class BlobInfos(msgspec.Struct, frozen=True):
+    blobs: list[BlobInfo]
+
+
+class RegisterBlob(msgspec.Struct, frozen=True):
+    digest: str
+    size: int
+    key: str
+
+
+class Registered(msgspec.Struct, frozen=True):
+    blob: BlobInfo
+    already_present: bool
+
+
+# --- ingest -------------------------------------------------------------------------------------
+
+
+class CreateDraft(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    type: str
+
+
+class DraftCreatedReply(msgspec.Struct, frozen=True):
+    draft_id: str
+
+
+class AddFiles(msgspec.Struct, frozen=True):
+    draft_id: str
+    entries: list[tuple[str, str, int]]
+
+
+class FileCount(msgspec.Struct, frozen=True):
+    file_count: int
+
+
+class CommitDraft(msgspec.Struct, frozen=True):
+    draft_id: str
+    metadata: dict[str, Any] = {}
+    description: str = ""
+    aliases: list[str] = []
+    tags: list[str] = []
+    label: str = ""
+
+
+class VersionView(msgspec.Struct, frozen=True):
+    version_id: str
+    project: str
+    name: str
+    type: str
+    version: int
+    manifest_digest: str
+    file_count: int
+    total_size: int
+    metadata: dict[str, Any]
+    description: str
+    aliases: list[str]
+    tags: list[str]
+    label: str
+    created_at: float
+
+
+class Committed(msgspec.Struct, frozen=True):
+    version: VersionView
+    created: bool
+
+
+class GetVersion(msgspec.Struct, frozen=True):
+    ref: str
+
+
+class FindByManifest(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    manifest_digest: str
+
+
+class MaybeVersion(msgspec.Struct, frozen=True):
+    version: VersionView | None = None
+
+
+class AssignAliases(msgspec.Struct, frozen=True):
+    ref: str
+    aliases: list[str]
+
+
+class ListVersions(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    page_size: int = 100
+    page_token: str = ""
+
+
+class VersionPage(msgspec.Struct, frozen=True):
+    versions: list[VersionView]
+    next_page_token: str = ""
+
+
+class ListArtifacts(msgspec.Struct, frozen=True):
+    project: str
+    type: str = ""
+    page_size: int = 100
+    page_token: str = ""
+
+
+class CollectionView(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    type: str
+    version_count: int
+    created_at: float
+    latest: VersionView | None = None
+
+
+class CollectionPage(msgspec.Struct, frozen=True):
+    artifacts: list[CollectionView]
+    next_page_token: str = ""
+
+
+class ListFiles(msgspec.Struct, frozen=True):
+    ref: str
+    page_size: int = 1000
+    page_token: str = ""
+
+
+class FilePage(msgspec.Struct, frozen=True):
+    files: list[tuple[str, str, int]]
+    next_page_token: str = ""

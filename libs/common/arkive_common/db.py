@@ -1,0 +1,39 @@
+"""PostgreSQL plumbing: connection pools and idempotent, concurrency-safe migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+MIGRATION_LOCK = 0x61726B69  # "arki": one advisory lock so N replicas starting at once migrate once.
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=60)
+
+
+async def migrate(pool: asyncpg.Pool, component: str, steps: Sequence[str]) -> int:
+    """Applies the not yet applied `steps` of `component` in order; returns how many ran.
+
+    Steps are append-only: never edit a released one, add a new one. Each runs in the transaction
+    that records it, under a transaction-scoped advisory lock, so concurrent starters serialize.
+    """
+    applied = 0
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " component text NOT NULL, step int NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),"
+            " PRIMARY KEY (component, step))"
+        )
+        done = await conn.fetchval(
+            "SELECT coalesce(max(step), -1) FROM schema_migrations WHERE component = $1", component
+        )
+        for index, sql in enumerate(steps):
+            if index <= done:
+                continue
+            await conn.execute(sql)
+            await conn.execute("INSERT INTO schema_migrations (component, step) VALUES ($1, $2)", component, index)
+            applied += 1
+    return applied

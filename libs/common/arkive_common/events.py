@@ -1,0 +1,152 @@
+"""The event catalogue: every event arkive records, as msgspec Structs.
+
+Events are facts in the past tense. Each type has a `schema_version`; a field added later gets a
+default so old events still decode (upcasting by default values). The log stores the msgpack of the
+Struct together with its type name and schema version; the bus carries the same bytes.
+Streams: "collection-<project>/<name>", "draft-<draft_id>", "blob-<sha256 hex>".
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every event; the class name is the event type recorded beside it."""
+
+    schema_version: ClassVar[int] = 1
+
+
+# --- collection streams (owned by ingest) -------------------------------------------------------
+
+
+class CollectionCreated(Event, frozen=True, kw_only=True):
+    project: str
+    name: str
+    type: str
+    created_at: float
+
+
+class VersionCommitted(Event, frozen=True, kw_only=True):
+    version_id: str
+    project: str
+    name: str
+    type: str
+    version: int
+    manifest_digest: str
+    file_count: int
+    total_size: int
+    draft_id: str
+    metadata: dict[str, Any] = {}
+    description: str = ""
+    tags: list[str] = []
+    label: str = ""
+    created_at: float
+
+
+class AliasAssigned(Event, frozen=True, kw_only=True):
+    """`alias` now points at `version_id`; it left `previous_version_id` (empty if it was new)."""
+
+    project: str
+    name: str
+    alias: str
+    version_id: str
+    version: int
+    previous_version_id: str = ""
+
+
+# --- draft streams (owned by ingest) ------------------------------------------------------------
+
+
+class DraftCreated(Event, frozen=True, kw_only=True):
+    draft_id: str
+    project: str
+    name: str
+    type: str
+    created_at: float
+
+
+class DraftFilesAdded(Event, frozen=True, kw_only=True):
+    """Entries (path, digest, size) added to a draft; a path added again replaces the earlier entry."""
+
+    draft_id: str
+    entries: list[tuple[str, str, int]]
+
+
+class DraftCommitted(Event, frozen=True, kw_only=True):
+    draft_id: str
+    version_id: str
+    created: bool
+
+
+# --- blob streams (owned by hashing) ------------------------------------------------------------
+
+
+class BlobStored(Event, frozen=True, kw_only=True):
+    """Bytes whose sha256 the server verified now live at `key` in the blob bucket."""
+
+    digest: str
+    size: int
+    key: str
+    stored_at: float
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    CollectionCreated,
+    VersionCommitted,
+    AliasAssigned,
+    DraftCreated,
+    DraftFilesAdded,
+    DraftCommitted,
+    BlobStored,
+)
+EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}
+
+_encoder = msgspec.msgpack.Encoder()
+
+
+def event_type(event: Event) -> str:
+    return type(event).__name__
+
+
+def encode_event(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(type_name: str, data: bytes) -> Event:
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        raise ValueError(f"unknown event type {type_name!r}")
+    return msgspec.msgpack.decode(data, type=cls)
+
+
+class Envelope(msgspec.Struct, frozen=True, kw_only=True):
+    """An event as recorded: the log row, also the message body on the bus."""
+
+    id: str
+    stream_id: str
+    stream_version: int
+    type: str
+    schema_version: int
+    data: bytes
+    position: int = 0
+    causation_id: str = ""
+    correlation_id: str = ""
+    recorded_at: float = 0.0
+
+    def event(self) -> Event:
+        return decode_event(self.type, self.data)
+
+
+_env_encoder = msgspec.msgpack.Encoder()
+_env_decoder = msgspec.msgpack.Decoder(Envelope)
+
+
+def encode_envelope(env: Envelope) -> bytes:
+    return _env_encoder.encode(env)
+
+
+def decode_envelope(data: bytes) -> Envelope:
+    return _env_decoder.decode(data)

@@ -1,0 +1,51 @@
+"""A service whose job is to keep a projection of the event stream: one durable pull consumer
+(shared by all replicas) plus the ping and rebuild methods every service answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+
+from . import api
+from .bus import events_wildcard
+from .config import Settings
+from .consumer import EventConsumer, Handler
+from .rpc import Method
+from .service import ServiceRuntime
+
+
+def projector_runtime(
+    name: str,
+    settings: Settings,
+    *,
+    migrations: Sequence[str],
+    apply: Handler,
+    rebuild: Callable[[asyncpg.Pool], Awaitable[int]],
+    category: str,
+    methods: Callable[[asyncpg.Pool], dict[str, Method]] | None = None,
+) -> ServiceRuntime:
+    """`category` is the stream category consumed ("collection" for `collection-…` streams); the
+    durable consumer is named after the service, as are its processed-event records."""
+    rt = ServiceRuntime(name, settings, migrations=migrations, relay=False)
+
+    async def wire() -> None:
+        assert rt.pool is not None and rt.js is not None
+        pool = rt.pool
+
+        async def ping(_: api.Empty) -> api.Pong:
+            return api.Pong(service=name)
+
+        async def do_rebuild(_: api.Empty) -> api.RebuildResult:
+            return api.RebuildResult(service=name, events_replayed=await rebuild(pool))
+
+        rt.methods.update({api.PING: Method(api.Empty, ping), api.REBUILD: Method(api.Empty, do_rebuild)})
+        if methods is not None:
+            rt.methods.update(methods(pool))
+        subject = events_wildcard(settings.subject_prefix).removesuffix(">") + f"{category}.>"
+        rt.runnables.append(
+            EventConsumer(rt.js, pool, stream=settings.stream_name, durable=name, filter_subject=subject, handler=apply)
+        )
+
+    rt.on_start.append(wire)
+    return rt

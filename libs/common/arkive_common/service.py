@@ -1,0 +1,135 @@
+"""The runtime every service process shares: connections, the outbox relay, RPC server, consumers,
+and a main() that turns SIGTERM/SIGINT into an orderly shutdown.
+
+A service's `bootstrap(settings)` (its composition root) returns a `ServiceRuntime` with its pieces
+attached; nothing connects anywhere before `start()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Protocol
+
+import asyncpg
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from . import bus, db, eventlog
+from .config import Settings
+from .outbox import OutboxRelay
+from .rpc import Method, RpcServer
+
+log = logging.getLogger(__name__)
+
+
+class Runnable(Protocol):
+    async def run(self) -> None: ...
+    async def shutdown(self) -> None: ...
+
+
+class ServiceRuntime:
+    """Owns a service's Postgres pool and NATS connection and runs its long-lived parts."""
+
+    def __init__(self, name: str, settings: Settings, *, migrations: Sequence[str] = (), relay: bool = True) -> None:
+        self.name = name
+        self.settings = settings
+        self.migrations = migrations
+        self.relay_enabled = relay
+        self.methods: dict[str, Method] = {}
+        self.runnables: list[Runnable] = []
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.pool: asyncpg.Pool | None = None
+        self.nc: NATS | None = None
+        self.js: JetStreamContext | None = None
+        self._rpc: RpcServer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = asyncio.Event()
+        self._closing = False
+
+    async def start(self) -> None:
+        s = self.settings
+        self.pool = await db.create_pool(s.database_url)
+        await db.migrate(self.pool, "eventlog", eventlog.MIGRATIONS)
+        if self.migrations:
+            await db.migrate(self.pool, self.name, self.migrations)
+        self.nc = await bus.connect(s.nats_url, f"arkive-{self.name}")
+        self.js = self.nc.jetstream()
+        await bus.ensure_stream(self.js, s.stream_name, s.subject_prefix)
+        for hook in self.on_start:
+            await hook()
+        if self.relay_enabled:
+            self.runnables.append(OutboxRelay(self.pool, self.js, s.subject_prefix))
+        self._rpc = RpcServer(self.nc, s.subject_prefix, self.name, self.methods)
+        await self._rpc.start()
+        for r in self.runnables:
+            self._tasks.append(asyncio.create_task(r.run(), name=f"{self.name}:{type(r).__name__}"))
+        log.info("arkive-%s ready", self.name)
+
+    async def run(self) -> None:
+        """Starts (if needed) and runs until shutdown() or until a part fails."""
+        if self.pool is None:
+            await self.start()
+        waiter = asyncio.create_task(self._stopped.wait())
+        done, _ = await asyncio.wait([*self._tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            if t is not waiter and not t.cancelled() and t.exception() is not None:
+                await self.shutdown()
+                raise t.exception()  # type: ignore[misc]
+        waiter.cancel()
+
+    async def shutdown(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self._rpc is not None:
+            await self._rpc.shutdown()
+        for r in self.runnables:
+            with contextlib.suppress(Exception):
+                await r.shutdown()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.pool.close(), 10)
+        self._stopped.set()
+
+    async def __aenter__(self) -> ServiceRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.shutdown()
+
+
+class Service(Protocol):
+    async def run(self) -> None: ...
+    async def shutdown(self) -> None: ...
+
+
+def run_service(name: str, bootstrap: Callable[[Settings], Awaitable[Service]]) -> None:
+    """Process entry point: configure logging, bootstrap from the environment, run until a signal."""
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
+    )
+
+    async def main() -> None:
+        service = await bootstrap(Settings.from_env())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.shutdown()))
+        await service.run()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

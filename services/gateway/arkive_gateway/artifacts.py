@@ -1,0 +1,140 @@
+"""ArtifactService and AdminService: validate, forward to the owning service, convert the answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+from arkive_common import api
+from arkive_common.errors import InvalidArgument
+from arkive_common.refs import parse_ref
+from arkive_common.rpc import RpcClient
+from arkive_common.validation import check_digest, check_name, parse_metadata
+from arkive_proto.v1 import admin_service_pb2 as admin_pb
+from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
+from arkive_proto.v1 import artifact_service_pb2 as pb
+from arkive_proto.v1 import artifact_service_pb2_grpc as pb_grpc
+
+from . import convert
+from .errors import unary
+
+MAX_FILES_PER_CALL = 5000
+# Entries travel to ingest in slices that keep a bus message far below NATS' 1 MiB default.
+FILES_PER_MESSAGE = 500
+
+
+class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
+    def __init__(self, rpc: RpcClient) -> None:
+        self.rpc = rpc
+
+    async def ingest(self, method: str, request: object, result_type: type) -> object:
+        return await self.rpc.call(api.INGEST, method, request, result_type)
+
+    @unary
+    async def CreateDraft(self, request: pb.CreateDraftRequest, context) -> pb.CreateDraftResponse:
+        reply = await self.ingest(
+            "create_draft", api.CreateDraft(request.project, request.name, request.type), api.DraftCreatedReply
+        )
+        return pb.CreateDraftResponse(draft_id=reply.draft_id)
+
+    @unary
+    async def AddFiles(self, request: pb.AddFilesRequest, context) -> pb.AddFilesResponse:
+        if len(request.files) > MAX_FILES_PER_CALL:
+            raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per AddFiles call")
+        entries = [(f.path, f.digest, f.size) for f in request.files]
+        count = None
+        for start in range(0, max(len(entries), 1), FILES_PER_MESSAGE):
+            reply = await self.ingest(
+                "add_files", api.AddFiles(request.draft_id, entries[start : start + FILES_PER_MESSAGE]), api.FileCount
+            )
+            count = reply.file_count
+        return pb.AddFilesResponse(file_count=count or 0)
+
+    @unary
+    async def CommitDraft(self, request: pb.CommitDraftRequest, context) -> pb.CommitDraftResponse:
+        cmd = api.CommitDraft(
+            draft_id=request.draft_id,
+            metadata=parse_metadata(request.metadata_json),
+            description=request.description,
+            aliases=list(request.aliases),
+            tags=list(request.tags),
+            label=request.label,
+        )
+        reply = await self.ingest("commit_draft", cmd, api.Committed)
+        return pb.CommitDraftResponse(version=convert.version(reply.version), created=reply.created)
+
+    @unary
+    async def GetVersion(self, request: pb.GetVersionRequest, context) -> pb.GetVersionResponse:
+        parse_ref(request.ref)
+        view = await self.ingest("get_version", api.GetVersion(request.ref), api.VersionView)
+        return pb.GetVersionResponse(version=convert.version(view))
+
+    @unary
+    async def FindVersionByManifest(self, request: pb.FindVersionByManifestRequest, context):
+        check_name(request.project, "project")
+        check_name(request.name)
+        check_digest(request.manifest_digest)
+        reply = await self.ingest(
+            "find_by_manifest",
+            api.FindByManifest(request.project, request.name, request.manifest_digest),
+            api.MaybeVersion,
+        )
+        if reply.version is None:
+            return pb.FindVersionByManifestResponse()
+        return pb.FindVersionByManifestResponse(version=convert.version(reply.version))
+
+    @unary
+    async def AssignAliases(self, request: pb.AssignAliasesRequest, context) -> pb.AssignAliasesResponse:
+        parse_ref(request.ref)
+        view = await self.ingest(
+            "assign_aliases", api.AssignAliases(request.ref, list(request.aliases)), api.VersionView
+        )
+        return pb.AssignAliasesResponse(version=convert.version(view))
+
+    @unary
+    async def ListVersions(self, request: pb.ListVersionsRequest, context) -> pb.ListVersionsResponse:
+        check_name(request.project, "project")
+        check_name(request.name)
+        page = await self.ingest(
+            "list_versions",
+            api.ListVersions(request.project, request.name, request.page_size, request.page_token),
+            api.VersionPage,
+        )
+        return pb.ListVersionsResponse(
+            versions=[convert.version(v) for v in page.versions], next_page_token=page.next_page_token
+        )
+
+    @unary
+    async def ListArtifacts(self, request: pb.ListArtifactsRequest, context) -> pb.ListArtifactsResponse:
+        check_name(request.project, "project")
+        page = await self.ingest(
+            "list_artifacts",
+            api.ListArtifacts(request.project, request.type, request.page_size, request.page_token),
+            api.CollectionPage,
+        )
+        return pb.ListArtifactsResponse(
+            artifacts=[convert.collection(c) for c in page.artifacts], next_page_token=page.next_page_token
+        )
+
+    @unary
+    async def ListFiles(self, request: pb.ListFilesRequest, context) -> pb.ListFilesResponse:
+        parse_ref(request.ref)
+        page = await self.ingest(
+            "list_files", api.ListFiles(request.ref, request.page_size, request.page_token), api.FilePage
+        )
+        return pb.ListFilesResponse(
+            files=[convert.file_entry(f) for f in page.files], next_page_token=page.next_page_token
+        )
+
+
+class AdminServicer(admin_grpc.AdminServiceServicer):
+    def __init__(self, rpc: RpcClient) -> None:
+        self.rpc = rpc
+
+    @unary
+    async def RebuildProjections(self, request, context) -> admin_pb.RebuildProjectionsResponse:
+        results = await asyncio.gather(
+            *(self.rpc.call(s, api.REBUILD, api.Empty(), api.RebuildResult, timeout=600) for s in api.SERVICES)
+        )
+        return admin_pb.RebuildProjectionsResponse(
+            rebuilds=[admin_pb.ProjectionRebuild(service=r.service, events_replayed=r.events_replayed) for r in results]
+        )

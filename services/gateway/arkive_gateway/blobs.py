@@ -1,0 +1,105 @@
+"""BlobService: bytes in and out. The gateway hashes every byte it receives and registers the blob
+in the content index only when the sha256 matches; until then the object sits at a unique key no
+read path knows, so a bad or half-finished upload is never visible."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+
+from arkive_common import api
+from arkive_common.blobstore import BlobStore
+from arkive_common.errors import InvalidArgument, NotFound
+from arkive_common.rpc import RpcClient
+from arkive_common.validation import check_digest, check_size
+from arkive_proto.v1 import blob_service_pb2 as pb
+from arkive_proto.v1 import blob_service_pb2_grpc as pb_grpc
+
+from .errors import streaming, unary
+
+MAX_FIND = 10_000
+
+
+def object_key(digest: str) -> str:
+    hexd = digest.removeprefix("sha256:")
+    return f"blobs/sha256/{hexd[:2]}/{hexd}/{uuid.uuid4().hex}"
+
+
+class BlobServicer(pb_grpc.BlobServiceServicer):
+    def __init__(self, rpc: RpcClient, store: BlobStore) -> None:
+        self.rpc = rpc
+        self.store = store
+
+    async def stat(self, digests: list[str]) -> dict[str, api.BlobInfo]:
+        infos = await self.rpc.call(api.HASHING, "stat", api.StatBlobs(digests), api.BlobInfos)
+        return {b.digest: b for b in infos.blobs}
+
+    @unary
+    async def FindMissingBlobs(self, request: pb.FindMissingBlobsRequest, context) -> pb.FindMissingBlobsResponse:
+        if len(request.digests) > MAX_FIND:
+            raise InvalidArgument(f"at most {MAX_FIND} digests per call")
+        digests = list(dict.fromkeys(request.digests))
+        for d in digests:
+            check_digest(d)
+        present = await self.stat(digests)
+        return pb.FindMissingBlobsResponse(missing=[d for d in digests if d not in present])
+
+    @unary
+    async def UploadBlob(self, request_iterator: AsyncIterator[pb.UploadBlobRequest], context) -> pb.UploadBlobResponse:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("payload") != "header":
+            raise InvalidArgument("the first message of UploadBlob must be the header (digest, size)")
+        digest = check_digest(first.header.digest)
+        size = check_size(first.header.size)
+        present = (await self.stat([digest])).get(digest)
+        if present is not None:
+            if present.size != size:
+                raise InvalidArgument(f"blob {digest} has {present.size} bytes, not {size}")
+            # Already stored: the bytes still in flight are read and dropped.
+            async for _ in request_iterator:
+                pass
+            return pb.UploadBlobResponse(digest=digest, size=size, already_present=True)
+        key = object_key(digest)
+        writer = self.store.writer(key)
+        h = hashlib.sha256()
+        received = 0
+        try:
+            async for msg in request_iterator:
+                if msg.WhichOneof("payload") != "chunk":
+                    raise InvalidArgument("UploadBlob takes one header, then only chunks")
+                received += len(msg.chunk)
+                if received > size:
+                    raise InvalidArgument(f"upload of {digest} is longer than the declared {size} bytes")
+                h.update(msg.chunk)
+                await writer.write(msg.chunk)
+            if received != size:
+                raise InvalidArgument(f"upload of {digest} ended after {received} of {size} bytes")
+            actual = "sha256:" + h.hexdigest()
+            if actual != digest:
+                raise InvalidArgument(f"digest mismatch: the bytes hash to {actual}, not {digest}")
+            await writer.complete()
+        except BaseException:
+            await writer.abort()
+            raise
+        reg = await self.rpc.call(api.HASHING, "register", api.RegisterBlob(digest, size, key), api.Registered)
+        if reg.already_present:  # a concurrent upload of the same bytes won: drop our copy
+            await self.store.delete(key)
+        return pb.UploadBlobResponse(digest=digest, size=size, already_present=reg.already_present)
+
+    @streaming
+    async def DownloadBlob(self, request: pb.DownloadBlobRequest, context: grpc.aio.ServicerContext):
+        digest = check_digest(request.digest)
+        if request.offset < 0:
+            raise InvalidArgument("offset must not be negative")
+        info = (await self.stat([digest])).get(digest)
+        if info is None:
+            raise NotFound(f"blob {digest} not found")
+        if request.offset > info.size:
+            raise InvalidArgument(f"offset {request.offset} is past the end of {digest} ({info.size} bytes)")
+        if request.offset == info.size:
+            return
+        async for chunk in self.store.read(info.key, request.offset, info.size - request.offset):
+            yield pb.DownloadBlobResponse(chunk=chunk)

@@ -1,0 +1,48 @@
+"""msgspec views <-> protobuf messages (protobuf stops here)."""
+
+from __future__ import annotations
+
+import json
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from arkive_common import api
+from arkive_proto.v1 import types_pb2
+
+
+def timestamp(seconds: float) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(seconds * 1e9))
+    return ts
+
+
+def version(v: api.VersionView) -> types_pb2.Version:
+    return types_pb2.Version(
+        version_id=v.version_id,
+        project=v.project,
+        name=v.name,
+        type=v.type,
+        version=v.version,
+        manifest_digest=v.manifest_digest,
+        file_count=v.file_count,
+        total_size=v.total_size,
+        metadata_json=json.dumps(v.metadata, sort_keys=True),
+        description=v.description,
+        aliases=v.aliases,
+        tags=v.tags,
+        label=v.label,
+        created_at=timestamp(v.created_at),
+    )
+
+
+def collection(c: api.CollectionView) -> types_pb2.Collection:
+    msg = types_pb2.Collection(
+        project=c.project, name=c.name, type=c.type, version_count=c.version_count, created_at=timestamp(c.created_at)
+    )
+    if c.latest is not None:
+        msg.latest.CopyFrom(version(c.latest))
+    return msg
+
+
+def file_entry(entry: tuple[str, str, int]) -> types_pb2.FileEntry:
+    return types_pb2.FileEntry(path=entry[0], digest=entry[1], size=entry[2])

@@ -1,0 +1,123 @@
+"""Composition root and lifecycle of the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from nats.aio.client import Client as NATS
+
+from arkive_common import api, bus
+from arkive_common.blobstore import BlobStore
+from arkive_common.config import Settings
+from arkive_common.errors import ArkiveError
+from arkive_common.rpc import RpcClient
+from arkive_proto.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
+    artifact_service_pb2,
+    artifact_service_pb2_grpc,
+    blob_service_pb2,
+    blob_service_pb2_grpc,
+)
+
+from .artifacts import AdminServicer, ArtifactServicer
+from .blobs import BlobServicer
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE = 16 * 1024 * 1024
+# The backends the gateway cannot serve without; health turns SERVING once they answer.
+REQUIRED = (api.INGEST, api.HASHING)
+
+
+class Gateway:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = BlobStore(
+            settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, settings.s3_bucket, settings.s3_region
+        )
+        self.health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
+        self.server: grpc.aio.Server | None = None
+        self.nc: NATS | None = None
+        self._stop = asyncio.Event()
+        self._closed = False
+
+    async def start(self) -> None:
+        s = self.settings
+        self.nc = await bus.connect(s.nats_url, "arkive-gateway")
+        await self.store.__aenter__()
+        await self.store.ensure_bucket()
+        rpc = RpcClient(self.nc, s.subject_prefix)
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE),
+                ("grpc.max_send_message_length", MAX_MESSAGE),
+                ("grpc.so_reuseport", 1),  # replicas may share one port
+            ]
+        )
+        blob_service_pb2_grpc.add_BlobServiceServicer_to_server(BlobServicer(rpc, self.store), server)
+        artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(rpc), server)
+        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(rpc), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        names = [
+            blob_service_pb2.DESCRIPTOR.services_by_name["BlobService"].full_name,
+            artifact_service_pb2.DESCRIPTOR.services_by_name["ArtifactService"].full_name,
+            admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+        ]
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING, names)
+        if server.add_insecure_port(s.gateway_addr) == 0:
+            raise RuntimeError(f"cannot listen on {s.gateway_addr}")
+        await server.start()
+        self.server = server
+        log.info("gateway listening on %s; waiting for %s", s.gateway_addr, ", ".join(REQUIRED))
+        await self._wait_for_backends(rpc)
+        await self._set_health(health_pb2.HealthCheckResponse.SERVING, names)
+        log.info("arkive-gateway ready on %s", s.gateway_addr)
+
+    async def _set_health(self, status, names: list[str]) -> None:
+        for name in ["", *names]:
+            result = self.health.set(name, status)
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def _wait_for_backends(self, rpc: RpcClient) -> None:
+        for service in REQUIRED:
+            while True:
+                try:
+                    await rpc.call(service, api.PING, api.Empty(), api.Pong, timeout=2)
+                    break
+                except ArkiveError:
+                    await asyncio.sleep(0.2)
+
+    async def run(self) -> None:
+        if self.server is None:
+            await self.start()
+        await self._stop.wait()
+
+    async def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.server is not None:
+            await self.server.stop(grace=5)
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+        await self.store.close()
+        self._stop.set()
+
+    async def __aenter__(self) -> Gateway:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.shutdown()
+
+
+async def bootstrap(settings: Settings) -> Gateway:
+    return Gateway(settings)

@@ -1,0 +1,1 @@
+"""The hashing/dedup service: owns the content index (which verified blobs exist, their size, where)."""

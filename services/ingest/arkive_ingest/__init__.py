@@ -1,0 +1,1 @@
+"""The ingest service: owns drafts and collections (versions, aliases, tags, labels, manifests)."""

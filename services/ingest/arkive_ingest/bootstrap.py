@@ -1,0 +1,60 @@
+"""Composition root of the ingest service."""
+
+from __future__ import annotations
+
+from arkive_common import api
+from arkive_common.config import Settings
+from arkive_common.rpc import Method, RpcClient
+from arkive_common.service import ServiceRuntime
+
+from . import projection, queries
+from .handlers import IngestHandlers
+
+
+async def bootstrap(settings: Settings) -> ServiceRuntime:
+    rt = ServiceRuntime(api.INGEST, settings, migrations=projection.MIGRATIONS)
+
+    async def wire() -> None:
+        assert rt.pool is not None and rt.nc is not None
+        pool = rt.pool
+        h = IngestHandlers(pool, RpcClient(rt.nc, settings.subject_prefix))
+
+        async def ping(_: api.Empty) -> api.Pong:
+            return api.Pong(service=api.INGEST)
+
+        async def rebuild(_: api.Empty) -> api.RebuildResult:
+            return api.RebuildResult(service=api.INGEST, events_replayed=await projection.rebuild(pool))
+
+        async def get_version(q: api.GetVersion) -> api.VersionView:
+            return await queries.resolve(pool, q.ref)
+
+        async def find_by_manifest(q: api.FindByManifest) -> api.MaybeVersion:
+            return await queries.find_by_manifest(pool, q)
+
+        async def list_versions(q: api.ListVersions) -> api.VersionPage:
+            return await queries.list_versions(pool, q)
+
+        async def list_artifacts(q: api.ListArtifacts) -> api.CollectionPage:
+            return await queries.list_artifacts(pool, q)
+
+        async def list_files(q: api.ListFiles) -> api.FilePage:
+            return await queries.list_files(pool, q)
+
+        rt.methods.update(
+            {
+                api.PING: Method(api.Empty, ping),
+                api.REBUILD: Method(api.Empty, rebuild),
+                "create_draft": Method(api.CreateDraft, h.create_draft),
+                "add_files": Method(api.AddFiles, h.add_files),
+                "commit_draft": Method(api.CommitDraft, h.commit_draft),
+                "assign_aliases": Method(api.AssignAliases, h.assign_aliases),
+                "get_version": Method(api.GetVersion, get_version),
+                "find_by_manifest": Method(api.FindByManifest, find_by_manifest),
+                "list_versions": Method(api.ListVersions, list_versions),
+                "list_artifacts": Method(api.ListArtifacts, list_artifacts),
+                "list_files": Method(api.ListFiles, list_files),
+            }
+        )
+
+    rt.on_start.append(wire)
+    return rt

@@ -1,0 +1,185 @@
+"""Pure domain of a collection and of a draft: evolve(state, event) -> state, decide(state, command) -> events.
+
+No I/O here; the handlers load state from the event log, call decide, and append what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from arkive_common.errors import AlreadyExists, FailedPrecondition
+from arkive_common.events import (
+    AliasAssigned,
+    CollectionCreated,
+    DraftCommitted,
+    DraftCreated,
+    DraftFilesAdded,
+    Event,
+    VersionCommitted,
+)
+
+LATEST = "latest"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version_id: str
+    version: int
+    manifest_digest: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """What decisions about a collection need: its versions, aliases and labels."""
+
+    exists: bool = False
+    type: str = ""
+    versions: tuple[VersionInfo, ...] = ()
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> version_id
+    stream_version: int = 0
+
+    def by_id(self, version_id: str) -> VersionInfo:
+        return next(v for v in self.versions if v.version_id == version_id)
+
+    def by_manifest(self, digest: str) -> VersionInfo | None:
+        return next((v for v in self.versions if v.manifest_digest == digest), None)
+
+    def by_label(self, label: str) -> VersionInfo | None:
+        return next((v for v in self.versions if label and v.label == label), None)
+
+
+def evolve(state: Collection, event: Event) -> Collection:
+    state = replace(state, stream_version=state.stream_version + 1)
+    match event:
+        case CollectionCreated(type=t):
+            return replace(state, exists=True, type=t)
+        case VersionCommitted():
+            info = VersionInfo(event.version_id, event.version, event.manifest_digest, event.label)
+            return replace(state, versions=(*state.versions, info))
+        case AliasAssigned(alias=alias, version_id=vid):
+            return replace(state, aliases={**state.aliases, alias: vid})
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class CommitVersion:
+    """Commit a draft's content as the next version of project/name."""
+
+    project: str
+    name: str
+    type: str
+    version_id: str
+    draft_id: str
+    manifest_digest: str
+    file_count: int
+    total_size: int
+    metadata: dict[str, Any]
+    description: str
+    aliases: tuple[str, ...]
+    tags: tuple[str, ...]
+    label: str
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    events: list[Event]
+    version_id: str
+    created: bool
+
+
+def _alias_events(
+    state: Collection, target: VersionInfo, aliases: tuple[str, ...], project: str, name: str
+) -> list[Event]:
+    return [
+        AliasAssigned(
+            project=project,
+            name=name,
+            alias=alias,
+            version_id=target.version_id,
+            version=target.version,
+            previous_version_id=state.aliases.get(alias, ""),
+        )
+        for alias in aliases
+        if state.aliases.get(alias) != target.version_id
+    ]
+
+
+def decide_commit(state: Collection, cmd: CommitVersion) -> Decision:
+    if state.exists and state.type != cmd.type:
+        raise FailedPrecondition(
+            f"{cmd.project}/{cmd.name} is of type {state.type!r}; cannot log a version of type {cmd.type!r}"
+        )
+    user_aliases = tuple(a for a in cmd.aliases if a != LATEST)
+    existing = state.by_manifest(cmd.manifest_digest)
+    if existing is not None:
+        # Identical content: no new version. Requested aliases still move (W&B does the same).
+        if cmd.label and cmd.label != existing.label:
+            raise FailedPrecondition(
+                f"{cmd.project}/{cmd.name}:v{existing.version} already has this content"
+                f"{' with label ' + repr(existing.label) if existing.label else ' without a label'};"
+                f" a version label cannot be added to it"
+            )
+        events = _alias_events(state, existing, user_aliases, cmd.project, cmd.name)
+        return Decision(events, existing.version_id, created=False)
+    if cmd.label:
+        taken = state.by_label(cmd.label)
+        if taken is not None:
+            raise AlreadyExists(
+                f"version label {cmd.label!r} is already used by {cmd.project}/{cmd.name}:v{taken.version}"
+            )
+    events: list[Event] = []
+    if not state.exists:
+        events.append(CollectionCreated(project=cmd.project, name=cmd.name, type=cmd.type, created_at=cmd.now))
+    number = len(state.versions)
+    events.append(
+        VersionCommitted(
+            version_id=cmd.version_id,
+            project=cmd.project,
+            name=cmd.name,
+            type=cmd.type,
+            version=number,
+            manifest_digest=cmd.manifest_digest,
+            file_count=cmd.file_count,
+            total_size=cmd.total_size,
+            draft_id=cmd.draft_id,
+            metadata=cmd.metadata,
+            description=cmd.description,
+            tags=list(cmd.tags),
+            label=cmd.label,
+            created_at=cmd.now,
+        )
+    )
+    new = VersionInfo(cmd.version_id, number, cmd.manifest_digest, cmd.label)
+    events += _alias_events(state, new, (LATEST, *user_aliases), cmd.project, cmd.name)
+    return Decision(events, cmd.version_id, created=True)
+
+
+def decide_aliases(
+    state: Collection, version_id: str, aliases: tuple[str, ...], project: str, name: str
+) -> list[Event]:
+    if LATEST in aliases:
+        raise FailedPrecondition("'latest' moves by itself to the newest version; it cannot be assigned")
+    return _alias_events(state, state.by_id(version_id), aliases, project, name)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    exists: bool = False
+    project: str = ""
+    name: str = ""
+    type: str = ""
+    committed_version_id: str = ""
+
+
+def evolve_draft(state: Draft, event: Event) -> Draft:
+    match event:
+        case DraftCreated(project=p, name=n, type=t):
+            return Draft(exists=True, project=p, name=n, type=t)
+        case DraftCommitted(version_id=vid):
+            return replace(state, committed_version_id=vid)
+        case DraftFilesAdded():
+            return state
+    return state

@@ -1,0 +1,187 @@
+"""Command handlers of ingest: load state from the log, decide, apply the read model, append."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+
+import asyncpg
+
+from arkive_common import api, eventlog
+from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
+from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
+from arkive_common.manifest import manifest_digest
+from arkive_common.rpc import RpcClient
+from arkive_common.validation import (
+    MAX_ALIASES,
+    MAX_TAGS,
+    check_alias,
+    check_description,
+    check_digest,
+    check_label,
+    check_list,
+    check_name,
+    check_path,
+    check_size,
+    check_tag,
+    check_type,
+)
+
+from . import domain, projection, queries
+
+MAX_ENTRIES_PER_CALL = 5000
+COMMIT_ATTEMPTS = 200
+
+
+def collection_stream(project: str, name: str) -> str:
+    return f"collection-{project}/{name}"
+
+
+def draft_stream(draft_id: str) -> str:
+    return f"draft-{draft_id}"
+
+
+async def load_collection(conn: asyncpg.Connection, project: str, name: str) -> domain.Collection:
+    state = domain.Collection()
+    for env in await eventlog.read_stream(conn, collection_stream(project, name)):
+        state = domain.evolve(state, env.event())
+    return state
+
+
+async def _apply_and_append(conn: asyncpg.Connection, appends: list[eventlog.Append]) -> None:
+    # Read model first, append last: append takes the global lock, hold it as briefly as possible.
+    for a in appends:
+        for event in a.events:
+            await projection.apply(conn, event)
+    await eventlog.append(conn, appends)
+
+
+async def _retrying(pool: asyncpg.Pool, attempt):
+    """Runs `attempt(conn)` in a transaction, again on optimistic-concurrency conflicts."""
+    for n in range(COMMIT_ATTEMPTS):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                return await attempt(conn)
+        except (Conflict, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            await asyncio.sleep(random.uniform(0, min(0.002 * (n + 1), 0.05)))
+    raise Conflict("too much contention on this artifact; try again")
+
+
+class IngestHandlers:
+    def __init__(self, pool: asyncpg.Pool, hashing: RpcClient) -> None:
+        self.pool = pool
+        self.hashing = hashing
+
+    async def create_draft(self, cmd: api.CreateDraft) -> api.DraftCreatedReply:
+        check_name(cmd.project, "project")
+        check_name(cmd.name)
+        check_type(cmd.type)
+        draft_id = uuid.uuid4().hex
+        event = DraftCreated(
+            draft_id=draft_id, project=cmd.project, name=cmd.name, type=cmd.type, created_at=time.time()
+        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            await _apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], 0)])
+        return api.DraftCreatedReply(draft_id=draft_id)
+
+    async def _open_draft(self, conn: asyncpg.Connection, draft_id: str, lock: bool = False) -> asyncpg.Record:
+        row = await conn.fetchrow(
+            "SELECT * FROM ingest_drafts WHERE draft_id = $1" + (" FOR UPDATE" if lock else ""), draft_id
+        )
+        if row is None:
+            raise NotFound(f"draft {draft_id!r} not found")
+        return row
+
+    async def add_files(self, cmd: api.AddFiles) -> api.FileCount:
+        if len(cmd.entries) > MAX_ENTRIES_PER_CALL:
+            raise InvalidArgument(f"at most {MAX_ENTRIES_PER_CALL} files per call")
+        entries: dict[str, tuple[str, str, int]] = {}
+        for path, digest, size in cmd.entries:
+            check_path(path)
+            check_digest(digest)
+            check_size(size)
+            entries[path] = (path, digest, size)  # the last entry for a path wins
+        stored = await self.hashing.call(
+            api.HASHING, "stat", api.StatBlobs(sorted({e[1] for e in entries.values()})), api.BlobInfos
+        )
+        sizes = {b.digest: b.size for b in stored.blobs}
+        for path, digest, size in entries.values():
+            if digest not in sizes:
+                raise FailedPrecondition(f"{path}: blob {digest} is not stored; upload it before adding the file")
+            if sizes[digest] != size:
+                raise InvalidArgument(f"{path}: blob {digest} has {sizes[digest]} bytes, not {size}")
+        async with self.pool.acquire() as conn, conn.transaction():
+            draft = await self._open_draft(conn, cmd.draft_id)
+            if draft["committed_version_id"]:
+                raise FailedPrecondition(f"draft {cmd.draft_id} is already committed")
+            if entries:
+                event = DraftFilesAdded(draft_id=cmd.draft_id, entries=list(entries.values()))
+                await _apply_and_append(conn, [eventlog.Append(draft_stream(cmd.draft_id), [event], None)])
+            count = await conn.fetchval("SELECT count(*) FROM ingest_draft_entries WHERE draft_id = $1", cmd.draft_id)
+        return api.FileCount(file_count=count)
+
+    async def commit_draft(self, cmd: api.CommitDraft) -> api.Committed:
+        aliases = tuple(check_list(cmd.aliases, check_alias, "aliases", MAX_ALIASES))
+        tags = tuple(check_list(cmd.tags, check_tag, "tags", MAX_TAGS))
+        if cmd.label:
+            check_label(cmd.label)
+        check_description(cmd.description)
+        version_id = uuid.uuid4().hex
+
+        async def attempt(conn: asyncpg.Connection) -> api.Committed:
+            draft = await self._open_draft(conn, cmd.draft_id, lock=True)
+            if draft["committed_version_id"]:  # a retried commit gets the same answer
+                view = await queries.version_by_id(conn, draft["committed_version_id"])
+                return api.Committed(version=view, created=False)
+            rows = await conn.fetch(
+                "SELECT path, digest, size FROM ingest_draft_entries WHERE draft_id = $1", cmd.draft_id
+            )
+            entries = [(r["path"], r["digest"], r["size"]) for r in rows]
+            project, name = draft["project"], draft["name"]
+            state = await load_collection(conn, project, name)
+            decision = domain.decide_commit(
+                state,
+                domain.CommitVersion(
+                    project=project,
+                    name=name,
+                    type=draft["type"],
+                    version_id=version_id,
+                    draft_id=cmd.draft_id,
+                    manifest_digest=manifest_digest(entries),
+                    file_count=len(entries),
+                    total_size=sum(e[2] for e in entries),
+                    metadata=cmd.metadata,
+                    description=cmd.description,
+                    aliases=aliases,
+                    tags=tags,
+                    label=cmd.label,
+                    now=time.time(),
+                ),
+            )
+            done = DraftCommitted(draft_id=cmd.draft_id, version_id=decision.version_id, created=decision.created)
+            appends = [eventlog.Append(draft_stream(cmd.draft_id), [done], None)]
+            if decision.events:
+                appends.insert(
+                    0, eventlog.Append(collection_stream(project, name), decision.events, state.stream_version)
+                )
+            await _apply_and_append(conn, appends)
+            view = await queries.version_by_id(conn, decision.version_id)
+            return api.Committed(version=view, created=decision.created)
+
+        return await _retrying(self.pool, attempt)
+
+    async def assign_aliases(self, cmd: api.AssignAliases) -> api.VersionView:
+        aliases = tuple(check_list(cmd.aliases, check_alias, "aliases", MAX_ALIASES))
+
+        async def attempt(conn: asyncpg.Connection) -> api.VersionView:
+            target = await queries.resolve(conn, cmd.ref)
+            state = await load_collection(conn, target.project, target.name)
+            events: list[Event] = domain.decide_aliases(state, target.version_id, aliases, target.project, target.name)
+            if events:
+                stream = collection_stream(target.project, target.name)
+                await _apply_and_append(conn, [eventlog.Append(stream, events, state.stream_version)])
+            return await queries.version_by_id(conn, target.version_id)
+
+        return await _retrying(self.pool, attempt)

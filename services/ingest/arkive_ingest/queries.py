@@ -1,0 +1,177 @@
+"""Read side of ingest: resolving refs and listing versions, collections and files."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+
+from arkive_common import api
+from arkive_common.errors import InvalidArgument, NotFound
+from arkive_common.refs import parse_ref
+
+_VERSION_SQL = """
+SELECT v.*, coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM ingest_aliases a
+                      WHERE a.project = v.project AND a.name = v.name AND a.version_id = v.version_id),
+                     '{}') AS aliases
+FROM ingest_versions v
+"""
+
+
+def to_view(row: asyncpg.Record) -> api.VersionView:
+    return api.VersionView(
+        version_id=row["version_id"],
+        project=row["project"],
+        name=row["name"],
+        type=row["type"],
+        version=row["version"],
+        manifest_digest=row["manifest_digest"],
+        file_count=row["file_count"],
+        total_size=row["total_size"],
+        metadata=json.loads(row["metadata"]),
+        description=row["description"],
+        aliases=list(row["aliases"]),
+        tags=list(row["tags"]),
+        label=row["label"],
+        created_at=row["created_at"].timestamp(),
+    )
+
+
+async def version_by_id(conn: asyncpg.Connection | asyncpg.Pool, version_id: str) -> api.VersionView:
+    row = await conn.fetchrow(_VERSION_SQL + " WHERE v.version_id = $1", version_id)
+    if row is None:
+        raise NotFound(f"no artifact version with id {version_id}")
+    return to_view(row)
+
+
+async def resolve(conn: asyncpg.Connection | asyncpg.Pool, text: str) -> api.VersionView:
+    """Resolves "[project/]name[:vN|alias|label]" or a version id. Aliases win over labels."""
+    ref = parse_ref(text)
+    if ref.version_id:
+        return await version_by_id(conn, ref.version_id)
+    number = ref.version_number
+    if number is not None:
+        row = await conn.fetchrow(
+            _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND v.version = $3", ref.project, ref.name, number
+        )
+    else:
+        row = await conn.fetchrow(
+            _VERSION_SQL + " WHERE v.version_id = (SELECT version_id FROM ingest_aliases"
+            " WHERE project = $1 AND name = $2 AND alias = $3)",
+            ref.project,
+            ref.name,
+            ref.selector,
+        ) or await conn.fetchrow(
+            _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND v.label = $3",
+            ref.project,
+            ref.name,
+            ref.selector,
+        )
+    if row is not None:
+        return to_view(row)
+    exists = await conn.fetchval(
+        "SELECT 1 FROM ingest_collections WHERE project = $1 AND name = $2", ref.project, ref.name
+    )
+    if not exists:
+        raise NotFound(f"artifact {ref.project}/{ref.name} not found")
+    what = f"version v{number}" if number is not None else f"alias or label {ref.selector!r}"
+    raise NotFound(f"artifact {ref.project}/{ref.name} has no {what}")
+
+
+async def find_by_manifest(conn: asyncpg.Pool, req: api.FindByManifest) -> api.MaybeVersion:
+    row = await conn.fetchrow(
+        _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND v.manifest_digest = $3 ORDER BY v.version LIMIT 1",
+        req.project,
+        req.name,
+        req.manifest_digest,
+    )
+    return api.MaybeVersion(version=to_view(row) if row else None)
+
+
+def _page_size(size: int, default: int, limit: int) -> int:
+    if size < 0:
+        raise InvalidArgument("page_size must not be negative")
+    return min(size or default, limit)
+
+
+def _int_token(token: str) -> int | None:
+    if not token:
+        return None
+    try:
+        return int(token)
+    except ValueError:
+        raise InvalidArgument(f"invalid page_token {token!r}") from None
+
+
+async def list_versions(conn: asyncpg.Pool, req: api.ListVersions) -> api.VersionPage:
+    size = _page_size(req.page_size, 100, 1000)
+    before = _int_token(req.page_token)
+    rows = await conn.fetch(
+        _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND ($3::int IS NULL OR v.version < $3)"
+        " ORDER BY v.version DESC LIMIT $4",
+        req.project,
+        req.name,
+        before,
+        size + 1,
+    )
+    if not rows and before is None:
+        if not await conn.fetchval(
+            "SELECT 1 FROM ingest_collections WHERE project = $1 AND name = $2", req.project, req.name
+        ):
+            raise NotFound(f"artifact {req.project}/{req.name} not found")
+    more = len(rows) > size
+    rows = rows[:size]
+    return api.VersionPage(
+        versions=[to_view(r) for r in rows], next_page_token=str(rows[-1]["version"]) if more else ""
+    )
+
+
+async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.CollectionPage:
+    size = _page_size(req.page_size, 100, 1000)
+    rows = await conn.fetch(
+        "SELECT * FROM ingest_collections WHERE project = $1 AND ($2 = '' OR type = $2) AND name > $3"
+        " ORDER BY name LIMIT $4",
+        req.project,
+        req.type,
+        req.page_token,
+        size + 1,
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    latest = {}
+    ids = [r["latest_version_id"] for r in rows if r["latest_version_id"]]
+    if ids:
+        for v in await conn.fetch(_VERSION_SQL + " WHERE v.version_id = ANY($1::text[])", ids):
+            latest[v["version_id"]] = to_view(v)
+    return api.CollectionPage(
+        artifacts=[
+            api.CollectionView(
+                project=r["project"],
+                name=r["name"],
+                type=r["type"],
+                version_count=r["version_count"],
+                created_at=r["created_at"].timestamp(),
+                latest=latest.get(r["latest_version_id"]),
+            )
+            for r in rows
+        ],
+        next_page_token=rows[-1]["name"] if more else "",
+    )
+
+
+async def list_files(conn: asyncpg.Pool, req: api.ListFiles) -> api.FilePage:
+    size = _page_size(req.page_size, 1000, 5000)
+    version = await resolve(conn, req.ref)
+    rows = await conn.fetch(
+        "SELECT path, digest, size FROM ingest_manifest_entries WHERE manifest_digest = $1 AND path > $2"
+        " ORDER BY path LIMIT $3",
+        version.manifest_digest,
+        req.page_token,
+        size + 1,
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    return api.FilePage(
+        files=[(r["path"], r["digest"], r["size"]) for r in rows],
+        next_page_token=rows[-1]["path"] if more else "",
+    )

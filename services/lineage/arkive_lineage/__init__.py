@@ -1,0 +1,1 @@
+"""The lineage service: owns the graph of runs and artifact versions, built only from events."""

@@ -1,0 +1,1 @@
+"""The retention service: owns what retention decisions need (versions, their aliases)."""
