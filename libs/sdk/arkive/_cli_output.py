@@ -1,0 +1,164 @@
+"""What the CLI prints: one JSON document with --json, readable text and tables otherwise."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
+
+
+def _console() -> Any:
+    # Imported lazily: rich costs ~100 ms and JSON mode never needs it.
+    from rich.console import Console
+
+    return Console(soft_wrap=True, highlight=False)
+
+
+def _size(n: int) -> str:
+    from rich.filesize import decimal
+
+    return decimal(n)
+
+
+def emit_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def _when(v: ArtifactVersion) -> str:
+    return v.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _words(items: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(items) if items else "-"
+
+
+def log_result(v: ArtifactVersion) -> None:
+    out = _console()
+    if not v.created:
+        tail = (
+            "nothing uploaded"
+            if v.bytes_uploaded == 0 and v.files_uploaded == 0
+            else f"uploaded {v.files_uploaded} files ({_size(v.bytes_uploaded)}) that it already referenced"
+        )
+        out.print(f"unchanged: {v.ref} already has this content; {tail}", markup=False)
+    else:
+        out.print(
+            f"logged {v.ref}: {v.file_count} files, {_size(v.total_size)}; "
+            f"uploaded {v.files_uploaded} files ({_size(v.bytes_uploaded)})",
+            markup=False,
+        )
+    if v.aliases:
+        out.print(f"aliases: {_words(v.aliases)}", markup=False)
+
+
+def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None) -> None:
+    from rich.table import Table
+
+    out = _console()
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    rows = [
+        ("ref", v.ref),
+        ("version id", v.version_id),
+        ("type", v.type),
+        ("files", f"{v.file_count} ({_size(v.total_size)})"),
+        ("manifest", v.manifest_digest),
+        ("aliases", _words(v.aliases)),
+        ("tags", _words(v.tags)),
+        ("label", v.label or "-"),
+        ("description", v.description or "-"),
+        ("metadata", json.dumps(v.metadata, ensure_ascii=False) if v.metadata else "-"),
+        ("created", _when(v)),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    out.print(table)
+    if files is not None:
+        ft = Table(title=None)
+        ft.add_column("path")
+        ft.add_column("size", justify="right")
+        ft.add_column("digest")
+        for f in files:
+            ft.add_row(f.path, _size(f.size), f.digest[:19])
+        out.print(ft)
+
+
+def versions_table(project: str, name: str, versions: list[ArtifactVersion]) -> None:
+    from rich.table import Table
+
+    out = _console()
+    if not versions:
+        out.print(f"{project}/{name} has no versions", markup=False)
+        return
+    table = Table(title=f"{project}/{name}")
+    for col, just in (("version", "left"), ("aliases", "left"), ("tags", "left"), ("label", "left")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    table.add_column("files", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("created")
+    for v in versions:
+        table.add_row(
+            v.version_name,
+            _words(v.aliases),
+            _words(v.tags),
+            v.label or "-",
+            str(v.file_count),
+            _size(v.total_size),
+            _when(v),
+        )
+    out.print(table)
+
+
+def collections_table(project: str, cols: list[ArtifactCollection]) -> None:
+    from rich.table import Table
+
+    out = _console()
+    if not cols:
+        out.print(f"no artifacts in project {project}", markup=False)
+        return
+    table = Table(title=f"project {project}")
+    table.add_column("name")
+    table.add_column("type")
+    table.add_column("versions", justify="right")
+    table.add_column("latest")
+    table.add_column("size", justify="right")
+    table.add_column("updated")
+    for c in cols:
+        latest = c.latest
+        table.add_row(
+            c.name,
+            c.type,
+            str(c.version_count),
+            latest.version_name if latest else "-",
+            _size(latest.total_size) if latest else "-",
+            _when(latest) if latest else "-",
+        )
+    out.print(table)
+
+
+def download_result(v: ArtifactVersion, r: DownloadResult) -> None:
+    _console().print(
+        f"downloaded {v.ref} to {r.path}: {r.files_written} files written ({_size(r.bytes_written)}), "
+        f"{r.files_skipped} already up to date",
+        markup=False,
+    )
+
+
+def rebuilds_table(rebuilds: dict[str, int]) -> None:
+    from rich.table import Table
+
+    table = Table(title="projections rebuilt")
+    table.add_column("service")
+    table.add_column("events replayed", justify="right")
+    for service, n in rebuilds.items():
+        table.add_row(service, str(n))
+    table.add_row("total", str(sum(rebuilds.values())), style="bold")
+    _console().print(table)
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")

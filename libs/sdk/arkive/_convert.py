@@ -1,0 +1,76 @@
+"""Protobuf messages to SDK objects (and back for file entries)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from arkive_proto.v1 import types_pb2
+
+from .version import ArtifactCollection, ArtifactVersion, FileInfo
+
+
+def to_datetime(ts: Timestamp) -> datetime:
+    # Built by hand: Timestamp.ToDatetime(tzinfo=...) exists, but this keeps microseconds exact
+    # and always timezone-aware (UTC) so isoformat() carries "+00:00".
+    return datetime.fromtimestamp(ts.seconds, tz=UTC).replace(microsecond=ts.nanos // 1000)
+
+
+def parse_metadata_json(text: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    # The contract says "JSON object"; anything else is shown rather than dropped.
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def version_from_proto(
+    v: types_pb2.Version,
+    client: Any,
+    *,
+    created: bool = False,
+    files_uploaded: int = 0,
+    bytes_uploaded: int = 0,
+) -> ArtifactVersion:
+    return ArtifactVersion(
+        project=v.project,
+        name=v.name,
+        version=int(v.version),
+        version_id=v.version_id,
+        type=v.type,
+        manifest_digest=v.manifest_digest,
+        file_count=int(v.file_count),
+        total_size=int(v.total_size),
+        metadata=parse_metadata_json(v.metadata_json),
+        description=v.description,
+        aliases=tuple(v.aliases),
+        tags=tuple(v.tags),
+        label=v.label,
+        created_at=to_datetime(v.created_at),
+        created=created,
+        files_uploaded=files_uploaded,
+        bytes_uploaded=bytes_uploaded,
+        _client=client,
+    )
+
+
+def collection_from_proto(c: types_pb2.Collection, client: Any) -> ArtifactCollection:
+    return ArtifactCollection(
+        project=c.project,
+        name=c.name,
+        type=c.type,
+        version_count=int(c.version_count),
+        latest=version_from_proto(c.latest, client) if c.HasField("latest") else None,
+        created_at=to_datetime(c.created_at),
+    )
+
+
+def file_from_proto(f: types_pb2.FileEntry) -> FileInfo:
+    return FileInfo(f.path, f.digest, int(f.size))
+
+
+def file_to_proto(path: str, digest: str, size: int) -> types_pb2.FileEntry:
+    return types_pb2.FileEntry(path=path, digest=digest, size=size)

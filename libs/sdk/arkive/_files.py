@@ -1,0 +1,154 @@
+"""Local files: walking what the user added, hashing it, and the local manifest.
+
+Symlink policy (documented in Artifact.add_dir): directories reached through symlinks are never
+entered (no cycles, no surprise uploads of a whole home directory); a symlinked *file* is stored
+with the content it points to only if its real path stays inside the directory that was added.
+Symlinks that escape, dangle, or point to directories, and special files (FIFOs, sockets,
+devices) are skipped and reported in Artifact.skipped so the caller can warn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from arkive_common.errors import InvalidArgument
+from arkive_common.manifest import manifest_digest
+from arkive_common.validation import normalize_path
+
+CHUNK_SIZE = 1024 * 1024
+HASH_THREADS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """One file to log: where it goes in the artifact and where its bytes come from."""
+
+    path: str
+    source: Path
+
+
+@dataclass(frozen=True, slots=True)
+class HashedFile:
+    path: str
+    source: Path
+    digest: str
+    size: int
+
+
+def artifact_path(value: str) -> str:
+    """normalize_path, plus a clear error for names that are not valid UTF-8 on disk.
+
+    os.walk yields undecodable bytes as lone surrogates (surrogateescape); normalize_path would
+    crash on those with UnicodeEncodeError instead of refusing them.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise InvalidArgument(f"invalid path {shown!r}: file name is not valid UTF-8") from None
+    return normalize_path(value)
+
+
+def join_prefix(prefix: str | None, rel: str) -> str:
+    """Joins a user-given name prefix ("images", "images/" or "") with a relative POSIX path."""
+    prefix = (prefix or "").rstrip("/")  # "images/" and "images" mean the same; "/x" stays invalid
+    return artifact_path(f"{prefix}/{rel}" if prefix else rel)
+
+
+def walk_dir(root: Path, prefix: str | None = None) -> tuple[list[LocalFile], list[tuple[str, str]]]:
+    """Lists regular files under root (recursively), sorted by artifact path.
+
+    Returns (files, skipped) where skipped holds (local path, reason) for what was left out.
+    Raises InvalidArgument for a file whose artifact path would be invalid.
+    """
+    real_root = root.resolve()
+    files: list[LocalFile] = []
+    skipped: list[tuple[str, str]] = []
+
+    def on_error(exc: OSError) -> None:
+        # A directory we cannot read would silently shrink the artifact; fail instead.
+        raise exc
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if (here / d).is_symlink():
+                dirnames.remove(d)
+                skipped.append((str(here / d), "symlink to a directory"))
+        dirnames.sort()
+        for fname in sorted(filenames):
+            local = here / fname
+            reason = _skip_reason(local, real_root)
+            if reason:
+                skipped.append((str(local), reason))
+                continue
+            rel = local.relative_to(root).as_posix()
+            files.append(LocalFile(path=join_prefix(prefix, rel), source=local))
+    files.sort(key=lambda f: f.path)
+    return files, skipped
+
+
+def _skip_reason(local: Path, real_root: Path) -> str:
+    try:
+        st = local.lstat()
+    except FileNotFoundError:
+        return "vanished while walking"
+    if stat.S_ISLNK(st.st_mode):
+        target = Path(os.path.realpath(local))
+        if not target.is_relative_to(real_root):
+            return "symlink pointing outside the added directory"
+        if not target.is_file():
+            return "symlink to a directory, a missing or special file"
+        return ""
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    return ""
+
+
+def hash_file(
+    path: Path, chunk_size: int = CHUNK_SIZE, on_bytes: Callable[[int], None] | None = None
+) -> tuple[str, int]:
+    """Streams a file through sha256; returns ("sha256:<hex>", size). Blocking: run in a thread."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            h.update(chunk)
+            size += len(chunk)
+            if on_bytes is not None:
+                on_bytes(len(chunk))
+    return "sha256:" + h.hexdigest(), size
+
+
+async def hash_files(
+    files: list[LocalFile], on_bytes: Callable[[int], None] | None = None, threads: int = HASH_THREADS
+) -> list[HashedFile]:
+    """Hashes files on a small thread pool (hashlib releases the GIL, so threads really overlap)."""
+    loop = asyncio.get_running_loop()
+    # The pool's own queue bounds the concurrency; a private pool keeps big hashing jobs from
+    # starving the default executor that asyncio.to_thread shares with file reads elsewhere.
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="arkive-hash") as pool:
+        futures = [loop.run_in_executor(pool, hash_file, f.source, CHUNK_SIZE, on_bytes) for f in files]
+        try:
+            results = await asyncio.gather(*futures)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    return [HashedFile(f.path, f.source, d, s) for f, (d, s) in zip(files, results, strict=True)]
+
+
+def local_manifest_digest(files: list[HashedFile]) -> str:
+    return manifest_digest((f.path, f.digest, f.size) for f in files)
+
+
+def batched(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,161 @@
+"""Uploading missing blobs, streamed: 1 MiB chunks read from disk as gRPC asks for them, so a
+large file is never held in memory. Also the bounded-concurrency helper downloads share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+import grpc
+
+from arkive_common.errors import ArkiveError, Code, FailedPrecondition
+from arkive_proto.v1 import blob_service_pb2 as bpb
+
+from ._files import CHUNK_SIZE, HashedFile, batched
+from ._progress import NullProgress
+from ._rpc import rpc_error
+
+T = TypeVar("T")
+FIND_MISSING_BATCH = 10_000
+UPLOAD_CONCURRENCY = 8
+DOWNLOAD_CONCURRENCY = 8
+ATTEMPTS = 3  # per blob, only for UNAVAILABLE (gateway restarting, connection reset)
+
+
+async def run_bounded(items: Iterable[T], worker: Callable[[T], Awaitable[None]], limit: int) -> None:
+    """Runs worker over items with at most `limit` in flight; the first failure cancels the rest.
+
+    A few long-lived lanes pulling from one iterator, rather than one task per item, keeps memory
+    flat for hundreds of thousands of files.
+    """
+    it = iter(items)
+
+    async def lane() -> None:
+        for item in it:  # next() never awaits, so lanes cannot take the same item
+            await worker(item)
+
+    tasks = [asyncio.create_task(lane()) for _ in range(limit)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def retry_pause(attempt: int) -> None:
+    await asyncio.sleep(0.25 * 2**attempt)
+
+
+@dataclass(slots=True)
+class _SendState:
+    sent: int = 0
+    changed: bool = False
+
+
+async def find_missing(stub: object, digests: list[str], address: str, timeout: float) -> set[str]:
+    missing: set[str] = set()
+    for batch in batched(digests, FIND_MISSING_BATCH):
+        try:
+            resp = await stub.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=batch), timeout=timeout)  # type: ignore[attr-defined]
+        except grpc.aio.AioRpcError as exc:
+            raise rpc_error(exc, address) from None
+        missing.update(resp.missing)
+    return missing
+
+
+async def upload_missing(
+    stub: object, files: list[HashedFile], address: str, timeout: float, progress: NullProgress
+) -> tuple[int, int]:
+    """Uploads the blobs the server lacks (each distinct digest once); returns (files, bytes) sent."""
+    by_digest: dict[str, HashedFile] = {}
+    for f in files:
+        by_digest.setdefault(f.digest, f)
+    missing = await find_missing(stub, list(by_digest), address, timeout)
+    # Ignore digests we did not ask about: a confused server must not make us upload nonsense.
+    todo = [f for d, f in by_digest.items() if d in missing]
+    total = sum(f.size for f in todo)
+    progress.phase("uploading", total)
+    await run_bounded(todo, lambda f: _upload_one(stub, f, address, progress), UPLOAD_CONCURRENCY)
+    return len(todo), total
+
+
+async def _upload_one(stub: object, f: HashedFile, address: str, progress: NullProgress) -> None:
+    for attempt in range(ATTEMPTS):
+        state = _SendState()
+        try:
+            resp = await stub.UploadBlob(_upload_requests(f, state, progress))  # type: ignore[attr-defined]
+        except grpc.aio.AioRpcError as exc:
+            progress.advance(-state.sent)
+            if state.changed:
+                raise _changed(f) from None
+            if exc.code() == grpc.StatusCode.UNAVAILABLE and attempt + 1 < ATTEMPTS:
+                await retry_pause(attempt)
+                continue
+            raise rpc_error(exc, address) from None
+        if state.changed:
+            raise _changed(f)
+        if resp.digest and resp.digest != f.digest:
+            raise ArkiveError(f"server stored {f.path!r} as {resp.digest}, expected {f.digest}", Code.INTERNAL)
+        return
+
+
+def _changed(f: HashedFile) -> FailedPrecondition:
+    return FailedPrecondition(f"{f.source} changed while it was being logged; log again")
+
+
+async def _upload_requests(
+    f: HashedFile, state: _SendState, progress: NullProgress
+) -> AsyncIterator[bpb.UploadBlobRequest]:
+    """Header, then the file in 1 MiB chunks, re-hashed as sent to catch edits since hashing.
+
+    It never raises (an exception here would surface as an opaque cancelled call): a file that
+    changed stops the stream short, which the server rejects, and state.changed says why.
+    """
+    yield bpb.UploadBlobRequest(header=bpb.UploadBlobHeader(digest=f.digest, size=f.size))
+    if f.size <= CHUNK_SIZE:
+        # Small files (most of a typical dataset) in one thread hop: read, hash, done.
+        data, digest = await asyncio.to_thread(_read_small, f.source, f.size)
+        if len(data) != f.size or digest != f.digest:
+            state.changed = True
+            return
+        if data:
+            state.sent = len(data)
+            progress.advance(len(data))
+            yield bpb.UploadBlobRequest(chunk=data)
+        return
+    h = hashlib.sha256()
+    src = await asyncio.to_thread(open, f.source, "rb")
+    try:
+        while True:
+            chunk = await asyncio.to_thread(_read_and_hash, src, h)
+            if not chunk:
+                break
+            if state.sent + len(chunk) > f.size:
+                state.changed = True  # grew since hashing
+                return
+            state.sent += len(chunk)
+            progress.advance(len(chunk))
+            yield bpb.UploadBlobRequest(chunk=chunk)
+    finally:
+        src.close()
+    if state.sent != f.size or "sha256:" + h.hexdigest() != f.digest:
+        state.changed = True
+
+
+def _read_small(path: Path, size: int) -> tuple[bytes, str]:
+    with open(path, "rb") as src:
+        data = src.read(size + 1)  # one byte more reveals a file that grew
+    return data, "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _read_and_hash(src: BinaryIO, h: hashlib._Hash) -> bytes:
+    chunk = src.read(CHUNK_SIZE)
+    h.update(chunk)
+    return chunk

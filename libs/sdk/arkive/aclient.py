@@ -1,0 +1,304 @@
+"""AsyncClient: the one real implementation of the SDK, on grpc.aio. Client wraps it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import grpc
+
+from arkive_common.errors import ArkiveError, InvalidArgument
+from arkive_common.refs import parse_ref
+from arkive_common.validation import (
+    MAX_ALIASES,
+    MAX_TAGS,
+    check_alias,
+    check_label,
+    check_list,
+    check_name,
+    check_type,
+)
+from arkive_proto.v1 import admin_service_pb2 as adpb
+from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
+from arkive_proto.v1 import artifact_service_pb2 as apb
+from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
+from arkive_proto.v1 import blob_service_pb2_grpc as bgrpc
+
+from ._convert import collection_from_proto, file_from_proto, file_to_proto, version_from_proto
+from ._download import download_files
+from ._files import HashedFile, hash_files, local_manifest_digest
+from ._progress import NullProgress, make_progress
+from ._rpc import default_address, default_project, open_channel, rpc_error
+from ._transfer import upload_missing
+from .artifact import Artifact
+from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
+
+ADD_FILES_MAX_ENTRIES = 5_000
+# Also cap AddFiles by bytes: 5,000 entries with 1 KiB paths would exceed grpc's default 4 MiB limit.
+ADD_FILES_MAX_BYTES = 2 * 1024 * 1024
+PAGE_SIZE = 1000
+VersionRef = str | ArtifactVersion
+
+
+class AsyncClient:
+    """Talks to the arkive gateway; every method is a coroutine.
+
+        async with arkive.AsyncClient() as client:
+            version = await client.log_artifact(art, project="demo", aliases=["best"])
+            path = await (await client.use_artifact("demo/mnist:best")).adownload("restored/")
+
+    address: "host:port" of the gateway (default ARKIVE_GATEWAY_ADDR or 127.0.0.1:50051).
+    project: used when a ref or call names none (default ARKIVE_PROJECT or "default").
+    timeout: seconds allowed for each non-streaming call; transfers have no deadline.
+    progress: byte progress bars on stderr; None shows them iff stderr is a terminal.
+    """
+
+    _is_async = True
+
+    def __init__(
+        self,
+        address: str | None = None,
+        project: str | None = None,
+        *,
+        timeout: float = 120.0,
+        progress: bool | None = None,
+    ) -> None:
+        self.address = address or default_address()
+        self.project = check_name(project or default_project(), "project")
+        self.timeout = timeout
+        self.progress = progress
+        self._channel: grpc.aio.Channel | None = None
+        # Versions are bound to the object users hold: this client, or the sync Client wrapping
+        # it (referenced weakly so that the Client can still be garbage-collected and closed).
+        self._owner_ref: Callable[[], Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(address={self.address!r}, project={self.project!r})"
+
+    # The channel is made on first use so it binds to the loop that actually runs the calls.
+    def _ch(self) -> grpc.aio.Channel:
+        if self._channel is None:
+            self._channel = open_channel(self.address)
+        return self._channel
+
+    @property
+    def _artifacts(self) -> agrpc.ArtifactServiceStub:
+        return agrpc.ArtifactServiceStub(self._ch())
+
+    @property
+    def _blobs(self) -> bgrpc.BlobServiceStub:
+        return bgrpc.BlobServiceStub(self._ch())
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            channel, self._channel = self._channel, None
+            await channel.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return await method(request, timeout=self.timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise rpc_error(exc, self.address) from None
+
+    def _ref(self, ref: VersionRef) -> str:
+        if isinstance(ref, ArtifactVersion):
+            # The id pins the exact version even if aliases move while we work.
+            return ref.version_id or ref.ref
+        return str(parse_ref(ref, self.project))
+
+    @property
+    def _owner(self) -> Any:
+        owner = self._owner_ref() if self._owner_ref is not None else None
+        return owner if owner is not None else self
+
+    def _version(self, v: Any, **extra: Any) -> ArtifactVersion:
+        return version_from_proto(v, self._owner, **extra)
+
+    # ---- logging ----------------------------------------------------------------------------
+
+    async def log_artifact(
+        self,
+        artifact: Artifact,
+        project: str | None = None,
+        *,
+        aliases: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        label: str | None = None,
+    ) -> ArtifactVersion:
+        """Logs the artifact as the next version, unless identical content is already a version.
+
+        Only blobs the server lacks are uploaded. If the content is unchanged, the existing
+        version is returned with created=False (requested aliases are moved onto it; tags,
+        label, metadata and description only apply to new versions).
+        """
+        project = check_name(project or self.project, "project")
+        aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
+        tags = check_list(list(tags), check_name, "tags", MAX_TAGS)
+        label = check_label(label) if label else ""
+        metadata_json = artifact.metadata_json()
+        local = artifact.local_files()
+        with make_progress(self.progress) as progress:
+            progress.phase("hashing", sum(_size(f.source) for f in local))
+            hashed = await hash_files(local, on_bytes=progress.advance)
+            digest = local_manifest_digest(hashed)
+            found = await self._call(
+                self._artifacts.FindVersionByManifest,
+                apb.FindVersionByManifestRequest(project=project, name=artifact.name, manifest_digest=digest),
+            )
+            # A same-content version of another type is left for the server to judge.
+            if found.HasField("version") and found.version.type == artifact.type:
+                return await self._reuse(found.version, aliases)
+            files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self.timeout, progress)
+            resp = await self._commit(project, artifact, hashed, metadata_json, aliases, tags, label, progress)
+        return self._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
+
+    async def _reuse(self, v: Any, aliases: list[str]) -> ArtifactVersion:
+        lacking = [a for a in aliases if a not in v.aliases]
+        if lacking:
+            ref = f"{v.project}/{v.name}:v{v.version}"
+            resp = await self._call(self._artifacts.AssignAliases, apb.AssignAliasesRequest(ref=ref, aliases=lacking))
+            v = resp.version
+        return self._version(v, created=False)
+
+    async def _commit(
+        self,
+        project: str,
+        artifact: Artifact,
+        hashed: list[HashedFile],
+        metadata_json: str,
+        aliases: list[str],
+        tags: list[str],
+        label: str,
+        progress: NullProgress,
+    ) -> apb.CommitDraftResponse:
+        stub = self._artifacts
+        draft = await self._call(
+            stub.CreateDraft, apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
+        )
+        for batch in _add_files_batches(hashed):
+            await self._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
+        return await self._call(
+            stub.CommitDraft,
+            apb.CommitDraftRequest(
+                draft_id=draft.draft_id,
+                metadata_json=metadata_json,
+                description=artifact.description,
+                aliases=aliases,
+                tags=tags,
+                label=label,
+            ),
+        )
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    async def get_version(self, ref: VersionRef) -> ArtifactVersion:
+        """Resolves "[project/]name[:vN|alias|label]" (or a version id) to one version."""
+        resp = await self._call(self._artifacts.GetVersion, apb.GetVersionRequest(ref=self._ref(ref)))
+        return self._version(resp.version)
+
+    async def use_artifact(self, ref: VersionRef) -> ArtifactVersion:
+        """Like get_version; the name W&B users reach for before .download()."""
+        return await self.get_version(ref)
+
+    async def versions(self, name: str) -> list[ArtifactVersion]:
+        """Every version of "[project/]name", newest first."""
+        if ":" in name:
+            raise InvalidArgument(f"expected [project/]name without a version, got {name!r}")
+        r = parse_ref(name, self.project)
+        out: list[ArtifactVersion] = []
+        async for page in self._pages(
+            lambda tok: apb.ListVersionsRequest(project=r.project, name=r.name, page_size=PAGE_SIZE, page_token=tok),
+            self._artifacts.ListVersions,
+        ):
+            out.extend(self._version(v) for v in page.versions)
+        return out
+
+    async def artifacts(self, project: str | None = None, type: str | None = None) -> list[ArtifactCollection]:
+        """The artifact collections of a project, optionally only those of one type."""
+        project = check_name(project or self.project, "project")
+        type_ = check_type(type) if type else ""
+        out: list[ArtifactCollection] = []
+        async for page in self._pages(
+            lambda tok: apb.ListArtifactsRequest(project=project, type=type_, page_size=PAGE_SIZE, page_token=tok),
+            self._artifacts.ListArtifacts,
+        ):
+            out.extend(collection_from_proto(c, self._owner) for c in page.artifacts)
+        return out
+
+    async def files(self, ref: VersionRef) -> AsyncIterator[FileInfo]:
+        """(path, digest, size) of every file of a version, sorted by path, fetched page by page."""
+        ref_s = self._ref(ref)
+        async for page in self._pages(
+            lambda tok: apb.ListFilesRequest(ref=ref_s, page_size=PAGE_SIZE, page_token=tok),
+            self._artifacts.ListFiles,
+        ):
+            for f in page.files:
+                yield file_from_proto(f)
+
+    async def _pages(self, make: Any, method: Any) -> AsyncIterator[Any]:
+        token = ""
+        while True:
+            page = await self._call(method, make(token))
+            yield page
+            if not page.next_page_token:
+                return
+            if page.next_page_token == token:
+                raise ArkiveError("the server returned the same page token twice")
+            token = page.next_page_token
+
+    async def download(
+        self, ref: VersionRef, root: str | os.PathLike[str] | None = None, *, path_prefix: str | None = None
+    ) -> DownloadResult:
+        """Downloads a version's files (those starting with path_prefix, if given) under root.
+
+        Default root: ./artifacts/<name>:v<N>. Files already present with the right size and
+        sha256 are kept; everything else is verified and renamed into place atomically.
+        """
+        version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)
+        dest = Path(root) if root is not None else version.default_root()
+        files = [f async for f in self.files(version) if not path_prefix or f.path.startswith(path_prefix)]
+        with make_progress(self.progress) as progress:
+            return await download_files(self._blobs, dest, files, self.address, progress)
+
+    # ---- admin ------------------------------------------------------------------------------
+
+    async def rebuild_projections(self) -> dict[str, int]:
+        """Replays the event log into every read model; returns events replayed per service."""
+        stub = adgrpc.AdminServiceStub(self._ch())
+        resp = await self._call(stub.RebuildProjections, adpb.RebuildProjectionsRequest())
+        return {r.service: int(r.events_replayed) for r in resp.rebuilds}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # hashing will raise the real error
+
+
+def _add_files_batches(hashed: list[HashedFile]) -> list[list[Any]]:
+    batches: list[list[Any]] = []
+    batch: list[Any] = []
+    nbytes = 0
+    for f in hashed:
+        entry = file_to_proto(f.path, f.digest, f.size)
+        size = entry.ByteSize() + 4  # + field tag and length prefix
+        if batch and (len(batch) >= ADD_FILES_MAX_ENTRIES or nbytes + size > ADD_FILES_MAX_BYTES):
+            batches.append(batch)
+            batch, nbytes = [], 0
+        batch.append(entry)
+        nbytes += size
+    if batch:
+        batches.append(batch)
+    return batches

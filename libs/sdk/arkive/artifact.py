@@ -1,0 +1,119 @@
+"""Artifact: a local, not yet logged version being assembled from files and folders."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from arkive_common.errors import InvalidArgument, NotFound
+from arkive_common.validation import MAX_METADATA_BYTES, check_description, check_name, check_type
+
+from ._files import LocalFile, artifact_path, join_prefix, walk_dir
+
+DEFAULT_TYPE = "dataset"
+
+
+class Artifact:
+    """Files to log as the next version of `name`.
+
+    Artifact paths are relative POSIX paths inside the version; every path is validated when it is
+    added, so nothing invalid ever reaches the server. Adding a second file at an artifact path
+    that is already taken replaces the first one ("last add wins", like W&B).
+
+        art = Artifact("mnist", type="dataset", metadata={"rows": 70000})
+        art.add_dir("data/")                    # data/train/x.npy -> "train/x.npy"
+        art.add_dir("extra/", name="extra/")    # extra/a.txt      -> "extra/a.txt"
+        art.add_file("README.md")               #                  -> "README.md"
+    """
+
+    def __init__(
+        self,
+        name: str,
+        type: str = DEFAULT_TYPE,
+        *,
+        metadata: dict[str, Any] | None = None,
+        description: str = "",
+    ) -> None:
+        self.name = check_name(name, "artifact name")
+        self.type = check_type(type)
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.metadata_json()  # fail now, not after hashing gigabytes
+        self.description = check_description(description or "")
+        self._files: dict[str, Path] = {}
+        self.skipped: list[tuple[str, str]] = []
+        """(local path, reason) of what add_dir left out: escaping symlinks, special files."""
+
+    def __repr__(self) -> str:
+        return f"Artifact({self.name!r}, type={self.type!r}, files={len(self._files)})"
+
+    def metadata_json(self) -> str:
+        """The metadata as compact JSON (what is sent), validated like the server does."""
+        try:
+            text = json.dumps(self.metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgument(f"metadata is not JSON-serializable: {exc}") from None
+        if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
+            raise InvalidArgument(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
+        return text
+
+    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> str:
+        """Adds one file at artifact path `name` (default: its base name); returns that path.
+
+        A symlink is stored with the content of the file it points to.
+        """
+        src = Path(local_path)
+        if not src.exists():
+            raise NotFound(f"no such file: {src}")
+        if not src.is_file():
+            raise InvalidArgument(f"not a regular file: {src} (use add_dir for folders)")
+        path = artifact_path(name) if name is not None else artifact_path(src.name)
+        self._files[path] = src
+        return path
+
+    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None) -> int:
+        """Adds every regular file under a folder, recursively; returns how many were added.
+
+        `name` is a prefix inside the artifact ("images/" puts a/b.png at "images/a/b.png").
+        Symlinked directories are not entered; a symlinked file is stored with its content only if
+        it resolves inside the folder; what is left out is listed in `self.skipped`.
+        """
+        src = Path(local_path)
+        if not src.exists():
+            raise NotFound(f"no such directory: {src}")
+        if not src.is_dir():
+            raise InvalidArgument(f"not a directory: {src} (use add_file for single files)")
+        if name:
+            join_prefix(name, "x")  # validate the prefix itself before walking a big tree
+        files, skipped = walk_dir(src, name)
+        for f in files:
+            self._files[f.path] = f.source
+        self.skipped.extend(skipped)
+        return len(files)
+
+    def add(self, local_path: str | os.PathLike[str], name: str | None = None) -> int:
+        """add_dir for a folder, add_file for a file (what the CLI does)."""
+        if Path(local_path).is_dir():
+            return self.add_dir(local_path, name)
+        self.add_file(local_path, name)
+        return 1
+
+    def remove(self, name: str) -> None:
+        """Removes the file at artifact path `name`."""
+        path = artifact_path(name)
+        if path not in self._files:
+            raise NotFound(f"no file {path!r} in {self!r}")
+        del self._files[path]
+
+    @property
+    def paths(self) -> list[str]:
+        """Artifact paths added so far, sorted."""
+        return sorted(self._files)
+
+    def local_files(self) -> list[LocalFile]:
+        """What will be logged, sorted by artifact path."""
+        return [LocalFile(p, self._files[p]) for p in sorted(self._files)]
+
+    def __len__(self) -> int:
+        return len(self._files)

@@ -1,0 +1,181 @@
+"""Client: the blocking SDK, a thin wrapper running AsyncClient on a private background loop.
+
+The loop lives in its own daemon thread, so the blocking methods work the same in scripts and
+inside Jupyter (whose own loop is already running and must not be re-entered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import threading
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine, Iterator, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+from .aclient import AsyncClient, VersionRef
+from .artifact import Artifact
+from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
+
+T = TypeVar("T")
+
+
+class _LoopThread:
+    """An event loop running forever in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name="arkive-client-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        if threading.current_thread() is self.thread:
+            coro.close()
+            raise RuntimeError("a blocking arkive.Client method was called from its own event loop")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        fut = self.submit(coro)
+        try:
+            return fut.result()
+        except KeyboardInterrupt:
+            # Ctrl-C lands in the calling thread; stop the work on the loop too.
+            fut.cancel()
+            raise
+
+    def stop(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+async def _anext(agen: AsyncIterator[T]) -> T:
+    # run_coroutine_threadsafe wants a real coroutine, which __anext__() is not.
+    return await agen.__anext__()
+
+
+def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
+    if runner.loop.is_closed() or not runner.thread.is_alive():
+        return
+    try:
+        runner.run(aclient.close())
+    except Exception:
+        pass
+    runner.stop()
+
+
+class Client:
+    """The blocking arkive client. Same arguments and methods as AsyncClient.
+
+    client = arkive.Client()                                 # local gateway, project "default"
+    version = client.log_artifact(art, project="demo", aliases=["best"])
+    path = client.use_artifact("demo/mnist:best").download("restored/")
+    """
+
+    _is_async = False
+
+    def __init__(
+        self,
+        address: str | None = None,
+        project: str | None = None,
+        *,
+        timeout: float = 120.0,
+        progress: bool | None = None,
+    ) -> None:
+        # Validate arguments (and fail) before starting a thread.
+        aclient = AsyncClient(address, project, timeout=timeout, progress=progress)
+        aclient._owner_ref = weakref.ref(self)  # weak: the finalizer below holds aclient
+        self._aclient = aclient
+        self._runner = _LoopThread()
+        # Closes the channel and stops the thread if the user forgets close().
+        self._finalizer = weakref.finalize(self, _shutdown, self._runner, aclient)
+
+    @property
+    def address(self) -> str:
+        return self._aclient.address
+
+    @property
+    def project(self) -> str:
+        return self._aclient.project
+
+    def __repr__(self) -> str:
+        return f"Client(address={self.address!r}, project={self.project!r})"
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if not self._finalizer.alive:
+            coro.close()
+            raise RuntimeError("this arkive.Client is closed")
+        return self._runner.run(coro)
+
+    def _submit_async(self, coro: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        """Runs coro on this client's loop and returns an awaitable for the caller's loop."""
+        return asyncio.wrap_future(self._runner.submit(coro))
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def log_artifact(
+        self,
+        artifact: Artifact,
+        project: str | None = None,
+        *,
+        aliases: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        label: str | None = None,
+    ) -> ArtifactVersion:
+        """See AsyncClient.log_artifact."""
+        return self._run(self._aclient.log_artifact(artifact, project, aliases=aliases, tags=tags, label=label))
+
+    def get_version(self, ref: VersionRef) -> ArtifactVersion:
+        """Resolves "[project/]name[:vN|alias|label]" (or a version id) to one version."""
+        return self._run(self._aclient.get_version(ref))
+
+    def use_artifact(self, ref: VersionRef) -> ArtifactVersion:
+        """Like get_version; call .download() on the result."""
+        return self._run(self._aclient.use_artifact(ref))
+
+    def versions(self, name: str) -> list[ArtifactVersion]:
+        """Every version of "[project/]name", newest first."""
+        return self._run(self._aclient.versions(name))
+
+    def artifacts(self, project: str | None = None, type: str | None = None) -> list[ArtifactCollection]:
+        """The artifact collections of a project, optionally only those of one type."""
+        return self._run(self._aclient.artifacts(project, type))
+
+    def files(self, ref: VersionRef) -> Iterator[FileInfo]:
+        """(path, digest, size) of every file of a version, sorted by path, fetched lazily."""
+        agen = self._aclient.files(ref)
+        try:
+            while True:
+                try:
+                    yield self._run(_anext(agen))
+                except StopAsyncIteration:
+                    return
+        finally:
+            if self._finalizer.alive and isinstance(agen, AsyncGenerator):
+                self._run(agen.aclose())
+
+    def download(
+        self, ref: VersionRef, root: str | os.PathLike[str] | None = None, *, path_prefix: str | None = None
+    ) -> DownloadResult:
+        """See AsyncClient.download."""
+        return self._run(self._aclient.download(ref, root, path_prefix=path_prefix))
+
+    def rebuild_projections(self) -> dict[str, int]:
+        """Replays the event log into every read model; returns events replayed per service."""
+        return self._run(self._aclient.rebuild_projections())

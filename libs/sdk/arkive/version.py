@@ -1,0 +1,156 @@
+"""Result objects: committed versions, collections, files and download summaries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+
+class FileInfo(NamedTuple):
+    """One file of a version: its path inside the artifact, blob digest and size in bytes."""
+
+    path: str
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    """What a download did: the root it wrote under and how much it wrote or found in place."""
+
+    path: Path
+    files_written: int
+    bytes_written: int
+    files_skipped: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "files_written": self.files_written,
+            "bytes_written": self.bytes_written,
+            "files_skipped": self.files_skipped,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactVersion:
+    """A committed, immutable artifact version.
+
+    `created`, `files_uploaded` and `bytes_uploaded` are only meaningful on the result of
+    log_artifact: whether a new version was made, and what actually had to be sent.
+    The version remembers the client that fetched it so that download() and files() work.
+    """
+
+    project: str
+    name: str
+    version: int
+    version_id: str
+    type: str
+    manifest_digest: str
+    file_count: int
+    total_size: int
+    metadata: dict[str, Any]
+    description: str
+    aliases: tuple[str, ...]
+    tags: tuple[str, ...]
+    label: str
+    created_at: datetime
+    created: bool = False
+    files_uploaded: int = 0
+    bytes_uploaded: int = 0
+    _client: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def ref(self) -> str:
+        """The stable "project/name:vN" ref of this version."""
+        return f"{self.project}/{self.name}:v{self.version}"
+
+    @property
+    def version_name(self) -> str:
+        return f"v{self.version}"
+
+    def _owner(self) -> Any:
+        if self._client is None:
+            raise RuntimeError("this ArtifactVersion is not bound to a client; fetch it with Client.get_version")
+        return self._client
+
+    def default_root(self) -> Path:
+        return Path("artifacts") / f"{self.name}:v{self.version}"
+
+    def download(self, root: str | Path | None = None, *, path_prefix: str | None = None) -> Path:
+        """Downloads the files (or those under path_prefix) into root; returns root.
+
+        Default root: ./artifacts/<name>:v<N>. Files already present with the same content are
+        kept. With an AsyncClient use `await version.adownload()`.
+        """
+        client = self._owner()
+        if getattr(client, "_is_async", False):
+            raise TypeError("this version came from an AsyncClient: use `await version.adownload()`")
+        return client.download(self, root, path_prefix=path_prefix).path
+
+    async def adownload(self, root: str | Path | None = None, *, path_prefix: str | None = None) -> Path:
+        """The coroutine flavour of download(), usable with either client."""
+        client = self._owner()
+        if getattr(client, "_is_async", False):
+            return (await client.download(self, root, path_prefix=path_prefix)).path
+        return (await client._submit_async(client._aclient.download(self, root, path_prefix=path_prefix))).path
+
+    def files(self) -> Iterator[FileInfo]:
+        """Iterates (path, digest, size) of every file, sorted by path."""
+        client = self._owner()
+        if getattr(client, "_is_async", False):
+            raise TypeError("this version came from an AsyncClient: use `async for f in version.afiles()`")
+        return client.files(self)
+
+    def afiles(self) -> AsyncIterator[FileInfo]:
+        """The async-iterator flavour of files(); needs a version from an AsyncClient."""
+        client = self._owner()
+        if not getattr(client, "_is_async", False):
+            raise TypeError("this version came from a Client: use `version.files()`")
+        return client.files(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI prints (also handy for logging)."""
+        return {
+            "project": self.project,
+            "name": self.name,
+            "version": self.version,
+            "version_name": self.version_name,
+            "ref": self.ref,
+            "version_id": self.version_id,
+            "type": self.type,
+            "manifest_digest": self.manifest_digest,
+            "file_count": self.file_count,
+            "total_size": self.total_size,
+            "metadata": self.metadata,
+            "description": self.description,
+            "aliases": list(self.aliases),
+            "tags": list(self.tags),
+            "label": self.label,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactCollection:
+    """All versions of one artifact name in one project, with its newest version."""
+
+    project: str
+    name: str
+    type: str
+    version_count: int
+    latest: ArtifactVersion | None
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "name": self.name,
+            "type": self.type,
+            "version_count": self.version_count,
+            "latest": self.latest.to_dict() if self.latest else None,
+            "created_at": self.created_at.isoformat(),
+        }

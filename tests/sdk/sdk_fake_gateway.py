@@ -1,0 +1,265 @@
+"""An in-memory gateway speaking the arkive.v1 contract, so the SDK's protocol is testable without
+the real services. It is deliberately strict (verifies digests, sizes, paths) and records calls.
+
+It runs on its own event loop in a daemon thread: the blocking Client under test must be able to
+wait on it from the test's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import grpc
+
+from arkive_common.errors import ArkiveError, NotFound
+from arkive_common.manifest import manifest_digest
+from arkive_common.refs import parse_ref
+from arkive_common.validation import check_digest, check_path
+from arkive_proto.v1 import admin_service_pb2 as adpb
+from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
+from arkive_proto.v1 import artifact_service_pb2 as apb
+from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
+from arkive_proto.v1 import blob_service_pb2 as bpb
+from arkive_proto.v1 import blob_service_pb2_grpc as bgrpc
+from arkive_proto.v1 import types_pb2
+
+DOWNLOAD_CHUNK = 256 * 1024  # smaller than the SDK's, so multi-chunk paths get exercised
+
+
+@dataclass
+class Draft:
+    project: str
+    name: str
+    type: str
+    files: dict[str, types_pb2.FileEntry] = field(default_factory=dict)
+
+
+@dataclass
+class State:
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    # (project, name) -> versions, oldest first
+    versions: dict[tuple[str, str], list[types_pb2.Version]] = field(default_factory=dict)
+    files: dict[str, list[types_pb2.FileEntry]] = field(default_factory=dict)  # version_id -> files
+    calls: Counter[str] = field(default_factory=Counter)
+    add_files_sizes: list[int] = field(default_factory=list)
+    # version_id -> a listing to serve instead of the real one (hostile-server tests)
+    file_override: dict[str, list[types_pb2.FileEntry]] = field(default_factory=dict)
+    fail_downloads: int = 0  # abort this many DownloadBlob streams half-way with UNAVAILABLE
+
+
+async def _abort(context: grpc.aio.ServicerContext, exc: ArkiveError) -> None:
+    await context.abort(getattr(grpc.StatusCode, exc.code.value), exc.message)
+
+
+class Blobs(bgrpc.BlobServiceServicer):
+    def __init__(self, st: State) -> None:
+        self.st = st
+
+    async def FindMissingBlobs(self, request, context):
+        self.st.calls["FindMissingBlobs"] += 1
+        if len(request.digests) > 10_000:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "too many digests")
+        return bpb.FindMissingBlobsResponse(missing=[d for d in request.digests if d not in self.st.blobs])
+
+    async def UploadBlob(self, request_iterator, context):
+        self.st.calls["UploadBlob"] += 1
+        header = None
+        h = hashlib.sha256()
+        parts: list[bytes] = []
+        async for req in request_iterator:
+            if header is None:
+                if not req.HasField("header"):
+                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "first message must be a header")
+                header = req.header
+                continue
+            h.update(req.chunk)
+            parts.append(req.chunk)
+        if header is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "no header")
+        data = b"".join(parts)
+        if len(data) != header.size or "sha256:" + h.hexdigest() != header.digest:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "digest or size mismatch")
+        present = header.digest in self.st.blobs
+        self.st.blobs[header.digest] = data
+        return bpb.UploadBlobResponse(digest=header.digest, size=len(data), already_present=present)
+
+    async def DownloadBlob(self, request, context):
+        self.st.calls["DownloadBlob"] += 1
+        data = self.st.blobs.get(request.digest)
+        if data is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"blob {request.digest} not found")
+        fail = self.st.fail_downloads > 0 and len(data) - request.offset > DOWNLOAD_CHUNK
+        if fail:
+            self.st.fail_downloads -= 1
+        for i in range(request.offset, len(data), DOWNLOAD_CHUNK):
+            yield bpb.DownloadBlobResponse(chunk=data[i : i + DOWNLOAD_CHUNK])
+            if fail:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "connection reset (simulated)")
+
+
+class Artifacts(agrpc.ArtifactServiceServicer):
+    def __init__(self, st: State) -> None:
+        self.st = st
+
+    def _resolve(self, ref: str) -> types_pb2.Version:
+        r = parse_ref(ref)
+        if r.version_id:
+            for vs in self.st.versions.values():
+                for v in vs:
+                    if v.version_id == r.version_id:
+                        return v
+        for v in reversed(self.st.versions.get((r.project, r.name), [])):
+            if f"v{v.version}" == r.selector or r.selector in v.aliases or r.selector == v.label:
+                return v
+        raise NotFound(f"no version {ref}")
+
+    async def CreateDraft(self, request, context):
+        self.st.calls["CreateDraft"] += 1
+        draft_id = uuid.uuid4().hex
+        self.st.drafts[draft_id] = Draft(request.project, request.name, request.type)
+        return apb.CreateDraftResponse(draft_id=draft_id)
+
+    async def AddFiles(self, request, context):
+        self.st.calls["AddFiles"] += 1
+        self.st.add_files_sizes.append(len(request.files))
+        draft = self.st.drafts[request.draft_id]
+        if len(request.files) > 5000:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "too many files")
+        for f in request.files:
+            try:
+                check_path(f.path)
+                check_digest(f.digest)
+            except ArkiveError as exc:
+                await _abort(context, exc)
+            if f.digest not in self.st.blobs:
+                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"blob {f.digest} is not stored")
+            draft.files[f.path] = f
+        return apb.AddFilesResponse(file_count=len(draft.files))
+
+    async def CommitDraft(self, request, context):
+        self.st.calls["CommitDraft"] += 1
+        d = self.st.drafts.pop(request.draft_id)
+        entries = sorted(d.files.values(), key=lambda f: f.path)
+        md = manifest_digest((f.path, f.digest, f.size) for f in entries)
+        vs = self.st.versions.setdefault((d.project, d.name), [])
+        for v in vs:
+            if v.manifest_digest == md:
+                return apb.CommitDraftResponse(version=v, created=False)
+        for v in vs:  # aliases move: take them off older versions
+            keep = [a for a in v.aliases if a not in request.aliases and a != "latest"]
+            del v.aliases[:]
+            v.aliases.extend(keep)
+        v = types_pb2.Version(
+            version_id=uuid.uuid4().hex,
+            project=d.project,
+            name=d.name,
+            type=d.type,
+            version=len(vs),
+            manifest_digest=md,
+            file_count=len(entries),
+            total_size=sum(f.size for f in entries),
+            metadata_json=request.metadata_json,
+            description=request.description,
+            aliases=[*request.aliases, "latest"],
+            tags=request.tags,
+            label=request.label,
+        )
+        v.created_at.GetCurrentTime()
+        vs.append(v)
+        self.st.files[v.version_id] = entries
+        return apb.CommitDraftResponse(version=v, created=True)
+
+    async def GetVersion(self, request, context):
+        self.st.calls["GetVersion"] += 1
+        try:
+            return apb.GetVersionResponse(version=self._resolve(request.ref))
+        except ArkiveError as exc:
+            await _abort(context, exc)
+
+    async def FindVersionByManifest(self, request, context):
+        self.st.calls["FindVersionByManifest"] += 1
+        for v in self.st.versions.get((request.project, request.name), []):
+            if v.manifest_digest == request.manifest_digest:
+                return apb.FindVersionByManifestResponse(version=v)
+        return apb.FindVersionByManifestResponse()
+
+    async def AssignAliases(self, request, context):
+        self.st.calls["AssignAliases"] += 1
+        target = self._resolve(request.ref)
+        for v in self.st.versions[(target.project, target.name)]:
+            keep = [a for a in v.aliases if a not in request.aliases]
+            del v.aliases[:]
+            v.aliases.extend(keep)
+        target.aliases.extend(request.aliases)
+        return apb.AssignAliasesResponse(version=target)
+
+    @staticmethod
+    def _page(items: list, size: int, token: str) -> tuple[list, str]:
+        start = int(token or 0)
+        size = size or 100
+        end = start + size
+        return items[start:end], (str(end) if end < len(items) else "")
+
+    async def ListVersions(self, request, context):
+        vs = list(reversed(self.st.versions.get((request.project, request.name), [])))
+        page, tok = self._page(vs, request.page_size, request.page_token)
+        return apb.ListVersionsResponse(versions=page, next_page_token=tok)
+
+    async def ListArtifacts(self, request, context):
+        cols = []
+        for (project, name), vs in sorted(self.st.versions.items()):
+            if project != request.project or not vs or (request.type and vs[-1].type != request.type):
+                continue
+            c = types_pb2.Collection(project=project, name=name, type=vs[-1].type, version_count=len(vs), latest=vs[-1])
+            c.created_at.CopyFrom(vs[0].created_at)
+            cols.append(c)
+        page, tok = self._page(cols, request.page_size, request.page_token)
+        return apb.ListArtifactsResponse(artifacts=page, next_page_token=tok)
+
+    async def ListFiles(self, request, context):
+        self.st.calls["ListFiles"] += 1
+        try:
+            v = self._resolve(request.ref)
+        except ArkiveError as exc:
+            await _abort(context, exc)
+        files = self.st.file_override.get(v.version_id, self.st.files[v.version_id])
+        page, tok = self._page(files, min(request.page_size, 7), request.page_token)  # tiny pages
+        return apb.ListFilesResponse(files=page, next_page_token=tok)
+
+
+class Admin(adgrpc.AdminServiceServicer):
+    async def RebuildProjections(self, request, context):
+        rebuilds = [adpb.ProjectionRebuild(service=s, events_replayed=n) for s, n in (("ingest", 7), ("lineage", 3))]
+        return adpb.RebuildProjectionsResponse(rebuilds=rebuilds)
+
+
+class FakeGateway:
+    """Starts the fake server on 127.0.0.1:<free port> in a background thread."""
+
+    def __init__(self) -> None:
+        self.state = State()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="fake-gateway")
+        self.thread.start()
+        self.port = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        self.address = f"127.0.0.1:{self.port}"
+
+    async def _start(self) -> int:
+        self.server = grpc.aio.server()
+        bgrpc.add_BlobServiceServicer_to_server(Blobs(self.state), self.server)
+        agrpc.add_ArtifactServiceServicer_to_server(Artifacts(self.state), self.server)
+        adgrpc.add_AdminServiceServicer_to_server(Admin(), self.server)
+        port = self.server.add_insecure_port("127.0.0.1:0")
+        await self.server.start()
+        return port
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(None), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
