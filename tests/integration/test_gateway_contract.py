@@ -1,0 +1,194 @@
+"""The gateway's gRPC contract against the real stack: statuses for bad input, nothing half-written,
+versions without gaps under concurrency, health and reflection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from arkive_proto.v1 import artifact_service_pb2 as apb
+from arkive_proto.v1 import blob_service_pb2 as bpb
+from arkive_proto.v1 import types_pb2
+
+from .rawgrpc import Raw, digest_of, unique
+
+
+@pytest.fixture
+async def raw(stack):
+    client = Raw(stack.gateway_addr)
+    yield client
+    await client.close()
+
+
+async def status_of(awaitable) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await awaitable
+    return info.value.code(), info.value.details()
+
+
+async def test_health_and_reflection(raw):
+    resp = await health_pb2_grpc.HealthStub(raw.channel).Check(health_pb2.HealthCheckRequest(service=""))
+    assert resp.status == health_pb2.HealthCheckResponse.SERVING
+    stub = reflection_pb2_grpc.ServerReflectionStub(raw.channel)
+
+    async def ask():
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+    names = set()
+    async for r in stub.ServerReflectionInfo(ask()):
+        names |= {s.name for s in r.list_services_response.service}
+    assert {"arkive.v1.BlobService", "arkive.v1.ArtifactService", "arkive.v1.AdminService"} <= names
+
+
+async def test_digest_mismatch_is_refused_and_blob_stays_invisible(raw):
+    data = b"the real bytes " + unique().encode()
+    claimed = digest_of(b"other bytes " + unique().encode())
+    code, msg = await status_of(raw.upload(data, claimed=claimed))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "digest mismatch" in msg
+    missing = await raw.blobs.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=[claimed, digest_of(data)]))
+    assert set(missing.missing) == {claimed, digest_of(data)}
+    code, _ = await status_of(raw.upload(data, size=len(data) + 5))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    code, _ = await status_of(raw.blobs.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=["md5:abc"])))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_upload_twice_stores_once_and_download_resumes(raw):
+    data = unique().encode() * 1000
+    first = await raw.upload(data)
+    second = await raw.upload(data)
+    assert (first.already_present, second.already_present) == (False, True)
+    chunks = [m.chunk async for m in raw.blobs.DownloadBlob(bpb.DownloadBlobRequest(digest=digest_of(data), offset=7))]
+    assert b"".join(chunks) == data[7:]
+    code, _ = await status_of(_drain(raw.blobs.DownloadBlob(bpb.DownloadBlobRequest(digest=digest_of(b"never")))))
+    assert code == grpc.StatusCode.NOT_FOUND
+
+
+async def _drain(call) -> None:
+    async for _ in call:
+        pass
+
+
+async def test_bad_requests_get_the_right_status_and_write_nothing(raw):
+    project = unique()
+    cases = [
+        (
+            raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=project, name="../x", type="dataset")),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            raw.artifacts.CreateDraft(apb.CreateDraftRequest(project="", name="x", type="dataset")),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (raw.artifacts.GetVersion(apb.GetVersionRequest(ref=f"{project}/nothing:v0")), grpc.StatusCode.NOT_FOUND),
+        (raw.artifacts.GetVersion(apb.GetVersionRequest(ref="a/b/c")), grpc.StatusCode.INVALID_ARGUMENT),
+        (raw.artifacts.AddFiles(apb.AddFilesRequest(draft_id="nope", files=[])), grpc.StatusCode.NOT_FOUND),
+        (
+            raw.artifacts.ListVersions(apb.ListVersionsRequest(project=project, name="nothing")),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+    ]
+    for call, expected in cases:
+        code, msg = await status_of(call)
+        assert code == expected, msg
+        assert msg
+    listed = await raw.artifacts.ListArtifacts(apb.ListArtifactsRequest(project=project))
+    assert list(listed.artifacts) == []
+
+
+@pytest.mark.parametrize("path", ["../escape", "/abs", "a/../../b", "a\\b", "a\0b", "./x", "x/"])
+async def test_traversal_paths_are_refused(raw, path):
+    data = unique().encode()
+    await raw.upload(data)
+    draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=unique(), name="t", type="dataset"))
+    entry = types_pb2.FileEntry(path=path, digest=digest_of(data), size=len(data))
+    code, _ = await status_of(raw.artifacts.AddFiles(apb.AddFilesRequest(draft_id=draft.draft_id, files=[entry])))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_file_whose_blob_was_never_uploaded_or_lies_about_size(raw):
+    draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=unique(), name="t", type="dataset"))
+    ghost = types_pb2.FileEntry(path="ghost", digest=digest_of(unique().encode()), size=3)
+    code, msg = await status_of(raw.artifacts.AddFiles(apb.AddFilesRequest(draft_id=draft.draft_id, files=[ghost])))
+    assert code == grpc.StatusCode.FAILED_PRECONDITION and "not stored" in msg
+    data = unique().encode()
+    await raw.upload(data)
+    liar = types_pb2.FileEntry(path="liar", digest=digest_of(data), size=len(data) + 1)
+    code, _ = await status_of(raw.artifacts.AddFiles(apb.AddFilesRequest(draft_id=draft.draft_id, files=[liar])))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_labels_types_metadata_and_committed_drafts(raw):
+    project = unique()
+    first = await raw.log(project, "ds", {"a": b"1" + project.encode()}, label="raw_2023")
+    assert first.created and first.version.label == "raw_2023"
+    code, msg = await status_of(raw.log(project, "ds", {"a": b"2" + project.encode()}, label="raw_2023"))
+    assert code == grpc.StatusCode.ALREADY_EXISTS and "raw_2023" in msg
+    code, _ = await status_of(raw.log(project, "ds", {"a": b"3" + project.encode()}, type="model"))
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    code, _ = await status_of(raw.log(project, "ds", {"a": b"4"}, metadata_json=json.dumps({"x": "y" * 70000})))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    code, _ = await status_of(raw.log(project, "ds", {"a": b"5"}, metadata_json="[1, 2]"))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    versions = await raw.artifacts.ListVersions(apb.ListVersionsRequest(project=project, name="ds"))
+    assert [v.version for v in versions.versions] == [0]  # nothing half-written became a version
+    got = await raw.artifacts.GetVersion(apb.GetVersionRequest(ref=f"{project}/ds:raw_2023"))
+    assert got.version.version_id == first.version.version_id
+    by_id = await raw.artifacts.GetVersion(apb.GetVersionRequest(ref=first.version.version_id))
+    assert by_id.version.name == "ds"
+
+
+async def test_commit_is_idempotent_and_a_committed_draft_is_closed(raw):
+    project = unique()
+    data = project.encode()
+    await raw.upload(data)
+    draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=project, name="ds", type="dataset"))
+    entry = types_pb2.FileEntry(path="f", digest=digest_of(data), size=len(data))
+    await raw.artifacts.AddFiles(apb.AddFilesRequest(draft_id=draft.draft_id, files=[entry]))
+    one = await raw.artifacts.CommitDraft(apb.CommitDraftRequest(draft_id=draft.draft_id))
+    two = await raw.artifacts.CommitDraft(apb.CommitDraftRequest(draft_id=draft.draft_id))
+    assert one.version.version_id == two.version.version_id and one.created and not two.created
+    code, _ = await status_of(raw.artifacts.AddFiles(apb.AddFilesRequest(draft_id=draft.draft_id, files=[entry])))
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_eight_clients_commit_one_name_at_once(stack):
+    project = unique()
+    clients = [Raw(stack.gateway_addr) for _ in range(8)]
+    try:
+        results = await asyncio.gather(
+            *(c.log(project, "race", {"f": f"content {i} {project}".encode()}) for i, c in enumerate(clients))
+        )
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+    assert all(r.created for r in results)
+    assert sorted(r.version.version for r in results) == list(range(8))
+    assert len({r.version.version_id for r in results}) == 8
+    reader = Raw(stack.gateway_addr)
+    try:
+        listed = await reader.artifacts.ListVersions(apb.ListVersionsRequest(project=project, name="race"))
+    finally:
+        await reader.close()
+    assert [v.version for v in listed.versions] == list(range(7, -1, -1))
+    assert [list(v.aliases) for v in listed.versions][0] == ["latest"]
+
+
+async def test_aliases_move_and_are_unique(raw):
+    project = unique()
+    v0 = await raw.log(project, "m", {"w": b"0" + project.encode()}, aliases=["production"])
+    v1 = await raw.log(project, "m", {"w": b"1" + project.encode()})
+    moved = await raw.artifacts.AssignAliases(apb.AssignAliasesRequest(ref=f"{project}/m:v1", aliases=["production"]))
+    assert sorted(moved.version.aliases) == ["latest", "production"]
+    old = await raw.artifacts.GetVersion(apb.GetVersionRequest(ref=v0.version.version_id))
+    assert list(old.version.aliases) == []
+    prod = await raw.artifacts.GetVersion(apb.GetVersionRequest(ref=f"{project}/m:production"))
+    assert prod.version.version_id == v1.version.version_id
+    code, _ = await status_of(
+        raw.artifacts.AssignAliases(apb.AssignAliasesRequest(ref=f"{project}/m:v0", aliases=["latest"]))
+    )
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
