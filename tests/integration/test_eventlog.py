@@ -9,14 +9,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from support import assert_eventually
 
 from arkive_common import bus, db, eventlog
 from arkive_common.consumer import EventConsumer
 from arkive_common.errors import Conflict
 from arkive_common.events import DraftCreated
 from arkive_common.outbox import OutboxRelay
-
-from support import assert_eventually
 
 
 def draft_event(draft_id: str) -> DraftCreated:

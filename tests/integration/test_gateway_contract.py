@@ -175,7 +175,7 @@ async def test_eight_clients_commit_one_name_at_once(stack):
     finally:
         await reader.close()
     assert [v.version for v in listed.versions] == list(range(7, -1, -1))
-    assert [list(v.aliases) for v in listed.versions][0] == ["latest"]
+    assert list(listed.versions[0].aliases) == ["latest"]
 
 
 async def test_aliases_move_and_are_unique(raw):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncpg
+from support import assert_eventually
 
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
-from support import assert_eventually
 from .rawgrpc import Raw, unique
 
 TABLES = {
