@@ -11,6 +11,7 @@ from sdk_fake_gateway import FakeGateway
 from sdk_helpers import tree
 
 import arkive
+import arkive._convert as convert_mod
 import arkive.aclient as aclient_mod
 from arkive import Artifact, ArtifactVersion, AsyncClient, Client
 from arkive._files import HashedFile
@@ -80,7 +81,7 @@ def test_new_version_uploads_only_changed_blobs(fake_gateway: FakeGateway, data_
 def test_add_files_batches_respect_limits(
     fake_gateway: FakeGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(aclient_mod, "ADD_FILES_MAX_ENTRIES", 50)  # 5,000 is slow to exercise end to end
+    monkeypatch.setattr(convert_mod, "ADD_FILES_MAX_ENTRIES", 50)  # 5,000 is slow to exercise end to end
     d = tmp_path / "many"
     d.mkdir()
     for i in range(103):
@@ -94,13 +95,13 @@ def test_add_files_batches_respect_limits(
 
 
 def test_add_files_batches_by_count_and_bytes() -> None:
-    assert aclient_mod.ADD_FILES_MAX_ENTRIES == 5000  # the contract's limit
+    assert convert_mod.ADD_FILES_MAX_ENTRIES == 5000  # the contract's limit
     digest = "sha256:" + "0" * 64
     small = [HashedFile(f"f{i}", Path("x"), digest, 1) for i in range(10_001)]
-    assert [len(b) for b in aclient_mod._add_files_batches(small)] == [5000, 5000, 1]
+    assert [len(b) for b in convert_mod.add_files_batches(small)] == [5000, 5000, 1]
     # 1 KiB paths: 5,000 of them would be ~5.5 MB, over gRPC's default 4 MiB message limit.
     long = [HashedFile(f"{i:04d}" + "x" * 1000, Path("x"), digest, 1) for i in range(5000)]
-    batches = aclient_mod._add_files_batches(long)
+    batches = convert_mod.add_files_batches(long)
     assert len(batches) > 2 and sum(map(len, batches)) == 5000
     for b in batches:
         msg = apb.AddFilesRequest(draft_id="d" * 32, files=b)
@@ -297,3 +298,12 @@ def test_files_iterator_pages_lazily(fake_gateway: FakeGateway, tmp_path: Path) 
         rest = list(it)
         assert len(rest) == 29
         assert fake_gateway.state.calls["ListFiles"] == 5
+
+
+def test_async_client_survives_a_new_event_loop(fake_gateway: FakeGateway) -> None:
+    client = AsyncClient(fake_gateway.address, project="demo")
+    with pytest.raises(arkive.NotFound):
+        asyncio.run(client.get_version("x"))
+    with pytest.raises(arkive.NotFound):  # not "attached to a different loop"
+        asyncio.run(client.get_version("x"))
+    asyncio.run(client.close())

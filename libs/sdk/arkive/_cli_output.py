@@ -55,12 +55,7 @@ def log_result(v: ArtifactVersion) -> None:
 
 
 def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None) -> None:
-    from rich.table import Table
-
-    out = _console()
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
+    # Plain "key  value" lines rather than a table: digests stay whole and grep-able at any width.
     rows = [
         ("ref", v.ref),
         ("version id", v.version_id),
@@ -74,17 +69,12 @@ def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None) -> 
         ("metadata", json.dumps(v.metadata, ensure_ascii=False) if v.metadata else "-"),
         ("created", _when(v)),
     ]
-    for key, value in rows:
-        table.add_row(key, value)
-    out.print(table)
+    lines = [f"{key:<12} {value}" for key, value in rows]
     if files is not None:
-        ft = Table(title=None)
-        ft.add_column("path")
-        ft.add_column("size", justify="right")
-        ft.add_column("digest")
-        for f in files:
-            ft.add_row(f.path, _size(f.size), f.digest[:19])
-        out.print(ft)
+        width = max((len(_size(f.size)) for f in files), default=0)
+        lines.append("")
+        lines.extend(f"{f.digest[7:19]}  {_size(f.size):>{width}}  {f.path}" for f in files)
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def versions_table(project: str, name: str, versions: list[ArtifactVersion]) -> None:

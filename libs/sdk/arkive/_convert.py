@@ -10,7 +10,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from arkive_proto.v1 import types_pb2
 
+from ._files import HashedFile
 from .version import ArtifactCollection, ArtifactVersion, FileInfo
+
+ADD_FILES_MAX_ENTRIES = 5_000
+# Also cap AddFiles by bytes: 5,000 entries with 1 KiB paths would exceed gRPC's default 4 MiB limit.
+ADD_FILES_MAX_BYTES = 2 * 1024 * 1024
 
 
 def to_datetime(ts: Timestamp) -> datetime:
@@ -74,3 +79,21 @@ def file_from_proto(f: types_pb2.FileEntry) -> FileInfo:
 
 def file_to_proto(path: str, digest: str, size: int) -> types_pb2.FileEntry:
     return types_pb2.FileEntry(path=path, digest=digest, size=size)
+
+
+def add_files_batches(hashed: list[HashedFile]) -> list[list[types_pb2.FileEntry]]:
+    """AddFiles batches: at most 5,000 entries (the contract) and ~2 MiB (gRPC's message limit)."""
+    batches: list[list[types_pb2.FileEntry]] = []
+    batch: list[types_pb2.FileEntry] = []
+    nbytes = 0
+    for f in hashed:
+        entry = file_to_proto(f.path, f.digest, f.size)
+        size = entry.ByteSize() + 4  # + field tag and length prefix
+        if batch and (len(batch) >= ADD_FILES_MAX_ENTRIES or nbytes + size > ADD_FILES_MAX_BYTES):
+            batches.append(batch)
+            batch, nbytes = [], 0
+        batch.append(entry)
+        nbytes += size
+    if batch:
+        batches.append(batch)
+    return batches

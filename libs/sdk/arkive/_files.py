@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -112,14 +113,23 @@ def _skip_reason(local: Path, real_root: Path) -> str:
     return ""
 
 
+class HashingStopped(Exception):
+    """Raised inside hashing threads once the caller gave up (Ctrl-C, another file failed)."""
+
+
 def hash_file(
-    path: Path, chunk_size: int = CHUNK_SIZE, on_bytes: Callable[[int], None] | None = None
+    path: Path,
+    chunk_size: int = CHUNK_SIZE,
+    on_bytes: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[str, int]:
     """Streams a file through sha256; returns ("sha256:<hex>", size). Blocking: run in a thread."""
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as f:
         while chunk := f.read(chunk_size):
+            if stop is not None and stop.is_set():
+                raise HashingStopped(str(path))
             h.update(chunk)
             size += len(chunk)
             if on_bytes is not None:
@@ -132,16 +142,22 @@ async def hash_files(
 ) -> list[HashedFile]:
     """Hashes files on a small thread pool (hashlib releases the GIL, so threads really overlap)."""
     loop = asyncio.get_running_loop()
-    # The pool's own queue bounds the concurrency; a private pool keeps big hashing jobs from
-    # starving the default executor that asyncio.to_thread shares with file reads elsewhere.
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="arkive-hash") as pool:
-        futures = [loop.run_in_executor(pool, hash_file, f.source, CHUNK_SIZE, on_bytes) for f in files]
-        try:
-            results = await asyncio.gather(*futures)
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
+    # A private pool: its queue bounds the concurrency, and big hashing jobs cannot starve the
+    # default executor that asyncio.to_thread shares with file I/O elsewhere.
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="arkive-hash")
+    # Threads cannot be cancelled; the event makes them stop at the next chunk instead of
+    # finishing multi-gigabyte files after Ctrl-C.
+    stop = threading.Event()
+    futures = [loop.run_in_executor(pool, hash_file, f.source, CHUNK_SIZE, on_bytes, stop) for f in files]
+    try:
+        results = await asyncio.gather(*futures)
+    except BaseException:
+        stop.set()
+        for fut in futures:
+            fut.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return [HashedFile(f.path, f.source, d, s) for f, (d, s) in zip(files, results, strict=True)]
 
 

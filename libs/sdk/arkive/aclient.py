@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 from arkive_proto.v1 import blob_service_pb2_grpc as bgrpc
 
-from ._convert import collection_from_proto, file_from_proto, file_to_proto, version_from_proto
+from ._convert import add_files_batches, collection_from_proto, file_from_proto, version_from_proto
 from ._download import download_files
 from ._files import HashedFile, hash_files, local_manifest_digest
 from ._progress import NullProgress, make_progress
@@ -36,9 +37,6 @@ from ._transfer import upload_missing
 from .artifact import Artifact
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
 
-ADD_FILES_MAX_ENTRIES = 5_000
-# Also cap AddFiles by bytes: 5,000 entries with 1 KiB paths would exceed grpc's default 4 MiB limit.
-ADD_FILES_MAX_BYTES = 2 * 1024 * 1024
 PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
@@ -71,6 +69,7 @@ class AsyncClient:
         self.timeout = timeout
         self.progress = progress
         self._channel: grpc.aio.Channel | None = None
+        self._channel_loop: asyncio.AbstractEventLoop | None = None
         # Versions are bound to the object users hold: this client, or the sync Client wrapping
         # it (referenced weakly so that the Client can still be garbage-collected and closed).
         self._owner_ref: Callable[[], Any] | None = None
@@ -78,10 +77,13 @@ class AsyncClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(address={self.address!r}, project={self.project!r})"
 
-    # The channel is made on first use so it binds to the loop that actually runs the calls.
     def _ch(self) -> grpc.aio.Channel:
-        if self._channel is None:
+        # Made on first use so it binds to the loop that runs the calls; remade if that loop
+        # changed (e.g. two asyncio.run() calls), since a grpc.aio channel only works on its own.
+        loop = asyncio.get_running_loop()
+        if self._channel is None or self._channel_loop is not loop:
             self._channel = open_channel(self.address)
+            self._channel_loop = loop
         return self._channel
 
     @property
@@ -93,8 +95,8 @@ class AsyncClient:
         return bgrpc.BlobServiceStub(self._ch())
 
     async def close(self) -> None:
-        if self._channel is not None:
-            channel, self._channel = self._channel, None
+        channel, self._channel = self._channel, None
+        if channel is not None and self._channel_loop is asyncio.get_running_loop():
             await channel.close()
 
     async def __aenter__(self) -> AsyncClient:
@@ -186,7 +188,7 @@ class AsyncClient:
         draft = await self._call(
             stub.CreateDraft, apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
         )
-        for batch in _add_files_batches(hashed):
+        for batch in add_files_batches(hashed):
             await self._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
         return await self._call(
             stub.CommitDraft,
@@ -285,20 +287,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0  # hashing will raise the real error
-
-
-def _add_files_batches(hashed: list[HashedFile]) -> list[list[Any]]:
-    batches: list[list[Any]] = []
-    batch: list[Any] = []
-    nbytes = 0
-    for f in hashed:
-        entry = file_to_proto(f.path, f.digest, f.size)
-        size = entry.ByteSize() + 4  # + field tag and length prefix
-        if batch and (len(batch) >= ADD_FILES_MAX_ENTRIES or nbytes + size > ADD_FILES_MAX_BYTES):
-            batches.append(batch)
-            batch, nbytes = [], 0
-        batch.append(entry)
-        nbytes += size
-    if batch:
-        batches.append(batch)
-    return batches

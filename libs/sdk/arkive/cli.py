@@ -12,108 +12,14 @@ import errno
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
-from ._rpc import DEFAULT_GATEWAY, DEFAULT_PROJECT
-
-EPILOG = f"""\
-environment:
-  ARKIVE_GATEWAY_ADDR  gateway host:port (default {DEFAULT_GATEWAY}); --gateway overrides it
-  ARKIVE_PROJECT       project for refs and commands without one (default "{DEFAULT_PROJECT}")
-  ARKIVE_DEBUG=1       print tracebacks for unexpected errors
-
-refs: [project/]name[:vN|alias|label] (":latest" when omitted), or a bare version id.
---json prints one JSON document: a version is {{project, name, version, version_name, ref,
-version_id, type, manifest_digest, file_count, total_size, metadata, description, aliases, tags,
-label, created_at}}; log adds created, files_uploaded, bytes_uploaded; get adds path,
-files_written, bytes_written, files_skipped; versions/ls/admin wrap their list in an object.
-exit codes: 0 ok, 1 error, 2 usage error, 130 interrupted.
-"""
-
-
-class UsageError(Exception):
-    """A bad command line: exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # argparse prints usage + message; the contract is one line on stderr.
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-@contextmanager
-def _usage() -> Iterator[None]:
-    """Validation errors in the user's options are usage errors (exit 2), not failures."""
-    try:
-        yield
-    except ArkiveError as exc:
-        raise UsageError(f"{exc.code.value}: {exc.message}") from None
-
-
-def build_parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
-    # SUPPRESS: an option given after the subcommand must not be reset by the subparser's default.
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON document")
-    common.add_argument("--gateway", metavar="HOST:PORT", default=argparse.SUPPRESS, help="gateway address")
-    proj = _Parser(add_help=False)
-    proj.add_argument("--project", "-p", help="project (default: $ARKIVE_PROJECT or 'default')")
-
-    p = _Parser(
-        prog="arkive",
-        description="Versioned artifacts for ML pipelines.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
-    )
-    from . import __version__
-
-    p.add_argument("--version", action="version", version=f"arkive {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
-
-    lg = sub.add_parser(
-        "log",
-        parents=[common, proj],
-        help="log a folder or file as a new version (nothing is uploaded if unchanged)",
-        description="Log a folder (recursively) or a single file as the next version of an artifact. "
-        "Identical content is detected: no upload, no new version. Symlinked folders are not entered; "
-        "symlinked files count only if they resolve inside the folder.",
-    )
-    lg.add_argument("path", help="folder or file to log")
-    lg.add_argument("--name", "-n", help="artifact name (default: the folder's or file's base name)")
-    lg.add_argument("--type", "-t", default="dataset", help="artifact type (default: dataset)")
-    lg.add_argument("--alias", "-a", action="append", default=[], help="alias to point at the version (repeatable)")
-    lg.add_argument("--tag", action="append", default=[], help="tag for a new version (repeatable)")
-    lg.add_argument("--metadata", "-m", default="", metavar="JSON", help="metadata JSON object for a new version")
-    lg.add_argument("--description", "-d", default="", help="description of a new version")
-    lg.add_argument("--label", help="custom version label of a new version, unique per artifact")
-
-    vs = sub.add_parser("versions", parents=[common, proj], help="list the versions of an artifact, newest first")
-    vs.add_argument("name", metavar="[PROJECT/]NAME")
-
-    sh = sub.add_parser("show", parents=[common, proj], help="show one version")
-    sh.add_argument("ref", metavar="REF")
-    sh.add_argument("--files", action="store_true", help="also list the version's files")
-
-    gt = sub.add_parser("get", parents=[common, proj], help="download a version's files")
-    gt.add_argument("ref", metavar="REF")
-    gt.add_argument("--out", "-o", help="destination folder (default: ./artifacts/<name>:v<N>)")
-    gt.add_argument("--path-prefix", help="only files whose path starts with this")
-
-    ls = sub.add_parser("ls", parents=[common, proj], help="list the artifacts of a project")
-    ls.add_argument("--type", "-t", help="only artifacts of this type")
-
-    sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
-
-    ad = sub.add_parser("admin", parents=[common], help="operator commands")
-    adsub = ad.add_subparsers(dest="admin_command", metavar="ACTION", parser_class=_Parser, required=True)
-    adsub.add_parser("rebuild-projections", parents=[common], help="replay the event log into every read model")
-    return p
+from ._cli_parser import UsageError, build_parser, usage_errors
 
 
 def _split_up(argv: list[str]) -> list[str] | None:
@@ -188,7 +94,7 @@ def _client(args: argparse.Namespace) -> Any:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if getattr(args, "project", None):
-        with _usage():
+        with usage_errors():
             from arkive_common.validation import check_name
 
             check_name(args.project, "project")
@@ -208,7 +114,7 @@ def _check_ref(ref: str, project: str | None) -> None:
 
     from ._rpc import default_project
 
-    with _usage():
+    with usage_errors():
         parse_ref(ref, project or default_project())
 
 
@@ -218,7 +124,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from .artifact import Artifact
 
     src = Path(args.path)
-    with _usage():
+    with usage_errors():
         name = args.name or src.resolve().name
         if not args.name:
             try:
@@ -237,7 +143,8 @@ def cmd_log(args: argparse.Namespace) -> int:
     if art.skipped:
         shown = ", ".join(f"{p} ({why})" for p, why in art.skipped[:3])
         more = f" and {len(art.skipped) - 3} more" if len(art.skipped) > 3 else ""
-        show.warn(f"skipped {len(art.skipped)} entries: {shown}{more}")
+        n = len(art.skipped)
+        show.warn(f"skipped {n} {'entry' if n == 1 else 'entries'}: {shown}{more}")
     with _client(args) as client:
         v = client.log_artifact(art, aliases=args.alias, tags=args.tag, label=args.label)
     if getattr(args, "json", False):
@@ -256,7 +163,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
     from ._rpc import default_project
 
-    with _usage():
+    with usage_errors():
         if ":" in args.name:
             raise InvalidArgument(f"expected [project/]name without a version, got {args.name!r}")
         r = parse_ref(args.name, args.project or default_project())
@@ -300,7 +207,7 @@ def cmd_get(args: argparse.Namespace) -> int:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        with _usage():
+        with usage_errors():
             from arkive_common.validation import check_type
 
             if args.type:
