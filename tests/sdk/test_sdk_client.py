@@ -307,3 +307,15 @@ def test_async_client_survives_a_new_event_loop(fake_gateway: FakeGateway) -> No
     with pytest.raises(arkive.NotFound):  # not "attached to a different loop"
         asyncio.run(client.get_version("x"))
     asyncio.run(client.close())
+
+
+def test_log_refuses_file_folder_conflict_before_upload(fake_gateway: FakeGateway, tmp_path: Path) -> None:
+    f = tmp_path / "x.txt"
+    f.write_text("x")
+    art = Artifact("x")
+    art.add_file(f, name="a")
+    art.add_file(f, name="a/b")
+    with Client(fake_gateway.address, project="demo", progress=False) as client:
+        with pytest.raises(arkive.InvalidArgument, match="as a file and as a folder"):
+            client.log_artifact(art)
+    assert fake_gateway.state.calls["FindMissingBlobs"] == 0

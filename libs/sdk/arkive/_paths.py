@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from arkive_common.errors import FailedPrecondition, InvalidArgument
+from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
 from ._files import artifact_path
 
@@ -39,23 +39,25 @@ def safe_destination(root: Path, path: str) -> Path:
     return dest
 
 
-def check_layout(paths: Iterable[str]) -> None:
-    """Refuses listings where one path is both a file and a directory, or appears twice.
+def check_layout(
+    paths: Iterable[str], source: str = "the server", error: type[ArkiveError] = FailedPrecondition
+) -> None:
+    """Refuses a set of paths where one is both a file and a folder, or appears twice.
 
-    Writing such a listing would fail half-way (or overwrite one file with another), so it is
-    rejected before the first byte is downloaded.
+    Such a version could not be written to disk (or one file would overwrite another): downloads
+    reject it before the first byte, and log_artifact before anything is uploaded.
     """
     files: set[str] = set()
     dirs: set[str] = set()
     for p in paths:
         if p in files:
-            raise FailedPrecondition(f"the server listed {p!r} twice")
+            raise error(f"{source} listed {p!r} twice")
         if p in dirs:
-            raise FailedPrecondition(f"the server listed {p!r} as a file and as a directory")
+            raise error(f"{source} has {p!r} as a file and as a folder")
         files.add(p)
         parts = p.split("/")
         for i in range(1, len(parts)):
             parent = "/".join(parts[:i])
             if parent in files:
-                raise FailedPrecondition(f"the server listed {parent!r} as a file and as a directory")
+                raise error(f"{source} has {parent!r} as a file and as a folder")
             dirs.add(parent)

@@ -20,6 +20,7 @@ from arkive_common.validation import (
     check_label,
     check_list,
     check_name,
+    check_tag,
     check_type,
 )
 from arkive_proto.v1 import admin_service_pb2 as adpb
@@ -31,7 +32,8 @@ from arkive_proto.v1 import blob_service_pb2_grpc as bgrpc
 from ._convert import add_files_batches, collection_from_proto, file_from_proto, version_from_proto
 from ._download import download_files
 from ._files import HashedFile, hash_files, local_manifest_digest
-from ._progress import NullProgress, make_progress
+from ._paths import check_layout
+from ._progress import make_progress
 from ._rpc import default_address, default_project, open_channel, rpc_error
 from ._transfer import upload_missing
 from .artifact import Artifact
@@ -107,9 +109,9 @@ class AsyncClient:
     ) -> None:
         await self.close()
 
-    async def _call(self, method: Any, request: Any) -> Any:
+    async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
         try:
-            return await method(request, timeout=self.timeout)
+            return await method(request, timeout=timeout or self.timeout)
         except grpc.aio.AioRpcError as exc:
             raise rpc_error(exc, self.address) from None
 
@@ -146,12 +148,15 @@ class AsyncClient:
         """
         project = check_name(project or self.project, "project")
         aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
-        tags = check_list(list(tags), check_name, "tags", MAX_TAGS)
+        tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
         label = check_label(label) if label else ""
         metadata_json = artifact.metadata_json()
         local = artifact.local_files()
+        # "a" and "a/b" cannot both exist on disk: such a version could never be downloaded.
+        check_layout((f.path for f in local), f"artifact {artifact.name!r}", InvalidArgument)
         with make_progress(self.progress) as progress:
-            progress.phase("hashing", sum(_size(f.source) for f in local))
+            total = await asyncio.to_thread(lambda: sum(_size(f.source) for f in local))
+            progress.phase("hashing", total)
             hashed = await hash_files(local, on_bytes=progress.advance)
             digest = local_manifest_digest(hashed)
             found = await self._call(
@@ -162,7 +167,7 @@ class AsyncClient:
             if found.HasField("version") and found.version.type == artifact.type:
                 return await self._reuse(found.version, aliases)
             files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self.timeout, progress)
-            resp = await self._commit(project, artifact, hashed, metadata_json, aliases, tags, label, progress)
+            resp = await self._commit(project, artifact, hashed, metadata_json, aliases, tags, label)
         return self._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
 
     async def _reuse(self, v: Any, aliases: list[str]) -> ArtifactVersion:
@@ -182,7 +187,6 @@ class AsyncClient:
         aliases: list[str],
         tags: list[str],
         label: str,
-        progress: NullProgress,
     ) -> apb.CommitDraftResponse:
         stub = self._artifacts
         draft = await self._call(
@@ -278,7 +282,10 @@ class AsyncClient:
     async def rebuild_projections(self) -> dict[str, int]:
         """Replays the event log into every read model; returns events replayed per service."""
         stub = adgrpc.AdminServiceStub(self._ch())
-        resp = await self._call(stub.RebuildProjections, adpb.RebuildProjectionsRequest())
+        # Replaying a long event log takes a while: allow far more than an ordinary call.
+        resp = await self._call(
+            stub.RebuildProjections, adpb.RebuildProjectionsRequest(), timeout=max(self.timeout, 900)
+        )
         return {r.service: int(r.events_replayed) for r in resp.rebuilds}
 
 

@@ -118,6 +118,9 @@ class Client:
 
     def _submit_async(self, coro: Coroutine[Any, Any, T]) -> Awaitable[T]:
         """Runs coro on this client's loop and returns an awaitable for the caller's loop."""
+        if not self._finalizer.alive:
+            coro.close()
+            raise RuntimeError("this arkive.Client is closed")
         return asyncio.wrap_future(self._runner.submit(coro))
 
     def close(self) -> None:
