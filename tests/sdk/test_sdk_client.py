@@ -262,11 +262,13 @@ async def test_async_client(fake_gateway: FakeGateway, data_dir: Path, tmp_path:
         v = await client.log_artifact(art, aliases=["best"])
         assert v.created and v._client is client
         got = await client.use_artifact("demo/mnist:best")
-        out = await got.adownload(tmp_path / "r")
+        assert isinstance(got, arkive.AsyncArtifactVersion) and isinstance(got, ArtifactVersion)
+        out = await got.download(tmp_path / "r")
         assert tree(out / "data") == tree(data_dir)
-        assert len([f async for f in got.afiles()]) == 5
-        with pytest.raises(TypeError, match="adownload"):
-            got.download()
+        assert len([f async for f in got.files()]) == 5
+        assert await got.adownload(tmp_path / "r") == tmp_path / "r"
+        cols = await client.artifacts()
+        assert isinstance(cols[0].latest, arkive.AsyncArtifactVersion)
         assert [x.version for x in await client.versions("demo/mnist")] == [0]
 
 

@@ -156,7 +156,7 @@ async def test_async_client_roundtrip(stack: Any, tmp_path: Path) -> None:
         assert v.created and v.type == "model"
         again = await client.log_artifact(art)
         assert not again.created and again.bytes_uploaded == 0
-        out = await (await client.use_artifact("model:latest")).adownload(tmp_path / "out")
+        out = await (await client.use_artifact("model:latest")).download(tmp_path / "out")
         assert tree(out) == tree(d)
         assert [c.name for c in await client.artifacts(type="model")] == ["model"]
         assert [x.version for x in await client.versions("model")] == [0]

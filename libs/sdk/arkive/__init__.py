@@ -22,7 +22,7 @@ from arkive_common.errors import (
 from .aclient import AsyncClient
 from .artifact import Artifact
 from .client import Client
-from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
+from .version import ArtifactCollection, ArtifactVersion, AsyncArtifactVersion, DownloadResult, FileInfo
 
 __all__ = [
     "AlreadyExists",
@@ -30,6 +30,7 @@ __all__ = [
     "Artifact",
     "ArtifactCollection",
     "ArtifactVersion",
+    "AsyncArtifactVersion",
     "AsyncClient",
     "Client",
     "Code",

@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from arkive_proto.v1 import types_pb2
 
 from ._files import HashedFile
-from .version import ArtifactCollection, ArtifactVersion, FileInfo
+from .version import ArtifactCollection, ArtifactVersion, AsyncArtifactVersion, FileInfo
 
 ADD_FILES_MAX_ENTRIES = 5_000
 # Also cap AddFiles by bytes: 5,000 entries with 1 KiB paths would exceed gRPC's default 4 MiB limit.
@@ -40,7 +40,9 @@ def version_from_proto(
     files_uploaded: int = 0,
     bytes_uploaded: int = 0,
 ) -> ArtifactVersion:
-    return ArtifactVersion(
+    # Versions of an AsyncClient get the async download()/files().
+    cls = AsyncArtifactVersion if getattr(client, "_is_async", False) else ArtifactVersion
+    return cls(
         project=v.project,
         name=v.name,
         version=int(v.version),

@@ -41,7 +41,8 @@ class ArtifactVersion:
 
     `created`, `files_uploaded` and `bytes_uploaded` are only meaningful on the result of
     log_artifact: whether a new version was made, and what actually had to be sent.
-    The version remembers the client that fetched it so that download() and files() work.
+    The version remembers the client that fetched it so that download() and files() work;
+    an AsyncClient returns AsyncArtifactVersion, whose download() and files() are async.
     """
 
     project: str
@@ -81,36 +82,21 @@ class ArtifactVersion:
         return Path("artifacts") / f"{self.name}:v{self.version}"
 
     def download(self, root: str | Path | None = None, *, path_prefix: str | None = None) -> Path:
-        """Downloads the files (or those under path_prefix) into root; returns root.
+        """Downloads the files (or those starting with path_prefix) into root; returns root.
 
         Default root: ./artifacts/<name>:v<N>. Files already present with the same content are
-        kept. With an AsyncClient use `await version.adownload()`.
+        kept; everything else is verified (size, sha256) and renamed into place atomically.
         """
-        client = self._owner()
-        if getattr(client, "_is_async", False):
-            raise TypeError("this version came from an AsyncClient: use `await version.adownload()`")
-        return client.download(self, root, path_prefix=path_prefix).path
+        return self._owner().download(self, root, path_prefix=path_prefix).path
 
     async def adownload(self, root: str | Path | None = None, *, path_prefix: str | None = None) -> Path:
-        """The coroutine flavour of download(), usable with either client."""
+        """download() for asyncio code holding a version from the blocking Client."""
         client = self._owner()
-        if getattr(client, "_is_async", False):
-            return (await client.download(self, root, path_prefix=path_prefix)).path
         return (await client._submit_async(client._aclient.download(self, root, path_prefix=path_prefix))).path
 
     def files(self) -> Iterator[FileInfo]:
-        """Iterates (path, digest, size) of every file, sorted by path."""
-        client = self._owner()
-        if getattr(client, "_is_async", False):
-            raise TypeError("this version came from an AsyncClient: use `async for f in version.afiles()`")
-        return client.files(self)
-
-    def afiles(self) -> AsyncIterator[FileInfo]:
-        """The async-iterator flavour of files(); needs a version from an AsyncClient."""
-        client = self._owner()
-        if not getattr(client, "_is_async", False):
-            raise TypeError("this version came from a Client: use `version.files()`")
-        return client.files(self)
+        """Iterates (path, digest, size) of every file, sorted by path, fetched page by page."""
+        return self._owner().files(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape the CLI prints (also handy for logging)."""
@@ -132,6 +118,27 @@ class ArtifactVersion:
             "label": self.label,
             "created_at": self.created_at.isoformat(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncArtifactVersion(ArtifactVersion):
+    """A version fetched by an AsyncClient: download() is a coroutine, files() an async iterator.
+
+    version = await client.use_artifact("demo/mnist:best")
+    path = await version.download("restored/")
+    async for f in version.files(): ...
+    """
+
+    async def download(  # type: ignore[override]  # the asyncio flavour of the same method
+        self, root: str | Path | None = None, *, path_prefix: str | None = None
+    ) -> Path:
+        return (await self._owner().download(self, root, path_prefix=path_prefix)).path
+
+    async def adownload(self, root: str | Path | None = None, *, path_prefix: str | None = None) -> Path:
+        return await self.download(root, path_prefix=path_prefix)
+
+    def files(self) -> AsyncIterator[FileInfo]:  # type: ignore[override]
+        return self._owner().files(self)
 
 
 @dataclass(frozen=True, slots=True)
