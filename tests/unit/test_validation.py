@@ -104,3 +104,15 @@ def test_manifest_digest_is_order_independent_and_content_sensitive():
     assert manifest_digest(a) == manifest_digest(list(reversed(a)))
     assert manifest_digest(a) != manifest_digest([("b", "sha256:" + "1" * 64, 2), a[1]])
     assert manifest_digest([]).startswith("sha256:")
+
+
+def test_non_utf8_file_names_are_refused_cleanly():
+    with pytest.raises(InvalidArgument, match="UTF-8"):
+        normalize_path("bad\udcffname")
+
+
+def test_file_folder_conflicts():
+    from arkive_common.validation import file_folder_conflicts
+
+    assert file_folder_conflicts(["a", "a/b", "c/d", "c/e"]) == [("a", "a/b")]
+    assert file_folder_conflicts(["ab", "a/b"]) == []

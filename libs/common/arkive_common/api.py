@@ -172,3 +172,53 @@ class ListFiles(msgspec.Struct, frozen=True):
 class FilePage(msgspec.Struct, frozen=True):
     files: list[tuple[str, str, int]]
     next_page_token: str = ""
+
+
+class UpsertFiles(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    type: str
+    distributed_id: str
+    entries: list[tuple[str, str, int]]
+    overwrite: bool = False
+    start_new: bool = False
+
+
+class Upserted(msgspec.Struct, frozen=True):
+    draft_id: str
+    file_count: int
+
+
+class FinishDistributed(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    distributed_id: str
+    metadata: dict[str, Any] = {}
+    description: str = ""
+    aliases: list[str] = []
+    tags: list[str] = []
+    label: str = ""
+
+
+class ListDrafts(msgspec.Struct, frozen=True):
+    project: str
+    idle_seconds: int = 0
+
+
+class DraftView(msgspec.Struct, frozen=True):
+    draft_id: str
+    project: str
+    name: str
+    type: str
+    distributed_id: str
+    file_count: int
+    created_at: float
+    updated_at: float
+
+
+class DraftList(msgspec.Struct, frozen=True):
+    drafts: list[DraftView]
+
+
+class AbortDraft(msgspec.Struct, frozen=True):
+    draft_id: str

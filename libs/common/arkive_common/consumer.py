@@ -74,7 +74,7 @@ class EventConsumer:
                     config=ConsumerConfig(
                         ack_policy=AckPolicy.EXPLICIT,
                         deliver_policy=DeliverPolicy.ALL,
-                        ack_wait=30,
+                        ack_wait=10,
                         max_deliver=-1,
                         max_ack_pending=1000,
                     ),
@@ -93,7 +93,7 @@ class EventConsumer:
         try:
             while not self._stopping:
                 try:
-                    msgs = await sub.fetch(self._batch, timeout=1.0, heartbeat=0.4)
+                    msgs = await sub.fetch(self._batch, timeout=1.0)
                 except NatsTimeout:
                     continue
                 for msg in msgs:

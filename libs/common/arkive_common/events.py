@@ -61,24 +61,39 @@ class AliasAssigned(Event, frozen=True, kw_only=True):
 
 
 class DraftCreated(Event, frozen=True, kw_only=True):
+    """v2 added distributed_id: the shared id of workers upserting into one draft ("" for a plain draft)."""
+
+    schema_version: ClassVar[int] = 2
     draft_id: str
     project: str
     name: str
     type: str
     created_at: float
+    distributed_id: str = ""
 
 
 class DraftFilesAdded(Event, frozen=True, kw_only=True):
-    """Entries (path, digest, size) added to a draft; a path added again replaces the earlier entry."""
+    """Entries (path, digest, size) added to a draft; a path added again replaces the earlier entry.
+    v2 added added_at (0.0 in v1 events)."""
 
+    schema_version: ClassVar[int] = 2
     draft_id: str
     entries: list[tuple[str, str, int]]
+    added_at: float = 0.0
 
 
 class DraftCommitted(Event, frozen=True, kw_only=True):
     draft_id: str
     version_id: str
     created: bool
+
+
+class DraftAborted(Event, frozen=True, kw_only=True):
+    """The draft will never be committed; its entries are dropped (their blobs fall to GC)."""
+
+    draft_id: str
+    aborted_at: float
+    reason: str = ""
 
 
 # --- blob streams (owned by hashing) ------------------------------------------------------------
@@ -100,6 +115,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DraftCreated,
     DraftFilesAdded,
     DraftCommitted,
+    DraftAborted,
     BlobStored,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}

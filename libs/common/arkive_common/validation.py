@@ -90,7 +90,11 @@ def normalize_path(value: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidArgument("invalid path: empty")
     path = unicodedata.normalize("NFC", value)
-    shown = path.encode("unicode_escape").decode("ascii")[:200]
+    shown = path.encode("unicode_escape", "backslashreplace").decode("ascii")[:200]
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: a file name that was not valid UTF-8 on disk
+        raise InvalidArgument(f"invalid path {shown!r}: not valid UTF-8") from None
     if any(ord(c) < 32 or ord(c) == 127 for c in path):
         raise InvalidArgument(f"invalid path {shown!r}: control characters are not allowed")
     if "\\" in path:
@@ -105,6 +109,19 @@ def normalize_path(value: str) -> str:
         if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
             raise InvalidArgument(f"invalid path {shown!r}: a component is longer than {MAX_COMPONENT_BYTES} bytes")
     return path
+
+
+def file_folder_conflicts(paths: list[str]) -> list[tuple[str, str]]:
+    """Pairs (file, path below it): a version cannot hold both "a" as a file and "a/b"."""
+    present = set(paths)
+    conflicts = []
+    for path in paths:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            parent = "/".join(parts[:i])
+            if parent in present:
+                conflicts.append((parent, path))
+    return conflicts
 
 
 def check_path(value: str) -> str:

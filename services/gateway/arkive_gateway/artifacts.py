@@ -125,6 +125,50 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             files=[convert.file_entry(f) for f in page.files], next_page_token=page.next_page_token
         )
 
+    @unary
+    async def UpsertFiles(self, request: pb.UpsertFilesRequest, context) -> pb.UpsertFilesResponse:
+        if len(request.files) > MAX_FILES_PER_CALL:
+            raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per UpsertFiles call")
+        entries = [(f.path, f.digest, f.size) for f in request.files]
+        reply = None
+        for start in range(0, max(len(entries), 1), FILES_PER_MESSAGE):
+            cmd = api.UpsertFiles(
+                project=request.project,
+                name=request.name,
+                type=request.type,
+                distributed_id=request.distributed_id,
+                entries=entries[start : start + FILES_PER_MESSAGE],
+                overwrite=request.overwrite,
+                start_new=request.start_new and start == 0,
+            )
+            reply = await self.ingest("upsert_files", cmd, api.Upserted)
+        return pb.UpsertFilesResponse(draft_id=reply.draft_id, file_count=reply.file_count)
+
+    @unary
+    async def FinishDistributed(self, request: pb.FinishDistributedRequest, context) -> pb.FinishDistributedResponse:
+        cmd = api.FinishDistributed(
+            project=request.project,
+            name=request.name,
+            distributed_id=request.distributed_id,
+            metadata=parse_metadata(request.metadata_json),
+            description=request.description,
+            aliases=list(request.aliases),
+            tags=list(request.tags),
+            label=request.label,
+        )
+        reply = await self.ingest("finish_distributed", cmd, api.Committed)
+        return pb.FinishDistributedResponse(version=convert.version(reply.version), created=reply.created)
+
+    @unary
+    async def ListDrafts(self, request: pb.ListDraftsRequest, context) -> pb.ListDraftsResponse:
+        reply = await self.ingest("list_drafts", api.ListDrafts(request.project, request.idle_seconds), api.DraftList)
+        return pb.ListDraftsResponse(drafts=[convert.draft(d) for d in reply.drafts])
+
+    @unary
+    async def AbortDraft(self, request: pb.AbortDraftRequest, context) -> pb.AbortDraftResponse:
+        await self.ingest("abort_draft", api.AbortDraft(request.draft_id), api.Empty)
+        return pb.AbortDraftResponse()
+
 
 class AdminServicer(admin_grpc.AdminServiceServicer):
     def __init__(self, rpc: RpcClient) -> None:

@@ -7,7 +7,7 @@ import json
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from arkive_common import api
-from arkive_proto.v1 import types_pb2
+from arkive_proto.v1 import artifact_service_pb2, types_pb2
 
 
 def timestamp(seconds: float) -> Timestamp:
@@ -46,3 +46,16 @@ def collection(c: api.CollectionView) -> types_pb2.Collection:
 
 def file_entry(entry: tuple[str, str, int]) -> types_pb2.FileEntry:
     return types_pb2.FileEntry(path=entry[0], digest=entry[1], size=entry[2])
+
+
+def draft(d: api.DraftView) -> artifact_service_pb2.Draft:
+    return artifact_service_pb2.Draft(
+        draft_id=d.draft_id,
+        project=d.project,
+        name=d.name,
+        type=d.type,
+        distributed_id=d.distributed_id,
+        file_count=d.file_count,
+        created_at=timestamp(d.created_at),
+        updated_at=timestamp(d.updated_at),
+    )

@@ -8,6 +8,7 @@ from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import projection, queries
+from .distributed import DistributedHandlers
 from .handlers import IngestHandlers
 
 
@@ -18,6 +19,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         assert rt.pool is not None and rt.nc is not None
         pool = rt.pool
         h = IngestHandlers(pool, RpcClient(rt.nc, settings.subject_prefix))
+        dist = DistributedHandlers(h)
 
         async def ping(_: api.Empty) -> api.Pong:
             return api.Pong(service=api.INGEST)
@@ -53,6 +55,10 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 "list_versions": Method(api.ListVersions, list_versions),
                 "list_artifacts": Method(api.ListArtifacts, list_artifacts),
                 "list_files": Method(api.ListFiles, list_files),
+                "upsert_files": Method(api.UpsertFiles, dist.upsert_files),
+                "finish_distributed": Method(api.FinishDistributed, dist.finish),
+                "list_drafts": Method(api.ListDrafts, dist.list_drafts),
+                "abort_draft": Method(api.AbortDraft, dist.abort),
             }
         )
 

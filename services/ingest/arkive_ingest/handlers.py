@@ -6,6 +6,8 @@ import asyncio
 import random
 import time
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -27,6 +29,7 @@ from arkive_common.validation import (
     check_size,
     check_tag,
     check_type,
+    file_folder_conflicts,
 )
 
 from . import domain, projection, queries
@@ -50,7 +53,7 @@ async def load_collection(conn: asyncpg.Connection, project: str, name: str) -> 
     return state
 
 
-async def _apply_and_append(conn: asyncpg.Connection, appends: list[eventlog.Append]) -> None:
+async def apply_and_append(conn: asyncpg.Connection, appends: list[eventlog.Append]) -> None:
     # Read model first, append last: append takes the global lock, hold it as briefly as possible.
     for a in appends:
         for event in a.events:
@@ -58,7 +61,7 @@ async def _apply_and_append(conn: asyncpg.Connection, appends: list[eventlog.App
     await eventlog.append(conn, appends)
 
 
-async def _retrying(pool: asyncpg.Pool, attempt):
+async def retrying(pool: asyncpg.Pool, attempt):
     """Runs `attempt(conn)` in a transaction, again on optimistic-concurrency conflicts."""
     for n in range(COMMIT_ATTEMPTS):
         try:
@@ -67,6 +70,85 @@ async def _retrying(pool: asyncpg.Pool, attempt):
         except (Conflict, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             await asyncio.sleep(random.uniform(0, min(0.002 * (n + 1), 0.05)))
     raise Conflict("too much contention on this artifact; try again")
+
+
+async def find_draft(conn: asyncpg.Connection, draft_id: str, lock: str = "") -> asyncpg.Record:
+    row = await conn.fetchrow(f"SELECT * FROM ingest_drafts WHERE draft_id = $1 {lock}", draft_id)
+    if row is None:
+        raise NotFound(f"draft {draft_id!r} not found")
+    return row
+
+
+async def open_draft(conn: asyncpg.Connection, draft_id: str, lock: str = "") -> asyncpg.Record:
+    """The draft, which must still accept changes."""
+    row = await find_draft(conn, draft_id, lock)
+    if row["committed_version_id"]:
+        raise FailedPrecondition(f"draft {draft_id} is already committed")
+    if row["aborted"]:
+        raise FailedPrecondition(f"draft {draft_id} was aborted")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class CommitOptions:
+    """What a commit adds to the draft's content, validated once before any retry."""
+
+    metadata: dict[str, Any]
+    description: str
+    aliases: tuple[str, ...]
+    tags: tuple[str, ...]
+    label: str
+
+    @classmethod
+    def checked(cls, metadata: dict[str, Any], description: str, aliases: list[str], tags: list[str], label: str):
+        if label:
+            check_label(label)
+        return cls(
+            metadata=metadata,
+            description=check_description(description),
+            aliases=tuple(check_list(aliases, check_alias, "aliases", MAX_ALIASES)),
+            tags=tuple(check_list(tags, check_tag, "tags", MAX_TAGS)),
+            label=label,
+        )
+
+
+async def commit(conn: asyncpg.Connection, draft: asyncpg.Record, options: CommitOptions) -> api.Committed:
+    """Commits a locked, open draft: the next version, or the existing one with identical content."""
+    draft_id = draft["draft_id"]
+    rows = await conn.fetch("SELECT path, digest, size FROM ingest_draft_entries WHERE draft_id = $1", draft_id)
+    entries = [(r["path"], r["digest"], r["size"]) for r in rows]
+    conflicts = file_folder_conflicts([e[0] for e in entries])
+    if conflicts:
+        file, below = conflicts[0]
+        raise FailedPrecondition(f"{file!r} is a file, so {below!r} cannot be in the same version")
+    project, name = draft["project"], draft["name"]
+    state = await load_collection(conn, project, name)
+    decision = domain.decide_commit(
+        state,
+        domain.CommitVersion(
+            project=project,
+            name=name,
+            type=draft["type"],
+            version_id=uuid.uuid4().hex,
+            draft_id=draft_id,
+            manifest_digest=manifest_digest(entries),
+            file_count=len(entries),
+            total_size=sum(e[2] for e in entries),
+            metadata=options.metadata,
+            description=options.description,
+            aliases=options.aliases,
+            tags=options.tags,
+            label=options.label,
+            now=time.time(),
+        ),
+    )
+    done = DraftCommitted(draft_id=draft_id, version_id=decision.version_id, created=decision.created)
+    appends = [eventlog.Append(draft_stream(draft_id), [done], None)]
+    if decision.events:
+        appends.insert(0, eventlog.Append(collection_stream(project, name), decision.events, state.stream_version))
+    await apply_and_append(conn, appends)
+    view = await queries.version_by_id(conn, decision.version_id)
+    return api.Committed(version=view, created=decision.created)
 
 
 class IngestHandlers:
@@ -83,26 +165,21 @@ class IngestHandlers:
             draft_id=draft_id, project=cmd.project, name=cmd.name, type=cmd.type, created_at=time.time()
         )
         async with self.pool.acquire() as conn, conn.transaction():
-            await _apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], 0)])
+            await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], 0)])
         return api.DraftCreatedReply(draft_id=draft_id)
 
-    async def _open_draft(self, conn: asyncpg.Connection, draft_id: str, lock: bool = False) -> asyncpg.Record:
-        row = await conn.fetchrow(
-            "SELECT * FROM ingest_drafts WHERE draft_id = $1" + (" FOR UPDATE" if lock else ""), draft_id
-        )
-        if row is None:
-            raise NotFound(f"draft {draft_id!r} not found")
-        return row
-
-    async def add_files(self, cmd: api.AddFiles) -> api.FileCount:
-        if len(cmd.entries) > MAX_ENTRIES_PER_CALL:
+    async def check_entries(self, raw: list[tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
+        """Validates entries and that each blob is stored with that size; the last entry of a path wins."""
+        if len(raw) > MAX_ENTRIES_PER_CALL:
             raise InvalidArgument(f"at most {MAX_ENTRIES_PER_CALL} files per call")
         entries: dict[str, tuple[str, str, int]] = {}
-        for path, digest, size in cmd.entries:
+        for path, digest, size in raw:
             check_path(path)
             check_digest(digest)
             check_size(size)
-            entries[path] = (path, digest, size)  # the last entry for a path wins
+            entries[path] = (path, digest, size)
+        if not entries:
+            return entries
         stored = await self.hashing.call(
             api.HASHING, "stat", api.StatBlobs(sorted({e[1] for e in entries.values()})), api.BlobInfos
         )
@@ -112,65 +189,33 @@ class IngestHandlers:
                 raise FailedPrecondition(f"{path}: blob {digest} is not stored; upload it before adding the file")
             if sizes[digest] != size:
                 raise InvalidArgument(f"{path}: blob {digest} has {sizes[digest]} bytes, not {size}")
+        return entries
+
+    async def add_files(self, cmd: api.AddFiles) -> api.FileCount:
+        entries = await self.check_entries(cmd.entries)
         async with self.pool.acquire() as conn, conn.transaction():
-            draft = await self._open_draft(conn, cmd.draft_id)
-            if draft["committed_version_id"]:
-                raise FailedPrecondition(f"draft {cmd.draft_id} is already committed")
+            # FOR SHARE: concurrent adds proceed together, a commit (FOR UPDATE) waits for them, and
+            # an add that waited for a commit sees the committed row and stops.
+            draft = await open_draft(conn, cmd.draft_id, "FOR SHARE")
             if entries:
-                event = DraftFilesAdded(draft_id=cmd.draft_id, entries=list(entries.values()))
-                await _apply_and_append(conn, [eventlog.Append(draft_stream(cmd.draft_id), [event], None)])
+                event = DraftFilesAdded(draft_id=cmd.draft_id, entries=list(entries.values()), added_at=time.time())
+                await apply_and_append(conn, [eventlog.Append(draft_stream(draft["draft_id"]), [event], None)])
             count = await conn.fetchval("SELECT count(*) FROM ingest_draft_entries WHERE draft_id = $1", cmd.draft_id)
         return api.FileCount(file_count=count)
 
     async def commit_draft(self, cmd: api.CommitDraft) -> api.Committed:
-        aliases = tuple(check_list(cmd.aliases, check_alias, "aliases", MAX_ALIASES))
-        tags = tuple(check_list(cmd.tags, check_tag, "tags", MAX_TAGS))
-        if cmd.label:
-            check_label(cmd.label)
-        check_description(cmd.description)
-        version_id = uuid.uuid4().hex
+        options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label)
 
         async def attempt(conn: asyncpg.Connection) -> api.Committed:
-            draft = await self._open_draft(conn, cmd.draft_id, lock=True)
+            draft = await find_draft(conn, cmd.draft_id, "FOR UPDATE")
             if draft["committed_version_id"]:  # a retried commit gets the same answer
                 view = await queries.version_by_id(conn, draft["committed_version_id"])
                 return api.Committed(version=view, created=False)
-            rows = await conn.fetch(
-                "SELECT path, digest, size FROM ingest_draft_entries WHERE draft_id = $1", cmd.draft_id
-            )
-            entries = [(r["path"], r["digest"], r["size"]) for r in rows]
-            project, name = draft["project"], draft["name"]
-            state = await load_collection(conn, project, name)
-            decision = domain.decide_commit(
-                state,
-                domain.CommitVersion(
-                    project=project,
-                    name=name,
-                    type=draft["type"],
-                    version_id=version_id,
-                    draft_id=cmd.draft_id,
-                    manifest_digest=manifest_digest(entries),
-                    file_count=len(entries),
-                    total_size=sum(e[2] for e in entries),
-                    metadata=cmd.metadata,
-                    description=cmd.description,
-                    aliases=aliases,
-                    tags=tags,
-                    label=cmd.label,
-                    now=time.time(),
-                ),
-            )
-            done = DraftCommitted(draft_id=cmd.draft_id, version_id=decision.version_id, created=decision.created)
-            appends = [eventlog.Append(draft_stream(cmd.draft_id), [done], None)]
-            if decision.events:
-                appends.insert(
-                    0, eventlog.Append(collection_stream(project, name), decision.events, state.stream_version)
-                )
-            await _apply_and_append(conn, appends)
-            view = await queries.version_by_id(conn, decision.version_id)
-            return api.Committed(version=view, created=decision.created)
+            if draft["aborted"]:
+                raise FailedPrecondition(f"draft {cmd.draft_id} was aborted")
+            return await commit(conn, draft, options)
 
-        return await _retrying(self.pool, attempt)
+        return await retrying(self.pool, attempt)
 
     async def assign_aliases(self, cmd: api.AssignAliases) -> api.VersionView:
         aliases = tuple(check_list(cmd.aliases, check_alias, "aliases", MAX_ALIASES))
@@ -181,7 +226,7 @@ class IngestHandlers:
             events: list[Event] = domain.decide_aliases(state, target.version_id, aliases, target.project, target.name)
             if events:
                 stream = collection_stream(target.project, target.name)
-                await _apply_and_append(conn, [eventlog.Append(stream, events, state.stream_version)])
+                await apply_and_append(conn, [eventlog.Append(stream, events, state.stream_version)])
             return await queries.version_by_id(conn, target.version_id)
 
-        return await _retrying(self.pool, attempt)
+        return await retrying(self.pool, attempt)

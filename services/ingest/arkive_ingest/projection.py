@@ -15,6 +15,7 @@ from arkive_common import projection
 from arkive_common.events import (
     AliasAssigned,
     CollectionCreated,
+    DraftAborted,
     DraftCommitted,
     DraftCreated,
     DraftFilesAdded,
@@ -61,6 +62,17 @@ MIGRATIONS: list[str] = [
     CREATE TABLE ingest_manifest_entries (
         manifest_digest text NOT NULL, path text NOT NULL, digest text NOT NULL, size bigint NOT NULL,
         PRIMARY KEY (manifest_digest, path));
+    """,
+    """
+    ALTER TABLE ingest_drafts ADD COLUMN distributed_id text NOT NULL DEFAULT '',
+        ADD COLUMN updated_at timestamptz, ADD COLUMN aborted boolean NOT NULL DEFAULT false;
+    UPDATE ingest_drafts SET updated_at = created_at;
+    ALTER TABLE ingest_drafts ALTER COLUMN updated_at SET NOT NULL;
+    -- One open draft per distributed id: racing first upserts collide here and retry.
+    CREATE UNIQUE INDEX ingest_drafts_open_distributed ON ingest_drafts (project, name, distributed_id)
+        WHERE distributed_id <> '' AND committed_version_id = '' AND NOT aborted;
+    CREATE INDEX ingest_drafts_open ON ingest_drafts (project, updated_at)
+        WHERE committed_version_id = '' AND NOT aborted;
     """,
 ]
 
@@ -124,12 +136,14 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
             )
         case DraftCreated():
             await conn.execute(
-                "INSERT INTO ingest_drafts (draft_id, project, name, type, created_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO ingest_drafts (draft_id, project, name, type, created_at, updated_at, distributed_id)"
+                " VALUES ($1, $2, $3, $4, $5, $5, $6)",
                 event.draft_id,
                 event.project,
                 event.name,
                 event.type,
                 ts(event.created_at),
+                event.distributed_id,
             )
         case DraftFilesAdded():
             await conn.executemany(
@@ -137,6 +151,13 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 " ON CONFLICT (draft_id, path) DO UPDATE SET digest = EXCLUDED.digest, size = EXCLUDED.size",
                 [(event.draft_id, *e) for e in event.entries],
             )
+            if event.added_at:
+                await conn.execute(
+                    "UPDATE ingest_drafts SET updated_at = $2 WHERE draft_id = $1", event.draft_id, ts(event.added_at)
+                )
+        case DraftAborted():
+            await conn.execute("UPDATE ingest_drafts SET aborted = true WHERE draft_id = $1", event.draft_id)
+            await conn.execute("DELETE FROM ingest_draft_entries WHERE draft_id = $1", event.draft_id)
         case DraftCommitted():
             await conn.execute(
                 "UPDATE ingest_drafts SET committed_version_id = $2 WHERE draft_id = $1",

@@ -23,51 +23,70 @@ _sym_db = _symbol_database.Default()
 
 
 from arkive_proto.v1 import types_pb2 as arkive_dot_v1_dot_types__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n arkive/v1/artifact_service.proto\x12\tarkive.v1\x1a\x15\x61rkive/v1/types.proto\"A\n\x12\x43reateDraftRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\"\'\n\x13\x43reateDraftResponse\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\"H\n\x0f\x41\x64\x64\x46ilesRequest\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\x12#\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x14.arkive.v1.FileEntry\"&\n\x10\x41\x64\x64\x46ilesResponse\x12\x12\n\nfile_count\x18\x01 \x01(\x03\"\x80\x01\n\x12\x43ommitDraftRequest\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\x12\x15\n\rmetadata_json\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12\x0c\n\x04tags\x18\x05 \x03(\t\x12\r\n\x05label\x18\x06 \x01(\t\"K\n\x13\x43ommitDraftResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\" \n\x11GetVersionRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\"9\n\x12GetVersionResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\"V\n\x1c\x46indVersionByManifestRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x17\n\x0fmanifest_digest\x18\x03 \x01(\t\"D\n\x1d\x46indVersionByManifestResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\"4\n\x14\x41ssignAliasesRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x0f\n\x07\x61liases\x18\x02 \x03(\t\"<\n\x15\x41ssignAliasesResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\"[\n\x13ListVersionsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"U\n\x14ListVersionsResponse\x12$\n\x08versions\x18\x01 \x03(\x0b\x32\x12.arkive.v1.Version\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\\\n\x14ListArtifactsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Z\n\x15ListArtifactsResponse\x12(\n\tartifacts\x18\x01 \x03(\x0b\x32\x15.arkive.v1.Collection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"F\n\x10ListFilesRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Q\n\x11ListFilesResponse\x12#\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x14.arkive.v1.FileEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xea\x05\n\x0f\x41rtifactService\x12L\n\x0b\x43reateDraft\x12\x1d.arkive.v1.CreateDraftRequest\x1a\x1e.arkive.v1.CreateDraftResponse\x12\x43\n\x08\x41\x64\x64\x46iles\x12\x1a.arkive.v1.AddFilesRequest\x1a\x1b.arkive.v1.AddFilesResponse\x12L\n\x0b\x43ommitDraft\x12\x1d.arkive.v1.CommitDraftRequest\x1a\x1e.arkive.v1.CommitDraftResponse\x12I\n\nGetVersion\x12\x1c.arkive.v1.GetVersionRequest\x1a\x1d.arkive.v1.GetVersionResponse\x12j\n\x15\x46indVersionByManifest\x12\'.arkive.v1.FindVersionByManifestRequest\x1a(.arkive.v1.FindVersionByManifestResponse\x12R\n\rAssignAliases\x12\x1f.arkive.v1.AssignAliasesRequest\x1a .arkive.v1.AssignAliasesResponse\x12O\n\x0cListVersions\x12\x1e.arkive.v1.ListVersionsRequest\x1a\x1f.arkive.v1.ListVersionsResponse\x12R\n\rListArtifacts\x12\x1f.arkive.v1.ListArtifactsRequest\x1a .arkive.v1.ListArtifactsResponse\x12\x46\n\tListFiles\x12\x1b.arkive.v1.ListFilesRequest\x1a\x1c.arkive.v1.ListFilesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n arkive/v1/artifact_service.proto\x12\tarkive.v1\x1a\x15\x61rkive/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"A\n\x12\x43reateDraftRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\"\'\n\x13\x43reateDraftResponse\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\"H\n\x0f\x41\x64\x64\x46ilesRequest\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\x12#\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x14.arkive.v1.FileEntry\"&\n\x10\x41\x64\x64\x46ilesResponse\x12\x12\n\nfile_count\x18\x01 \x01(\x03\"\x80\x01\n\x12\x43ommitDraftRequest\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\x12\x15\n\rmetadata_json\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12\x0c\n\x04tags\x18\x05 \x03(\t\x12\r\n\x05label\x18\x06 \x01(\t\"K\n\x13\x43ommitDraftResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\" \n\x11GetVersionRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\"9\n\x12GetVersionResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\"V\n\x1c\x46indVersionByManifestRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x17\n\x0fmanifest_digest\x18\x03 \x01(\t\"D\n\x1d\x46indVersionByManifestResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\"4\n\x14\x41ssignAliasesRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x0f\n\x07\x61liases\x18\x02 \x03(\t\"<\n\x15\x41ssignAliasesResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\"[\n\x13ListVersionsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"U\n\x14ListVersionsResponse\x12$\n\x08versions\x18\x01 \x03(\x0b\x32\x12.arkive.v1.Version\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\\\n\x14ListArtifactsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Z\n\x15ListArtifactsResponse\x12(\n\tartifacts\x18\x01 \x03(\x0b\x32\x15.arkive.v1.Collection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"F\n\x10ListFilesRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Q\n\x11ListFilesResponse\x12#\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x14.arkive.v1.FileEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa4\x01\n\x12UpsertFilesRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x16\n\x0e\x64istributed_id\x18\x04 \x01(\t\x12#\n\x05\x66iles\x18\x05 \x03(\x0b\x32\x14.arkive.v1.FileEntry\x12\x11\n\toverwrite\x18\x06 \x01(\x08\x12\x11\n\tstart_new\x18\x07 \x01(\x08\";\n\x13UpsertFilesResponse\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\x12\x12\n\nfile_count\x18\x02 \x01(\x03\"\xab\x01\n\x18\x46inishDistributedRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x64istributed_id\x18\x03 \x01(\t\x12\x15\n\rmetadata_json\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x0f\n\x07\x61liases\x18\x06 \x03(\t\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12\r\n\x05label\x18\x08 \x01(\t\"Q\n\x19\x46inishDistributedResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\xd2\x01\n\x05\x44raft\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x16\n\x0e\x64istributed_id\x18\x05 \x01(\t\x12\x12\n\nfile_count\x18\x06 \x01(\x03\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\":\n\x11ListDraftsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x14\n\x0cidle_seconds\x18\x02 \x01(\x03\"6\n\x12ListDraftsResponse\x12 \n\x06\x64rafts\x18\x01 \x03(\x0b\x32\x10.arkive.v1.Draft\"%\n\x11\x41\x62ortDraftRequest\x12\x10\n\x08\x64raft_id\x18\x01 \x01(\t\"\x14\n\x12\x41\x62ortDraftResponse2\xae\x08\n\x0f\x41rtifactService\x12L\n\x0b\x43reateDraft\x12\x1d.arkive.v1.CreateDraftRequest\x1a\x1e.arkive.v1.CreateDraftResponse\x12\x43\n\x08\x41\x64\x64\x46iles\x12\x1a.arkive.v1.AddFilesRequest\x1a\x1b.arkive.v1.AddFilesResponse\x12L\n\x0b\x43ommitDraft\x12\x1d.arkive.v1.CommitDraftRequest\x1a\x1e.arkive.v1.CommitDraftResponse\x12I\n\nGetVersion\x12\x1c.arkive.v1.GetVersionRequest\x1a\x1d.arkive.v1.GetVersionResponse\x12j\n\x15\x46indVersionByManifest\x12\'.arkive.v1.FindVersionByManifestRequest\x1a(.arkive.v1.FindVersionByManifestResponse\x12R\n\rAssignAliases\x12\x1f.arkive.v1.AssignAliasesRequest\x1a .arkive.v1.AssignAliasesResponse\x12O\n\x0cListVersions\x12\x1e.arkive.v1.ListVersionsRequest\x1a\x1f.arkive.v1.ListVersionsResponse\x12R\n\rListArtifacts\x12\x1f.arkive.v1.ListArtifactsRequest\x1a .arkive.v1.ListArtifactsResponse\x12\x46\n\tListFiles\x12\x1b.arkive.v1.ListFilesRequest\x1a\x1c.arkive.v1.ListFilesResponse\x12L\n\x0bUpsertFiles\x12\x1d.arkive.v1.UpsertFilesRequest\x1a\x1e.arkive.v1.UpsertFilesResponse\x12^\n\x11\x46inishDistributed\x12#.arkive.v1.FinishDistributedRequest\x1a$.arkive.v1.FinishDistributedResponse\x12I\n\nListDrafts\x12\x1c.arkive.v1.ListDraftsRequest\x1a\x1d.arkive.v1.ListDraftsResponse\x12I\n\nAbortDraft\x12\x1c.arkive.v1.AbortDraftRequest\x1a\x1d.arkive.v1.AbortDraftResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'arkive.v1.artifact_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEDRAFTREQUEST']._serialized_start=70
-  _globals['_CREATEDRAFTREQUEST']._serialized_end=135
-  _globals['_CREATEDRAFTRESPONSE']._serialized_start=137
-  _globals['_CREATEDRAFTRESPONSE']._serialized_end=176
-  _globals['_ADDFILESREQUEST']._serialized_start=178
-  _globals['_ADDFILESREQUEST']._serialized_end=250
-  _globals['_ADDFILESRESPONSE']._serialized_start=252
-  _globals['_ADDFILESRESPONSE']._serialized_end=290
-  _globals['_COMMITDRAFTREQUEST']._serialized_start=293
-  _globals['_COMMITDRAFTREQUEST']._serialized_end=421
-  _globals['_COMMITDRAFTRESPONSE']._serialized_start=423
-  _globals['_COMMITDRAFTRESPONSE']._serialized_end=498
-  _globals['_GETVERSIONREQUEST']._serialized_start=500
-  _globals['_GETVERSIONREQUEST']._serialized_end=532
-  _globals['_GETVERSIONRESPONSE']._serialized_start=534
-  _globals['_GETVERSIONRESPONSE']._serialized_end=591
-  _globals['_FINDVERSIONBYMANIFESTREQUEST']._serialized_start=593
-  _globals['_FINDVERSIONBYMANIFESTREQUEST']._serialized_end=679
-  _globals['_FINDVERSIONBYMANIFESTRESPONSE']._serialized_start=681
-  _globals['_FINDVERSIONBYMANIFESTRESPONSE']._serialized_end=749
-  _globals['_ASSIGNALIASESREQUEST']._serialized_start=751
-  _globals['_ASSIGNALIASESREQUEST']._serialized_end=803
-  _globals['_ASSIGNALIASESRESPONSE']._serialized_start=805
-  _globals['_ASSIGNALIASESRESPONSE']._serialized_end=865
-  _globals['_LISTVERSIONSREQUEST']._serialized_start=867
-  _globals['_LISTVERSIONSREQUEST']._serialized_end=958
-  _globals['_LISTVERSIONSRESPONSE']._serialized_start=960
-  _globals['_LISTVERSIONSRESPONSE']._serialized_end=1045
-  _globals['_LISTARTIFACTSREQUEST']._serialized_start=1047
-  _globals['_LISTARTIFACTSREQUEST']._serialized_end=1139
-  _globals['_LISTARTIFACTSRESPONSE']._serialized_start=1141
-  _globals['_LISTARTIFACTSRESPONSE']._serialized_end=1231
-  _globals['_LISTFILESREQUEST']._serialized_start=1233
-  _globals['_LISTFILESREQUEST']._serialized_end=1303
-  _globals['_LISTFILESRESPONSE']._serialized_start=1305
-  _globals['_LISTFILESRESPONSE']._serialized_end=1386
-  _globals['_ARTIFACTSERVICE']._serialized_start=1389
-  _globals['_ARTIFACTSERVICE']._serialized_end=2135
+  _globals['_CREATEDRAFTREQUEST']._serialized_start=103
+  _globals['_CREATEDRAFTREQUEST']._serialized_end=168
+  _globals['_CREATEDRAFTRESPONSE']._serialized_start=170
+  _globals['_CREATEDRAFTRESPONSE']._serialized_end=209
+  _globals['_ADDFILESREQUEST']._serialized_start=211
+  _globals['_ADDFILESREQUEST']._serialized_end=283
+  _globals['_ADDFILESRESPONSE']._serialized_start=285
+  _globals['_ADDFILESRESPONSE']._serialized_end=323
+  _globals['_COMMITDRAFTREQUEST']._serialized_start=326
+  _globals['_COMMITDRAFTREQUEST']._serialized_end=454
+  _globals['_COMMITDRAFTRESPONSE']._serialized_start=456
+  _globals['_COMMITDRAFTRESPONSE']._serialized_end=531
+  _globals['_GETVERSIONREQUEST']._serialized_start=533
+  _globals['_GETVERSIONREQUEST']._serialized_end=565
+  _globals['_GETVERSIONRESPONSE']._serialized_start=567
+  _globals['_GETVERSIONRESPONSE']._serialized_end=624
+  _globals['_FINDVERSIONBYMANIFESTREQUEST']._serialized_start=626
+  _globals['_FINDVERSIONBYMANIFESTREQUEST']._serialized_end=712
+  _globals['_FINDVERSIONBYMANIFESTRESPONSE']._serialized_start=714
+  _globals['_FINDVERSIONBYMANIFESTRESPONSE']._serialized_end=782
+  _globals['_ASSIGNALIASESREQUEST']._serialized_start=784
+  _globals['_ASSIGNALIASESREQUEST']._serialized_end=836
+  _globals['_ASSIGNALIASESRESPONSE']._serialized_start=838
+  _globals['_ASSIGNALIASESRESPONSE']._serialized_end=898
+  _globals['_LISTVERSIONSREQUEST']._serialized_start=900
+  _globals['_LISTVERSIONSREQUEST']._serialized_end=991
+  _globals['_LISTVERSIONSRESPONSE']._serialized_start=993
+  _globals['_LISTVERSIONSRESPONSE']._serialized_end=1078
+  _globals['_LISTARTIFACTSREQUEST']._serialized_start=1080
+  _globals['_LISTARTIFACTSREQUEST']._serialized_end=1172
+  _globals['_LISTARTIFACTSRESPONSE']._serialized_start=1174
+  _globals['_LISTARTIFACTSRESPONSE']._serialized_end=1264
+  _globals['_LISTFILESREQUEST']._serialized_start=1266
+  _globals['_LISTFILESREQUEST']._serialized_end=1336
+  _globals['_LISTFILESRESPONSE']._serialized_start=1338
+  _globals['_LISTFILESRESPONSE']._serialized_end=1419
+  _globals['_UPSERTFILESREQUEST']._serialized_start=1422
+  _globals['_UPSERTFILESREQUEST']._serialized_end=1586
+  _globals['_UPSERTFILESRESPONSE']._serialized_start=1588
+  _globals['_UPSERTFILESRESPONSE']._serialized_end=1647
+  _globals['_FINISHDISTRIBUTEDREQUEST']._serialized_start=1650
+  _globals['_FINISHDISTRIBUTEDREQUEST']._serialized_end=1821
+  _globals['_FINISHDISTRIBUTEDRESPONSE']._serialized_start=1823
+  _globals['_FINISHDISTRIBUTEDRESPONSE']._serialized_end=1904
+  _globals['_DRAFT']._serialized_start=1907
+  _globals['_DRAFT']._serialized_end=2117
+  _globals['_LISTDRAFTSREQUEST']._serialized_start=2119
+  _globals['_LISTDRAFTSREQUEST']._serialized_end=2177
+  _globals['_LISTDRAFTSRESPONSE']._serialized_start=2179
+  _globals['_LISTDRAFTSRESPONSE']._serialized_end=2233
+  _globals['_ABORTDRAFTREQUEST']._serialized_start=2235
+  _globals['_ABORTDRAFTREQUEST']._serialized_end=2272
+  _globals['_ABORTDRAFTRESPONSE']._serialized_start=2274
+  _globals['_ABORTDRAFTRESPONSE']._serialized_end=2294
+  _globals['_ARTIFACTSERVICE']._serialized_start=2297
+  _globals['_ARTIFACTSERVICE']._serialized_end=3367
 # @@protoc_insertion_point(module_scope)

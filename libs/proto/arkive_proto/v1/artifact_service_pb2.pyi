@@ -1,4 +1,7 @@
+import datetime
+
 from arkive_proto.v1 import types_pb2 as _types_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -160,3 +163,101 @@ class ListFilesResponse(_message.Message):
     files: _containers.RepeatedCompositeFieldContainer[_types_pb2.FileEntry]
     next_page_token: str
     def __init__(self, files: _Optional[_Iterable[_Union[_types_pb2.FileEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpsertFilesRequest(_message.Message):
+    __slots__ = ("project", "name", "type", "distributed_id", "files", "overwrite", "start_new")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTED_ID_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    OVERWRITE_FIELD_NUMBER: _ClassVar[int]
+    START_NEW_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    name: str
+    type: str
+    distributed_id: str
+    files: _containers.RepeatedCompositeFieldContainer[_types_pb2.FileEntry]
+    overwrite: bool
+    start_new: bool
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., distributed_id: _Optional[str] = ..., files: _Optional[_Iterable[_Union[_types_pb2.FileEntry, _Mapping]]] = ..., overwrite: _Optional[bool] = ..., start_new: _Optional[bool] = ...) -> None: ...
+
+class UpsertFilesResponse(_message.Message):
+    __slots__ = ("draft_id", "file_count")
+    DRAFT_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    draft_id: str
+    file_count: int
+    def __init__(self, draft_id: _Optional[str] = ..., file_count: _Optional[int] = ...) -> None: ...
+
+class FinishDistributedRequest(_message.Message):
+    __slots__ = ("project", "name", "distributed_id", "metadata_json", "description", "aliases", "tags", "label")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTED_ID_FIELD_NUMBER: _ClassVar[int]
+    METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    name: str
+    distributed_id: str
+    metadata_json: str
+    description: str
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    label: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., distributed_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ...) -> None: ...
+
+class FinishDistributedResponse(_message.Message):
+    __slots__ = ("version", "created")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    version: _types_pb2.Version
+    created: bool
+    def __init__(self, version: _Optional[_Union[_types_pb2.Version, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class Draft(_message.Message):
+    __slots__ = ("draft_id", "project", "name", "type", "distributed_id", "file_count", "created_at", "updated_at")
+    DRAFT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTED_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    draft_id: str
+    project: str
+    name: str
+    type: str
+    distributed_id: str
+    file_count: int
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, draft_id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., distributed_id: _Optional[str] = ..., file_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListDraftsRequest(_message.Message):
+    __slots__ = ("project", "idle_seconds")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    IDLE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    idle_seconds: int
+    def __init__(self, project: _Optional[str] = ..., idle_seconds: _Optional[int] = ...) -> None: ...
+
+class ListDraftsResponse(_message.Message):
+    __slots__ = ("drafts",)
+    DRAFTS_FIELD_NUMBER: _ClassVar[int]
+    drafts: _containers.RepeatedCompositeFieldContainer[Draft]
+    def __init__(self, drafts: _Optional[_Iterable[_Union[Draft, _Mapping]]] = ...) -> None: ...
+
+class AbortDraftRequest(_message.Message):
+    __slots__ = ("draft_id",)
+    DRAFT_ID_FIELD_NUMBER: _ClassVar[int]
+    draft_id: str
+    def __init__(self, draft_id: _Optional[str] = ...) -> None: ...
+
+class AbortDraftResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

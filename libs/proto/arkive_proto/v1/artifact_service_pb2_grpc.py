@@ -81,6 +81,26 @@ class ArtifactServiceStub:
                 request_serializer=arkive_dot_v1_dot_artifact__service__pb2.ListFilesRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.ListFilesResponse.FromString,
                 _registered_method=True)
+        self.UpsertFiles = channel.unary_unary(
+                '/arkive.v1.ArtifactService/UpsertFiles',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.UpsertFilesRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.UpsertFilesResponse.FromString,
+                _registered_method=True)
+        self.FinishDistributed = channel.unary_unary(
+                '/arkive.v1.ArtifactService/FinishDistributed',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.FinishDistributedRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.FinishDistributedResponse.FromString,
+                _registered_method=True)
+        self.ListDrafts = channel.unary_unary(
+                '/arkive.v1.ArtifactService/ListDrafts',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.ListDraftsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.ListDraftsResponse.FromString,
+                _registered_method=True)
+        self.AbortDraft = channel.unary_unary(
+                '/arkive.v1.ArtifactService/AbortDraft',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.AbortDraftRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.AbortDraftResponse.FromString,
+                _registered_method=True)
 
 
 class ArtifactServiceServicer:
@@ -151,6 +171,35 @@ class ArtifactServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertFiles(self, request, context):
+        """Adds files to the open distributed draft of project/name with this distributed id (the first
+        upsert opens it). Idempotent: re-sending an entry changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishDistributed(self, request, context):
+        """Commits the distributed draft as exactly one version; a finish after that returns the same version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDrafts(self, request, context):
+        """Open drafts of a project, e.g. those idle for longer than some time (abandoned).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AbortDraft(self, request, context):
+        """Aborts an open draft; its files are forgotten (their blobs fall to garbage collection).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArtifactServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -198,6 +247,26 @@ def add_ArtifactServiceServicer_to_server(servicer, server):
                     servicer.ListFiles,
                     request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.ListFilesRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_artifact__service__pb2.ListFilesResponse.SerializeToString,
+            ),
+            'UpsertFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertFiles,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.UpsertFilesRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.UpsertFilesResponse.SerializeToString,
+            ),
+            'FinishDistributed': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishDistributed,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.FinishDistributedRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.FinishDistributedResponse.SerializeToString,
+            ),
+            'ListDrafts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDrafts,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.ListDraftsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.ListDraftsResponse.SerializeToString,
+            ),
+            'AbortDraft': grpc.unary_unary_rpc_method_handler(
+                    servicer.AbortDraft,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.AbortDraftRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.AbortDraftResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -445,6 +514,114 @@ class ArtifactService:
             '/arkive.v1.ArtifactService/ListFiles',
             arkive_dot_v1_dot_artifact__service__pb2.ListFilesRequest.SerializeToString,
             arkive_dot_v1_dot_artifact__service__pb2.ListFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/UpsertFiles',
+            arkive_dot_v1_dot_artifact__service__pb2.UpsertFilesRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.UpsertFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishDistributed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/FinishDistributed',
+            arkive_dot_v1_dot_artifact__service__pb2.FinishDistributedRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.FinishDistributedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDrafts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/ListDrafts',
+            arkive_dot_v1_dot_artifact__service__pb2.ListDraftsRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.ListDraftsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AbortDraft(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/AbortDraft',
+            arkive_dot_v1_dot_artifact__service__pb2.AbortDraftRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.AbortDraftResponse.FromString,
             options,
             channel_credentials,
             insecure,
