@@ -1,0 +1,295 @@
+"""The whole local stack: NATS, PostgreSQL, SeaweedFS, then N replicas of each arkive service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+
+from . import datadir, postgres, servers
+from .config import StackConfig
+from .errors import ProcessDiedError, StackError
+from .ports import HOST, choose_port, split_addr
+from .probes import check_external, grpc_serving, wait_until
+from .processes import ManagedProcess
+from .signals import stop_on_signals
+from .status import all_listening, status_lines
+
+_logger = logging.getLogger("arkive_stack")
+
+
+class Stack:
+    """Starts, supervises and stops one stack. Use `async with Stack(cfg) as s:` or start()/stop().
+
+    `service_commands` maps a service name to the argv that replaces `python -m arkive_<name>`
+    (tests use it for fake services). `log` receives one-line progress messages.
+    """
+
+    def __init__(
+        self,
+        config: StackConfig,
+        *,
+        service_commands: Mapping[str, Sequence[str]] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self._commands = {k: list(v) for k, v in (service_commands or {}).items()}
+        self._log = log or _logger.info
+        self.notes: list[str] = []
+        """Port fall-backs and similar remarks made during start()."""
+        self.servers: dict[str, ManagedProcess] = {}
+        """Embedded servers started by this stack: "nats", "postgres", "seaweedfs" (external ones absent)."""
+        self.services: list[ManagedProcess] = []
+        """Service processes, named after the service ("gateway") or, with replicas > 1, "gateway-2"."""
+        self.started_in: float | None = None
+        """Seconds start() took."""
+        self._ports: dict[str, int] = {}
+        self._weed_ports: dict[str, int] = {}
+        self._env: dict[str, str] = {}
+        self._state = "new"
+        self._stop_requested = asyncio.Event()
+        self._start_task: asyncio.Task[object] | None = None
+        self._stop_task: asyncio.Task[None] | None = None
+        self._lock_file: int | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The ARKIVE_* variables the services get and clients should use."""
+        if not self._env:
+            raise StackError("the stack has not been started")
+        return dict(self._env)
+
+    @property
+    def nats_url(self) -> str:
+        return self.env["ARKIVE_NATS_URL"]
+
+    @property
+    def database_url(self) -> str:
+        return self.env["ARKIVE_DATABASE_URL"]
+
+    @property
+    def s3_endpoint(self) -> str:
+        return self.env["ARKIVE_S3_ENDPOINT"]
+
+    @property
+    def gateway_addr(self) -> str:
+        return self.env["ARKIVE_GATEWAY_ADDR"]
+
+    @property
+    def processes(self) -> list[ManagedProcess]:
+        """Every process this stack started, services first (the stop order)."""
+        return [*self.services, *self.servers.values()]
+
+    def status_lines(self) -> list[str]:
+        """One line per process: name, pid, state, endpoint, log file."""
+        return status_lines(self)
+
+    async def __aenter__(self) -> Stack:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Start everything and wait until it is ready; on any failure (or cancellation) stop what
+        was started and re-raise. A Stack starts once."""
+        if self._state != "new":
+            raise StackError(f"a Stack starts once (state: {self._state})")
+        self._state = "starting"
+        self._start_task = asyncio.current_task()
+        started = time.monotonic()
+        try:
+            self._lock_file = datadir.lock(self.config.data_dir)
+            self._plan()
+            await self._start_servers()
+            await self._start_services()
+        except BaseException:
+            self._start_task = None  # a signal during the clean-up must not cancel the clean-up
+            await self.stop()
+            raise
+        self._start_task = None
+        self._state = "running"
+        self.started_in = time.monotonic() - started
+
+    def _plan(self) -> None:
+        """Choose ports and URLs and build the environment, before anything is spawned."""
+        cfg, taken = self.config, set[int]()
+
+        def port(requested: int, label: str) -> int:
+            return choose_port(requested, label, strict=cfg.strict_ports, taken=taken, notes=self.notes)
+
+        if cfg.nats_url is None:
+            self._ports["nats"] = port(cfg.nats_port, "nats")
+        if cfg.database_url is None:
+            self._ports["postgres"] = port(cfg.postgres_port, "postgres")
+        if cfg.s3_endpoint is None:
+            self._ports["s3"] = port(cfg.s3_port, "s3")
+            self._weed_ports = servers.weed_ports(cfg.data_dir / "seaweedfs", taken)
+        host, gw_port = split_addr(cfg.gateway_addr)
+        if "gateway" in cfg.services:
+            gw_port = port(gw_port, "gateway")
+        p = self._ports
+        self._env = {
+            "ARKIVE_NATS_URL": cfg.nats_url or f"nats://{HOST}:{p['nats']}",
+            "ARKIVE_DATABASE_URL": cfg.database_url or postgres.url(p["postgres"]),
+            "ARKIVE_S3_ENDPOINT": cfg.s3_endpoint or f"http://{HOST}:{p['s3']}",
+            "ARKIVE_S3_ACCESS_KEY": cfg.s3_access_key,
+            "ARKIVE_S3_SECRET_KEY": cfg.s3_secret_key,
+            "ARKIVE_S3_BUCKET": cfg.s3_bucket,
+            "ARKIVE_S3_REGION": cfg.s3_region,
+            "ARKIVE_GATEWAY_ADDR": f"{host}:{gw_port}",
+        }
+        for note in self.notes:
+            self._log(note)
+
+    async def _start_servers(self) -> None:
+        cfg, logs, data, ports = self.config, self.config.logs, self.config.data_dir, self._ports
+        await check_external(cfg)  # first: a wrong external URL must not cost a SeaweedFS start+stop
+        # Spawn the slow one first: all three start concurrently and are awaited in turn.
+        if "s3" in ports:
+            weed = servers.weed_process(
+                data / "seaweedfs", ports["s3"], self._weed_ports, logs / "seaweedfs.log", cfg.weed_stop_timeout
+            )
+            self._spawn_server(weed)
+        if "nats" in ports:
+            stop = cfg.server_stop_timeout
+            self._spawn_server(servers.nats_process(data / "nats", ports["nats"], logs / "nats.log", stop))
+        if "postgres" in ports:
+            pg_data, pg_log = data / "postgres", logs / "postgres.log"
+            uid, gid = await asyncio.to_thread(postgres.prepare, pg_data, pg_log)
+            pg = postgres.process(pg_data, ports["postgres"], pg_log, uid, gid, cfg.server_stop_timeout)
+            self._spawn_server(pg)
+        # (what, probe, poll interval): each SeaweedFS probe writes a log line, hence the slower poll
+        probes: dict[str, tuple[str, Callable[[], Awaitable[bool]], float]] = {
+            "nats": ("nats-server", lambda: servers.nats_ready(HOST, ports["nats"]), 0.05),
+            "postgres": ("PostgreSQL", lambda: postgres.ready(data / "postgres", ports["postgres"]), 0.05),
+            "seaweedfs": (
+                "SeaweedFS S3",
+                lambda: servers.weed_ready(ports["s3"], self._weed_ports["master"]),
+                0.25,
+            ),
+        }
+        watch = list(self.servers.values())
+        for name, (what, probe, interval) in probes.items():
+            if name in self.servers:
+                took = await wait_until(
+                    probe,
+                    what=what,
+                    timeout=cfg.ready_timeout,
+                    watch=watch,
+                    blame=self.servers[name],
+                    interval=interval,
+                )
+                self._log(f"{what} ready ({took:.1f} s)")
+
+    def _spawn_server(self, proc: ManagedProcess) -> None:
+        self.servers[proc.name] = proc
+        proc.start()
+
+    async def _start_services(self) -> None:
+        cfg = self.config
+        # unbuffered: a crashed service's last words must be in its log for the error message
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self._env}
+        for name in cfg.services:
+            argv = self._commands.get(name) or [sys.executable, "-m", f"arkive_{name}"]
+            for i in range(1, cfg.replicas + 1):
+                pname = name if cfg.replicas == 1 else f"{name}-{i}"
+                proc = ManagedProcess(
+                    pname, argv, cfg.logs / f"{pname}.log", env=env, stop_timeout=cfg.service_stop_timeout
+                )
+                self.services.append(proc)
+                proc.start()
+        if not self.services:
+            return
+        gateways = [p for p in self.services if p.name.split("-")[0] == "gateway"]
+        if gateways:
+            addr = self.gateway_addr
+            what = f"gateway health check at {addr}"
+            took = await wait_until(
+                lambda: grpc_serving(addr),
+                what=what,
+                timeout=cfg.ready_timeout,
+                watch=self.services,
+                blame=gateways[0],
+            )
+            if len(gateways) > 1:
+                # SO_REUSEPORT: one SERVING answer proves one replica; wait until each one listens.
+                port, what = split_addr(addr)[1], f"all gateway replicas on {addr}"
+                took += await wait_until(
+                    lambda: all_listening(gateways, port),
+                    what=what,
+                    timeout=cfg.ready_timeout,
+                    watch=self.services,
+                    blame=gateways[-1],
+                )
+            self._log(f"gateway serving at {addr} ({took:.1f} s)")
+        self._log(f"{len(self.services)} service processes running")
+
+    async def stop(self) -> None:
+        """Stop services (in parallel), then SeaweedFS, nats-server, PostgreSQL, each with a SIGKILL
+        bound. Idempotent; concurrent callers wait for the same stop."""
+        if self._stop_task is None:
+            self._stop_task = asyncio.ensure_future(self._stop())
+        # shield: a second cancellation of the caller must not abandon half-stopped processes
+        await asyncio.shield(self._stop_task)
+
+    async def _stop(self) -> None:
+        self._state = "stopping"
+        self._stop_requested.set()
+        started = time.monotonic()
+        await asyncio.gather(*(p.stop() for p in self.services), return_exceptions=True)
+        for name in ("seaweedfs", "nats", "postgres"):
+            if name in self.servers:
+                await self.servers[name].stop()
+        if "seaweedfs" in self.servers:
+            servers.remove_weed_sockets(self._weed_ports)
+        if self._lock_file is not None:
+            datadir.unlock(self._lock_file)
+            self._lock_file = None
+        self._state = "stopped"
+        if self.processes:
+            self._log(f"stopped {len(self.processes)} processes in {time.monotonic() - started:.1f} s")
+
+    def request_stop(self) -> None:
+        """Ask run() to return (or interrupt a start() in progress); safe from signal handlers."""
+        self._stop_requested.set()
+        if self._start_task is not None and not self._start_task.done():
+            self._start_task.cancel()
+
+    def kill_all(self) -> None:
+        """SIGKILL every process group at once (a second Ctrl-C); stop() then returns quickly."""
+        for p in self.processes:
+            p.kill_now()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Block until SIGINT/SIGTERM/SIGHUP or request_stop() (then stop and return), or until a
+        process exits on its own (then stop everything and raise ProcessDiedError with its log tail)."""
+        if self._state != "running":
+            raise StackError(f"run() needs a started stack (state: {self._state})")
+        dead: ManagedProcess | None = None
+        with self.signal_handlers() if handle_signals else contextlib.nullcontext():
+            try:
+                while dead is None and not self._stop_requested.is_set():
+                    dead = next((p for p in self.processes if p.returncode is not None and not p.expected_exit), None)
+                    if dead is None:
+                        await asyncio.sleep(0.1)
+            finally:
+                await self.stop()
+        if dead is not None:
+            self._log(f"{dead.name} exited with code {dead.returncode}; stopped everything")
+            raise ProcessDiedError(
+                dead.name, dead.returncode, dead.log_path, dead.log_tail(), "while the stack was running"
+            )
+
+    def signal_handlers(self) -> contextlib.AbstractContextManager[None]:
+        """While active: the first SIGINT/SIGTERM/SIGHUP calls request_stop() (which also interrupts
+        a start() in progress), a second one kill_all(). A no-op outside the main thread."""
+        return stop_on_signals(self.request_stop, self.kill_all, self._log)

@@ -1,0 +1,81 @@
+"""Session fixtures shared by every integration test.
+
+- `infra`: NATS (JetStream), PostgreSQL and SeaweedFS S3 on free ports in a pytest temp dir, no
+  services. For contract tests of the event log, bus and blob store.
+- `stack`: the five arkive services (one replica each) on top of `infra`'s servers; its gateway
+  answers the gRPC health check before the fixture yields.
+
+Both yield an `arkive_stack.Stack`; use its `env` (dict of every ARKIVE_* variable), `nats_url`,
+`database_url`, `s3_endpoint` and (for `stack`) `gateway_addr`. S3 credentials, bucket and region
+are in `env` (ARKIVE_S3_ACCESS_KEY, ...). One stack serves the whole session: isolate tests by
+project, bucket and stream names. Nothing starts unless a test requests one of the fixtures.
+The fixtures ignore ARKIVE_* variables in the caller's environment (tests never touch a dev stack).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from types import FrameType
+
+import pytest
+import pytest_asyncio
+from support import scratch_dir
+
+from arkive_stack import Stack, StackConfig
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """pytest dies on SIGTERM without running fixture teardown or atexit hooks; turning it into
+    KeyboardInterrupt makes pytest tear down (and stop the servers) as on Ctrl-C."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.fixture(scope="session")
+def stack_dir() -> Iterator[Path]:
+    """Data and logs of the session's `infra` (infra/) and `stack` (services/)."""
+    with scratch_dir("arkive-session-") as path:
+        yield path
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def infra(stack_dir: Path) -> AsyncIterator[Stack]:
+    """The three servers (no services), started once per session."""
+    stack = Stack(StackConfig.for_tests(stack_dir / "infra", services=()))
+    with _sigterm_as_interrupt():
+        await stack.start()
+        try:
+            yield stack
+        finally:
+            await stack.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
+    """All five services on `infra`'s servers; ready when the gateway's health check says SERVING."""
+    cfg = StackConfig.for_tests(
+        stack_dir / "services",
+        nats_url=infra.nats_url,
+        database_url=infra.database_url,
+        s3_endpoint=infra.s3_endpoint,
+    )
+    services = Stack(cfg)
+    await services.start()
+    try:
+        yield services
+    finally:
+        await services.stop()
