@@ -8,6 +8,8 @@ from support import assert_eventually
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
+from arkive_proto.v1 import lineage_service_pb2 as lpb
+from arkive_proto.v1 import lineage_service_pb2_grpc as lg
 
 from .rawgrpc import Raw, unique
 
@@ -20,13 +22,19 @@ TABLES = {
     "ingest_manifest_entries": "manifest_digest, path",
     "hashing_blobs": "digest",
     "lineage_nodes": "node_id",
+    "lineage_edges": "source, target, kind",
+    "lineage_cache": "project, cache_key, run_id",
     "retention_versions": "version_id",
     "retention_aliases": "project, name, alias",
 }
 
 
 async def snapshot(conn: asyncpg.Connection) -> dict[str, list[tuple]]:
-    return {t: [tuple(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {key}")] for t, key in TABLES.items()}
+    tables = {t: [tuple(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {key}")] for t, key in TABLES.items()}
+    # last_heartbeat is soft state refreshed by heartbeats (documented), not derived from events.
+    runs = await conn.fetch("SELECT * FROM lineage_runs ORDER BY run_id")
+    tables["lineage_runs"] = [tuple(v for k, v in r.items() if k != "last_heartbeat") for r in runs]
+    return tables
 
 
 async def test_rebuilt_read_models_equal_the_live_ones(stack):
@@ -36,7 +44,11 @@ async def test_rebuilt_read_models_equal_the_live_ones(stack):
         project = unique()
         for i in range(3):
             await raw.log(project, "ds", {"a": f"{i}{project}".encode(), "b/c": b"shared"}, aliases=["best"])
-        await raw.log(project, "model", {"w": project.encode()}, type="model", label="first")
+        lineage = lg.LineageServiceStub(raw.channel)
+        run = (await lineage.StartRun(lpb.StartRunRequest(project=project, job_type="train"))).run
+        await lineage.UseArtifact(lpb.UseArtifactRequest(run_id=run.run_id, ref=f"{project}/ds:v1"))
+        await raw.log(project, "model", {"w": project.encode()}, type="model", label="first", run_id=run.run_id)
+        await lineage.FinishRun(lpb.FinishRunRequest(run_id=run.run_id, state=lpb.RUN_STATE_FINISHED))
         await raw.artifacts.AssignAliases(apb.AssignAliasesRequest(ref=f"{project}/ds:v0", aliases=["production"]))
         draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=project, name="open", type="dataset"))
         assert draft.draft_id  # an uncommitted draft is part of the read model too
@@ -64,8 +76,10 @@ async def test_rebuilt_read_models_equal_the_live_ones(stack):
         assert set(replayed) == {"ingest", "hashing", "lineage", "retention"}
         assert all(n > 0 for n in replayed.values())
         after = await snapshot(conn)
-        for table in TABLES:
+        assert after.keys() == before.keys()
+        for table in before:
             assert after[table] == before[table], table
+        assert before["lineage_runs"] and before["lineage_edges"]
         again = await raw.artifacts.GetVersion(apb.GetVersionRequest(ref=f"{project}/ds:production"))
         assert again.version.version == 0
     finally:

@@ -87,6 +87,7 @@ class CommitDraft(msgspec.Struct, frozen=True):
     aliases: list[str] = []
     tags: list[str] = []
     label: str = ""
+    run_id: str = ""
 
 
 class VersionView(msgspec.Struct, frozen=True):
@@ -113,6 +114,7 @@ class Committed(msgspec.Struct, frozen=True):
 
 class GetVersion(msgspec.Struct, frozen=True):
     ref: str
+    as_of: float | None = None
 
 
 class FindByManifest(msgspec.Struct, frozen=True):
@@ -198,6 +200,7 @@ class FinishDistributed(msgspec.Struct, frozen=True):
     aliases: list[str] = []
     tags: list[str] = []
     label: str = ""
+    run_id: str = ""
 
 
 class ListDrafts(msgspec.Struct, frozen=True):

@@ -30,6 +30,9 @@ class CollectionCreated(Event, frozen=True, kw_only=True):
 
 
 class VersionCommitted(Event, frozen=True, kw_only=True):
+    """v2 added run_id: the run that logged the version ("" when logged outside a run)."""
+
+    schema_version: ClassVar[int] = 2
     version_id: str
     project: str
     name: str
@@ -44,6 +47,7 @@ class VersionCommitted(Event, frozen=True, kw_only=True):
     tags: list[str] = []
     label: str = ""
     created_at: float
+    run_id: str = ""
 
 
 class AliasAssigned(Event, frozen=True, kw_only=True):
@@ -96,6 +100,58 @@ class DraftAborted(Event, frozen=True, kw_only=True):
     reason: str = ""
 
 
+# --- run streams (owned by lineage) -------------------------------------------------------------
+
+
+class RunStarted(Event, frozen=True, kw_only=True):
+    run_id: str
+    project: str
+    name: str
+    job_type: str
+    group: str
+    config: dict[str, Any] = {}
+    heartbeat_timeout: int
+    started_at: float
+
+
+class ArtifactUsed(Event, frozen=True, kw_only=True):
+    """The run used this exact version (what its ref resolved to at that moment)."""
+
+    run_id: str
+    version_id: str
+    project: str
+    name: str
+    type: str
+    version: int
+    ref: str
+    used_at: float
+    version_created_at: float
+
+
+class CacheKeyRecorded(Event, frozen=True, kw_only=True):
+    run_id: str
+    project: str
+    cache_key: str
+    version_ids: list[str]
+    recorded_at: float
+
+
+class RunFinished(Event, frozen=True, kw_only=True):
+    """state is "finished" or "failed"."""
+
+    run_id: str
+    state: str
+    finished_at: float
+
+
+class RunCrashed(Event, frozen=True, kw_only=True):
+    """No heartbeat for longer than the run's timeout: its client is presumed gone."""
+
+    run_id: str
+    last_heartbeat: float
+    detected_at: float
+
+
 # --- blob streams (owned by hashing) ------------------------------------------------------------
 
 
@@ -108,6 +164,88 @@ class BlobStored(Event, frozen=True, kw_only=True):
     stored_at: float
 
 
+# --- retention (deletion events live on collection streams, owned by ingest) --------------------
+
+
+class VersionsDeleted(Event, frozen=True, kw_only=True):
+    """Soft delete: these versions are hidden from reads; their bytes stay until the undelete grace
+    window has passed and garbage collection frees what nothing else references. One event carries
+    a batch (at most 1000) so deleting 10,000 versions is a handful of events, not 10,000."""
+
+    project: str
+    name: str
+    version_ids: list[str]
+    versions: list[int]
+    reason: str = ""
+    deleted_at: float
+
+
+class VersionsUndeleted(Event, frozen=True, kw_only=True):
+    project: str
+    name: str
+    version_ids: list[str]
+    versions: list[int]
+    undeleted_at: float
+
+
+class AliasRemoved(Event, frozen=True, kw_only=True):
+    """`alias` no longer points anywhere (its version was deleted)."""
+
+    project: str
+    name: str
+    alias: str
+    version_id: str
+
+
+# --- retention streams "retention-<project>" (owned by retention) ------------------------------
+
+
+class VersionTtlSet(Event, frozen=True, kw_only=True):
+    """ttl_seconds: -1 inherit the project/type default, 0 never expire, > 0 expire that long after commit."""
+
+    project: str
+    name: str
+    version_id: str
+    ttl_seconds: int
+    set_at: float
+
+
+class DefaultTtlSet(Event, frozen=True, kw_only=True):
+    """Default TTL of a project's versions of `type` ("" = every type); ttl_seconds 0 removes it."""
+
+    project: str
+    type: str
+    ttl_seconds: int
+    set_at: float
+
+
+class RetentionPolicySet(Event, frozen=True, kw_only=True):
+    """A declarative policy (api_retention.Policy as a dict), created or replaced by name."""
+
+    project: str
+    policy_name: str
+    spec: dict[str, Any]
+    set_at: float
+
+
+class RetentionPolicyRemoved(Event, frozen=True, kw_only=True):
+    project: str
+    policy_name: str
+    removed_at: float
+
+
+# --- garbage collection streams "gc-<sweep id>" (owned by hashing) ------------------------------
+
+
+class BlobsDeleted(Event, frozen=True, kw_only=True):
+    """GC removed these (digest, object key, size) from the content index; the S3 objects are
+    deleted only after this event committed (a crash in between leaves objects GC removes later)."""
+
+    sweep_id: str
+    blobs: list[tuple[str, str, int]]
+    deleted_at: float
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CollectionCreated,
     VersionCommitted,
@@ -117,6 +255,19 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DraftCommitted,
     DraftAborted,
     BlobStored,
+    RunStarted,
+    ArtifactUsed,
+    CacheKeyRecorded,
+    RunFinished,
+    RunCrashed,
+    VersionsDeleted,
+    VersionsUndeleted,
+    AliasRemoved,
+    VersionTtlSet,
+    DefaultTtlSet,
+    RetentionPolicySet,
+    RetentionPolicyRemoved,
+    BlobsDeleted,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}
 

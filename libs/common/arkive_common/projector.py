@@ -24,10 +24,12 @@ def projector_runtime(
     rebuild: Callable[[asyncpg.Pool], Awaitable[int]],
     category: str,
     methods: Callable[[asyncpg.Pool], dict[str, Method]] | None = None,
+    relay: bool = False,
 ) -> ServiceRuntime:
     """`category` is the stream category consumed ("collection" for `collection-…` streams); the
     durable consumer is named after the service, as are its processed-event records."""
-    rt = ServiceRuntime(name, settings, migrations=migrations, relay=False)
+    # relay: a projector that also handles commands appends events, which the outbox relay publishes.
+    rt = ServiceRuntime(name, settings, migrations=migrations, relay=relay)
 
     async def wire() -> None:
         assert rt.pool is not None and rt.js is not None

@@ -58,6 +58,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             aliases=list(request.aliases),
             tags=list(request.tags),
             label=request.label,
+            run_id=request.run_id,
         )
         reply = await self.ingest("commit_draft", cmd, api.Committed)
         return pb.CommitDraftResponse(version=convert.version(reply.version), created=reply.created)
@@ -65,7 +66,8 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     @unary
     async def GetVersion(self, request: pb.GetVersionRequest, context) -> pb.GetVersionResponse:
         parse_ref(request.ref)
-        view = await self.ingest("get_version", api.GetVersion(request.ref), api.VersionView)
+        as_of = request.as_of.ToNanoseconds() / 1e9 if request.HasField("as_of") else None
+        view = await self.ingest("get_version", api.GetVersion(request.ref, as_of), api.VersionView)
         return pb.GetVersionResponse(version=convert.version(view))
 
     @unary
@@ -155,6 +157,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             aliases=list(request.aliases),
             tags=list(request.tags),
             label=request.label,
+            run_id=request.run_id,
         )
         reply = await self.ingest("finish_distributed", cmd, api.Committed)
         return pb.FinishDistributedResponse(version=convert.version(reply.version), created=reply.created)

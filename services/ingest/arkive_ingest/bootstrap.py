@@ -28,6 +28,8 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             return api.RebuildResult(service=api.INGEST, events_replayed=await projection.rebuild(pool))
 
         async def get_version(q: api.GetVersion) -> api.VersionView:
+            if q.as_of is not None:
+                return await queries.resolve_as_of(pool, q.ref, q.as_of)
             return await queries.resolve(pool, q.ref)
 
         async def find_by_manifest(q: api.FindByManifest) -> api.MaybeVersion:

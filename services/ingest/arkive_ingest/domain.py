@@ -81,6 +81,7 @@ class CommitVersion:
     tags: tuple[str, ...]
     label: str
     now: float
+    run_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ def decide_commit(state: Collection, cmd: CommitVersion) -> Decision:
             tags=list(cmd.tags),
             label=cmd.label,
             created_at=cmd.now,
+            run_id=cmd.run_id,
         )
     )
     new = VersionInfo(cmd.version_id, number, cmd.manifest_digest, cmd.label)

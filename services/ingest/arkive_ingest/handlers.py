@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from arkive_common import api, eventlog
+from arkive_common import api, api_lineage, eventlog
 from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
 from arkive_common.manifest import manifest_digest
@@ -36,6 +37,7 @@ from . import domain, projection, queries
 
 MAX_ENTRIES_PER_CALL = 5000
 COMMIT_ATTEMPTS = 200
+RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def collection_stream(project: str, name: str) -> str:
@@ -98,12 +100,18 @@ class CommitOptions:
     aliases: tuple[str, ...]
     tags: tuple[str, ...]
     label: str
+    run_id: str = ""
 
     @classmethod
-    def checked(cls, metadata: dict[str, Any], description: str, aliases: list[str], tags: list[str], label: str):
+    def checked(
+        cls, metadata: dict[str, Any], description: str, aliases: list[str], tags: list[str], label: str, run_id: str
+    ):
         if label:
             check_label(label)
+        if run_id and not RUN_ID_RE.fullmatch(run_id):
+            raise InvalidArgument(f"invalid run id {run_id!r}")
         return cls(
+            run_id=run_id,
             metadata=metadata,
             description=check_description(description),
             aliases=tuple(check_list(aliases, check_alias, "aliases", MAX_ALIASES)),
@@ -140,6 +148,7 @@ async def commit(conn: asyncpg.Connection, draft: asyncpg.Record, options: Commi
             tags=options.tags,
             label=options.label,
             now=time.time(),
+            run_id=options.run_id,
         ),
     )
     done = DraftCommitted(draft_id=draft_id, version_id=decision.version_id, created=decision.created)
@@ -152,9 +161,9 @@ async def commit(conn: asyncpg.Connection, draft: asyncpg.Record, options: Commi
 
 
 class IngestHandlers:
-    def __init__(self, pool: asyncpg.Pool, hashing: RpcClient) -> None:
+    def __init__(self, pool: asyncpg.Pool, rpc: RpcClient) -> None:
         self.pool = pool
-        self.hashing = hashing
+        self.rpc = rpc
 
     async def create_draft(self, cmd: api.CreateDraft) -> api.DraftCreatedReply:
         check_name(cmd.project, "project")
@@ -168,6 +177,14 @@ class IngestHandlers:
             await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], 0)])
         return api.DraftCreatedReply(draft_id=draft_id)
 
+    async def check_run(self, run_id: str) -> None:
+        """A version can be logged by a run only while the run is running (lineage owns runs)."""
+        if not run_id:
+            return
+        state = await self.rpc.call(api.LINEAGE, "run_state", api_lineage.RunId(run_id), api_lineage.RunStateReply)
+        if state.state != "running":
+            raise FailedPrecondition(f"run {run_id} is {state.state}; only a running run can log artifacts")
+
     async def check_entries(self, raw: list[tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
         """Validates entries and that each blob is stored with that size; the last entry of a path wins."""
         if len(raw) > MAX_ENTRIES_PER_CALL:
@@ -180,7 +197,7 @@ class IngestHandlers:
             entries[path] = (path, digest, size)
         if not entries:
             return entries
-        stored = await self.hashing.call(
+        stored = await self.rpc.call(
             api.HASHING, "stat", api.StatBlobs(sorted({e[1] for e in entries.values()})), api.BlobInfos
         )
         sizes = {b.digest: b.size for b in stored.blobs}
@@ -204,7 +221,8 @@ class IngestHandlers:
         return api.FileCount(file_count=count)
 
     async def commit_draft(self, cmd: api.CommitDraft) -> api.Committed:
-        options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label)
+        options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label, cmd.run_id)
+        await self.check_run(options.run_id)
 
         async def attempt(conn: asyncpg.Connection) -> api.Committed:
             draft = await find_draft(conn, cmd.draft_id, "FOR UPDATE")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import asyncpg
 
-from arkive_common import api
+from arkive_common import api, eventlog
 from arkive_common.errors import InvalidArgument, NotFound
+from arkive_common.events import AliasAssigned, VersionCommitted
 from arkive_common.refs import parse_ref
 
 _VERSION_SQL = """
@@ -76,6 +78,42 @@ async def resolve(conn: asyncpg.Connection | asyncpg.Pool, text: str) -> api.Ver
         raise NotFound(f"artifact {ref.project}/{ref.name} not found")
     what = f"version v{number}" if number is not None else f"alias or label {ref.selector!r}"
     raise NotFound(f"artifact {ref.project}/{ref.name} has no {what}")
+
+
+async def resolve_as_of(conn: asyncpg.Pool, text: str, as_of: float) -> api.VersionView:
+    """Resolves a ref as it resolved at `as_of`, answered from the collection's event stream: the
+    versions committed and the aliases as they pointed by then."""
+    ref = parse_ref(text)
+    version_id = ref.version_id
+    if not version_id:
+        number = ref.version_number
+        alias_target: dict[str, str] = {}
+        by_number: dict[int, str] = {}
+        by_label: dict[str, str] = {}
+        for env in await eventlog.read_stream(conn, f"collection-{ref.project}/{ref.name}"):
+            if env.recorded_at > as_of:
+                break
+            event = env.event()
+            if isinstance(event, VersionCommitted):
+                by_number[event.version] = event.version_id
+                if event.label:
+                    by_label[event.label] = event.version_id
+            elif isinstance(event, AliasAssigned):
+                alias_target[event.alias] = event.version_id
+        if number is not None:
+            version_id = by_number.get(number, "")
+        else:
+            version_id = alias_target.get(ref.selector) or by_label.get(ref.selector, "")
+        if not version_id:
+            raise NotFound(f"{ref} did not resolve to any version at {_iso(as_of)}")
+    view = await version_by_id(conn, version_id)
+    if view.created_at > as_of:
+        raise NotFound(f"{text} did not exist yet at {_iso(as_of)}")
+    return view
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 async def find_by_manifest(conn: asyncpg.Pool, req: api.FindByManifest) -> api.MaybeVersion:

@@ -41,20 +41,22 @@ class AddFilesResponse(_message.Message):
     def __init__(self, file_count: _Optional[int] = ...) -> None: ...
 
 class CommitDraftRequest(_message.Message):
-    __slots__ = ("draft_id", "metadata_json", "description", "aliases", "tags", "label")
+    __slots__ = ("draft_id", "metadata_json", "description", "aliases", "tags", "label", "run_id")
     DRAFT_ID_FIELD_NUMBER: _ClassVar[int]
     METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
     draft_id: str
     metadata_json: str
     description: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
     tags: _containers.RepeatedScalarFieldContainer[str]
     label: str
-    def __init__(self, draft_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ...) -> None: ...
+    run_id: str
+    def __init__(self, draft_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class CommitDraftResponse(_message.Message):
     __slots__ = ("version", "created")
@@ -65,10 +67,12 @@ class CommitDraftResponse(_message.Message):
     def __init__(self, version: _Optional[_Union[_types_pb2.Version, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class GetVersionRequest(_message.Message):
-    __slots__ = ("ref",)
+    __slots__ = ("ref", "as_of")
     REF_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
     ref: str
-    def __init__(self, ref: _Optional[str] = ...) -> None: ...
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, ref: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetVersionResponse(_message.Message):
     __slots__ = ("version",)
@@ -191,7 +195,7 @@ class UpsertFilesResponse(_message.Message):
     def __init__(self, draft_id: _Optional[str] = ..., file_count: _Optional[int] = ...) -> None: ...
 
 class FinishDistributedRequest(_message.Message):
-    __slots__ = ("project", "name", "distributed_id", "metadata_json", "description", "aliases", "tags", "label")
+    __slots__ = ("project", "name", "distributed_id", "metadata_json", "description", "aliases", "tags", "label", "run_id")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISTRIBUTED_ID_FIELD_NUMBER: _ClassVar[int]
@@ -200,6 +204,7 @@ class FinishDistributedRequest(_message.Message):
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
     project: str
     name: str
     distributed_id: str
@@ -208,7 +213,8 @@ class FinishDistributedRequest(_message.Message):
     aliases: _containers.RepeatedScalarFieldContainer[str]
     tags: _containers.RepeatedScalarFieldContainer[str]
     label: str
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., distributed_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ...) -> None: ...
+    run_id: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., distributed_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
 
 class FinishDistributedResponse(_message.Message):
     __slots__ = ("version", "created")
