@@ -54,7 +54,7 @@ async def test_rebuilt_read_models_equal_the_live_ones(stack):
         assert draft.draft_id  # an uncommitted draft is part of the read model too
 
         async def projections_caught_up():
-            assert await conn.fetchval("SELECT count(*) FROM lineage_nodes WHERE project = $1", project) == 4
+            assert await conn.fetchval("SELECT count(*) FROM lineage_nodes WHERE project = $1", project) == 5
             assert await conn.fetchval("SELECT count(*) FROM retention_versions WHERE project = $1", project) == 4
             # Every collection event (of every test so far) reached both bus consumers: nothing in flight.
             total = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id LIKE 'collection-%'")
