@@ -26,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.lineage_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
