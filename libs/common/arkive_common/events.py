@@ -178,6 +178,7 @@ class VersionsDeleted(Event, frozen=True, kw_only=True):
     versions: list[int]
     reason: str = ""
     deleted_at: float
+    purged: bool = False  # irrevocable: no undelete, GC may free the bytes at once
 
 
 class VersionsUndeleted(Event, frozen=True, kw_only=True):

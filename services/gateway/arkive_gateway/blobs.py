@@ -33,8 +33,9 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         self.rpc = rpc
         self.store = store
 
-    async def stat(self, digests: list[str]) -> dict[str, api.BlobInfo]:
-        infos = await self.rpc.call(api.HASHING, "stat", api.StatBlobs(digests), api.BlobInfos)
+    async def stat(self, digests: list[str], method: str = "stat") -> dict[str, api.BlobInfo]:
+        # method "lease": the client will rely on these blobs (skip their upload), so GC keeps them.
+        infos = await self.rpc.call(api.HASHING, method, api.StatBlobs(digests), api.BlobInfos)
         return {b.digest: b for b in infos.blobs}
 
     @unary
@@ -44,7 +45,7 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         digests = list(dict.fromkeys(request.digests))
         for d in digests:
             check_digest(d)
-        present = await self.stat(digests)
+        present = await self.stat(digests, "lease")
         return pb.FindMissingBlobsResponse(missing=[d for d in digests if d not in present])
 
     @unary
@@ -54,7 +55,7 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
             raise InvalidArgument("the first message of UploadBlob must be the header (digest, size)")
         digest = check_digest(first.header.digest)
         size = check_size(first.header.size)
-        present = (await self.stat([digest])).get(digest)
+        present = (await self.stat([digest], "lease")).get(digest)
         if present is not None:
             if present.size != size:
                 raise InvalidArgument(f"blob {digest} has {present.size} bytes, not {size}")

@@ -25,11 +25,14 @@ from arkive_proto.v1 import (
     blob_service_pb2_grpc,
     lineage_service_pb2,
     lineage_service_pb2_grpc,
+    retention_service_pb2,
+    retention_service_pb2_grpc,
 )
 
 from .artifacts import AdminServicer, ArtifactServicer
 from .blobs import BlobServicer
 from .lineage import LineageServicer
+from .retention import RetentionServicer
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 16 * 1024 * 1024
@@ -66,12 +69,14 @@ class Gateway:
         artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(rpc), server)
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(rpc), server)
         lineage_service_pb2_grpc.add_LineageServiceServicer_to_server(LineageServicer(rpc), server)
+        retention_service_pb2_grpc.add_RetentionServiceServicer_to_server(RetentionServicer(rpc), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [
             blob_service_pb2.DESCRIPTOR.services_by_name["BlobService"].full_name,
             artifact_service_pb2.DESCRIPTOR.services_by_name["ArtifactService"].full_name,
             admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
             lineage_service_pb2.DESCRIPTOR.services_by_name["LineageService"].full_name,
+            retention_service_pb2.DESCRIPTOR.services_by_name["RetentionService"].full_name,
         ]
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING, names)

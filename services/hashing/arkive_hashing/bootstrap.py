@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from arkive_common import api
+from arkive_common import api_retention as ra
+from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
-from arkive_common.rpc import Method
+from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import index
+from .gc import Collector
 
 
 async def bootstrap(settings: Settings) -> ServiceRuntime:
@@ -29,12 +32,24 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def register(c: api.RegisterBlob) -> api.Registered:
             return await index.register(pool, c)
 
+        async def lease(q: api.StatBlobs) -> api.BlobInfos:
+            return await index.lease(pool, q)
+
+        async def collect_garbage(c: ra.CollectGarbage) -> ra.GcResult:
+            # One S3 client per sweep: sweeps are rare, and the service needs no S3 otherwise.
+            s = settings
+            async with BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region) as store:
+                assert rt.nc is not None
+                return await Collector(pool, RpcClient(rt.nc, s.subject_prefix), store).collect(c)
+
         rt.methods.update(
             {
                 api.PING: Method(api.Empty, ping),
                 api.REBUILD: Method(api.Empty, rebuild),
                 "stat": Method(api.StatBlobs, stat),
                 "register": Method(api.RegisterBlob, register),
+                ra.LEASE: Method(api.StatBlobs, lease),
+                ra.COLLECT_GARBAGE: Method(ra.CollectGarbage, collect_garbage),
             }
         )
 

@@ -3,13 +3,14 @@ its sha256 while receiving it; the first registration of a digest wins, later co
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import asyncpg
 
 from arkive_common import api, eventlog, projection
 from arkive_common.errors import InvalidArgument
-from arkive_common.events import BlobStored, Envelope, Event
+from arkive_common.events import BlobsDeleted, BlobStored, Envelope, Event
 from arkive_common.validation import check_digest, check_size
 
 TABLES = ("hashing_blobs",)
@@ -20,6 +21,14 @@ MIGRATIONS: list[str] = [
     CREATE TABLE hashing_blobs (
         digest text PRIMARY KEY, size bigint NOT NULL, key text NOT NULL, stored_at timestamptz NOT NULL);
     """,
+    # garbage collection (gc.py)
+    """
+    CREATE INDEX hashing_blobs_key ON hashing_blobs (key);
+    -- Not projections of events, so a rebuild leaves them alone: leases are short-lived promises to
+    -- callers, pending deletes are S3 objects whose index rows are already gone.
+    CREATE TABLE hashing_leases (digest text PRIMARY KEY, touched_at timestamptz NOT NULL);
+    CREATE TABLE hashing_pending_deletes (key text PRIMARY KEY, since timestamptz NOT NULL DEFAULT now());
+    """,
 ]
 
 
@@ -29,6 +38,15 @@ def blob_stream(digest: str) -> str:
 
 async def apply(conn: asyncpg.Connection, event: Event) -> bool:
     """Applies a BlobStored; False if the digest was already indexed (the newcomer is a duplicate)."""
+    if isinstance(event, BlobsDeleted):  # by (digest, key): a later re-upload has another key
+        digests, keys = [b[0] for b in event.blobs], [b[1] for b in event.blobs]
+        await conn.execute(
+            "DELETE FROM hashing_blobs b USING unnest($1::text[], $2::text[]) AS x(d, k)"
+            " WHERE b.digest = x.d AND b.key = x.k",
+            digests,
+            keys,
+        )
+        return True
     if not isinstance(event, BlobStored):
         return False
     inserted = await conn.fetchval(
@@ -58,14 +76,46 @@ async def register(pool: asyncpg.Pool, req: api.RegisterBlob) -> api.Registered:
     async with pool.acquire() as conn, conn.transaction():
         # A concurrent registration of the same digest waits on the row lock, then finds it taken.
         if await apply(conn, event):
-            await eventlog.append(conn, [eventlog.Append(blob_stream(req.digest), [event], 0)])
+            # The row insert is the arbiter; the stream may hold an earlier life of this digest
+            # (stored, collected by GC, uploaded again), so no expected version.
+            await eventlog.append(conn, [eventlog.Append(blob_stream(req.digest), [event], None)])
             return api.Registered(blob=api.BlobInfo(req.digest, req.size, req.key), already_present=False)
-    row = await pool.fetchrow("SELECT digest, size, key FROM hashing_blobs WHERE digest = $1", req.digest)
-    return api.Registered(blob=api.BlobInfo(row["digest"], row["size"], row["key"]), already_present=True)
+    # The caller drops its copy and relies on the one indexed: lease it so GC keeps it. If GC removed
+    # it meanwhile, register this copy after all.
+    leased = (await lease(pool, api.StatBlobs([req.digest]))).blobs
+    if not leased:
+        return await register(pool, req)
+    return api.Registered(blob=leased[0], already_present=True)
+
+
+async def lease(pool: asyncpg.Pool, req: api.StatBlobs) -> api.BlobInfos:
+    """stat() that also keeps the blobs it finds from GC for the grace period (see gc.py)."""
+    if len(req.digests) > MAX_DIGESTS:
+        raise InvalidArgument(f"at most {MAX_DIGESTS} digests per call")
+    digests = sorted({check_digest(d) for d in req.digests})
+    for attempt in range(10):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                # Sorted FOR SHARE + sorted upsert: concurrent leases lock rows in one order.
+                rows = await conn.fetch(
+                    "SELECT digest, size, key FROM hashing_blobs WHERE digest = ANY($1::text[])"
+                    " ORDER BY digest FOR SHARE",
+                    digests,
+                )
+                if rows:
+                    await conn.execute(
+                        "INSERT INTO hashing_leases (digest, touched_at) SELECT unnest($1::text[]), now()"
+                        " ON CONFLICT (digest) DO UPDATE SET touched_at = EXCLUDED.touched_at",
+                        [r["digest"] for r in rows],
+                    )
+            return api.BlobInfos(blobs=[api.BlobInfo(r["digest"], r["size"], r["key"]) for r in rows])
+        except asyncpg.DeadlockDetectedError:
+            await asyncio.sleep(0.01 * (attempt + 1))
+    raise InvalidArgument("lease contention; retry")
 
 
 async def rebuild(pool: asyncpg.Pool) -> int:
     async def replay(conn: asyncpg.Connection, env: Envelope) -> None:
         await apply(conn, env.event())
 
-    return await projection.rebuild(pool, tables=TABLES, stream_prefixes=("blob-",), apply=replay)
+    return await projection.rebuild(pool, tables=TABLES, stream_prefixes=("blob-", "gc-"), apply=replay)

@@ -8,6 +8,7 @@ from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import projection, queries
+from .deletion import DeletionHandlers
 from .distributed import DistributedHandlers
 from .handlers import IngestHandlers
 
@@ -63,6 +64,8 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 "abort_draft": Method(api.AbortDraft, dist.abort),
             }
         )
+
+        rt.methods.update(DeletionHandlers(pool).methods())
 
     rt.on_start.append(wire)
     return rt

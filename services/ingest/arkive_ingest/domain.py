@@ -11,12 +11,15 @@ from typing import Any
 from arkive_common.errors import AlreadyExists, FailedPrecondition
 from arkive_common.events import (
     AliasAssigned,
+    AliasRemoved,
     CollectionCreated,
     DraftCommitted,
     DraftCreated,
     DraftFilesAdded,
     Event,
     VersionCommitted,
+    VersionsDeleted,
+    VersionsUndeleted,
 )
 
 LATEST = "latest"
@@ -28,6 +31,8 @@ class VersionInfo:
     version: int
     manifest_digest: str
     label: str
+    deleted_at: float = 0.0  # 0: live
+    purged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,8 @@ class Collection:
         return next(v for v in self.versions if v.version_id == version_id)
 
     def by_manifest(self, digest: str) -> VersionInfo | None:
-        return next((v for v in self.versions if v.manifest_digest == digest), None)
+        # A deleted version is not reused by a re-log of its content: that creates a new version.
+        return next((v for v in self.versions if v.manifest_digest == digest and not v.deleted_at), None)
 
     def by_label(self, label: str) -> VersionInfo | None:
         return next((v for v in self.versions if label and v.label == label), None)
@@ -60,6 +66,22 @@ def evolve(state: Collection, event: Event) -> Collection:
             return replace(state, versions=(*state.versions, info))
         case AliasAssigned(alias=alias, version_id=vid):
             return replace(state, aliases={**state.aliases, alias: vid})
+        case AliasRemoved(alias=alias):
+            return replace(state, aliases={k: v for k, v in state.aliases.items() if k != alias})
+        case VersionsDeleted(version_ids=ids, deleted_at=at, purged=purged):
+            gone = set(ids)
+            return replace(
+                state,
+                versions=tuple(
+                    replace(v, deleted_at=v.deleted_at or at, purged=v.purged or purged) if v.version_id in gone else v
+                    for v in state.versions
+                ),
+            )
+        case VersionsUndeleted(version_ids=ids):
+            back = set(ids)
+            return replace(
+                state, versions=tuple(replace(v, deleted_at=0.0) if v.version_id in back else v for v in state.versions)
+            )
     return state
 
 

@@ -197,8 +197,9 @@ class IngestHandlers:
             entries[path] = (path, digest, size)
         if not entries:
             return entries
+        # "lease", not "stat": GC must keep these blobs until the draft entries are committed.
         stored = await self.rpc.call(
-            api.HASHING, "stat", api.StatBlobs(sorted({e[1] for e in entries.values()})), api.BlobInfos
+            api.HASHING, "lease", api.StatBlobs(sorted({e[1] for e in entries.values()})), api.BlobInfos
         )
         sizes = {b.digest: b.size for b in stored.blobs}
         for path, digest, size in entries.values():

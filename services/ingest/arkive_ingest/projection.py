@@ -24,6 +24,8 @@ from arkive_common.events import (
     VersionCommitted,
 )
 
+from . import tombstones
+
 TABLES = (
     "ingest_collections",
     "ingest_versions",
@@ -74,6 +76,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ingest_drafts_open ON ingest_drafts (project, updated_at)
         WHERE committed_version_id = '' AND NOT aborted;
     """,
+    tombstones.MIGRATION,  # deleted versions (retention)
 ]
 
 
@@ -165,6 +168,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 event.version_id,
             )
             await conn.execute("DELETE FROM ingest_draft_entries WHERE draft_id = $1", event.draft_id)
+        case _:
+            await tombstones.apply(conn, event)  # VersionsDeleted, VersionsUndeleted, AliasRemoved
 
 
 async def rebuild(pool: asyncpg.Pool) -> int:

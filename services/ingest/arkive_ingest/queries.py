@@ -43,7 +43,14 @@ async def version_by_id(conn: asyncpg.Connection | asyncpg.Pool, version_id: str
     row = await conn.fetchrow(_VERSION_SQL + " WHERE v.version_id = $1", version_id)
     if row is None:
         raise NotFound(f"no artifact version with id {version_id}")
-    return to_view(row)
+    return to_view(_live(row))
+
+
+def _live(row: asyncpg.Record) -> asyncpg.Record:
+    """Deleted versions are hidden from every read (undelete finds them through tombstones)."""
+    if row["deleted_at"] is not None:
+        raise NotFound(f"{row['project']}/{row['name']}:v{row['version']} was deleted")
+    return row
 
 
 async def resolve(conn: asyncpg.Connection | asyncpg.Pool, text: str) -> api.VersionView:
@@ -70,12 +77,16 @@ async def resolve(conn: asyncpg.Connection | asyncpg.Pool, text: str) -> api.Ver
             ref.selector,
         )
     if row is not None:
-        return to_view(row)
-    exists = await conn.fetchval(
-        "SELECT 1 FROM ingest_collections WHERE project = $1 AND name = $2", ref.project, ref.name
+        return to_view(_live(row))
+    exists = await conn.fetchrow(
+        "SELECT version_count, deleted_count FROM ingest_collections WHERE project = $1 AND name = $2",
+        ref.project,
+        ref.name,
     )
     if not exists:
         raise NotFound(f"artifact {ref.project}/{ref.name} not found")
+    if exists["version_count"] == exists["deleted_count"]:
+        raise NotFound(f"artifact {ref.project}/{ref.name} was deleted")
     what = f"version v{number}" if number is not None else f"alias or label {ref.selector!r}"
     raise NotFound(f"artifact {ref.project}/{ref.name} has no {what}")
 
@@ -118,7 +129,8 @@ def _iso(seconds: float) -> str:
 
 async def find_by_manifest(conn: asyncpg.Pool, req: api.FindByManifest) -> api.MaybeVersion:
     row = await conn.fetchrow(
-        _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND v.manifest_digest = $3 ORDER BY v.version LIMIT 1",
+        _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND v.manifest_digest = $3 AND v.deleted_at IS NULL"
+        " ORDER BY v.version LIMIT 1",
         req.project,
         req.name,
         req.manifest_digest,
@@ -146,6 +158,7 @@ async def list_versions(conn: asyncpg.Pool, req: api.ListVersions) -> api.Versio
     before = _int_token(req.page_token)
     rows = await conn.fetch(
         _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND ($3::int IS NULL OR v.version < $3)"
+        " AND v.deleted_at IS NULL"
         " ORDER BY v.version DESC LIMIT $4",
         req.project,
         req.name,
@@ -167,8 +180,12 @@ async def list_versions(conn: asyncpg.Pool, req: api.ListVersions) -> api.Versio
 async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.CollectionPage:
     size = _page_size(req.page_size, 100, 1000)
     rows = await conn.fetch(
-        "SELECT * FROM ingest_collections WHERE project = $1 AND ($2 = '' OR type = $2) AND name > $3"
-        " ORDER BY name LIMIT $4",
+        # Collections whose versions are all deleted are hidden; latest is the alias (it moves back
+        # when the newest version is deleted).
+        "SELECT c.*, c.version_count - c.deleted_count AS live_count, coalesce((SELECT a.version_id"
+        " FROM ingest_aliases a WHERE a.project = c.project AND a.name = c.name AND a.alias = 'latest'), '')"
+        " AS latest_id FROM ingest_collections c WHERE project = $1 AND ($2 = '' OR type = $2) AND name > $3"
+        " AND c.version_count > c.deleted_count ORDER BY name LIMIT $4",
         req.project,
         req.type,
         req.page_token,
@@ -177,7 +194,7 @@ async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.Coll
     more = len(rows) > size
     rows = rows[:size]
     latest = {}
-    ids = [r["latest_version_id"] for r in rows if r["latest_version_id"]]
+    ids = [r["latest_id"] for r in rows if r["latest_id"]]
     if ids:
         for v in await conn.fetch(_VERSION_SQL + " WHERE v.version_id = ANY($1::text[])", ids):
             latest[v["version_id"]] = to_view(v)
@@ -187,9 +204,9 @@ async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.Coll
                 project=r["project"],
                 name=r["name"],
                 type=r["type"],
-                version_count=r["version_count"],
+                version_count=r["live_count"],
                 created_at=r["created_at"].timestamp(),
-                latest=latest.get(r["latest_version_id"]),
+                latest=latest.get(r["latest_id"]),
             )
             for r in rows
         ],

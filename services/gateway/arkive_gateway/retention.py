@@ -1,0 +1,214 @@
+"""RetentionService: deletion (ingest), TTLs/policies/plans (retention), GC and storage (hashing)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from arkive_common import api
+from arkive_common import api_retention as ra
+from arkive_common.errors import FailedPrecondition, InvalidArgument
+from arkive_common.refs import parse_ref
+from arkive_common.rpc import RpcClient
+from arkive_common.validation import check_digest, check_name
+from arkive_proto.v1 import retention_service_pb2 as pb
+from arkive_proto.v1 import retention_service_pb2_grpc as pb_grpc
+
+from .errors import unary
+
+DEFAULT_GRACE = 86_400.0
+GC_TIMEOUT = 3600.0
+
+
+def _changes(refs: list[ra.VersionRef]) -> list[pb.VersionChange]:
+    return [pb.VersionChange(version_id=r.version_id, version=r.version) for r in refs]
+
+
+def _skipped(items: list[ra.SkippedVersion]) -> list[pb.SkippedVersion]:
+    return [pb.SkippedVersion(version_id=s.version_id, version=s.version, reason=s.why) for s in items]
+
+
+def _as_of(request) -> float:
+    return request.as_of.ToSeconds() + request.as_of.nanos / 1e9 if request.HasField("as_of") else 0.0
+
+
+def policy_to_pb(p: ra.Policy) -> pb.RetentionPolicy:
+    return pb.RetentionPolicy(
+        project=p.project,
+        name=p.name,
+        type=p.type,
+        name_pattern=p.name_pattern,
+        keep_last=p.keep_last,
+        keep_best=p.keep_best,
+        metric=p.metric,
+        mode=p.mode,
+        max_age_seconds=p.max_age_seconds,
+    )
+
+
+class RetentionServicer(pb_grpc.RetentionServiceServicer):
+    def __init__(self, rpc: RpcClient) -> None:
+        self.rpc = rpc
+
+    async def _resolve(self, ref: str) -> ra.ResolvedRef:
+        parse_ref(ref)
+        return await self.rpc.call(api.INGEST, ra.RESOLVE_ANY, ra.ResolveAny(ref), ra.ResolvedRef)
+
+    async def _delete(self, cmd: ra.DeleteVersions) -> ra.DeleteResult:
+        return await self.rpc.call(api.INGEST, ra.DELETE_VERSIONS, cmd, ra.DeleteResult, timeout=120)
+
+    @unary
+    async def DeleteVersion(self, request: pb.DeleteVersionRequest, context) -> pb.DeleteVersionResponse:
+        # Resolve first (the alias or vN names one version), then delete that version by id.
+        v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(request.ref), api.VersionView)
+        result = await self._delete(
+            ra.DeleteVersions(
+                v.project, v.name, [v.version_id], delete_aliases=request.delete_aliases, purge=request.purge
+            )
+        )
+        return pb.DeleteVersionResponse(deleted=_changes(result.deleted), skipped=_skipped(result.skipped))
+
+    @unary
+    async def DeleteCollection(self, request: pb.DeleteCollectionRequest, context) -> pb.DeleteCollectionResponse:
+        cmd = ra.DeleteVersions(
+            request.project,
+            request.name,
+            whole_collection=True,
+            delete_aliases=request.delete_aliases,
+            purge=request.purge,
+        )
+        result = await self._delete(cmd)
+        return pb.DeleteCollectionResponse(deleted=_changes(result.deleted), skipped=_skipped(result.skipped))
+
+    @unary
+    async def UndeleteVersion(self, request: pb.UndeleteVersionRequest, context) -> pb.UndeleteVersionResponse:
+        v = await self._resolve(request.ref)
+        if not v.deleted:
+            raise FailedPrecondition(f"{v.project}/{v.name}:v{v.version} is not deleted")
+        cmd = ra.UndeleteVersions(v.project, v.name, [v.version_id])
+        result = await self.rpc.call(api.INGEST, ra.UNDELETE_VERSIONS, cmd, ra.DeleteResult, timeout=120)
+        return pb.UndeleteVersionResponse(undeleted=_changes(result.deleted))
+
+    @unary
+    async def UndeleteCollection(self, request, context) -> pb.UndeleteCollectionResponse:
+        cmd = ra.UndeleteVersions(request.project, request.name, whole_collection=True)
+        result = await self.rpc.call(api.INGEST, ra.UNDELETE_VERSIONS, cmd, ra.DeleteResult, timeout=120)
+        return pb.UndeleteCollectionResponse(undeleted=_changes(result.deleted))
+
+    async def _retention(self, method: str, request: object, result_type: type, timeout: float = 30.0):
+        return await self.rpc.call(api.RETENTION, method, request, result_type, timeout=timeout)
+
+    @unary
+    async def SetVersionTtl(self, request: pb.SetVersionTtlRequest, context) -> pb.SetVersionTtlResponse:
+        parse_ref(request.ref)
+        await self._retention(ra.SET_VERSION_TTL, ra.SetVersionTtl(request.ref, request.ttl_seconds), api.Empty)
+        return pb.SetVersionTtlResponse()
+
+    @unary
+    async def SetDefaultTtl(self, request: pb.SetDefaultTtlRequest, context) -> pb.SetDefaultTtlResponse:
+        cmd = ra.SetDefaultTtl(request.project, request.ttl_seconds, request.type)
+        await self._retention(ra.SET_DEFAULT_TTL, cmd, api.Empty)
+        return pb.SetDefaultTtlResponse()
+
+    @unary
+    async def PutPolicy(self, request: pb.PutPolicyRequest, context) -> pb.PutPolicyResponse:
+        p = request.policy
+        if p.mode not in ("", "max", "min"):
+            raise InvalidArgument("mode is 'max' or 'min'")
+        policy = ra.Policy(
+            project=p.project,
+            name=p.name,
+            type=p.type,
+            name_pattern=p.name_pattern,
+            keep_last=p.keep_last,
+            keep_best=p.keep_best,
+            metric=p.metric,
+            mode=p.mode or "max",  # type: ignore[arg-type]
+            max_age_seconds=p.max_age_seconds,
+        )
+        stored = await self._retention(ra.PUT_POLICY, policy, ra.Policy)
+        return pb.PutPolicyResponse(policy=policy_to_pb(stored))
+
+    @unary
+    async def RemovePolicy(self, request: pb.RemovePolicyRequest, context) -> pb.RemovePolicyResponse:
+        await self._retention(ra.REMOVE_POLICY, ra.PolicyRef(request.project, request.name), api.Empty)
+        return pb.RemovePolicyResponse()
+
+    @unary
+    async def ListPolicies(self, request: pb.ListPoliciesRequest, context) -> pb.ListPoliciesResponse:
+        check_name(request.project, "project")
+        result = await self._retention(ra.LIST_POLICIES, ra.ProjectQuery(request.project), ra.PolicyList)
+        return pb.ListPoliciesResponse(
+            policies=[policy_to_pb(p) for p in result.policies], default_ttls=result.default_ttls
+        )
+
+    @unary
+    async def PlanRetention(self, request: pb.PlanRetentionRequest, context) -> pb.PlanRetentionResponse:
+        plan = await self._retention(ra.PLAN, ra.PlanRequest(request.project, _as_of(request)), ra.Plan, 120)
+        return pb.PlanRetentionResponse(
+            deletions=[
+                pb.PlannedDeletion(
+                    project=d.project, name=d.name, version_id=d.version_id, version=d.version, reasons=d.reasons
+                )
+                for d in plan.deletions
+            ],
+            protected_versions=plan.protected,
+        )
+
+    @unary
+    async def ApplyRetention(self, request: pb.ApplyRetentionRequest, context) -> pb.ApplyRetentionResponse:
+        result = await self._retention(ra.APPLY, ra.PlanRequest(request.project, _as_of(request)), ra.ApplyResult, 600)
+        return pb.ApplyRetentionResponse(deleted=result.deleted, skipped=_skipped(result.skipped))
+
+    async def _gc(self, cmd: ra.CollectGarbage) -> ra.GcResult:
+        return await self.rpc.call(api.HASHING, ra.COLLECT_GARBAGE, cmd, ra.GcResult, timeout=GC_TIMEOUT)
+
+    @unary
+    async def CollectGarbage(self, request: pb.CollectGarbageRequest, context) -> pb.CollectGarbageResponse:
+        for d in request.digests:
+            check_digest(d)
+        grace = request.grace_seconds if request.HasField("grace_seconds") else DEFAULT_GRACE
+        r = await self._gc(
+            ra.CollectGarbage(
+                grace_seconds=grace,
+                dry_run=request.dry_run,
+                digests=list(request.digests),
+                staging=not request.skip_staging,
+            )
+        )
+        return pb.CollectGarbageResponse(
+            sweep_id=r.sweep_id,
+            blobs_total=r.blobs_total,
+            bytes_total=r.bytes_total,
+            blobs_unreferenced=r.blobs_unreferenced,
+            blobs_deleted=r.blobs_deleted,
+            bytes_freed=r.bytes_freed,
+            staging_deleted=r.staging_deleted,
+            pending_purged=r.pending_purged,
+            seconds=r.seconds,
+        )
+
+    @unary
+    async def GetStorageReport(self, request: pb.GetStorageReportRequest, context) -> pb.GetStorageReportResponse:
+        if request.project:
+            check_name(request.project, "project")
+        usage, gc = await asyncio.gather(
+            self.rpc.call(api.INGEST, ra.USAGE, ra.StorageUsage(request.project), ra.UsageReport, timeout=120),
+            self._gc(ra.CollectGarbage(grace_seconds=DEFAULT_GRACE, dry_run=True, staging=False)),
+        )
+        return pb.GetStorageReportResponse(
+            blobs_stored=gc.blobs_total,
+            bytes_stored=gc.bytes_total,
+            collections=[
+                pb.CollectionStorage(
+                    project=c.project,
+                    name=c.name,
+                    versions=c.versions,
+                    deleted_versions=c.deleted_versions,
+                    logical_bytes=c.logical_bytes,
+                    referenced_bytes=c.referenced_bytes,
+                )
+                for c in usage.collections
+            ],
+            reclaimable_blobs=gc.blobs_unreferenced,
+            reclaimable_bytes=gc.bytes_freed,
+        )

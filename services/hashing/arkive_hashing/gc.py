@@ -1,0 +1,197 @@
+"""Garbage collection of blobs: mark (ask ingest which candidates are referenced) and sweep (drop
+unreferenced blobs from the content index, then delete their objects), plus leases and staging.
+
+Why nothing referenced is ever lost (docs/architecture.md, "GC safety"):
+* A candidate was stored before `cutoff` = start - grace, and is not leased since `cutoff`.
+* Whoever is about to reference a blob (FindMissingBlobs said "present", UploadBlob found it, ingest
+  checks entries before adding them to a draft) takes a *lease* first: `lease()` locks the index row
+  FOR SHARE and stamps hashing_leases in one transaction. The sweep locks candidate rows FOR UPDATE
+  and only then reads the leases, so a lease either committed before (and is seen) or waits for the
+  sweep and then finds the blob gone (the caller gets a clean FAILED_PRECONDITION, never a dangling
+  reference).
+* A reference recorded after the mark took its lease less than `grace` earlier (commands take
+  seconds, grace is a day by default), so that lease is newer than `cutoff`.
+* Ingest answers "referenced?" in one statement (one snapshot) over live versions, versions deleted
+  less than the undelete grace ago and open drafts.
+* The index rows go first (with a BlobsDeleted event, in one transaction that also records the
+  object keys in hashing_pending_deletes); S3 objects are deleted after that commit. A crash in
+  between leaves pending keys, purged at the start of the next sweep: resuming is just running again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from arkive_common import api, eventlog
+from arkive_common import api_retention as ra
+from arkive_common.blobstore import BlobStore
+from arkive_common.errors import InvalidArgument
+from arkive_common.events import BlobsDeleted
+from arkive_common.rpc import RpcClient
+from arkive_common.validation import check_digest
+
+from . import index
+
+MAX_LEASE = index.MAX_DIGESTS
+S3_BATCH = 1000  # DeleteObjects takes at most 1000 keys
+S3_IN_FLIGHT = 4
+LEASE_RETENTION = "7 days"
+
+
+class Collector:
+    def __init__(self, pool: asyncpg.Pool, rpc: RpcClient, store: BlobStore) -> None:
+        self.pool = pool
+        self.rpc = rpc
+        self.store = store
+        self._s3_limit = asyncio.Semaphore(S3_IN_FLIGHT)
+
+    async def _delete_objects(self, keys: list[str]) -> None:
+        for i in range(0, len(keys), S3_BATCH):
+            chunk = keys[i : i + S3_BATCH]
+            async with self._s3_limit:
+                resp = await self.store.s3.delete_objects(
+                    Bucket=self.store.bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+                )
+            failed = [e for e in resp.get("Errors", []) if e.get("Code") not in ("NoSuchKey", None)]
+            if failed:
+                raise RuntimeError(f"S3 refused to delete {len(failed)} objects, e.g. {failed[0]}")
+            await self.pool.execute("DELETE FROM hashing_pending_deletes WHERE key = ANY($1::text[])", chunk)
+
+    async def purge_pending(self) -> int:
+        """Deletes the objects of blobs already removed from the index (left by a crashed sweep)."""
+        purged = 0
+        while keys := [r["key"] for r in await self.pool.fetch("SELECT key FROM hashing_pending_deletes LIMIT 10000")]:
+            await asyncio.gather(*(self._delete_objects(keys[i : i + S3_BATCH]) for i in range(0, len(keys), S3_BATCH)))
+            purged += len(keys)
+        return purged
+
+    async def _sweep_batch(self, sweep_id: str, digests: list[str], cutoff: datetime) -> tuple[list[str], int]:
+        """Removes unreferenced, unleased candidates from the index; returns their keys and bytes."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT digest, key, size FROM hashing_blobs WHERE digest = ANY($1::text[]) AND stored_at < $2"
+                " ORDER BY digest FOR UPDATE",
+                digests,
+                cutoff,
+            )
+            # Read after taking the row locks: a lease that committed before them is seen here.
+            leased = {
+                r["digest"]
+                for r in await conn.fetch(
+                    "SELECT digest FROM hashing_leases WHERE digest = ANY($1::text[]) AND touched_at >= $2",
+                    digests,
+                    cutoff,
+                )
+            }
+            doomed = [(r["digest"], r["key"], r["size"]) for r in rows if r["digest"] not in leased]
+            if not doomed:
+                return [], 0
+            event = BlobsDeleted(sweep_id=sweep_id, blobs=doomed, deleted_at=time.time())
+            await index.apply(conn, event)
+            keys = [k for _, k, _ in doomed]
+            await conn.execute(
+                "INSERT INTO hashing_pending_deletes (key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", keys
+            )
+            await conn.execute("DELETE FROM hashing_leases WHERE digest = ANY($1::text[])", [d for d, _, _ in doomed])
+            await eventlog.append(conn, [eventlog.Append(f"gc-{sweep_id}", [event], None)])
+        return keys, sum(s for _, _, s in doomed)
+
+    async def _candidates(self, req: ra.CollectGarbage, cutoff: datetime):
+        """Pages of (digest, size) stored before the cutoff and not leased since, by digest."""
+        after = ""
+        size = max(1, min(req.batch_size, MAX_LEASE))
+        while True:
+            rows = await self.pool.fetch(
+                "SELECT b.digest, b.size FROM hashing_blobs b WHERE b.digest > $1 AND b.stored_at < $2"
+                " AND ($4::text[] IS NULL OR b.digest = ANY($4::text[]))"
+                " AND NOT EXISTS (SELECT 1 FROM hashing_leases l WHERE l.digest = b.digest AND l.touched_at >= $2)"
+                " ORDER BY b.digest LIMIT $3",
+                after,
+                cutoff,
+                size,
+                req.digests or None,
+            )
+            if not rows:
+                return
+            yield rows
+            after = rows[-1]["digest"]
+
+    async def collect(self, req: ra.CollectGarbage) -> ra.GcResult:
+        if req.grace_seconds < 0:
+            raise InvalidArgument("grace_seconds must not be negative")
+        for d in req.digests:
+            check_digest(d)
+        started = time.monotonic()
+        sweep_id = uuid.uuid4().hex
+        pending = 0 if req.dry_run else await self.purge_pending()
+        cutoff = await self.pool.fetchval("SELECT now() - make_interval(secs => $1)", float(req.grace_seconds))
+        unreferenced = deleted = freed = 0
+        s3_tasks: list[asyncio.Task[None]] = []
+        async for page in self._candidates(req, cutoff):
+            digests = [r["digest"] for r in page]
+            # Mark: ingest owns the manifests; an error here aborts the sweep (never "unreferenced").
+            refs = set((await self.rpc.call(api.INGEST, ra.REFERENCED, ra.Digests(digests), ra.Digests)).digests)
+            unref = [r for r in page if r["digest"] not in refs]
+            unreferenced += len(unref)
+            if req.dry_run:
+                freed += sum(r["size"] for r in unref)
+                continue
+            if unref:
+                keys, nbytes = await self._sweep_batch(sweep_id, [r["digest"] for r in unref], cutoff)
+                deleted += len(keys)
+                freed += nbytes
+                if keys:
+                    s3_tasks.append(asyncio.create_task(self._delete_objects(keys)))
+        await asyncio.gather(*s3_tasks)
+        staging = 0
+        if req.staging and not req.dry_run:
+            staging = await self.sweep_staging(req, cutoff)
+        totals = await self.pool.fetchrow("SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM hashing_blobs")
+        if not req.dry_run and not req.digests:
+            await self.pool.execute(
+                f"DELETE FROM hashing_leases WHERE touched_at < now() - interval '{LEASE_RETENTION}'"
+            )
+        return ra.GcResult(
+            sweep_id=sweep_id,
+            blobs_total=totals["n"],
+            bytes_total=int(totals["b"]),
+            blobs_unreferenced=unreferenced,
+            blobs_deleted=deleted,
+            bytes_freed=freed,
+            staging_deleted=staging,
+            pending_purged=pending,
+            seconds=time.monotonic() - started,
+        )
+
+    async def sweep_staging(self, req: ra.CollectGarbage, cutoff: datetime) -> int:
+        """Deletes objects under blobs/ that the index does not know and that are older than the
+        cutoff: uploads whose client or gateway died before registering, losing copies of racing
+        uploads whose delete failed. The grace must exceed the longest single upload."""
+        if req.digests:
+            prefixes = [f"blobs/sha256/{d[7:9]}/{d[7:]}/" for d in req.digests]
+        else:
+            prefixes = ["blobs/" + req.staging_prefix]
+        deleted = 0
+        paginator = self.store.s3.get_paginator("list_objects_v2")
+        for prefix in prefixes:
+            async for page in paginator.paginate(Bucket=self.store.bucket, Prefix=prefix):
+                old = [o["Key"] for o in page.get("Contents", []) if o["LastModified"] < cutoff]
+                if not old:
+                    continue
+                known = {
+                    r["key"] for r in await self.pool.fetch("SELECT key FROM hashing_blobs WHERE key = ANY($1)", old)
+                }
+                orphans = [k for k in old if k not in known]
+                if orphans:
+                    await self.pool.execute(
+                        "INSERT INTO hashing_pending_deletes (key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+                        orphans,
+                    )
+                    await self._delete_objects(orphans)
+                    deleted += len(orphans)
+        return deleted
