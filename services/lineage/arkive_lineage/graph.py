@@ -19,6 +19,8 @@ from arkive_common.events import (
     RunFinished,
     RunStarted,
     VersionCommitted,
+    VersionsDeleted,
+    VersionsUndeleted,
 )
 
 CONSUMER = "lineage"
@@ -156,6 +158,16 @@ async def apply_event(conn: asyncpg.Connection, event: Event) -> None:
                 event.run_id,
                 event.state,
                 ts(event.finished_at),
+            )
+        case VersionsDeleted():  # the node stays, marked deleted (retention)
+            await conn.execute(
+                "UPDATE lineage_nodes SET deleted_at = coalesce(deleted_at, $2) WHERE node_id = ANY($1::text[])",
+                event.version_ids,
+                ts(event.deleted_at),
+            )
+        case VersionsUndeleted():
+            await conn.execute(
+                "UPDATE lineage_nodes SET deleted_at = NULL WHERE node_id = ANY($1::text[])", event.version_ids
             )
         case RunCrashed():
             await conn.execute(
