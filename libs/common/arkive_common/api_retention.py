@@ -177,6 +177,7 @@ class PlanRequest(msgspec.Struct, frozen=True):
 
     project: str
     as_of: float = 0.0
+    limit: int = 1000  # deletions listed in the reply (a bus message stays below 1 MiB); 0 = default
 
 
 class PlannedDeletion(msgspec.Struct, frozen=True):
@@ -190,6 +191,7 @@ class PlannedDeletion(msgspec.Struct, frozen=True):
 class Plan(msgspec.Struct, frozen=True):
     deletions: list[PlannedDeletion]
     protected: int = 0  # versions a rule would delete but an alias keeps
+    total: int = 0  # deletions planned (the list may be cut at the request's limit)
 
 
 class ApplyResult(msgspec.Struct, frozen=True):

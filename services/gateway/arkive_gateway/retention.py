@@ -143,7 +143,9 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
 
     @unary
     async def PlanRetention(self, request: pb.PlanRetentionRequest, context) -> pb.PlanRetentionResponse:
-        plan = await self._retention(ra.PLAN, ra.PlanRequest(request.project, _as_of(request)), ra.Plan, 120)
+        plan = await self._retention(
+            ra.PLAN, ra.PlanRequest(request.project, _as_of(request), request.limit), ra.Plan, 120
+        )
         return pb.PlanRetentionResponse(
             deletions=[
                 pb.PlannedDeletion(
@@ -152,6 +154,7 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
                 for d in plan.deletions
             ],
             protected_versions=plan.protected,
+            total_deletions=plan.total,
         )
 
     @unary

@@ -22,6 +22,7 @@ from arkive_common.validation import check_name, check_type
 from . import catalog, policies
 
 DELETE_BATCH = 5000  # version ids per delete command (keeps a bus message far below 1 MiB)
+MAX_LISTED = 5000  # planned deletions listed in one reply, for the same reason
 
 
 def _stream(project: str) -> str:
@@ -131,6 +132,11 @@ class RetentionCommands:
         config = await self.list_policies(ra.ProjectQuery(q.project))
         return policies.plan(candidates, config.policies, config.default_ttls, q.as_of or time.time())
 
+    async def plan_reply(self, q: ra.PlanRequest) -> ra.Plan:
+        full = await self.plan(q)
+        limit = min(q.limit or 1000, MAX_LISTED)
+        return ra.Plan(deletions=full.deletions[:limit], protected=full.protected, total=len(full.deletions))
+
     async def apply(self, q: ra.PlanRequest) -> ra.ApplyResult:
         planned = await self.plan(q)
         groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -155,6 +161,6 @@ class RetentionCommands:
             ra.PUT_POLICY: Method(ra.Policy, self.put_policy),
             ra.REMOVE_POLICY: Method(ra.PolicyRef, self.remove_policy),
             ra.LIST_POLICIES: Method(ra.ProjectQuery, self.list_policies),
-            ra.PLAN: Method(ra.PlanRequest, self.plan),
+            ra.PLAN: Method(ra.PlanRequest, self.plan_reply),
             ra.APPLY: Method(ra.PlanRequest, self.apply),
         }

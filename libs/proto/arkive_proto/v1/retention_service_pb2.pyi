@@ -185,12 +185,14 @@ class ListPoliciesResponse(_message.Message):
     def __init__(self, policies: _Optional[_Iterable[_Union[RetentionPolicy, _Mapping]]] = ..., default_ttls: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class PlanRetentionRequest(_message.Message):
-    __slots__ = ("project", "as_of")
+    __slots__ = ("project", "as_of", "limit")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
     project: str
     as_of: _timestamp_pb2.Timestamp
-    def __init__(self, project: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    limit: int
+    def __init__(self, project: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class PlannedDeletion(_message.Message):
     __slots__ = ("project", "name", "version_id", "version", "reasons")
@@ -207,12 +209,14 @@ class PlannedDeletion(_message.Message):
     def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version_id: _Optional[str] = ..., version: _Optional[int] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PlanRetentionResponse(_message.Message):
-    __slots__ = ("deletions", "protected_versions")
+    __slots__ = ("deletions", "protected_versions", "total_deletions")
     DELETIONS_FIELD_NUMBER: _ClassVar[int]
     PROTECTED_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_DELETIONS_FIELD_NUMBER: _ClassVar[int]
     deletions: _containers.RepeatedCompositeFieldContainer[PlannedDeletion]
     protected_versions: int
-    def __init__(self, deletions: _Optional[_Iterable[_Union[PlannedDeletion, _Mapping]]] = ..., protected_versions: _Optional[int] = ...) -> None: ...
+    total_deletions: int
+    def __init__(self, deletions: _Optional[_Iterable[_Union[PlannedDeletion, _Mapping]]] = ..., protected_versions: _Optional[int] = ..., total_deletions: _Optional[int] = ...) -> None: ...
 
 class ApplyRetentionRequest(_message.Message):
     __slots__ = ("project", "as_of")
