@@ -15,6 +15,8 @@ from support import assert_eventually
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import lineage_service_pb2 as lpb
 from arkive_proto.v1 import lineage_service_pb2_grpc as lg
+from arkive_proto.v1 import retention_service_pb2 as rpb
+from arkive_proto.v1 import retention_service_pb2_grpc as rg
 
 from .rawgrpc import Raw, unique
 
@@ -157,3 +159,13 @@ async def test_step_cache_hit_and_misses(raw):
     assert hit.hit and hit.run_id == run.run_id and [v.version_id for v in hit.versions] == [out.version_id]
     other = await raw.lineage.LookupCache(lpb.LookupCacheRequest(project=p, cache_key="step:abd"))
     assert not other.hit
+    retention = rg.RetentionServiceStub(raw.channel)
+    await retention.DeleteVersion(rpb.DeleteVersionRequest(ref=out.version_id, delete_aliases=True))
+    gone = await raw.lineage.LookupCache(lpb.LookupCacheRequest(project=p, cache_key="step:abc"))
+    assert not gone.hit  # a hit whose output was deleted is a miss
+
+    async def shown_deleted():
+        graph = await raw.lineage.GetLineage(lpb.GetLineageRequest(ref=f"run:{run.run_id}", direction=DOWN))
+        assert [n.deleted for n in graph.nodes if n.kind == "version"] == [True]
+
+    await assert_eventually(shown_deleted, timeout=15)
