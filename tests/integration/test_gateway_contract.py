@@ -192,3 +192,50 @@ async def test_aliases_move_and_are_unique(raw):
         raw.artifacts.AssignAliases(apb.AssignAliasesRequest(ref=f"{project}/m:v0", aliases=["latest"]))
     )
     assert code == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def _upload_many(raw, blobs: list[bytes], corrupt: int | None = None):
+    async def messages():
+        for i, data in enumerate(blobs):
+            claimed = digest_of(b"not this" + data) if i == corrupt else digest_of(data)
+            yield bpb.UploadBlobsRequest(header=bpb.UploadBlobHeader(digest=claimed, size=len(data)))
+            for j in range(0, len(data), 4096):
+                yield bpb.UploadBlobsRequest(chunk=data[j : j + 4096])
+
+    return await raw.blobs.UploadBlobs(messages())
+
+
+async def test_small_blobs_travel_and_are_stored_packed(raw, stack):
+    import asyncpg
+
+    tag = unique().encode()
+    blobs = [tag + b" %d " % i + b"x" * (i * 37 % 5000) for i in range(300)] + [b""]
+    code, msg = await status_of(_upload_many(raw, blobs, corrupt=5))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "digest mismatch" in msg
+    missing = await raw.blobs.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=[digest_of(b) for b in blobs[:10]]))
+    assert len(missing.missing) == 10  # a rejected pack stores nothing
+    await raw.upload(blobs[7])  # one of them already stored on its own
+    reply = await _upload_many(raw, blobs)
+    assert (reply.stored, reply.already_present) == (len(blobs) - 1, 1)
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        keys = await conn.fetch(
+            "SELECT DISTINCT key FROM hashing_blobs WHERE digest = ANY($1::text[])", [digest_of(b) for b in blobs]
+        )
+    finally:
+        await conn.close()
+    assert len(keys) == 2  # the pack and the blob uploaded alone
+    wanted = [digest_of(b) for b in reversed(blobs)]
+    got: dict[str, bytearray] = {}
+    current = ""
+    async for m in raw.blobs.DownloadBlobs(bpb.DownloadBlobsRequest(digests=wanted)):
+        if m.WhichOneof("payload") == "header":
+            current = m.header.digest
+            got[current] = bytearray()
+        else:
+            got[current] += m.chunk
+    assert {d: bytes(v) for d, v in got.items()} == {digest_of(b): b for b in blobs}
+    one = b"".join(
+        [m.chunk async for m in raw.blobs.DownloadBlob(bpb.DownloadBlobRequest(digest=digest_of(blobs[3]), offset=2))]
+    )
+    assert one == blobs[3][2:]

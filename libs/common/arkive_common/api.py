@@ -41,6 +41,18 @@ class BlobInfo(msgspec.Struct, frozen=True):
     digest: str
     size: int
     key: str
+    offset: int = -1  # start in a pack object; -1: the blob is the whole object
+
+
+class RegisterPack(msgspec.Struct, frozen=True):
+    key: str
+    blobs: list[tuple[str, int, int]]  # digest, size, offset
+
+
+class PackRegistered(msgspec.Struct, frozen=True):
+    stored: int
+    already_present: int
+    stored_bytes: int = 0
 
 
 class BlobInfos(msgspec.Struct, frozen=True):

@@ -155,6 +155,16 @@ class RunCrashed(Event, frozen=True, kw_only=True):
 # --- blob streams (owned by hashing) ------------------------------------------------------------
 
 
+class BlobsPacked(Event, frozen=True, kw_only=True):
+    """Small blobs, each verified by the server, stored together in one object (a pack) at `key`:
+    (digest, size, offset) per member. Members whose digest was already indexed are not indexed
+    again (their bytes in the pack are dead weight until the pack is collected)."""
+
+    key: str
+    blobs: list[tuple[str, int, int]]
+    stored_at: float
+
+
 class BlobStored(Event, frozen=True, kw_only=True):
     """Bytes whose sha256 the server verified now live at `key` in the blob bucket."""
 
@@ -256,6 +266,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DraftCommitted,
     DraftAborted,
     BlobStored,
+    BlobsPacked,
     RunStarted,
     ArtifactUsed,
     CacheKeyRecorded,

@@ -18,6 +18,7 @@ from arkive_common.validation import check_digest, check_size
 from arkive_proto.v1 import blob_service_pb2 as pb
 from arkive_proto.v1 import blob_service_pb2_grpc as pb_grpc
 
+from . import packs
 from .errors import streaming, unary
 
 MAX_FIND = 10_000
@@ -102,5 +103,16 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
             raise InvalidArgument(f"offset {request.offset} is past the end of {digest} ({info.size} bytes)")
         if request.offset == info.size:
             return
-        async for chunk in self.store.read(info.key, request.offset, info.size - request.offset):
+        base = max(info.offset, 0)  # a packed blob starts at its offset in the pack object
+        async for chunk in self.store.read(info.key, base + request.offset, info.size - request.offset):
             yield pb.DownloadBlobResponse(chunk=chunk)
+
+    @unary
+    async def UploadBlobs(self, request_iterator, context) -> pb.UploadBlobsResponse:
+        return await packs.upload_pack(request_iterator, self.store, self.rpc)
+
+    @streaming
+    async def DownloadBlobs(self, request: pb.DownloadBlobsRequest, context: grpc.aio.ServicerContext):
+        infos = await self.stat(list(dict.fromkeys(request.digests))) if request.digests else {}
+        async for msg in packs.download_many(list(request.digests), self.store, infos):
+            yield msg

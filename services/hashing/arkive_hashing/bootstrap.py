@@ -29,6 +29,9 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def stat(q: api.StatBlobs) -> api.BlobInfos:
             return await index.stat(pool, q)
 
+        async def register_pack(c: api.RegisterPack) -> api.PackRegistered:
+            return await index.register_pack(pool, c)
+
         async def register(c: api.RegisterBlob) -> api.Registered:
             return await index.register(pool, c)
 
@@ -48,6 +51,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 api.REBUILD: Method(api.Empty, rebuild),
                 "stat": Method(api.StatBlobs, stat),
                 "register": Method(api.RegisterBlob, register),
+                "register_pack": Method(api.RegisterPack, register_pack),
                 ra.LEASE: Method(api.StatBlobs, lease),
                 ra.COLLECT_GARBAGE: Method(ra.CollectGarbage, collect_garbage),
             }

@@ -70,8 +70,9 @@ class Collector:
             purged += len(keys)
         return purged
 
-    async def _sweep_batch(self, sweep_id: str, digests: list[str], cutoff: datetime) -> tuple[list[str], int]:
-        """Removes unreferenced, unleased candidates from the index; returns their keys and bytes."""
+    async def _sweep_batch(self, sweep_id: str, digests: list[str], cutoff: datetime) -> tuple[int, list[str], int]:
+        """Removes unreferenced, unleased candidates from the index; returns how many, the object
+        keys to delete and the bytes freed."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT digest, key, size FROM hashing_blobs WHERE digest = ANY($1::text[]) AND stored_at < $2"
@@ -90,16 +91,23 @@ class Collector:
             }
             doomed = [(r["digest"], r["key"], r["size"]) for r in rows if r["digest"] not in leased]
             if not doomed:
-                return [], 0
+                return 0, [], 0
             event = BlobsDeleted(sweep_id=sweep_id, blobs=doomed, deleted_at=time.time())
             await index.apply(conn, event)
-            keys = [k for _, k, _ in doomed]
+            # A pack object holds many blobs: it goes only once no indexed blob lives in it. (Two
+            # sweeps emptying one pack at once may both keep it; the staging sweep collects it.)
+            keys = sorted({k for _, k, _ in doomed})
+            alive = {
+                r["key"]
+                for r in await conn.fetch("SELECT DISTINCT key FROM hashing_blobs WHERE key = ANY($1::text[])", keys)
+            }
+            keys = [k for k in keys if k not in alive]
             await conn.execute(
                 "INSERT INTO hashing_pending_deletes (key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", keys
             )
             await conn.execute("DELETE FROM hashing_leases WHERE digest = ANY($1::text[])", [d for d, _, _ in doomed])
             await eventlog.append(conn, [eventlog.Append(f"gc-{sweep_id}", [event], None)])
-        return keys, sum(s for _, _, s in doomed)
+        return len(doomed), keys, sum(s for _, _, s in doomed)
 
     async def _candidates(self, req: ra.CollectGarbage, cutoff: datetime):
         """Pages of (digest, size) stored before the cutoff and not leased since, by digest."""
@@ -142,8 +150,8 @@ class Collector:
                 freed += sum(r["size"] for r in unref)
                 continue
             if unref:
-                keys, nbytes = await self._sweep_batch(sweep_id, [r["digest"] for r in unref], cutoff)
-                deleted += len(keys)
+                count, keys, nbytes = await self._sweep_batch(sweep_id, [r["digest"] for r in unref], cutoff)
+                deleted += count
                 freed += nbytes
                 if keys:
                     s3_tasks.append(asyncio.create_task(self._delete_objects(keys)))

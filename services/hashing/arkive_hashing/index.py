@@ -10,7 +10,7 @@ import asyncpg
 
 from arkive_common import api, eventlog, projection
 from arkive_common.errors import InvalidArgument
-from arkive_common.events import BlobsDeleted, BlobStored, Envelope, Event
+from arkive_common.events import BlobsDeleted, BlobsPacked, BlobStored, Envelope, Event
 from arkive_common.validation import check_digest, check_size
 
 TABLES = ("hashing_blobs",)
@@ -28,6 +28,10 @@ MIGRATIONS: list[str] = [
     -- callers, pending deletes are S3 objects whose index rows are already gone.
     CREATE TABLE hashing_leases (digest text PRIMARY KEY, touched_at timestamptz NOT NULL);
     CREATE TABLE hashing_pending_deletes (key text PRIMARY KEY, since timestamptz NOT NULL DEFAULT now());
+    """,
+    # small-file packs: a packed blob lives at [pack_offset, pack_offset + size) of the object `key`
+    """
+    ALTER TABLE hashing_blobs ADD COLUMN pack_offset bigint;
     """,
 ]
 
@@ -47,6 +51,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> bool:
             keys,
         )
         return True
+    if isinstance(event, BlobsPacked):
+        return bool(await _apply_pack(conn, event))
     if not isinstance(event, BlobStored):
         return False
     inserted = await conn.fetchval(
@@ -60,13 +66,54 @@ async def apply(conn: asyncpg.Connection, event: Event) -> bool:
     return inserted is not None
 
 
+async def _apply_pack(conn: asyncpg.Connection, event: BlobsPacked) -> list[str]:
+    """Indexes the pack's members not indexed yet; returns their digests."""
+    rows = await conn.fetch(
+        "INSERT INTO hashing_blobs (digest, size, key, stored_at, pack_offset)"
+        " SELECT d, s, $4, to_timestamp($5), o FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x(d, s, o)"
+        " ORDER BY d ON CONFLICT (digest) DO NOTHING RETURNING digest",
+        [b[0] for b in event.blobs],
+        [b[1] for b in event.blobs],
+        [b[2] for b in event.blobs],
+        event.key,
+        event.stored_at,
+    )
+    return [r["digest"] for r in rows]
+
+
+def _info(r: asyncpg.Record) -> api.BlobInfo:
+    offset = r["pack_offset"]
+    return api.BlobInfo(r["digest"], r["size"], r["key"], -1 if offset is None else offset)
+
+
+async def register_pack(pool: asyncpg.Pool, req: api.RegisterPack) -> api.PackRegistered:
+    for digest, size, offset in req.blobs:
+        check_digest(digest)
+        check_size(size)
+        check_size(offset)
+    event = BlobsPacked(key=req.key, blobs=req.blobs, stored_at=time.time())
+    async with pool.acquire() as conn, conn.transaction():
+        stored = await _apply_pack(conn, event)
+        if stored:
+            # One event for the whole pack: thousands of small blobs cost one log row.
+            await eventlog.append(conn, [eventlog.Append(f"pack-{req.key.rsplit('/', 1)[-1]}", [event], 0)])
+    if len(stored) < len(req.blobs):  # the caller relies on the indexed copies of the others
+        await lease(pool, api.StatBlobs(sorted({b[0] for b in req.blobs} - set(stored))))
+    sizes = {b[0]: b[1] for b in req.blobs}
+    return api.PackRegistered(
+        stored=len(stored), already_present=len(req.blobs) - len(stored), stored_bytes=sum(sizes[d] for d in stored)
+    )
+
+
 async def stat(pool: asyncpg.Pool, req: api.StatBlobs) -> api.BlobInfos:
     if len(req.digests) > MAX_DIGESTS:
         raise InvalidArgument(f"at most {MAX_DIGESTS} digests per call")
     for d in req.digests:
         check_digest(d)
-    rows = await pool.fetch("SELECT digest, size, key FROM hashing_blobs WHERE digest = ANY($1::text[])", req.digests)
-    return api.BlobInfos(blobs=[api.BlobInfo(r["digest"], r["size"], r["key"]) for r in rows])
+    rows = await pool.fetch(
+        "SELECT digest, size, key, pack_offset FROM hashing_blobs WHERE digest = ANY($1::text[])", req.digests
+    )
+    return api.BlobInfos(blobs=[_info(r) for r in rows])
 
 
 async def register(pool: asyncpg.Pool, req: api.RegisterBlob) -> api.Registered:
@@ -98,7 +145,7 @@ async def lease(pool: asyncpg.Pool, req: api.StatBlobs) -> api.BlobInfos:
             async with pool.acquire() as conn, conn.transaction():
                 # Sorted FOR SHARE + sorted upsert: concurrent leases lock rows in one order.
                 rows = await conn.fetch(
-                    "SELECT digest, size, key FROM hashing_blobs WHERE digest = ANY($1::text[])"
+                    "SELECT digest, size, key, pack_offset FROM hashing_blobs WHERE digest = ANY($1::text[])"
                     " ORDER BY digest FOR SHARE",
                     digests,
                 )
@@ -108,7 +155,7 @@ async def lease(pool: asyncpg.Pool, req: api.StatBlobs) -> api.BlobInfos:
                         " ON CONFLICT (digest) DO UPDATE SET touched_at = EXCLUDED.touched_at",
                         [r["digest"] for r in rows],
                     )
-            return api.BlobInfos(blobs=[api.BlobInfo(r["digest"], r["size"], r["key"]) for r in rows])
+            return api.BlobInfos(blobs=[_info(r) for r in rows])
         except asyncpg.DeadlockDetectedError:
             await asyncio.sleep(0.01 * (attempt + 1))
     raise InvalidArgument("lease contention; retry")
@@ -118,4 +165,4 @@ async def rebuild(pool: asyncpg.Pool) -> int:
     async def replay(conn: asyncpg.Connection, env: Envelope) -> None:
         await apply(conn, env.event())
 
-    return await projection.rebuild(pool, tables=TABLES, stream_prefixes=("blob-", "gc-"), apply=replay)
+    return await projection.rebuild(pool, tables=TABLES, stream_prefixes=("blob-", "pack-", "gc-"), apply=replay)

@@ -51,6 +51,16 @@ class BlobServiceStub:
                 request_serializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobResponse.FromString,
                 _registered_method=True)
+        self.UploadBlobs = channel.stream_unary(
+                '/arkive.v1.BlobService/UploadBlobs',
+                request_serializer=arkive_dot_v1_dot_blob__service__pb2.UploadBlobsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_blob__service__pb2.UploadBlobsResponse.FromString,
+                _registered_method=True)
+        self.DownloadBlobs = channel.unary_stream(
+                '/arkive.v1.BlobService/DownloadBlobs',
+                request_serializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsResponse.FromString,
+                _registered_method=True)
 
 
 class BlobServiceServicer:
@@ -79,6 +89,22 @@ class BlobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadBlobs(self, request_iterator, context):
+        """Many small blobs in one stream, stored packed in one object: a header, that blob's bytes in
+        chunks, the next header, ... Every blob is verified; one mismatch rejects the whole call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadBlobs(self, request, context):
+        """Many blobs in one stream, each as a header followed by its bytes in chunks (neighbours in a
+        pack are read with one ranged request).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BlobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +122,16 @@ def add_BlobServiceServicer_to_server(servicer, server):
                     servicer.DownloadBlob,
                     request_deserializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobResponse.SerializeToString,
+            ),
+            'UploadBlobs': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadBlobs,
+                    request_deserializer=arkive_dot_v1_dot_blob__service__pb2.UploadBlobsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_blob__service__pb2.UploadBlobsResponse.SerializeToString,
+            ),
+            'DownloadBlobs': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadBlobs,
+                    request_deserializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -181,6 +217,60 @@ class BlobService:
             '/arkive.v1.BlobService/DownloadBlob',
             arkive_dot_v1_dot_blob__service__pb2.DownloadBlobRequest.SerializeToString,
             arkive_dot_v1_dot_blob__service__pb2.DownloadBlobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadBlobs(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/arkive.v1.BlobService/UploadBlobs',
+            arkive_dot_v1_dot_blob__service__pb2.UploadBlobsRequest.SerializeToString,
+            arkive_dot_v1_dot_blob__service__pb2.UploadBlobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadBlobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/arkive.v1.BlobService/DownloadBlobs',
+            arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsRequest.SerializeToString,
+            arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsResponse.FromString,
             options,
             channel_credentials,
             insecure,
