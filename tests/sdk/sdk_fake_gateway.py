@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ class Draft:
     name: str
     type: str
     files: dict[str, types_pb2.FileEntry] = field(default_factory=dict)
+    distributed_id: str = ""
+    draft_id: str = ""
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -51,10 +56,32 @@ class State:
     # version_id -> a listing to serve instead of the real one (hostile-server tests)
     file_override: dict[str, list[types_pb2.FileEntry]] = field(default_factory=dict)
     fail_downloads: int = 0  # abort this many DownloadBlob streams half-way with UNAVAILABLE
+    # method -> faults for its next calls: (status code name, after): the call fails with that code,
+    # before doing anything (after=False) or after doing its work, as if the answer got lost (True).
+    faults: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+    # (project, name, distributed id) -> versions finished from it, oldest first
+    finished: dict[tuple[str, str, str], list[types_pb2.Version]] = field(default_factory=dict)
+    upserts: list[tuple[int, bool, bool]] = field(default_factory=list)  # (files, overwrite, start_new)
+
+    def fail(self, method: str, code: str = "UNAVAILABLE", *, times: int = 1, after: bool = False) -> None:
+        self.faults.setdefault(method, []).extend([(code, after)] * times)
+
+    def _fault(self, method: str, after: bool) -> str | None:
+        queue = self.faults.get(method)
+        if queue and queue[0][1] == after:
+            return queue.pop(0)[0]
+        return None
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: ArkiveError) -> None:
     await context.abort(getattr(grpc.StatusCode, exc.code.value), exc.message)
+
+
+async def _inject(st: State, method: str, context: grpc.aio.ServicerContext, *, after: bool) -> None:
+    code = st._fault(method, after)
+    if code is not None:
+        what = "answer lost" if after else "failed"
+        await context.abort(getattr(grpc.StatusCode, code), f"{method} {what} (simulated)")
 
 
 class Blobs(bgrpc.BlobServiceServicer):
@@ -63,12 +90,14 @@ class Blobs(bgrpc.BlobServiceServicer):
 
     async def FindMissingBlobs(self, request, context):
         self.st.calls["FindMissingBlobs"] += 1
+        await _inject(self.st, "FindMissingBlobs", context, after=False)
         if len(request.digests) > 10_000:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "too many digests")
         return bpb.FindMissingBlobsResponse(missing=[d for d in request.digests if d not in self.st.blobs])
 
     async def UploadBlob(self, request_iterator, context):
         self.st.calls["UploadBlob"] += 1
+        await _inject(self.st, "UploadBlob", context, after=False)
         header = None
         h = hashlib.sha256()
         parts: list[bytes] = []
@@ -87,6 +116,7 @@ class Blobs(bgrpc.BlobServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "digest or size mismatch")
         present = header.digest in self.st.blobs
         self.st.blobs[header.digest] = data
+        await _inject(self.st, "UploadBlob", context, after=True)
         return bpb.UploadBlobResponse(digest=header.digest, size=len(data), already_present=present)
 
     async def DownloadBlob(self, request, context):
@@ -122,7 +152,7 @@ class Artifacts(agrpc.ArtifactServiceServicer):
     async def CreateDraft(self, request, context):
         self.st.calls["CreateDraft"] += 1
         draft_id = uuid.uuid4().hex
-        self.st.drafts[draft_id] = Draft(request.project, request.name, request.type)
+        self.st.drafts[draft_id] = Draft(request.project, request.name, request.type, draft_id=draft_id)
         return apb.CreateDraftResponse(draft_id=draft_id)
 
     async def AddFiles(self, request, context):
@@ -145,6 +175,9 @@ class Artifacts(agrpc.ArtifactServiceServicer):
     async def CommitDraft(self, request, context):
         self.st.calls["CommitDraft"] += 1
         d = self.st.drafts.pop(request.draft_id)
+        return self._commit(d, request)
+
+    def _commit(self, d: Draft, request) -> apb.CommitDraftResponse:
         entries = sorted(d.files.values(), key=lambda f: f.path)
         md = manifest_digest((f.path, f.digest, f.size) for f in entries)
         vs = self.st.versions.setdefault((d.project, d.name), [])
@@ -231,6 +264,105 @@ class Artifacts(agrpc.ArtifactServiceServicer):
         files = self.st.file_override.get(v.version_id, self.st.files[v.version_id])
         page, tok = self._page(files, min(request.page_size, 7), request.page_token)  # tiny pages
         return apb.ListFilesResponse(files=page, next_page_token=tok)
+
+    # ---- distributed drafts (the semantics of services/ingest/arkive_ingest/distributed.py) ----
+
+    def _open_distributed(self, project: str, name: str, did: str) -> Draft | None:
+        for d in self.st.drafts.values():
+            if (d.project, d.name, d.distributed_id) == (project, name, did):
+                return d
+        return None
+
+    async def UpsertFiles(self, request, context):
+        self.st.calls["UpsertFiles"] += 1
+        self.st.upserts.append((len(request.files), request.overwrite, request.start_new))
+        await _inject(self.st, "UpsertFiles", context, after=False)
+        if len(request.files) > 5000:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "at most 5000 files per UpsertFiles call")
+        for f in request.files:
+            try:
+                check_path(f.path)
+                check_digest(f.digest)
+            except ArkiveError as exc:
+                await _abort(context, exc)
+            if f.digest not in self.st.blobs:
+                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"blob {f.digest} is not stored")
+        key = (request.project, request.name, request.distributed_id)
+        where = f"{request.project}/{request.name} (distributed id {request.distributed_id!r})"
+        d = self._open_distributed(*key)
+        if d is None:
+            done = self.st.finished.get(key)
+            if done and not request.start_new:
+                await context.abort(
+                    grpc.StatusCode.FAILED_PRECONDITION, f"{where} was already finished as v{done[-1].version}"
+                )
+            d = Draft(request.project, request.name, request.type, distributed_id=request.distributed_id)
+            d.draft_id = uuid.uuid4().hex
+            self.st.drafts[d.draft_id] = d
+        elif d.type != request.type:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"{where} is a draft of type {d.type!r}")
+        if not request.overwrite:
+            for f in request.files:
+                old = d.files.get(f.path)
+                if old is not None and old.digest != f.digest:
+                    await context.abort(
+                        grpc.StatusCode.FAILED_PRECONDITION,
+                        f"{where}: {f.path} was already added with {old.digest}; this upsert has {f.digest}",
+                    )
+        for f in request.files:
+            d.files[f.path] = f
+        d.updated_at = time.time()
+        await _inject(self.st, "UpsertFiles", context, after=True)
+        return apb.UpsertFilesResponse(draft_id=d.draft_id, file_count=len(d.files))
+
+    async def FinishDistributed(self, request, context):
+        self.st.calls["FinishDistributed"] += 1
+        await _inject(self.st, "FinishDistributed", context, after=False)
+        key = (request.project, request.name, request.distributed_id)
+        d = self._open_distributed(*key)
+        if d is None:
+            done = self.st.finished.get(key)
+            if not done:
+                await context.abort(
+                    grpc.StatusCode.NOT_FOUND, f"no distributed draft {request.distributed_id!r}: nothing was upserted"
+                )
+            resp = apb.FinishDistributedResponse(version=done[-1], created=False)
+        else:
+            del self.st.drafts[d.draft_id]
+            committed = self._commit(d, request)
+            self.st.finished.setdefault(key, []).append(committed.version)
+            resp = apb.FinishDistributedResponse(version=committed.version, created=committed.created)
+        await _inject(self.st, "FinishDistributed", context, after=True)
+        return resp
+
+    async def ListDrafts(self, request, context):
+        self.st.calls["ListDrafts"] += 1
+        await _inject(self.st, "ListDrafts", context, after=False)
+        now = time.time()
+        out = []
+        for d in sorted(self.st.drafts.values(), key=lambda d: d.updated_at):
+            if d.project != request.project or now - d.updated_at < request.idle_seconds:
+                continue
+            pd = apb.Draft(
+                draft_id=d.draft_id,
+                project=d.project,
+                name=d.name,
+                type=d.type,
+                distributed_id=d.distributed_id,
+                file_count=len(d.files),
+            )
+            pd.created_at.FromNanoseconds(int(d.created_at * 1e9))
+            pd.updated_at.FromNanoseconds(int(d.updated_at * 1e9))
+            out.append(pd)
+        return apb.ListDraftsResponse(drafts=out)
+
+    async def AbortDraft(self, request, context):
+        self.st.calls["AbortDraft"] += 1
+        await _inject(self.st, "AbortDraft", context, after=False)
+        if request.draft_id not in self.st.drafts:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"draft {request.draft_id} is not open")
+        del self.st.drafts[request.draft_id]
+        return apb.AbortDraftResponse()
 
 
 class Admin(adgrpc.AdminServiceServicer):

@@ -6,6 +6,10 @@ art = arkive.Artifact("mnist", type="dataset", metadata={"rows": 70000})
 art.add_dir("data/")
 version = client.log_artifact(art, project="demo", aliases=["best"])
 path = client.use_artifact("demo/mnist:best").download("restored/")
+
+Distributed (many workers, one version):
+client.upsert_artifact(shard, project="demo", distributed_id="run-42")   # in every worker
+version = client.finish_artifact("mnist", project="demo", distributed_id="run-42")  # once
 """
 
 from arkive_common.errors import (
@@ -22,7 +26,15 @@ from arkive_common.errors import (
 from .aclient import AsyncClient
 from .artifact import Artifact
 from .client import Client
-from .version import ArtifactCollection, ArtifactVersion, AsyncArtifactVersion, DownloadResult, FileInfo
+from .version import (
+    ArtifactCollection,
+    ArtifactVersion,
+    AsyncArtifactVersion,
+    DownloadResult,
+    Draft,
+    FileInfo,
+    UpsertResult,
+)
 
 __all__ = [
     "AlreadyExists",
@@ -36,10 +48,12 @@ __all__ = [
     "Code",
     "Conflict",
     "DownloadResult",
+    "Draft",
     "FailedPrecondition",
     "FileInfo",
     "InvalidArgument",
     "NotFound",
     "Unavailable",
+    "UpsertResult",
 ]
 __version__ = "0.1.0"

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
+from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
 
 
 def _console() -> Any:
@@ -52,6 +52,55 @@ def log_result(v: ArtifactVersion) -> None:
         )
     if v.aliases:
         out.print(f"aliases: {_words(v.aliases)}", markup=False)
+
+
+def upsert_result(r: UpsertResult) -> None:
+    _console().print(
+        f"upserted {r.files_upserted} files into {r.project}/{r.name} (distributed id {r.distributed_id}, "
+        f"draft {r.draft_id}): {r.file_count} files in the draft so far; "
+        f"uploaded {r.files_uploaded} files ({_size(r.bytes_uploaded)})",
+        markup=False,
+    )
+
+
+def finish_result(v: ArtifactVersion, distributed_id: str) -> None:
+    out = _console()
+    if v.created:
+        out.print(
+            f"finished {v.ref} (distributed id {distributed_id}): {v.file_count} files, {_size(v.total_size)}",
+            markup=False,
+        )
+    else:
+        out.print(f"already finished: distributed id {distributed_id} is {v.ref}; nothing changed", markup=False)
+    if v.aliases:
+        out.print(f"aliases: {_words(v.aliases)}", markup=False)
+
+
+def drafts_table(project: str, idle_seconds: int, drafts: list[Draft]) -> None:
+    from rich.table import Table
+
+    out = _console()
+    idle = f" idle for at least {idle_seconds} s" if idle_seconds else ""
+    if not drafts:
+        out.print(f"no open drafts{idle} in project {project}", markup=False)
+        return
+    table = Table(title=f"open drafts{idle} in project {project}")
+    table.add_column("draft id", no_wrap=True)
+    table.add_column("name")
+    table.add_column("type")
+    table.add_column("distributed id")
+    table.add_column("files", justify="right")
+    table.add_column("updated")
+    for d in drafts:
+        table.add_row(
+            d.draft_id,
+            d.name,
+            d.type,
+            d.distributed_id or "-",
+            str(d.file_count),
+            d.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        )
+    out.print(table)
 
 
 def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None) -> None:

@@ -20,9 +20,15 @@ environment:
 refs: [project/]name[:vN|alias|label] (":latest" when omitted), or a bare version id.
 --json prints one JSON document: a version is {{project, name, version, version_name, ref,
 version_id, type, manifest_digest, file_count, total_size, metadata, description, aliases, tags,
-label, created_at}}; log adds created, files_uploaded, bytes_uploaded; get adds path,
-files_written, bytes_written, files_skipped; versions/ls/admin wrap their list in an object.
+label, created_at}}; log adds created, files_uploaded, bytes_uploaded; finish adds created;
+get adds path, files_written, bytes_written, files_skipped; upsert prints {{project, name, type,
+distributed_id, draft_id, file_count, files_upserted, files_uploaded, bytes_uploaded}};
+versions/ls/drafts/admin wrap their list in an object.
 exit codes: 0 ok, 1 error, 2 usage error, 130 interrupted.
+
+distributed artifacts (many workers, one version):
+  arkive upsert shard-3/ --name mnist --distributed-id run-42     # in every worker
+  arkive finish mnist --distributed-id run-42 --alias best         # once, after all upserts
 """
 
 
@@ -43,6 +49,16 @@ def usage_errors() -> Iterator[None]:
         yield
     except ArkiveError as exc:
         raise UsageError(f"{exc.code.value}: {exc.message}") from None
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number of seconds, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +97,66 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--metadata", "-m", default="", metavar="JSON", help="metadata JSON object for a new version")
     lg.add_argument("--description", "-d", default="", help="description of a new version")
     lg.add_argument("--label", help="custom version label of a new version, unique per artifact")
+
+    dist_id = _Parser(add_help=False)
+    dist_id.add_argument(
+        "--distributed-id",
+        required=True,
+        metavar="ID",
+        help="names the distributed draft; the same in every worker and in the finish",
+    )
+    up = sub.add_parser(
+        "upsert",
+        parents=[common, proj, dist_id],
+        help="add a folder or file to a distributed draft (many workers, one version)",
+        description="Add a folder (recursively) or a single file to the open distributed draft of an "
+        "artifact; the first upsert opens it. Every worker upserts its part with the same --name and "
+        "--distributed-id, then one `arkive finish` commits all of it as one version. Re-sending the "
+        "same content is a no-op, so a failed upsert can simply be run again.",
+    )
+    up.add_argument("path", help="folder or file to add")
+    up.add_argument("--name", "-n", required=True, help="artifact name (the same in every worker)")
+    up.add_argument("--type", "-t", default="dataset", help="artifact type (default: dataset)")
+    up.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace files another worker added at the same path with different content (else an error)",
+    )
+    up.add_argument(
+        "--start-new",
+        action="store_true",
+        help="if this distributed id was already finished, open its next draft (else an error)",
+    )
+
+    fin = sub.add_parser(
+        "finish",
+        parents=[common, proj, dist_id],
+        help="commit a distributed draft as one version",
+        description="Commit everything upserted under --distributed-id as exactly one version. A finish "
+        "after that (another worker, a retry) prints the same version with created=false.",
+    )
+    fin.add_argument("name", metavar="[PROJECT/]NAME")
+    fin.add_argument("--alias", "-a", action="append", default=[], help="alias to point at the version (repeatable)")
+    fin.add_argument("--tag", action="append", default=[], help="tag of the version (repeatable)")
+    fin.add_argument("--metadata", "-m", default="", metavar="JSON", help="metadata JSON object of the version")
+    fin.add_argument("--description", "-d", default="", help="description of the version")
+    fin.add_argument("--label", help="custom version label, unique per artifact")
+
+    dr = sub.add_parser(
+        "drafts",
+        parents=[common, proj],
+        help="list open drafts of a project, or abort one ('drafts abort DRAFT_ID')",
+    )
+    dr.add_argument(
+        "--idle",
+        type=_seconds,
+        default=0,
+        metavar="SECONDS",
+        help="only drafts unchanged for at least this long (abandoned runs)",
+    )
+    drsub = dr.add_subparsers(dest="drafts_command", metavar="ACTION", parser_class=_Parser)
+    ab = drsub.add_parser("abort", parents=[common], help="abort an open draft (its files are forgotten)")
+    ab.add_argument("draft_id", metavar="DRAFT_ID")
 
     vs = sub.add_parser("versions", parents=[common, proj], help="list the versions of an artifact, newest first")
     vs.add_argument("name", metavar="[PROJECT/]NAME")

@@ -8,13 +8,14 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from arkive_proto.v1 import types_pb2
+from arkive_proto.v1 import artifact_service_pb2, types_pb2
 
 from ._files import HashedFile
-from .version import ArtifactCollection, ArtifactVersion, AsyncArtifactVersion, FileInfo
+from .version import ArtifactCollection, ArtifactVersion, AsyncArtifactVersion, Draft, FileInfo
 
+# Limits of one AddFiles or UpsertFiles call.
 ADD_FILES_MAX_ENTRIES = 5_000
-# Also cap AddFiles by bytes: 5,000 entries with 1 KiB paths would exceed gRPC's default 4 MiB limit.
+# Also cap by bytes: 5,000 entries with 1 KiB paths would exceed gRPC's default 4 MiB limit.
 ADD_FILES_MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -75,6 +76,19 @@ def collection_from_proto(c: types_pb2.Collection, client: Any) -> ArtifactColle
     )
 
 
+def draft_from_proto(d: artifact_service_pb2.Draft) -> Draft:
+    return Draft(
+        draft_id=d.draft_id,
+        project=d.project,
+        name=d.name,
+        type=d.type,
+        distributed_id=d.distributed_id,
+        file_count=int(d.file_count),
+        created_at=to_datetime(d.created_at),
+        updated_at=to_datetime(d.updated_at),
+    )
+
+
 def file_from_proto(f: types_pb2.FileEntry) -> FileInfo:
     return FileInfo(f.path, f.digest, int(f.size))
 
@@ -84,7 +98,8 @@ def file_to_proto(path: str, digest: str, size: int) -> types_pb2.FileEntry:
 
 
 def add_files_batches(hashed: list[HashedFile]) -> list[list[types_pb2.FileEntry]]:
-    """AddFiles batches: at most 5,000 entries (the contract) and ~2 MiB (gRPC's message limit)."""
+    """AddFiles (and UpsertFiles) batches: at most 5,000 entries (the contract) and ~2 MiB (gRPC's
+    message limit)."""
     batches: list[list[types_pb2.FileEntry]] = []
     batch: list[types_pb2.FileEntry] = []
     nbytes = 0

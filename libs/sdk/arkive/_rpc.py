@@ -1,8 +1,12 @@
-"""gRPC plumbing: the channel, and turning gRPC failures into arkive errors."""
+"""gRPC plumbing: the channel, turning gRPC failures into arkive errors, and the retry policy of
+idempotent calls."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
+from typing import Any
 
 import grpc
 
@@ -11,6 +15,26 @@ from arkive_common.errors import ArkiveError, Code, error_from
 DEFAULT_GATEWAY = "127.0.0.1:50051"
 DEFAULT_PROJECT = "default"
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+# Idempotent calls only (blob uploads, UpsertFiles, FinishDistributed, read-only queries): sending
+# them again after an unknown outcome changes nothing. UNAVAILABLE is a gateway restarting or a
+# dropped connection, DEADLINE_EXCEEDED a lost answer (e.g. a service replica died mid-request),
+# ABORTED the server's own "too much contention, retry the command".
+RETRY_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED})
+RETRY_ATTEMPTS = 5
+RETRY_BASE_DELAY = 0.2  # seconds; doubled per attempt (0.2, 0.4, 0.8, 1.6), jittered, capped below
+RETRY_MAX_DELAY = 5.0
+IDEMPOTENT_CALL_TIMEOUT = 60.0  # per attempt: long enough for a big finish, short enough to retry
+
+
+def retry_delay(attempt: int) -> float:
+    """Pause before retry number `attempt + 1`: exponential, bounded, with jitter so that many
+    workers failing together do not come back in lockstep."""
+    return min(RETRY_BASE_DELAY * 2**attempt, RETRY_MAX_DELAY) * random.uniform(0.5, 1.0)
+
+
+def should_retry(exc: grpc.aio.AioRpcError, attempt: int, attempts: int = RETRY_ATTEMPTS) -> bool:
+    return exc.code() in RETRY_CODES and attempt + 1 < attempts
 
 
 def default_address() -> str:
@@ -49,3 +73,17 @@ def rpc_error(exc: grpc.aio.AioRpcError, address: str) -> ArkiveError:
         # UNIMPLEMENTED, CANCELLED, UNKNOWN...: keep the gRPC name visible in the message.
         details = f"{name}: {details}"
     return error_from(name, details)
+
+
+async def call_idempotent(
+    method: Any, request: Any, address: str, timeout: float, attempts: int = RETRY_ATTEMPTS
+) -> Any:
+    """A unary call that is safe to repeat, retried with backoff on RETRY_CODES (`timeout` per attempt)."""
+    for attempt in range(attempts):
+        try:
+            return await method(request, timeout=timeout)
+        except grpc.aio.AioRpcError as exc:
+            if not should_retry(exc, attempt, attempts):
+                raise rpc_error(exc, address) from None
+        await asyncio.sleep(retry_delay(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover

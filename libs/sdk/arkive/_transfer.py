@@ -18,13 +18,15 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._files import CHUNK_SIZE, HashedFile, batched
 from ._progress import NullProgress
-from ._rpc import rpc_error
+from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
 
 T = TypeVar("T")
 FIND_MISSING_BATCH = 10_000
 UPLOAD_CONCURRENCY = 8
 DOWNLOAD_CONCURRENCY = 8
-ATTEMPTS = 3  # per blob, only for UNAVAILABLE (gateway restarting, connection reset)
+ATTEMPTS = 3  # per download, only for UNAVAILABLE (gateway restarting, connection reset)
+# Uploads are content-addressed, so sending a blob twice is harmless: they follow the retry policy
+# of idempotent calls (RETRY_ATTEMPTS on UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED; see _rpc).
 
 
 async def run_bounded(items: Iterable[T], worker: Callable[[T], Awaitable[None]], limit: int) -> None:
@@ -50,7 +52,7 @@ async def run_bounded(items: Iterable[T], worker: Callable[[T], Awaitable[None]]
 
 
 async def retry_pause(attempt: int) -> None:
-    await asyncio.sleep(0.25 * 2**attempt)
+    await asyncio.sleep(retry_delay(attempt))
 
 
 @dataclass(slots=True)
@@ -62,10 +64,8 @@ class _SendState:
 async def find_missing(stub: object, digests: list[str], address: str, timeout: float) -> set[str]:
     missing: set[str] = set()
     for batch in batched(digests, FIND_MISSING_BATCH):
-        try:
-            resp = await stub.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=batch), timeout=timeout)  # type: ignore[attr-defined]
-        except grpc.aio.AioRpcError as exc:
-            raise rpc_error(exc, address) from None
+        request = bpb.FindMissingBlobsRequest(digests=batch)
+        resp = await call_idempotent(stub.FindMissingBlobs, request, address, timeout)  # type: ignore[attr-defined]
         missing.update(resp.missing)
     return missing
 
@@ -87,7 +87,7 @@ async def upload_missing(
 
 
 async def _upload_one(stub: object, f: HashedFile, address: str, progress: NullProgress) -> None:
-    for attempt in range(ATTEMPTS):
+    for attempt in range(RETRY_ATTEMPTS):
         state = _SendState()
         try:
             resp = await stub.UploadBlob(_upload_requests(f, state, progress))  # type: ignore[attr-defined]
@@ -95,7 +95,7 @@ async def _upload_one(stub: object, f: HashedFile, address: str, progress: NullP
             progress.advance(-state.sent)
             if state.changed:
                 raise _changed(f) from None
-            if exc.code() == grpc.StatusCode.UNAVAILABLE and attempt + 1 < ATTEMPTS:
+            if should_retry(exc, attempt):
                 await retry_pause(attempt)
                 continue
             raise rpc_error(exc, address) from None

@@ -15,6 +15,19 @@ from ._files import LocalFile, artifact_path, join_prefix, walk_dir
 DEFAULT_TYPE = "dataset"
 
 
+def metadata_json(metadata: dict[str, Any]) -> str:
+    """Metadata as compact JSON (what is sent), validated like the server does."""
+    if not isinstance(metadata, dict):
+        raise InvalidArgument(f"metadata must be a dict, not {type(metadata).__name__}")
+    try:
+        text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"metadata is not JSON-serializable: {exc}") from None
+    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
+        raise InvalidArgument(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
+    return text
+
+
 class Artifact:
     """Files to log as the next version of `name`.
 
@@ -50,13 +63,7 @@ class Artifact:
 
     def metadata_json(self) -> str:
         """The metadata as compact JSON (what is sent), validated like the server does."""
-        try:
-            text = json.dumps(self.metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgument(f"metadata is not JSON-serializable: {exc}") from None
-        if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
-            raise InvalidArgument(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
-        return text
+        return metadata_json(self.metadata)
 
     def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> str:
         """Adds one file at artifact path `name` (default: its base name); returns that path.

@@ -1,4 +1,4 @@
-"""The `arkive` command line: log, versions, show, get, ls, up, admin.
+"""The `arkive` command line: log, versions, show, get, ls, upsert, finish, drafts, up, admin.
 
 Contract for scripts: with --json every command prints exactly one JSON document on stdout.
 Errors print one line, "error: CODE: message", on stderr; exit code 1, or 2 for usage errors
@@ -104,6 +104,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         "show": cmd_show,
         "get": cmd_get,
         "ls": cmd_ls,
+        "upsert": cmd_upsert,
+        "finish": cmd_finish,
+        "drafts": cmd_drafts,
         "admin": cmd_admin,
     }[args.command]
     return handler(args)
@@ -118,8 +121,30 @@ def _check_ref(ref: str, project: str | None) -> None:
         parse_ref(ref, project or default_project())
 
 
+def _version_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Checks --alias, --tag, --label, --description; returns the parsed --metadata (call inside usage_errors)."""
+    from arkive_common.validation import check_alias, check_description, check_label, check_tag, parse_metadata
+
+    for a in args.alias:
+        check_alias(a)
+    for t in args.tag:
+        check_tag(t)
+    if args.label:
+        check_label(args.label)
+    check_description(args.description)
+    return parse_metadata(args.metadata)
+
+
+def _warn_skipped(art: Any) -> None:
+    if art.skipped:
+        shown = ", ".join(f"{p} ({why})" for p, why in art.skipped[:3])
+        more = f" and {len(art.skipped) - 3} more" if len(art.skipped) > 3 else ""
+        n = len(art.skipped)
+        show.warn(f"skipped {n} {'entry' if n == 1 else 'entries'}: {shown}{more}")
+
+
 def cmd_log(args: argparse.Namespace) -> int:
-    from arkive_common.validation import check_alias, check_label, check_name, check_tag, parse_metadata
+    from arkive_common.validation import check_name
 
     from .artifact import Artifact
 
@@ -131,20 +156,10 @@ def cmd_log(args: argparse.Namespace) -> int:
                 check_name(name, "artifact name")
             except InvalidArgument:
                 raise InvalidArgument(f"{name!r} is not a valid artifact name; pass --name") from None
-        for a in args.alias:
-            check_alias(a)
-        for t in args.tag:
-            check_tag(t)
-        if args.label:
-            check_label(args.label)
-        metadata = parse_metadata(args.metadata)
+        metadata = _version_options(args)
         art = Artifact(name, type=args.type, metadata=metadata, description=args.description)
     art.add(src)
-    if art.skipped:
-        shown = ", ".join(f"{p} ({why})" for p, why in art.skipped[:3])
-        more = f" and {len(art.skipped) - 3} more" if len(art.skipped) > 3 else ""
-        n = len(art.skipped)
-        show.warn(f"skipped {n} {'entry' if n == 1 else 'entries'}: {shown}{more}")
+    _warn_skipped(art)
     with _client(args) as client:
         v = client.log_artifact(art, aliases=args.alias, tags=args.tag, label=args.label)
     if getattr(args, "json", False):
@@ -218,6 +233,77 @@ def cmd_ls(args: argparse.Namespace) -> int:
         show.emit_json({"project": project, "type": args.type or "", "artifacts": [c.to_dict() for c in cols]})
     else:
         show.collections_table(project, cols)
+    return 0
+
+
+def cmd_upsert(args: argparse.Namespace) -> int:
+    from arkive_common.validation import check_name
+
+    from .artifact import Artifact
+
+    with usage_errors():
+        check_name(args.distributed_id, "distributed id")
+        art = Artifact(args.name, type=args.type)
+    art.add(Path(args.path))
+    _warn_skipped(art)
+    with _client(args) as client:
+        r = client.upsert_artifact(
+            art, distributed_id=args.distributed_id, overwrite=args.overwrite, start_new=args.start_new
+        )
+    if getattr(args, "json", False):
+        show.emit_json(r.to_dict())
+    else:
+        show.upsert_result(r)
+    return 0
+
+
+def cmd_finish(args: argparse.Namespace) -> int:
+    from arkive_common.validation import check_name
+
+    from ._rpc import default_project
+
+    with usage_errors():
+        check_name(args.distributed_id, "distributed id")
+        if ":" in args.name:
+            raise InvalidArgument(f"expected [project/]name without a version, got {args.name!r}")
+        project, _, name = args.name.rpartition("/")
+        check_name(project or args.project or default_project(), "project")
+        check_name(name, "artifact name")
+        metadata = _version_options(args)
+    with _client(args) as client:
+        v = client.finish_artifact(
+            args.name,
+            distributed_id=args.distributed_id,
+            metadata=metadata,
+            description=args.description,
+            aliases=args.alias,
+            tags=args.tag,
+            label=args.label,
+        )
+    if getattr(args, "json", False):
+        doc = v.to_dict()
+        doc["created"] = v.created
+        show.emit_json(doc)
+    else:
+        show.finish_result(v, args.distributed_id)
+    return 0
+
+
+def cmd_drafts(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        if args.drafts_command == "abort":
+            client.abort_draft(args.draft_id)
+            if getattr(args, "json", False):
+                show.emit_json({"draft_id": args.draft_id, "aborted": True})
+            else:
+                sys.stdout.write(f"aborted draft {args.draft_id}\n")
+            return 0
+        drafts = client.drafts(idle_seconds=args.idle)
+        project = client.project
+    if getattr(args, "json", False):
+        show.emit_json({"project": project, "idle_seconds": args.idle, "drafts": [d.to_dict() for d in drafts]})
+    else:
+        show.drafts_table(project, args.idle, drafts)
     return 0
 
 

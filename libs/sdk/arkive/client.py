@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from .aclient import AsyncClient, VersionRef
 from .artifact import Artifact
-from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
+from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
 
 T = TypeVar("T")
 
@@ -143,6 +143,56 @@ class Client:
     ) -> ArtifactVersion:
         """See AsyncClient.log_artifact."""
         return self._run(self._aclient.log_artifact(artifact, project, aliases=aliases, tags=tags, label=label))
+
+    def upsert_artifact(
+        self,
+        artifact: Artifact,
+        project: str | None = None,
+        *,
+        distributed_id: str,
+        overwrite: bool = False,
+        start_new: bool = False,
+    ) -> UpsertResult:
+        """See AsyncClient.upsert_artifact: adds files to the distributed draft `distributed_id`."""
+        return self._run(
+            self._aclient.upsert_artifact(
+                artifact, project, distributed_id=distributed_id, overwrite=overwrite, start_new=start_new
+            )
+        )
+
+    def finish_artifact(
+        self,
+        artifact: Artifact | str,
+        project: str | None = None,
+        *,
+        distributed_id: str,
+        metadata: dict[str, Any] | None = None,
+        description: str = "",
+        aliases: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        label: str | None = None,
+    ) -> ArtifactVersion:
+        """See AsyncClient.finish_artifact: commits the distributed draft as exactly one version."""
+        return self._run(
+            self._aclient.finish_artifact(
+                artifact,
+                project,
+                distributed_id=distributed_id,
+                metadata=metadata,
+                description=description,
+                aliases=aliases,
+                tags=tags,
+                label=label,
+            )
+        )
+
+    def drafts(self, project: str | None = None, idle_seconds: float = 0) -> list[Draft]:
+        """Open drafts of a project; with idle_seconds, only those unchanged for that long."""
+        return self._run(self._aclient.drafts(project, idle_seconds))
+
+    def abort_draft(self, draft: str | Draft) -> None:
+        """Aborts an open draft (its files are forgotten)."""
+        self._run(self._aclient.abort_draft(draft))
 
     def get_version(self, ref: VersionRef) -> ArtifactVersion:
         """Resolves "[project/]name[:vN|alias|label]" (or a version id) to one version."""

@@ -1,4 +1,4 @@
-"""Result objects: committed versions, collections, files and download summaries."""
+"""Result objects: committed versions, collections, files, download summaries, drafts and upserts."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class ArtifactVersion:
     """A committed, immutable artifact version.
 
     `created`, `files_uploaded` and `bytes_uploaded` are only meaningful on the result of
-    log_artifact: whether a new version was made, and what actually had to be sent.
+    log_artifact and finish_artifact: whether a new version was made, and what had to be sent.
     The version remembers the client that fetched it so that download() and files() work;
     an AsyncClient returns AsyncArtifactVersion, whose download() and files() are async.
     """
@@ -160,4 +160,64 @@ class ArtifactCollection:
             "version_count": self.version_count,
             "latest": self.latest.to_dict() if self.latest else None,
             "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """What upsert_artifact did to the open distributed draft of project/name.
+
+    `file_count` is the number of files in the draft after this upsert (every worker's, so far);
+    `files_upserted` the entries this call sent; `files_uploaded`/`bytes_uploaded` the blobs the
+    server lacked and this call uploaded.
+    """
+
+    project: str
+    name: str
+    type: str
+    distributed_id: str
+    draft_id: str
+    file_count: int
+    files_upserted: int
+    files_uploaded: int
+    bytes_uploaded: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "name": self.name,
+            "type": self.type,
+            "distributed_id": self.distributed_id,
+            "draft_id": self.draft_id,
+            "file_count": self.file_count,
+            "files_upserted": self.files_upserted,
+            "files_uploaded": self.files_uploaded,
+            "bytes_uploaded": self.bytes_uploaded,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An open (not yet committed or aborted) draft; `distributed_id` is empty for a plain draft."""
+
+    draft_id: str
+    project: str
+    name: str
+    type: str
+    distributed_id: str
+    file_count: int
+    created_at: datetime
+    updated_at: datetime
+    """Time of the last change (creation or added files)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "draft_id": self.draft_id,
+            "project": self.project,
+            "name": self.name,
+            "type": self.type,
+            "distributed_id": self.distributed_id,
+            "file_count": self.file_count,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
         }
