@@ -20,6 +20,8 @@ TABLES = {
     "ingest_drafts": "draft_id",
     "ingest_draft_entries": "draft_id, path",
     "ingest_manifest_entries": "manifest_digest, path",
+    "ingest_version_metrics": "version_id, key",
+    "ingest_links": "project, name, version",
     "hashing_blobs": "digest",
     "lineage_nodes": "node_id",
     "lineage_edges": "source, target, kind",

@@ -257,6 +257,63 @@ class BlobsDeleted(Event, frozen=True, kw_only=True):
     deleted_at: float
 
 
+# --- catalogue: annotations after commit and registry links (collection streams, owned by ingest)
+
+
+class VersionMetadataUpdated(Event, frozen=True, kw_only=True):
+    """Top-level metadata keys set (`assigned`) or removed (`unset`) after commit; `metadata` is the
+    whole result, so a consumer applying events out of order can keep the newest by stream version.
+    The version's files and manifest digest never change."""
+
+    project: str
+    name: str
+    version_id: str
+    version: int
+    assigned: dict[str, Any] = {}
+    unset: list[str] = []
+    metadata: dict[str, Any] = {}
+    updated_at: float
+
+
+class VersionTagsUpdated(Event, frozen=True, kw_only=True):
+    """Tags added and removed after commit; `tags` is the resulting list."""
+
+    project: str
+    name: str
+    version_id: str
+    version: int
+    added: list[str] = []
+    removed: list[str] = []
+    tags: list[str] = []
+    updated_at: float
+
+
+class VersionDescriptionSet(Event, frozen=True, kw_only=True):
+    project: str
+    name: str
+    version_id: str
+    version: int
+    description: str
+    updated_at: float
+
+
+class VersionLinked(Event, frozen=True, kw_only=True):
+    """A version of another collection (often of another project) is linked into this collection
+    (project/name, e.g. "registry/model-zoo-resnet") as its link number `version`. No bytes are
+    copied: the link names the source version, whose manifest it shares."""
+
+    project: str
+    name: str
+    version: int
+    version_id: str  # the source version
+    source_project: str
+    source_name: str
+    source_version: int
+    type: str
+    manifest_digest: str
+    linked_at: float
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CollectionCreated,
     VersionCommitted,
@@ -280,6 +337,10 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     RetentionPolicySet,
     RetentionPolicyRemoved,
     BlobsDeleted,
+    VersionMetadataUpdated,
+    VersionTagsUpdated,
+    VersionDescriptionSet,
+    VersionLinked,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}
 

@@ -23,6 +23,8 @@ from arkive_proto.v1 import (
     artifact_service_pb2_grpc,
     blob_service_pb2,
     blob_service_pb2_grpc,
+    catalog_service_pb2,
+    catalog_service_pb2_grpc,
     lineage_service_pb2,
     lineage_service_pb2_grpc,
     retention_service_pb2,
@@ -31,6 +33,7 @@ from arkive_proto.v1 import (
 
 from .artifacts import AdminServicer, ArtifactServicer
 from .blobs import BlobServicer
+from .catalog import CatalogServicer
 from .lineage import LineageServicer
 from .retention import RetentionServicer
 
@@ -70,6 +73,7 @@ class Gateway:
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(rpc), server)
         lineage_service_pb2_grpc.add_LineageServiceServicer_to_server(LineageServicer(rpc), server)
         retention_service_pb2_grpc.add_RetentionServiceServicer_to_server(RetentionServicer(rpc), server)
+        catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(rpc), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [
             blob_service_pb2.DESCRIPTOR.services_by_name["BlobService"].full_name,
@@ -77,6 +81,7 @@ class Gateway:
             admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
             lineage_service_pb2.DESCRIPTOR.services_by_name["LineageService"].full_name,
             retention_service_pb2.DESCRIPTOR.services_by_name["RetentionService"].full_name,
+            catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
         ]
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING, names)

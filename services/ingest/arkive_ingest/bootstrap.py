@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from arkive_common import api
+from arkive_common import api_catalog as ac
 from arkive_common.config import Settings
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import projection, queries
+from . import projection, queries, search
+from .annotate import AnnotateHandlers
 from .deletion import DeletionHandlers
 from .distributed import DistributedHandlers
 from .handlers import IngestHandlers
+from .links import LinkHandlers
 
 
 async def bootstrap(settings: Settings) -> ServiceRuntime:
@@ -66,6 +69,9 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         )
 
         rt.methods.update(DeletionHandlers(pool).methods())
+        rt.methods[ac.UPDATE_VERSION] = Method(ac.UpdateVersion, AnnotateHandlers(pool).update_version)
+        rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, LinkHandlers(pool).link_version)
+        rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))
 
     rt.on_start.append(wire)
     return rt

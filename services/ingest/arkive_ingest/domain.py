@@ -18,6 +18,7 @@ from arkive_common.events import (
     DraftFilesAdded,
     Event,
     VersionCommitted,
+    VersionLinked,
     VersionsDeleted,
     VersionsUndeleted,
 )
@@ -44,6 +45,7 @@ class Collection:
     versions: tuple[VersionInfo, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> version_id
     stream_version: int = 0
+    links: int = 0  # versions of other collections linked here (a registry collection; see domain_catalog)
 
     def by_id(self, version_id: str) -> VersionInfo:
         return next(v for v in self.versions if v.version_id == version_id)
@@ -66,6 +68,8 @@ def evolve(state: Collection, event: Event) -> Collection:
             return replace(state, versions=(*state.versions, info))
         case AliasAssigned(alias=alias, version_id=vid):
             return replace(state, aliases={**state.aliases, alias: vid})
+        case VersionLinked():
+            return replace(state, links=state.links + 1)
         case AliasRemoved(alias=alias):
             return replace(state, aliases={k: v for k, v in state.aliases.items() if k != alias})
         case VersionsDeleted(version_ids=ids, deleted_at=at, purged=purged):
@@ -134,6 +138,10 @@ def decide_commit(state: Collection, cmd: CommitVersion) -> Decision:
     if state.exists and state.type != cmd.type:
         raise FailedPrecondition(
             f"{cmd.project}/{cmd.name} is of type {state.type!r}; cannot log a version of type {cmd.type!r}"
+        )
+    if state.links:  # link numbers and version numbers would collide
+        raise FailedPrecondition(
+            f"{cmd.project}/{cmd.name} is a collection of links; log versions elsewhere and link them"
         )
     user_aliases = tuple(a for a in cmd.aliases if a != LATEST)
     existing = state.by_manifest(cmd.manifest_digest)

@@ -22,9 +22,13 @@ from arkive_common.events import (
     Envelope,
     Event,
     VersionCommitted,
+    VersionDescriptionSet,
+    VersionLinked,
+    VersionMetadataUpdated,
+    VersionTagsUpdated,
 )
 
-from . import tombstones
+from . import catalog_model, tombstones
 
 TABLES = (
     "ingest_collections",
@@ -33,6 +37,7 @@ TABLES = (
     "ingest_drafts",
     "ingest_draft_entries",
     "ingest_manifest_entries",
+    *catalog_model.TABLES,
 )
 
 MIGRATIONS: list[str] = [
@@ -77,6 +82,7 @@ MIGRATIONS: list[str] = [
         WHERE committed_version_id = '' AND NOT aborted;
     """,
     tombstones.MIGRATION,  # deleted versions (retention)
+    catalog_model.MIGRATION,  # run ids, metadata index, links, search indexes (catalogue)
 ]
 
 
@@ -97,8 +103,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
         case VersionCommitted():
             await conn.execute(
                 "INSERT INTO ingest_versions (version_id, project, name, version, type, manifest_digest,"
-                " file_count, total_size, metadata, description, tags, label, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                " file_count, total_size, metadata, description, tags, label, created_at, run_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 event.version_id,
                 event.project,
                 event.name,
@@ -112,7 +118,9 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 event.tags,
                 event.label,
                 ts(event.created_at),
+                event.run_id,
             )
+            await catalog_model.index_metadata(conn, event.version_id)
             # Identical manifests are stored once, whatever the number of versions sharing them.
             await conn.execute(
                 "INSERT INTO ingest_manifest_entries (manifest_digest, path, digest, size)"
@@ -168,6 +176,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 event.version_id,
             )
             await conn.execute("DELETE FROM ingest_draft_entries WHERE draft_id = $1", event.draft_id)
+        case VersionMetadataUpdated() | VersionTagsUpdated() | VersionDescriptionSet() | VersionLinked():
+            await catalog_model.apply(conn, event)
         case _:
             await tombstones.apply(conn, event)  # VersionsDeleted, VersionsUndeleted, AliasRemoved
 

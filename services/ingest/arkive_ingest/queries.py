@@ -63,6 +63,14 @@ async def resolve(conn: asyncpg.Connection | asyncpg.Pool, text: str) -> api.Ver
         row = await conn.fetchrow(
             _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND v.version = $3", ref.project, ref.name, number
         )
+        if row is None:  # link N of a registry collection (links.py) is the version it links
+            row = await conn.fetchrow(
+                _VERSION_SQL + " WHERE v.version_id = (SELECT version_id FROM ingest_links"
+                " WHERE project = $1 AND name = $2 AND version = $3)",
+                ref.project,
+                ref.name,
+                number,
+            )
     else:
         row = await conn.fetchrow(
             _VERSION_SQL + " WHERE v.version_id = (SELECT version_id FROM ingest_aliases"

@@ -1,0 +1,76 @@
+"""CatalogService: metadata after commit, search and registry links. Validates what it can
+(ingest checks again), forwards to ingest, converts the answer."""
+
+from __future__ import annotations
+
+from arkive_common import api
+from arkive_common import api_catalog as ac
+from arkive_common.refs import parse_ref
+from arkive_common.rpc import RpcClient
+from arkive_common.validation import check_name, parse_metadata
+from arkive_proto.v1 import catalog_service_pb2 as pb
+from arkive_proto.v1 import catalog_service_pb2_grpc as pb_grpc
+
+from . import convert
+from .errors import unary
+
+
+class CatalogServicer(pb_grpc.CatalogServiceServicer):
+    def __init__(self, rpc: RpcClient) -> None:
+        self.rpc = rpc
+
+    @unary
+    async def UpdateVersion(self, request: pb.UpdateVersionRequest, context) -> pb.UpdateVersionResponse:
+        parse_ref(request.ref)
+        cmd = ac.UpdateVersion(
+            ref=request.ref,
+            assign=parse_metadata(request.set_metadata_json),
+            unset=list(request.unset_metadata_keys),
+            add_tags=list(request.add_tags),
+            remove_tags=list(request.remove_tags),
+            description=request.description if request.HasField("description") else None,
+        )
+        reply = await self.rpc.call(api.INGEST, ac.UPDATE_VERSION, cmd, ac.Updated)
+        return pb.UpdateVersionResponse(version=convert.version(reply.version), changed=reply.changed)
+
+    @unary
+    async def SearchVersions(self, request: pb.SearchVersionsRequest, context) -> pb.SearchVersionsResponse:
+        check_name(request.project, "project")
+
+        def seconds(field: str) -> float | None:
+            return getattr(request, field).ToNanoseconds() / 1e9 if request.HasField(field) else None
+
+        query = ac.SearchVersions(
+            project=request.project,
+            type=request.type,
+            name_pattern=request.name_pattern,
+            tags=list(request.tags),
+            alias=request.alias,
+            created_after=seconds("created_after"),
+            created_before=seconds("created_before"),
+            metadata=[ac.parse_predicate(text) for text in request.metadata_filters],
+            run_id=request.run_id,
+            order_by=request.order_by or "-created_at",
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        page = await self.rpc.call(api.INGEST, ac.SEARCH_VERSIONS, query, ac.SearchPage)
+        return pb.SearchVersionsResponse(
+            versions=[convert.version(v) for v in page.versions], next_page_token=page.next_page_token
+        )
+
+    @unary
+    async def LinkVersion(self, request: pb.LinkVersionRequest, context) -> pb.LinkVersionResponse:
+        parse_ref(request.ref)
+        check_name(request.target_project, "project")
+        check_name(request.target_name)
+        cmd = ac.LinkVersion(request.ref, request.target_project, request.target_name, list(request.aliases))
+        reply = await self.rpc.call(api.INGEST, ac.LINK_VERSION, cmd, ac.Linked)
+        return pb.LinkVersionResponse(
+            version=convert.version(reply.version),
+            target_project=reply.target_project,
+            target_name=reply.target_name,
+            link_version=reply.link_version,
+            aliases=reply.aliases,
+            created=reply.created,
+        )

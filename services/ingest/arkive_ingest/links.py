@@ -1,0 +1,60 @@
+"""Registry links (W&B link_artifact): a version of one collection linked into another collection,
+usually of another project ("registry/model-zoo-resnet"), without copying bytes. The link is a
+VersionLinked event on the *target* collection's stream, so the target's link numbers, `latest`
+and aliases are decided against that stream's expected version like any other collection change.
+Aliases of a link collection name the source version's id, so refs to the registry collection
+resolve through the ordinary alias lookup."""
+
+from __future__ import annotations
+
+import time
+
+import asyncpg
+
+from arkive_common import api_catalog as ac
+from arkive_common import eventlog
+from arkive_common.validation import MAX_ALIASES, check_alias, check_list, check_name
+
+from . import domain_catalog, queries
+from .annotate import load_catalog
+from .handlers import apply_and_append, collection_stream, retrying
+
+
+class LinkHandlers:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def link_version(self, cmd: ac.LinkVersion) -> ac.Linked:
+        project, name = check_name(cmd.target_project, "project"), check_name(cmd.target_name)
+        aliases = tuple(check_list(cmd.aliases, check_alias, "aliases", MAX_ALIASES))
+
+        async def attempt(conn: asyncpg.Connection) -> ac.Linked:
+            view = await queries.resolve(conn, cmd.ref)  # live versions only
+            source = domain_catalog.Source(
+                view.version_id, view.project, view.name, view.version, view.type, view.manifest_digest
+            )
+            state = await load_catalog(conn, project, name)
+            decision = domain_catalog.decide_link(
+                state, source, project=project, name=name, aliases=aliases, now=time.time()
+            )
+            if decision.events:
+                stream = collection_stream(project, name)
+                await apply_and_append(
+                    conn, [eventlog.Append(stream, decision.events, state.collection.stream_version)]
+                )
+            held = await conn.fetch(
+                "SELECT alias FROM ingest_aliases WHERE project = $1 AND name = $2 AND version_id = $3 ORDER BY alias",
+                project,
+                name,
+                view.version_id,
+            )
+            return ac.Linked(
+                version=view,
+                target_project=project,
+                target_name=name,
+                link_version=decision.number,
+                aliases=[r["alias"] for r in held],
+                created=decision.created,
+            )
+
+        return await retrying(self.pool, attempt)
