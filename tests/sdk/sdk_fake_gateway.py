@@ -132,6 +132,43 @@ class Blobs(bgrpc.BlobServiceServicer):
             if fail:
                 await context.abort(grpc.StatusCode.UNAVAILABLE, "connection reset (simulated)")
 
+    async def UploadBlobs(self, request_iterator, context):
+        self.st.calls["UploadBlobs"] += 1
+        await _inject(self.st, "UploadBlobs", context, after=False)
+        received: list[tuple[bpb.UploadBlobHeader, bytes]] = []
+        header, parts = None, []
+        async for req in request_iterator:
+            if req.HasField("header"):
+                if header is not None:
+                    received.append((header, b"".join(parts)))
+                header, parts = req.header, []
+            elif header is None:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "bytes before the first header")
+            else:
+                parts.append(req.chunk)
+        if header is not None:
+            received.append((header, b"".join(parts)))
+        for h, data in received:  # all or nothing, like the real gateway
+            if len(data) != h.size or "sha256:" + hashlib.sha256(data).hexdigest() != h.digest:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"digest mismatch for {h.digest}")
+        present = sum(h.digest in self.st.blobs for h, _ in received)
+        for h, data in received:
+            self.st.blobs[h.digest] = data
+        self.st.calls["blobs_in_packs"] += len(received)
+        await _inject(self.st, "UploadBlobs", context, after=True)
+        stored = len(received) - present
+        return bpb.UploadBlobsResponse(stored=stored, already_present=present)
+
+    async def DownloadBlobs(self, request, context):
+        self.st.calls["DownloadBlobs"] += 1
+        for digest in dict.fromkeys(request.digests):
+            data = self.st.blobs.get(digest)
+            if data is None:
+                await context.abort(grpc.StatusCode.NOT_FOUND, f"blob {digest} not found")
+            yield bpb.DownloadBlobsResponse(header=bpb.UploadBlobHeader(digest=digest, size=len(data)))
+            for i in range(0, len(data), DOWNLOAD_CHUNK):
+                yield bpb.DownloadBlobsResponse(chunk=data[i : i + DOWNLOAD_CHUNK])
+
 
 class Artifacts(agrpc.ArtifactServiceServicer):
     def __init__(self, st: State) -> None:

@@ -75,11 +75,12 @@ def test_resending_an_upsert_changes_nothing_and_uploads_nothing(fake_gateway: F
     with client(fake_gateway) as c:
         art = shard(tmp_path, 0)
         first = c.upsert_artifact(art, distributed_id="run-1")
-        uploads = fake_gateway.state.calls["UploadBlob"]
+        uploads = fake_gateway.state.calls["UploadBlob"] + fake_gateway.state.calls["UploadBlobs"]
+        assert uploads > 0
         again = c.upsert_artifact(art, distributed_id="run-1")
         assert (again.draft_id, again.file_count) == (first.draft_id, first.file_count)
         assert (again.files_uploaded, again.bytes_uploaded) == (0, 0)
-        assert fake_gateway.state.calls["UploadBlob"] == uploads
+        assert fake_gateway.state.calls["UploadBlob"] + fake_gateway.state.calls["UploadBlobs"] == uploads
 
 
 def test_conflicting_content_needs_overwrite(fake_gateway: FakeGateway, tmp_path: Path) -> None:
@@ -171,8 +172,9 @@ def test_upserts_are_batched_and_only_the_first_batch_starts_new(
 def test_transient_failures_are_retried(fake_gateway: FakeGateway, tmp_path: Path) -> None:
     st = fake_gateway.state
     st.fail("FindMissingBlobs", "DEADLINE_EXCEEDED")
-    st.fail("UploadBlob", "UNAVAILABLE", times=2)
-    st.fail("UploadBlob", "DEADLINE_EXCEEDED", after=True)  # stored, but the answer got lost
+    # The four small files travel as one pack (UploadBlobs).
+    st.fail("UploadBlobs", "UNAVAILABLE", times=2)
+    st.fail("UploadBlobs", "DEADLINE_EXCEEDED", after=True)  # stored, but the answer got lost
     st.fail("UpsertFiles", "UNAVAILABLE")
     st.fail("UpsertFiles", "DEADLINE_EXCEEDED", after=True)  # applied, then the answer got lost
     st.fail("UpsertFiles", "ABORTED")  # the server's "too much contention, try again"
@@ -180,14 +182,14 @@ def test_transient_failures_are_retried(fake_gateway: FakeGateway, tmp_path: Pat
         r = c.upsert_artifact(shard(tmp_path, 0), distributed_id="run-1")
         assert r.file_count == 4
         assert st.calls["FindMissingBlobs"] == 2 and st.calls["UpsertFiles"] == 4
-        assert st.calls["UploadBlob"] == 4 + 3
+        assert st.calls["UploadBlobs"] == 1 + 3 and st.calls["UploadBlob"] == 0
         st.fail("FinishDistributed", "UNAVAILABLE")
         st.fail("FinishDistributed", "DEADLINE_EXCEEDED", after=True)
         v = c.finish_artifact("shards", distributed_id="run-1")
         # The attempt that committed lost its answer: the retry gets the same, single version.
         assert st.calls["FinishDistributed"] == 3 and not v.created
         assert [x.version for x in c.versions("demo/shards")] == [0] and v.file_count == 4
-    assert st.faults == {"FindMissingBlobs": [], "UploadBlob": [], "UpsertFiles": [], "FinishDistributed": []}
+    assert st.faults == {"FindMissingBlobs": [], "UploadBlobs": [], "UpsertFiles": [], "FinishDistributed": []}
 
 
 def test_retries_are_bounded(fake_gateway: FakeGateway, tmp_path: Path) -> None:

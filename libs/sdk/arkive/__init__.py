@@ -23,9 +23,13 @@ from arkive_common.errors import (
     Unavailable,
 )
 
+from ._lineage_export import LineageEdge, LineageGraph, LineageNode
+from ._sync_runs import Run
 from .aclient import AsyncClient
 from .artifact import Artifact
 from .client import Client
+from .runs import AsyncRun, RunInfo
+from .step import Ref, step
 from .version import (
     ArtifactCollection,
     ArtifactVersion,
@@ -44,6 +48,7 @@ __all__ = [
     "ArtifactVersion",
     "AsyncArtifactVersion",
     "AsyncClient",
+    "AsyncRun",
     "Client",
     "Code",
     "Conflict",
@@ -52,8 +57,15 @@ __all__ = [
     "FailedPrecondition",
     "FileInfo",
     "InvalidArgument",
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
     "NotFound",
+    "Ref",
+    "Run",
+    "RunInfo",
     "Unavailable",
     "UpsertResult",
+    "step",
 ]
 __version__ = "0.1.0"

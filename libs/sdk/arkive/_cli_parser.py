@@ -173,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("ls", parents=[common, proj], help="list the artifacts of a project")
     ls.add_argument("--type", "-t", help="only artifacts of this type")
 
+    from ._cli_lineage import add_parsers as add_lineage_parsers
+
+    add_lineage_parsers(sub, common, proj, _Parser)
+
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 
     ad = sub.add_parser("admin", parents=[common], help="operator commands")

@@ -20,6 +20,7 @@ import grpc
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
+from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._paths import check_layout, safe_destination
 from ._progress import NullProgress
@@ -55,7 +56,15 @@ async def download_files(
             counts[0] += 1
             counts[1] += n
 
-    await run_bounded(norm, one, DOWNLOAD_CONCURRENCY)
+    async def many(batch: list[FileInfo]) -> None:
+        written, nbytes, skipped = await download_batch(stub, real_root, batch, address, progress, mode)
+        counts[0] += written
+        counts[1] += nbytes
+        counts[2] += skipped
+
+    # Small files travel many to a stream; large ones stream alone (resumable, bounded memory).
+    await run_bounded(batches([f for f in norm if f.size <= BATCH_MAX_FILE]), many, 2)
+    await run_bounded([f for f in norm if f.size > BATCH_MAX_FILE], one, DOWNLOAD_CONCURRENCY)
     return DownloadResult(path=root, files_written=counts[0], bytes_written=counts[1], files_skipped=counts[2])
 
 

@@ -17,6 +17,7 @@ from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._files import CHUNK_SIZE, HashedFile, batched
+from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
 
@@ -82,7 +83,9 @@ async def upload_missing(
     todo = [f for d, f in by_digest.items() if d in missing]
     total = sum(f.size for f in todo)
     progress.phase("uploading", total)
-    await run_bounded(todo, lambda f: _upload_one(stub, f, address, progress), UPLOAD_CONCURRENCY)
+    packs, large = split_for_packing(todo)
+    await run_bounded(packs, lambda p: upload_pack(stub, p, address, progress), PACK_CONCURRENCY)
+    await run_bounded(large, lambda f: _upload_one(stub, f, address, progress), UPLOAD_CONCURRENCY)
     return len(todo), total
 
 

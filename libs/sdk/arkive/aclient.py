@@ -46,13 +46,14 @@ from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, def
 from ._transfer import upload_missing
 from .artifact import Artifact
 from .artifact import metadata_json as to_metadata_json
+from .runs import LineageMixin
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
 
 PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient:
+class AsyncClient(LineageMixin):
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:
@@ -156,8 +157,11 @@ class AsyncClient:
         aliases: Sequence[str] = (),
         tags: Sequence[str] = (),
         label: str | None = None,
+        run_id: str = "",
     ) -> ArtifactVersion:
         """Logs the artifact as the next version, unless identical content is already a version.
+
+        run_id: the run that logs it (an output edge in the lineage graph); Run.log_artifact sets it.
 
         Only blobs the server lacks are uploaded. If the content is unchanged, the existing
         version is returned with created=False (requested aliases are moved onto it; tags,
@@ -180,7 +184,7 @@ class AsyncClient:
             if found.HasField("version") and found.version.type == artifact.type:
                 return await self._reuse(found.version, aliases)
             files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self.timeout, progress)
-            resp = await self._commit(project, artifact, hashed, metadata_json, aliases, tags, label)
+            resp = await self._commit(project, artifact, hashed, metadata_json, aliases, tags, label, run_id)
         return self._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
 
     async def _reuse(self, v: Any, aliases: list[str]) -> ArtifactVersion:
@@ -200,6 +204,7 @@ class AsyncClient:
         aliases: list[str],
         tags: list[str],
         label: str,
+        run_id: str = "",
     ) -> apb.CommitDraftResponse:
         stub = self._artifacts
         draft = await self._call(
@@ -216,6 +221,7 @@ class AsyncClient:
                 aliases=aliases,
                 tags=tags,
                 label=label,
+                run_id=run_id,
             ),
         )
 

@@ -19,6 +19,7 @@ from typing import Any
 from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
+from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
 
 
@@ -108,6 +109,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         "finish": cmd_finish,
         "drafts": cmd_drafts,
         "admin": cmd_admin,
+        "run": cmd_run,
+        "lineage": cmd_lineage,
     }[args.command]
     return handler(args)
 

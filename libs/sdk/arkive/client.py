@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine,
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._sync_runs import SyncLineageMixin
 from .aclient import AsyncClient, VersionRef
 from .artifact import Artifact
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
@@ -73,7 +74,7 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
     runner.stop()
 
 
-class Client:
+class Client(SyncLineageMixin):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
 
     client = arkive.Client()                                 # local gateway, project "default"
@@ -140,9 +141,12 @@ class Client:
         aliases: Sequence[str] = (),
         tags: Sequence[str] = (),
         label: str | None = None,
+        run_id: str = "",
     ) -> ArtifactVersion:
         """See AsyncClient.log_artifact."""
-        return self._run(self._aclient.log_artifact(artifact, project, aliases=aliases, tags=tags, label=label))
+        return self._run(
+            self._aclient.log_artifact(artifact, project, aliases=aliases, tags=tags, label=label, run_id=run_id)
+        )
 
     def upsert_artifact(
         self,
