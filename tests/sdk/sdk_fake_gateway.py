@@ -27,6 +27,8 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 from arkive_proto.v1 import blob_service_pb2 as bpb
 from arkive_proto.v1 import blob_service_pb2_grpc as bgrpc
+from arkive_proto.v1 import retention_service_pb2 as rpb
+from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 from arkive_proto.v1 import types_pb2
 
 DOWNLOAD_CHUNK = 256 * 1024  # smaller than the SDK's, so multi-chunk paths get exercised
@@ -62,6 +64,7 @@ class State:
     # (project, name, distributed id) -> versions finished from it, oldest first
     finished: dict[tuple[str, str, str], list[types_pb2.Version]] = field(default_factory=dict)
     upserts: list[tuple[int, bool, bool]] = field(default_factory=list)  # (files, overwrite, start_new)
+    retention: list[tuple[str, object]] = field(default_factory=list)  # (RetentionService method, request)
 
     def fail(self, method: str, code: str = "UNAVAILABLE", *, times: int = 1, after: bool = False) -> None:
         self.faults.setdefault(method, []).extend([(code, after)] * times)
@@ -402,6 +405,101 @@ class Artifacts(agrpc.ArtifactServiceServicer):
         return apb.AbortDraftResponse()
 
 
+class Retention(rgrpc.RetentionServiceServicer):
+    """Records every request in state.retention and answers with small canned replies (the semantics
+    are tested against the real stack); faults from State.fail apply."""
+
+    def __init__(self, st: State) -> None:
+        self.st = st
+
+    async def _record(self, method: str, request, context) -> None:
+        self.st.calls[method] += 1
+        self.st.retention.append((method, request))
+        await _inject(self.st, method, context, after=False)
+
+    async def DeleteVersion(self, request, context):
+        await self._record("DeleteVersion", request, context)
+        return rpb.DeleteVersionResponse(deleted=[rpb.VersionChange(version_id="a" * 32, version=2)])
+
+    async def DeleteCollection(self, request, context):
+        await self._record("DeleteCollection", request, context)
+        return rpb.DeleteCollectionResponse(
+            deleted=[rpb.VersionChange(version_id="b" * 32, version=0)],
+            skipped=[rpb.SkippedVersion(version_id="c" * 32, version=1, reason="already deleted")],
+        )
+
+    async def UndeleteVersion(self, request, context):
+        await self._record("UndeleteVersion", request, context)
+        return rpb.UndeleteVersionResponse(undeleted=[rpb.VersionChange(version_id="a" * 32, version=2)])
+
+    async def UndeleteCollection(self, request, context):
+        await self._record("UndeleteCollection", request, context)
+        return rpb.UndeleteCollectionResponse(undeleted=[rpb.VersionChange(version_id="b" * 32, version=0)])
+
+    async def SetVersionTtl(self, request, context):
+        await self._record("SetVersionTtl", request, context)
+        return rpb.SetVersionTtlResponse()
+
+    async def SetDefaultTtl(self, request, context):
+        await self._record("SetDefaultTtl", request, context)
+        return rpb.SetDefaultTtlResponse()
+
+    async def PutPolicy(self, request, context):
+        await self._record("PutPolicy", request, context)
+        policy = rpb.RetentionPolicy()
+        policy.CopyFrom(request.policy)
+        policy.mode = policy.mode or "max"
+        return rpb.PutPolicyResponse(policy=policy)
+
+    async def RemovePolicy(self, request, context):
+        await self._record("RemovePolicy", request, context)
+        return rpb.RemovePolicyResponse()
+
+    async def ListPolicies(self, request, context):
+        await self._record("ListPolicies", request, context)
+        policy = rpb.RetentionPolicy(project=request.project, name="last2", keep_last=2, mode="max")
+        return rpb.ListPoliciesResponse(policies=[policy], default_ttls={"": 86_400, "model": 3600})
+
+    async def PlanRetention(self, request, context):
+        await self._record("PlanRetention", request, context)
+        deletion = rpb.PlannedDeletion(
+            project=request.project, name="m", version_id="d" * 32, version=0, reasons=["ttl 1h passed"]
+        )
+        return rpb.PlanRetentionResponse(deletions=[deletion], protected_versions=1, total_deletions=3)
+
+    async def ApplyRetention(self, request, context):
+        await self._record("ApplyRetention", request, context)
+        skipped = rpb.SkippedVersion(version_id="e" * 32, version=4, reason="held by alias production")
+        return rpb.ApplyRetentionResponse(deleted=3, skipped=[skipped])
+
+    async def CollectGarbage(self, request, context):
+        await self._record("CollectGarbage", request, context)
+        deleted = 0 if request.dry_run else 2
+        return rpb.CollectGarbageResponse(
+            sweep_id="s1",
+            blobs_total=10,
+            bytes_total=1000,
+            blobs_unreferenced=2,
+            blobs_deleted=deleted,
+            bytes_freed=300,
+            seconds=0.5,
+        )
+
+    async def GetStorageReport(self, request, context):
+        await self._record("GetStorageReport", request, context)
+        col = rpb.CollectionStorage(
+            project=request.project or "demo",
+            name="m",
+            versions=3,
+            deleted_versions=1,
+            logical_bytes=3000,
+            referenced_bytes=1200,
+        )
+        return rpb.GetStorageReportResponse(
+            blobs_stored=10, bytes_stored=5000, collections=[col], reclaimable_blobs=2, reclaimable_bytes=300
+        )
+
+
 class Admin(adgrpc.AdminServiceServicer):
     async def RebuildProjections(self, request, context):
         rebuilds = [adpb.ProjectionRebuild(service=s, events_replayed=n) for s, n in (("ingest", 7), ("lineage", 3))]
@@ -424,6 +522,7 @@ class FakeGateway:
         bgrpc.add_BlobServiceServicer_to_server(Blobs(self.state), self.server)
         agrpc.add_ArtifactServiceServicer_to_server(Artifacts(self.state), self.server)
         adgrpc.add_AdminServiceServicer_to_server(Admin(), self.server)
+        rgrpc.add_RetentionServiceServicer_to_server(Retention(self.state), self.server)
         port = self.server.add_insecure_port("127.0.0.1:0")
         await self.server.start()
         return port

@@ -28,6 +28,19 @@ from ._sync_runs import Run
 from .aclient import AsyncClient
 from .artifact import Artifact
 from .client import Client
+from .retention import (
+    INHERIT,
+    ApplyResult,
+    CollectionStorage,
+    DeleteResult,
+    GcResult,
+    PlannedDeletion,
+    PolicyList,
+    RetentionPlan,
+    RetentionPolicy,
+    StorageReport,
+    UndeleteResult,
+)
 from .runs import AsyncRun, RunInfo
 from .step import Ref, step
 from .version import (
@@ -41,7 +54,9 @@ from .version import (
 )
 
 __all__ = [
+    "INHERIT",
     "AlreadyExists",
+    "ApplyResult",
     "ArkiveError",
     "Artifact",
     "ArtifactCollection",
@@ -51,20 +66,29 @@ __all__ = [
     "AsyncRun",
     "Client",
     "Code",
+    "CollectionStorage",
     "Conflict",
+    "DeleteResult",
     "DownloadResult",
     "Draft",
     "FailedPrecondition",
     "FileInfo",
+    "GcResult",
     "InvalidArgument",
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
     "NotFound",
+    "PlannedDeletion",
+    "PolicyList",
     "Ref",
+    "RetentionPlan",
+    "RetentionPolicy",
     "Run",
     "RunInfo",
+    "StorageReport",
     "Unavailable",
+    "UndeleteResult",
     "UpsertResult",
     "step",
 ]

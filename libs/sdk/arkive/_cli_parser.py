@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_lineage import add_parsers as add_lineage_parsers
 
     add_lineage_parsers(sub, common, proj, _Parser)
+    from ._cli_retention import add_parsers as add_retention_parsers
+
+    add_retention_parsers(sub, common, proj, _Parser)
 
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 

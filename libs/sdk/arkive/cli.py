@@ -1,4 +1,5 @@
-"""The `arkive` command line: log, versions, show, get, ls, upsert, finish, drafts, up, admin.
+"""The `arkive` command line: log, versions, show, get, ls, upsert, finish, drafts, up, admin (runs and
+lineage in _cli_lineage.py; rm, undelete, ttl, retention, gc, storage in _cli_retention.py).
 
 Contract for scripts: with --json every command prints exactly one JSON document on stdout.
 Errors print one line, "error: CODE: message", on stderr; exit code 1, or 2 for usage errors
@@ -21,6 +22,7 @@ from arkive_common.errors import ArkiveError, InvalidArgument
 from . import _cli_output as show
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
+from ._cli_retention import COMMANDS as RETENTION_COMMANDS
 
 
 def _split_up(argv: list[str]) -> list[str] | None:
@@ -111,6 +113,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "admin": cmd_admin,
         "run": cmd_run,
         "lineage": cmd_lineage,
+        **RETENTION_COMMANDS,
     }[args.command]
     return handler(args)
 
