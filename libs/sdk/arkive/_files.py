@@ -148,9 +148,14 @@ async def hash_files(
     # Threads cannot be cancelled; the event makes them stop at the next chunk instead of
     # finishing multi-gigabyte files after Ctrl-C.
     stop = threading.Event()
-    futures = [loop.run_in_executor(pool, hash_file, f.source, CHUNK_SIZE, on_bytes, stop) for f in files]
+
+    def hash_batch(batch: list[LocalFile]) -> list[tuple[str, int]]:
+        return [hash_file(f.source, CHUNK_SIZE, on_bytes, stop) for f in batch]
+
+    # Small files go many to a task: one executor hand-off per file costs more than hashing it.
+    futures = [loop.run_in_executor(pool, hash_batch, b) for b in _hash_batches(files)]
     try:
-        results = await asyncio.gather(*futures)
+        results = [r for batch in await asyncio.gather(*futures) for r in batch]
     except BaseException:
         stop.set()
         for fut in futures:
@@ -159,6 +164,26 @@ async def hash_files(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     return [HashedFile(f.path, f.source, d, s) for f, (d, s) in zip(files, results, strict=True)]
+
+
+def _hash_batches(files: list[LocalFile], max_files: int = 128, max_bytes: int = 8 << 20) -> list[list[LocalFile]]:
+    """Consecutive runs of files (order kept) of at most max_files and about max_bytes each."""
+    batches: list[list[LocalFile]] = []
+    current: list[LocalFile] = []
+    size = 0
+    for f in files:
+        try:
+            n = f.source.stat().st_size
+        except OSError:
+            n = 0  # hashing reports the real error
+        if current and (len(current) >= max_files or size + n > max_bytes):
+            batches.append(current)
+            current, size = [], 0
+        current.append(f)
+        size += n
+    if current:
+        batches.append(current)
+    return batches
 
 
 def local_manifest_digest(files: list[HashedFile]) -> str:

@@ -18,9 +18,9 @@ from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
 
 PACK_MAX_FILE = 1024 * 1024  # larger files go one stream each
-PACK_MAX_BYTES = 32 * 1024 * 1024
-PACK_MAX_FILES = 2000
-PACK_CONCURRENCY = 2
+PACK_MAX_BYTES = 8 * 1024 * 1024
+PACK_MAX_FILES = 1000
+PACK_CONCURRENCY = 4
 
 
 def split_for_packing(files: list[HashedFile]) -> tuple[list[list[HashedFile]], list[HashedFile]]:
