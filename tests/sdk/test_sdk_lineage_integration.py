@@ -62,7 +62,11 @@ def test_runs_build_the_graph_and_export_it(client: arkive.Client, tmp_path: Pat
     assert used.version_id == ds.version_id
     info = client.get_run(run.run_id)
     assert info.state == "finished" and info.config == {"lr": 0.1}
-    assert info.used_version_ids == [ds.version_id] and info.logged_version_ids == [model.version_id]
+    assert info.used_version_ids == [ds.version_id]  # recorded by the run's own command
+    deadline = time.monotonic() + 15
+    while client.get_run(run.run_id).logged_version_ids != [model.version_id]:  # output edges come off the bus
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     expected = {f"{p}/my_model:v0", "trainer [train] finished", f"{p}/my_dataset:v0", "loader [load] finished"}
     deadline = time.monotonic() + 15
     while True:  # version nodes and "logged" edges arrive through the bus consumer
