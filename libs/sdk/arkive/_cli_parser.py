@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     sh = sub.add_parser("show", parents=[common, proj], help="show one version")
     sh.add_argument("ref", metavar="REF")
     sh.add_argument("--files", action="store_true", help="also list the version's files")
+    sh.add_argument("--preview", action="store_true", help="print a dataset's preview rows as a table")
 
     gt = sub.add_parser("get", parents=[common, proj], help="download a version's files")
     gt.add_argument("ref", metavar="REF")
@@ -179,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_retention import add_parsers as add_retention_parsers
 
     add_retention_parsers(sub, common, proj, _Parser)
+    from ._cli_catalog import add_parsers as add_catalog_parsers
+
+    add_catalog_parsers(sub, common, proj, _Parser)
 
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 

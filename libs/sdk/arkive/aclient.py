@@ -46,6 +46,7 @@ from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, def
 from ._transfer import upload_missing
 from .artifact import Artifact
 from .artifact import metadata_json as to_metadata_json
+from .catalog import CatalogMixin
 from .retention import RetentionMixin
 from .runs import LineageMixin
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
@@ -54,7 +55,7 @@ PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(LineageMixin, RetentionMixin):
+class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin):
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:

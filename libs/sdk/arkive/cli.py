@@ -1,5 +1,6 @@
 """The `arkive` command line: log, versions, show, get, ls, upsert, finish, drafts, up, admin (runs and
-lineage in _cli_lineage.py; rm, undelete, ttl, retention, gc, storage in _cli_retention.py).
+lineage in _cli_lineage.py; rm, undelete, ttl, retention, gc, storage in _cli_retention.py; meta, tag,
+describe, search, link in _cli_catalog.py).
 
 Contract for scripts: with --json every command prints exactly one JSON document on stdout.
 Errors print one line, "error: CODE: message", on stderr; exit code 1, or 2 for usage errors
@@ -20,6 +21,7 @@ from typing import Any
 from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
+from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
 from ._cli_retention import COMMANDS as RETENTION_COMMANDS
@@ -114,6 +116,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "run": cmd_run,
         "lineage": cmd_lineage,
         **RETENTION_COMMANDS,
+        **CATALOG_COMMANDS,
     }[args.command]
     return handler(args)
 
@@ -207,6 +210,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         if files is not None:
             doc["files"] = [{"path": f.path, "digest": f.digest, "size": f.size} for f in files]
         show.emit_json(doc)
+    elif getattr(args, "preview", False):
+        from ._cli_catalog import print_preview
+
+        print_preview(v)
     else:
         show.version_details(v, files)
     return 0
