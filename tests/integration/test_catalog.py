@@ -8,6 +8,7 @@ import json
 import asyncpg
 import grpc
 import pytest
+from support import assert_eventually
 
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import catalog_service_pb2 as cpb
@@ -149,6 +150,18 @@ async def test_search_models_by_accuracy_tags_alias_pattern_run_and_paging(raw, 
         cpb.UpdateVersionRequest(ref=f"{project}/clf-0:v0", set_metadata_json='{"accuracy": 0.93}')
     )
     assert {v.name for v in await search(raw, project, "accuracy>0.9", type="model")} == {"clf-0", "clf-1", "clf-2"}
+
+    async def retention_sees_the_new_metric():  # keep-best-N by metric uses metadata changed after commit
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            md = await conn.fetchval(
+                "SELECT metadata FROM retention_versions WHERE project = $1 AND name = 'clf-0'", project
+            )
+        finally:
+            await conn.close()
+        assert md is not None and json.loads(md)["accuracy"] == 0.93
+
+    await assert_eventually(retention_sees_the_new_metric, timeout=20)
 
     for bad in (
         {"metadata_filters": ["accuracy>>1"]},

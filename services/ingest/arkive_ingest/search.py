@@ -4,8 +4,8 @@ The statement is assembled from fixed fragments of this module; every value a cl
 pattern, tags, alias, times, metadata keys and values, run id, page position) travels as a bind
 parameter, and metadata keys are also held to api_catalog.METADATA_KEY_RE. Numeric metadata
 predicates and sorting by a metadata key use ingest_version_metrics (catalog_model), a btree over
-(project, key, number); string/boolean predicates read the version's jsonb (equality through its
-GIN index)."""
+(project, key, number); string/boolean predicates read the version's jsonb. Selective predicates
+are probed on their index first (see `candidates`), so the plan never depends on a guess."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 GLOB_RE = re.compile(r"^[A-Za-z0-9_.*?-]{1,128}$")
 SQL_OPS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "=", "!=": "<>"}
 MAX_PAGE = 1000
+CANDIDATES = 2000
 
 _SELECT = """
 SELECT v.*, coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM ingest_aliases a
@@ -72,24 +73,57 @@ def _predicate(q: _Query, pred: ac.Predicate) -> str:
     p = ac.check_predicate(pred)
     op = SQL_OPS[p.op]
     value = p.value
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if _is_number(value):
         return (
             "EXISTS (SELECT 1 FROM ingest_version_metrics m WHERE m.project = v.project AND m.version_id = v.version_id"
             f" AND m.key = {q.p(p.key)} AND m.num {op} {q.p(Decimal(repr(value)))})"
         )
+    path = q.p(p.key.split("."))
     if isinstance(value, str):
-        path = q.p(p.key.split("."))
-        clause = (
+        return (
             f"jsonb_typeof(v.metadata #> {path}::text[]) = 'string'"
             f" AND (v.metadata #>> {path}::text[]) {op} {q.p(value)}"
         )
-        if p.op == "=":  # lets the planner use the GIN (jsonb_path_ops) index
-            clause += f" AND v.metadata @> {q.p(msgspec.json.encode(_nest(p.key, value)).decode())}::jsonb"
-        return clause
-    if p.op == "=":  # true, false, null: only = and !=
-        return f"v.metadata @> {q.p(msgspec.json.encode(_nest(p.key, value)).decode())}::jsonb"
-    path, literal = q.p(p.key.split(".")), q.p(msgspec.json.encode(value).decode())
-    return f"(v.metadata #> {path}::text[]) IS NOT NULL AND (v.metadata #> {path}::text[]) <> {literal}::jsonb"
+    literal = q.p(msgspec.json.encode(value).decode())  # true, false, null: only = and !=
+    return f"(v.metadata #> {path}::text[]) IS NOT NULL AND (v.metadata #> {path}::text[]) {op} {literal}::jsonb"
+
+
+async def candidates(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions) -> list[str] | None:
+    """The ids a selective metadata predicate allows, or None when none is selective.
+
+    The planner cannot know how many versions "accuracy > 0.9995" leaves (the statistics of
+    ingest_version_metrics.num mix every key), so it may walk a million versions newest first
+    testing each. We ask the indexes instead, each probe stopping after CANDIDATES + 1 ids: when
+    one predicate allows at most CANDIDATES versions, the search looks up just those (the
+    predicates still filter them); otherwise matches are common and walking the sort order finds
+    a page quickly.
+    """
+    best: set[str] | None = None
+    sort, _ = parse_order(req.order_by)
+    for pred in req.metadata:
+        p = ac.check_predicate(pred)
+        if p.op == "!=" or sort == f"metadata.{p.key}":  # the sort's own index walk serves that one
+            continue
+        if _is_number(p.value):
+            sql = (
+                "SELECT version_id FROM ingest_version_metrics WHERE project = $1 AND key = $2"
+                f" AND num {SQL_OPS[p.op]} $3 LIMIT $4"
+            )
+            args: tuple[Any, ...] = (req.project, p.key, Decimal(repr(p.value)))
+        elif p.op == "=":  # containment: the GIN (jsonb_path_ops) index
+            sql = "SELECT version_id FROM ingest_versions WHERE metadata @> $2::jsonb AND project = $1 LIMIT $3"
+            args = (req.project, msgspec.json.encode(_nest(p.key, p.value)).decode())
+        else:
+            continue
+        # Count first (an index-only scan that stops early), fetch the ids only when few.
+        if await conn.fetchval(f"SELECT count(*) FROM ({sql}) x", *args, CANDIDATES + 1) <= CANDIDATES:
+            ids = {r["version_id"] for r in await conn.fetch(sql, *args, CANDIDATES + 1)}
+            best = ids if best is None else best & ids
+    return None if best is None else sorted(best)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _nest(key: str, value: Any) -> dict[str, Any]:
@@ -131,10 +165,16 @@ def _untoken(req: ac.SearchVersions, sort: str) -> tuple[Any, str] | None:
         raise InvalidArgument("invalid page_token (or used with a different search)") from None
 
 
-def build(req: ac.SearchVersions) -> tuple[str, list[Any], str]:
-    """The statement, its parameters and the sort key (for the page token)."""
+def build(
+    req: ac.SearchVersions, ids: list[str] | None = None, *, walk: int = 0, after: tuple[Any, str] | None = None
+) -> tuple[str, list[Any]]:
+    """The statement and its parameters. `ids` limits the search to those versions (candidates);
+    `walk` > 0 reads that many versions in sort order after `after` (default: the page token's
+    position) and returns each with its matching row or NULLs (see search)."""
     q = _Query()
     q.where.append(f"v.project = {q.p(check_name(req.project, 'project'))}")
+    if ids is not None:
+        q.where.append(f"v.version_id = ANY({q.p(ids)}::text[])")
     if req.type:
         q.where.append(f"v.type = {q.p(check_type(req.type))}")
     if req.name_pattern:
@@ -144,8 +184,7 @@ def build(req: ac.SearchVersions) -> tuple[str, list[Any], str]:
     if req.alias:
         q.where.append(
             "EXISTS (SELECT 1 FROM ingest_aliases a WHERE a.project = v.project AND a.name = v.name"
-            f" AND a.alias = {q.p(check_alias(req.alias))}"
-            " AND a.version_id = v.version_id)"
+            f" AND a.alias = {q.p(check_alias(req.alias))} AND a.version_id = v.version_id)"
         )
     for bound, op in ((req.created_after, ">"), (req.created_before, "<")):
         if bound is not None:
@@ -156,7 +195,7 @@ def build(req: ac.SearchVersions) -> tuple[str, list[Any], str]:
         q.where.append(f"v.run_id = {q.p(req.run_id)}")
     if len(req.metadata) > ac.MAX_FILTERS:
         raise InvalidArgument(f"at most {ac.MAX_FILTERS} metadata filters")
-    q.where += [_predicate(q, pred) for pred in req.metadata]
+    predicates = [_predicate(q, pred) for pred in req.metadata]
     sort, desc = parse_order(req.order_by)
     join = ""
     if sort.startswith("metadata."):
@@ -166,28 +205,64 @@ def build(req: ac.SearchVersions) -> tuple[str, list[Any], str]:
             f" AND s.key = {q.p(sort.removeprefix('metadata.'))}"
         )
         column = "s.num"
+        for p in req.metadata:  # a range on the sort key itself bounds the index walk
+            if p.key == sort.removeprefix("metadata.") and p.op != "!=" and _is_number(p.value):
+                q.where.append(f"s.num {SQL_OPS[p.op]} {q.p(Decimal(repr(p.value)))}")
     else:
         column = f"v.{sort}"
-    after = _untoken(req, sort)
-    if after is not None:
-        q.where.append(f"({column}, v.version_id) {'<' if desc else '>'} ({q.p(after[0])}, {q.p(after[1])})")
-    direction = "DESC" if desc else "ASC"
-    size = req.page_size if req.page_size > 0 else 50
+    position = after if after is not None else _untoken(req, sort)
+    if position is not None:
+        q.where.append(f"({column}, v.version_id) {'<' if desc else '>'} ({q.p(position[0])}, {q.p(position[1])})")
     if req.page_size < 0:
         raise InvalidArgument("page_size must not be negative")
+    order = f"{'DESC' if desc else 'ASC'}"
+    if walk:
+        inner = " AND ".join(q.where)
+        return (
+            f"WITH w AS MATERIALIZED (SELECT v.version_id, {column} AS sort_value FROM ingest_versions v {join}"
+            f" WHERE {inner} ORDER BY {column} {order}, v.version_id {order} LIMIT {q.p(walk)})"
+            " SELECT w.version_id AS walked_id, w.sort_value AS walked_value, m.* FROM w LEFT JOIN LATERAL ("
+            + _SELECT.replace("{sort}", "w.sort_value").replace("{join}", "")
+            + " WHERE v.version_id = w.version_id AND "
+            + " AND ".join(predicates)
+            + f") m ON true ORDER BY w.sort_value {order}, w.version_id {order}",
+            q.params,
+        )
+    limit = q.p(min(req.page_size or 50, MAX_PAGE) + 1)
     sql = (
         _SELECT.replace("{sort}", column).replace("{join}", join)
         + " WHERE "
-        + " AND ".join(q.where)
-        + f" ORDER BY {column} {direction}, v.version_id {direction} LIMIT {q.p(min(size, MAX_PAGE) + 1)}"
+        + " AND ".join(q.where + predicates)
+        + f" ORDER BY {column} {order}, v.version_id {order} LIMIT {limit}"
     )
-    return sql, q.params, sort
+    return sql, q.params
+
+
+async def _walk(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions, want: int) -> list[asyncpg.Record]:
+    """Reads versions in sort order, in growing chunks, keeping those the metadata predicates
+    accept, until `want` are found or the versions run out. Used when every predicate matches
+    many versions: then matches are common and a page comes from the first chunks, whatever the
+    planner would have guessed about the predicates."""
+    found: list[asyncpg.Record] = []
+    after, chunk = None, 256
+    while True:
+        sql, params = build(req, walk=chunk, after=after)
+        rows = await conn.fetch(sql, *params)
+        found += [r for r in rows if r["version_id"] is not None]
+        if len(found) >= want or len(rows) < chunk:
+            return found[:want]
+        after, chunk = (rows[-1]["walked_value"], rows[-1]["walked_id"]), min(chunk * 2, 8192)
 
 
 async def search(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions) -> ac.SearchPage:
-    sql, params, _ = build(req)
-    rows = await conn.fetch(sql, *params)
+    build(req)  # validates everything before any probe
     size = min(req.page_size or 50, MAX_PAGE)
+    ids = await candidates(conn, req)
+    if req.metadata and ids is None:
+        rows = await _walk(conn, req, size + 1)
+    else:
+        sql, params = build(req, ids)
+        rows = await conn.fetch(sql, *params)
     more = len(rows) > size
     rows = rows[:size]
     token = _token(req, rows[-1]["sort_value"], rows[-1]["version_id"]) if more else ""

@@ -25,6 +25,7 @@ from arkive_common.events import (
     RetentionPolicyRemoved,
     RetentionPolicySet,
     VersionCommitted,
+    VersionMetadataUpdated,
     VersionsDeleted,
     VersionsUndeleted,
     VersionTtlSet,
@@ -61,6 +62,9 @@ MIGRATIONS: list[str] = [
     CREATE TABLE retention_policies (
         project text NOT NULL, name text NOT NULL, spec jsonb NOT NULL, PRIMARY KEY (project, name));
     """,
+    # Metadata changed after commit (keep-best-N by metric sees the new metrics); the stream
+    # version of the change that last set it, since replicas may apply changes out of order.
+    "ALTER TABLE retention_versions ADD COLUMN metadata_sv int NOT NULL DEFAULT 0;",
 ]
 
 
@@ -119,6 +123,18 @@ async def apply(conn: asyncpg.Connection, env: Envelope) -> None:
             await _set_deleted(conn, event.version_ids, _ts(event.deleted_at), env.stream_version)
         case VersionsUndeleted():
             await _set_deleted(conn, event.version_ids, None, env.stream_version)
+        case VersionMetadataUpdated():
+            changed = await conn.execute(
+                "UPDATE retention_versions SET metadata = $2, metadata_sv = $3"
+                " WHERE version_id = $1 AND metadata_sv < $3",
+                event.version_id,
+                json.dumps(event.metadata),
+                env.stream_version,
+            )
+            if changed == "UPDATE 0" and not await conn.fetchval(
+                "SELECT 1 FROM retention_versions WHERE version_id = $1", event.version_id
+            ):
+                raise RuntimeError("metadata change before its version's commit; redelivering")
         case _:
             await apply_own(conn, event)
 
