@@ -27,6 +27,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.lineage_bench
+	$(PY) -m benchmarks.search_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -131,7 +131,32 @@ def test_predicates_parse(text, key, op, value):
     assert (p.key, p.op, p.value) == (key, op, value) and type(p.value) is type(value)
 
 
-@pytest.mark.parametrize("text", ["accuracy", "accuracy>", ">0.9", "a>>1", "a=>1", "a;drop table x>1", "ok>true", "x=NaN", "a..b=1"])
+@pytest.mark.parametrize(
+    "text", ["accuracy", "accuracy>", ">0.9", "a>>1", "a=>1", "a;drop table x>1", "ok>true", "x=NaN", "a..b=1"]
+)
 def test_bad_predicates_are_invalid_argument(text):
     with pytest.raises(InvalidArgument):
         api_catalog.parse_predicate(text)
+
+
+def test_search_sql_carries_client_values_only_as_parameters():
+    from arkive_ingest import search
+
+    evil = "x' OR 1=1 --"
+    req = api_catalog.SearchVersions(
+        "demo",
+        type="model",
+        name_pattern="a*_b?",
+        tags=["t1"],
+        alias="prod",
+        metadata=[api_catalog.Predicate("framework", "=", evil), api_catalog.Predicate("acc", ">", 0.9)],
+        order_by="-metadata.acc",
+    )
+    for ids, walk in ((None, 0), (["v1"], 0), (None, 256)):
+        sql, params = search.build(req, ids, walk=walk)
+        assert evil not in sql and "demo" not in sql and "framework" not in sql
+        assert evil in params and "a%\\_b_" in params
+    with pytest.raises(InvalidArgument):
+        search.build(api_catalog.SearchVersions("demo", order_by="name; drop table events"))
+    with pytest.raises(InvalidArgument):
+        search.build(api_catalog.SearchVersions("demo", page_token="bm9wZQ"))
