@@ -27,6 +27,7 @@ from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from ._sync_runs import Run
 from .aclient import AsyncClient
 from .artifact import Artifact
+from .catalog import LinkResult
 from .client import Client
 from .retention import (
     INHERIT,
@@ -78,6 +79,7 @@ __all__ = [
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
+    "LinkResult",
     "NotFound",
     "PlannedDeletion",
     "PolicyList",

@@ -49,13 +49,14 @@ from .artifact import metadata_json as to_metadata_json
 from .catalog import CatalogMixin
 from .retention import RetentionMixin
 from .runs import LineageMixin
+from .typed import TypedMixin
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
 
 PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin):
+class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:

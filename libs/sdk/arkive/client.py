@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_retention import SyncRetentionMixin
 from ._sync_runs import SyncLineageMixin
+from ._sync_typed import SyncTypedMixin
 from .aclient import AsyncClient, VersionRef
 from .artifact import Artifact
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
@@ -76,7 +77,7 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
     runner.stop()
 
 
-class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin):
+class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
 
     client = arkive.Client()                                 # local gateway, project "default"
