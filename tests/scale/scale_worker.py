@@ -12,7 +12,7 @@ then upserts with the public SDK the way --mode says:
          the test kills a replica).
 - lossy: one upsert through a channel that loses the answer of the first UpsertFiles (the server
          applied it; the client sees DEADLINE_EXCEEDED), fails the second with UNAVAILABLE before
-         sending, and fails the first UploadBlob with UNAVAILABLE: the SDK's own retries recover.
+         sending, and fails the first UploadBlob(s) stream with UNAVAILABLE: the SDK's own retries recover.
 
 Prints one JSON document on stdout: {worker, mode, results: [UpsertResult.to_dict()], injected,
 upsert_answers: {status code: count of UpsertFiles answers from the server}, seconds}.
@@ -74,7 +74,7 @@ class DropFirstUpload(grpc.aio.StreamUnaryClientInterceptor):
 
     async def intercept_stream_unary(self, continuation, details, request_iterator):  # type: ignore[no-untyped-def]
         f = self.faults
-        if _method(details).endswith("/UploadBlob") and f.uploads < 1:
+        if _method(details).endswith(("/UploadBlob", "/UploadBlobs")) and f.uploads < 1:
             f.uploads += 1
             raise f.error(grpc.StatusCode.UNAVAILABLE, "connection reset")
         return await continuation(details, request_iterator)

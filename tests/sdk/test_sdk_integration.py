@@ -63,7 +63,9 @@ def test_cli_log_versions_show_get_roundtrip(stack: Any, big_tree: Path, tmp_pat
     assert (doc["project"], doc["name"], doc["version"], doc["version_name"]) == (project, "mnist", 0, "v0")
     assert doc["file_count"] == 503
     assert doc["total_size"] == sum(len(b) for b in tree(big_tree).values())
-    assert doc["bytes_uploaded"] == doc["total_size"] and doc["files_uploaded"] == 503
+    assert doc["bytes_uploaded"] == doc["total_size"]
+    # 503 files with 503 distinct digests; the empty file's blob may already be stored by another test.
+    assert doc["files_uploaded"] in (502, 503)
     assert doc["metadata"] == {"rows": 70000}
     assert "best" in doc["aliases"] and doc["tags"] == ["raw"] and doc["description"] == "digits"
 
