@@ -78,6 +78,9 @@ def test_runs_build_the_graph_and_export_it(client: arkive.Client, tmp_path: Pat
             pass
         assert time.monotonic() < deadline, graph if "graph" in locals() else "not indexed"
         time.sleep(0.1)
+    assert [r.name for r in client.logged_by(model)] == ["trainer"]
+    assert [r.name for r in client.used_by(ds)] == ["trainer"]
+    assert [r.name for r in client.logged_by(ds)] == ["loader"]
     check_mermaid(arkive._lineage_export.to_mermaid(graph))
     dot = arkive._lineage_export.to_dot(graph)
     parsed = pydot.graph_from_dot_data(dot)

@@ -119,3 +119,9 @@ class SyncLineageMixin:
                 limit=limit,
             )
         )
+
+    def logged_by(self, ref: str | ArtifactVersion) -> list[RunInfo]:
+        return self._run(self._aclient.logged_by(ref))  # type: ignore[attr-defined]
+
+    def used_by(self, ref: str | ArtifactVersion) -> list[RunInfo]:
+        return self._run(self._aclient.used_by(ref))  # type: ignore[attr-defined]

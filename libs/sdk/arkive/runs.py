@@ -281,6 +281,18 @@ class LineageMixin:
             truncated=resp.truncated,
         )
 
+    async def logged_by(self, ref: str | ArtifactVersion) -> list[RunInfo]:
+        """The run that logged this version (empty when it was logged outside a run)."""
+        return await self._adjacent_runs(ref, "up")
+
+    async def used_by(self, ref: str | ArtifactVersion) -> list[RunInfo]:
+        """The runs that used this version, oldest first."""
+        return sorted(await self._adjacent_runs(ref, "down"), key=lambda r: r.started_at)
+
+    async def _adjacent_runs(self, ref: str | ArtifactVersion, direction: str) -> list[RunInfo]:
+        graph = await self.lineage(ref, direction=direction, depth=1, limit=10_000)
+        return [await self.get_run(n.id) for n in graph.nodes if n.kind == "run"]
+
     async def cache_lookup(self, cache_key: str, project: str | None = None) -> list[ArtifactVersion] | None:
         """The outputs recorded under cache_key by the newest finished run, or None (a miss)."""
         resp = await self._call(  # type: ignore[attr-defined]
