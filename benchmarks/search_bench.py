@@ -97,6 +97,9 @@ def queries(rng: random.Random, runs: list[str]) -> dict[str, ac.SearchVersions]
         "created in one week": q(
             PROJECT, created_after=t.timestamp(), created_before=(t + timedelta(days=7)).timestamp()
         ),
+        "no match: sklearn & torch (1 page)": q(
+            PROJECT, metadata=[ac.Predicate("framework", "=", "sklearn"), ac.Predicate("framework", "=", "torch")]
+        ),
         "framework=sklearn & f1<0.1": q(
             PROJECT, metadata=[ac.Predicate("framework", "=", "sklearn"), ac.Predicate("metrics.f1", "<", 0.1)]
         ),

@@ -30,6 +30,7 @@ GLOB_RE = re.compile(r"^[A-Za-z0-9_.*?-]{1,128}$")
 SQL_OPS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "=", "!=": "<>"}
 MAX_PAGE = 1000
 CANDIDATES = 2000
+MAX_WALK = 100_000  # versions one call may read in sort order (see _walk)
 
 _SELECT = """
 SELECT v.*, coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM ingest_aliases a
@@ -238,31 +239,41 @@ def build(
     return sql, q.params
 
 
-async def _walk(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions, want: int) -> list[asyncpg.Record]:
+async def _walk(
+    conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions, want: int
+) -> tuple[list[asyncpg.Record], tuple[Any, str] | None]:
     """Reads versions in sort order, in growing chunks, keeping those the metadata predicates
     accept, until `want` are found or the versions run out. Used when every predicate matches
     many versions: then matches are common and a page comes from the first chunks, whatever the
-    planner would have guessed about the predicates."""
+    planner would have guessed about the predicates. After MAX_WALK versions it stops and also
+    returns where it stopped: the page is short, and its token resumes the walk there (a rare
+    combination of common predicates costs the client more pages, never one very slow call)."""
     found: list[asyncpg.Record] = []
-    after, chunk = None, 256
+    after, chunk, walked = None, 256, 0
     while True:
         sql, params = build(req, walk=chunk, after=after)
         rows = await conn.fetch(sql, *params)
         found += [r for r in rows if r["version_id"] is not None]
+        walked += len(rows)
         if len(found) >= want or len(rows) < chunk:
-            return found[:want]
+            return found[:want], None
         after, chunk = (rows[-1]["walked_value"], rows[-1]["walked_id"]), min(chunk * 2, 8192)
+        if walked >= MAX_WALK:
+            return found, after
 
 
 async def search(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions) -> ac.SearchPage:
     build(req)  # validates everything before any probe
     size = min(req.page_size or 50, MAX_PAGE)
     ids = await candidates(conn, req)
+    stopped = None
     if req.metadata and ids is None:
-        rows = await _walk(conn, req, size + 1)
+        rows, stopped = await _walk(conn, req, size + 1)
     else:
         sql, params = build(req, ids)
         rows = await conn.fetch(sql, *params)
+    if stopped is not None:
+        return ac.SearchPage(versions=[to_view(r) for r in rows], next_page_token=_token(req, *stopped))
     more = len(rows) > size
     rows = rows[:size]
     token = _token(req, rows[-1]["sort_value"], rows[-1]["version_id"]) if more else ""
