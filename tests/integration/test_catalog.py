@@ -207,6 +207,20 @@ async def test_registry_link_moves_production_without_new_bytes(raw, stack):
         prod = await get(raw, f"{zoo}:production")
         assert (prod.version_id, prod.manifest_digest, prod.project) == (v1.version_id, v1.manifest_digest, team)
         assert (await get(raw, f"{zoo}:v0")).version_id == v0.version_id
+        listed_links = await raw.catalog.ListLinks(
+            cpb.ListLinksRequest(project=registry, name="model-zoo-resnet", page_size=1)
+        )
+        [newest] = listed_links.links
+        assert (newest.link_version, newest.version.version_id, list(newest.aliases)) == (
+            1,
+            v1.version_id,
+            ["latest", "production"],
+        )
+        rest = await raw.catalog.ListLinks(
+            cpb.ListLinksRequest(project=registry, name="model-zoo-resnet", page_token=listed_links.next_page_token)
+        )
+        assert [(x.link_version, x.version.version, list(x.aliases)) for x in rest.links] == [(0, 0, [])]
+        assert not rest.next_page_token
         # No bytes copied, no version logged in the registry project.
         assert await conn.fetchval("SELECT count(*) FROM hashing_blobs") == blobs_before
         assert await conn.fetchval("SELECT count(*) FROM ingest_versions WHERE project = $1", registry) == 0

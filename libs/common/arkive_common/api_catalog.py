@@ -15,6 +15,7 @@ from .errors import InvalidArgument
 UPDATE_VERSION = "update_version"
 SEARCH_VERSIONS = "search_versions"
 LINK_VERSION = "link_version"
+LIST_LINKS = "list_links"
 
 # Dotted paths into the metadata object ("metrics.accuracy"); keys outside this pattern can be
 # stored but not searched or sorted by (they never reach SQL, not even as parameters).
@@ -81,6 +82,26 @@ class Linked(msgspec.Struct, frozen=True):
     link_version: int
     aliases: list[str]
     created: bool
+
+
+class ListLinks(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    page_size: int = 100
+    page_token: str = ""
+
+
+class LinkView(msgspec.Struct, frozen=True):
+    link_version: int
+    version_id: str
+    version: VersionView | None  # None: the linked version was deleted
+    aliases: list[str]
+    linked_at: float
+
+
+class LinkPage(msgspec.Struct, frozen=True):
+    links: list[LinkView]
+    next_page_token: str = ""
 
 
 def check_metadata_key(key: str) -> str:

@@ -74,3 +74,22 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             aliases=reply.aliases,
             created=reply.created,
         )
+
+    @unary
+    async def ListLinks(self, request: pb.ListLinksRequest, context) -> pb.ListLinksResponse:
+        check_name(request.project, "project")
+        check_name(request.name)
+        query = ac.ListLinks(request.project, request.name, request.page_size, request.page_token)
+        page = await self.rpc.call(api.INGEST, ac.LIST_LINKS, query, ac.LinkPage)
+        links = []
+        for link in page.links:
+            msg = pb.Link(
+                link_version=link.link_version,
+                version_id=link.version_id,
+                aliases=link.aliases,
+                linked_at=convert.timestamp(link.linked_at),
+            )
+            if link.version is not None:
+                msg.version.CopyFrom(convert.version(link.version))
+            links.append(msg)
+        return pb.ListLinksResponse(links=links, next_page_token=page.next_page_token)

@@ -13,7 +13,7 @@ from .annotate import AnnotateHandlers
 from .deletion import DeletionHandlers
 from .distributed import DistributedHandlers
 from .handlers import IngestHandlers
-from .links import LinkHandlers
+from .links import LinkHandlers, list_links
 
 
 async def bootstrap(settings: Settings) -> ServiceRuntime:
@@ -72,6 +72,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         rt.methods[ac.UPDATE_VERSION] = Method(ac.UpdateVersion, AnnotateHandlers(pool).update_version)
         rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, LinkHandlers(pool).link_version)
         rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))
+        rt.methods[ac.LIST_LINKS] = Method(ac.ListLinks, lambda q: list_links(pool, q))
 
     rt.on_start.append(wire)
     return rt

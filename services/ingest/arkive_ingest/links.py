@@ -13,6 +13,7 @@ import asyncpg
 
 from arkive_common import api_catalog as ac
 from arkive_common import eventlog
+from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.validation import MAX_ALIASES, check_alias, check_list, check_name
 
 from . import domain_catalog, queries
@@ -58,3 +59,49 @@ class LinkHandlers:
             )
 
         return await retrying(self.pool, attempt)
+
+
+async def list_links(conn: asyncpg.Pool, q: ac.ListLinks) -> ac.LinkPage:
+    """Links of project/name, newest first; the page token is the last link number shown."""
+    check_name(q.project, "project")
+    check_name(q.name)
+    if q.page_size < 0:
+        raise InvalidArgument("page_size must not be negative")
+    size = min(q.page_size or 100, 1000)
+    try:
+        before = int(q.page_token) if q.page_token else None
+    except ValueError:
+        raise InvalidArgument(f"invalid page_token {q.page_token!r}") from None
+    rows = await conn.fetch(
+        "SELECT l.version, l.version_id, l.linked_at, coalesce((SELECT array_agg(a.alias ORDER BY a.alias)"
+        " FROM ingest_aliases a WHERE a.project = l.project AND a.name = l.name AND a.version_id = l.version_id),"
+        " '{}') AS aliases FROM ingest_links l WHERE l.project = $1 AND l.name = $2"
+        " AND ($3::int IS NULL OR l.version < $3) ORDER BY l.version DESC LIMIT $4",
+        q.project,
+        q.name,
+        before,
+        size + 1,
+    )
+    if (
+        not rows
+        and before is None
+        and not await conn.fetchval(
+            "SELECT 1 FROM ingest_collections WHERE project = $1 AND name = $2", q.project, q.name
+        )
+    ):
+        raise NotFound(f"artifact {q.project}/{q.name} not found")
+    more, rows = len(rows) > size, rows[:size]
+    views = {}
+    for row in rows:
+        if row["version_id"] not in views:
+            try:
+                views[row["version_id"]] = await queries.version_by_id(conn, row["version_id"])
+            except NotFound:  # deleted since it was linked
+                views[row["version_id"]] = None
+    links = [
+        ac.LinkView(
+            r["version"], r["version_id"], views[r["version_id"]], list(r["aliases"]), r["linked_at"].timestamp()
+        )
+        for r in rows
+    ]
+    return ac.LinkPage(links=links, next_page_token=str(rows[-1]["version"]) if more else "")

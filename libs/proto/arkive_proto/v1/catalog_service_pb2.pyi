@@ -97,3 +97,37 @@ class LinkVersionResponse(_message.Message):
     aliases: _containers.RepeatedScalarFieldContainer[str]
     created: bool
     def __init__(self, version: _Optional[_Union[_types_pb2.Version, _Mapping]] = ..., target_project: _Optional[str] = ..., target_name: _Optional[str] = ..., link_version: _Optional[int] = ..., aliases: _Optional[_Iterable[str]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class ListLinksRequest(_message.Message):
+    __slots__ = ("project", "name", "page_size", "page_token")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    name: str
+    page_size: int
+    page_token: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class Link(_message.Message):
+    __slots__ = ("link_version", "version", "aliases", "linked_at", "version_id")
+    LINK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    LINKED_AT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    link_version: int
+    version: _types_pb2.Version
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    linked_at: _timestamp_pb2.Timestamp
+    version_id: str
+    def __init__(self, link_version: _Optional[int] = ..., version: _Optional[_Union[_types_pb2.Version, _Mapping]] = ..., aliases: _Optional[_Iterable[str]] = ..., linked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version_id: _Optional[str] = ...) -> None: ...
+
+class ListLinksResponse(_message.Message):
+    __slots__ = ("links", "next_page_token")
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    links: _containers.RepeatedCompositeFieldContainer[Link]
+    next_page_token: str
+    def __init__(self, links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

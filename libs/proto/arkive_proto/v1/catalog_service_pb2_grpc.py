@@ -50,6 +50,11 @@ class CatalogServiceStub:
                 request_serializer=arkive_dot_v1_dot_catalog__service__pb2.LinkVersionRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_catalog__service__pb2.LinkVersionResponse.FromString,
                 _registered_method=True)
+        self.ListLinks = channel.unary_unary(
+                '/arkive.v1.CatalogService/ListLinks',
+                request_serializer=arkive_dot_v1_dot_catalog__service__pb2.ListLinksRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_catalog__service__pb2.ListLinksResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -82,6 +87,14 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListLinks(self, request, context):
+        """Links of a collection of links, newest first, paged. (AssignAliases acts on a version's own
+        collection; move the aliases of a collection of links with LinkVersion.)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -99,6 +112,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.LinkVersion,
                     request_deserializer=arkive_dot_v1_dot_catalog__service__pb2.LinkVersionRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_catalog__service__pb2.LinkVersionResponse.SerializeToString,
+            ),
+            'ListLinks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLinks,
+                    request_deserializer=arkive_dot_v1_dot_catalog__service__pb2.ListLinksRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_catalog__service__pb2.ListLinksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -183,6 +201,33 @@ class CatalogService:
             '/arkive.v1.CatalogService/LinkVersion',
             arkive_dot_v1_dot_catalog__service__pb2.LinkVersionRequest.SerializeToString,
             arkive_dot_v1_dot_catalog__service__pb2.LinkVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLinks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.CatalogService/ListLinks',
+            arkive_dot_v1_dot_catalog__service__pb2.ListLinksRequest.SerializeToString,
+            arkive_dot_v1_dot_catalog__service__pb2.ListLinksResponse.FromString,
             options,
             channel_credentials,
             insecure,
