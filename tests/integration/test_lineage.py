@@ -169,3 +169,26 @@ async def test_step_cache_hit_and_misses(raw):
         assert [n.deleted for n in graph.nodes if n.kind == "version"] == [True]
 
     await assert_eventually(shown_deleted, timeout=15)
+
+
+async def test_lineage_pages(raw):
+    p = unique()
+    run = await start(raw, p, "fan-in")
+    for i in range(5):
+        v = (await raw.log(p, f"in{i}", {"x": f"{i}{p}".encode()})).version
+        await raw.lineage.UseArtifact(lpb.UseArtifactRequest(run_id=run.run_id, ref=v.version_id))
+    whole = await lineage(raw, f"run:{run.run_id}", depth=1)
+    assert len(whole.nodes) == 6 and not whole.next_page_token
+    seen, edges, token = [], set(), ""
+    while True:
+        page = await raw.lineage.GetLineage(
+            lpb.GetLineageRequest(ref=f"run:{run.run_id}", direction=UP, depth=1, page_size=4, page_token=token)
+        )
+        assert len(page.nodes) <= 4
+        seen += [n.id for n in page.nodes]
+        edges |= {(e.source, e.target) for e in page.edges}
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == [n.id for n in whole.nodes]
+    assert edges == {(e.source, e.target) for e in whole.edges}

@@ -88,6 +88,8 @@ class GetLineage(msgspec.Struct, frozen=True):
     job_type: str = ""
     as_of: float | None = None
     limit: int = 1000
+    page_size: int = 0
+    page_token: str = ""
 
 
 class NodeView(msgspec.Struct, frozen=True):
@@ -113,3 +115,4 @@ class LineageGraph(msgspec.Struct, frozen=True):
     nodes: list[NodeView]
     edges: list[EdgeView]
     truncated: bool
+    next_page_token: str = ""

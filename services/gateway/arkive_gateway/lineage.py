@@ -138,6 +138,8 @@ class LineageServicer(pb_grpc.LineageServiceServicer):
             job_type=request.job_type,
             as_of=request.as_of.ToNanoseconds() / 1e9 if request.HasField("as_of") else None,
             limit=request.limit,
+            page_size=request.page_size,
+            page_token=request.page_token,
         )
         g = await self.call("get_lineage", q, al.LineageGraph)
         return pb.GetLineageResponse(
@@ -145,4 +147,5 @@ class LineageServicer(pb_grpc.LineageServiceServicer):
             nodes=[node(n) for n in g.nodes],
             edges=[pb.LineageEdge(source=e.source, target=e.target, kind=e.kind) for e in g.edges],
             truncated=g.truncated,
+            next_page_token=g.next_page_token,
         )

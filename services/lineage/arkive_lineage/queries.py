@@ -197,9 +197,25 @@ async def get_lineage(pool: asyncpg.Pool, rpc: RpcClient, q: al.GetLineage) -> a
         or (v.kind == "run" and (not q.job_type or v.type == q.job_type))
     }
     nodes = sorted((views[n] for n in kept), key=lambda v: (v.depth, v.kind, v.project, v.name, v.version, v.id))
+    next_token = ""
+    if q.page_size:  # pages over the (deterministic) node order; an offset is enough for a bounded graph
+        try:
+            offset = int(q.page_token or "0")
+        except ValueError:
+            raise InvalidArgument(f"invalid page_token {q.page_token!r}") from None
+        if q.page_size < 0 or offset < 0:
+            raise InvalidArgument("page_size and page_token must not be negative")
+        nodes, more = nodes[offset : offset + q.page_size], offset + q.page_size < len(nodes)
+        next_token = str(offset + q.page_size) if more else ""
+    on_page = {n.id for n in nodes}
     return al.LineageGraph(
         root=views[start],
         nodes=nodes,
-        edges=[al.EdgeView(s, t, k) for s, t, k in sorted(edges) if s in kept and t in kept],
+        edges=[
+            al.EdgeView(s, t, k)
+            for s, t, k in sorted(edges)
+            if s in kept and t in kept and (s in on_page or t in on_page)
+        ],
         truncated=truncated,
+        next_page_token=next_token,
     )

@@ -222,7 +222,7 @@ class LineageEdge(_message.Message):
     def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class GetLineageRequest(_message.Message):
-    __slots__ = ("ref", "direction", "depth", "artifact_type", "job_type", "as_of", "limit")
+    __slots__ = ("ref", "direction", "depth", "artifact_type", "job_type", "as_of", "limit", "page_size", "page_token")
     REF_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
     DEPTH_FIELD_NUMBER: _ClassVar[int]
@@ -230,6 +230,8 @@ class GetLineageRequest(_message.Message):
     JOB_TYPE_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ref: str
     direction: LineageDirection
     depth: int
@@ -237,16 +239,20 @@ class GetLineageRequest(_message.Message):
     job_type: str
     as_of: _timestamp_pb2.Timestamp
     limit: int
-    def __init__(self, ref: _Optional[str] = ..., direction: _Optional[_Union[LineageDirection, str]] = ..., depth: _Optional[int] = ..., artifact_type: _Optional[str] = ..., job_type: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, ref: _Optional[str] = ..., direction: _Optional[_Union[LineageDirection, str]] = ..., depth: _Optional[int] = ..., artifact_type: _Optional[str] = ..., job_type: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limit: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class GetLineageResponse(_message.Message):
-    __slots__ = ("root", "nodes", "edges", "truncated")
+    __slots__ = ("root", "nodes", "edges", "truncated", "next_page_token")
     ROOT_FIELD_NUMBER: _ClassVar[int]
     NODES_FIELD_NUMBER: _ClassVar[int]
     EDGES_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     root: LineageNode
     nodes: _containers.RepeatedCompositeFieldContainer[LineageNode]
     edges: _containers.RepeatedCompositeFieldContainer[LineageEdge]
     truncated: bool
-    def __init__(self, root: _Optional[_Union[LineageNode, _Mapping]] = ..., nodes: _Optional[_Iterable[_Union[LineageNode, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[LineageEdge, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, root: _Optional[_Union[LineageNode, _Mapping]] = ..., nodes: _Optional[_Iterable[_Union[LineageNode, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[LineageEdge, _Mapping]]] = ..., truncated: _Optional[bool] = ..., next_page_token: _Optional[str] = ...) -> None: ...
