@@ -192,3 +192,16 @@ async def test_lineage_pages(raw):
             break
     assert seen == [n.id for n in whole.nodes]
     assert edges == {(e.source, e.target) for e in whole.edges}
+
+
+async def test_lineage_follows_refs_across_projects(raw):
+    shared, team = unique(), unique()
+    base = (await raw.log(shared, "corpus", {"c": shared.encode()})).version
+    run = await start(raw, team, "finetune")
+    used = await raw.lineage.UseArtifact(lpb.UseArtifactRequest(run_id=run.run_id, ref=f"{shared}/corpus:latest"))
+    assert used.version.version_id == base.version_id
+    out = (await raw.log(team, "tuned", {"w": team.encode()}, type="model", run_id=run.run_id)).version
+    graph = await lineage(raw, f"{team}/tuned:v0")
+    assert {(n.project, n.name) for n in graph.nodes if n.kind == "version"} == {(team, "tuned"), (shared, "corpus")}
+    down = await lineage(raw, f"{shared}/corpus", direction=DOWN)
+    assert out.version_id in {n.id for n in down.nodes}
