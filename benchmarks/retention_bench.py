@@ -5,7 +5,7 @@ in seconds. Set-up talks to the services over the bus (as the gateway does):
 * expire: 10,000 versions in 100 collections, a max-age policy, then the retention service's plan
   and apply (which sends ingest's batched delete command), and the time until the retention and
   lineage projections have seen every deletion;
-* gc: 100,000 blobs in the content index (registered through hashing; no S3 objects are written
+* gc: 100,000 blobs in the content index (registered through hashing as packs; no S3 objects are written
   for them, so S3 DeleteObjects calls are made but delete nothing), half referenced by 10 versions
   of 5,000 files, then a dry run and a real sweep.
 """
@@ -111,11 +111,19 @@ async def bench_expire(rpc: RpcClient, conn: asyncpg.Connection, versions: int, 
 async def bench_gc(rpc: RpcClient, blobs: int, referenced_versions: int, files_per_version: int) -> dict:
     started = time.monotonic()
     digests = [digest(i, "gc") for i in range(blobs)]
+    # Registered as packs of 2,000 (one event each, as UploadBlobs does), no S3 objects behind them.
     await gather_limited(
-        64,
+        4,
         (
-            rpc.call(api.HASHING, "register", api.RegisterBlob(d, 10, f"blobs/bench/{d[7:]}"), api.Registered)
-            for d in digests
+            rpc.call(
+                api.HASHING,
+                "register_pack",
+                api.RegisterPack(
+                    f"blobs/packs/bench-{i}", [(d, 10, 10 * j) for j, d in enumerate(digests[i : i + 2000])]
+                ),
+                api.PackRegistered,
+            )
+            for i in range(0, len(digests), 2000)
         ),
     )
     for v in range(referenced_versions):

@@ -171,3 +171,15 @@ def test_step_cache_hit_and_misses(client: arkive.Client, tmp_path: Path) -> Non
     client._run(delete())
     train(ds, lr=0.1)
     assert calls == ["ran"] * 4  # the cached output was deleted: a miss
+
+
+def test_ttl_at_log_time(client: arkive.Client, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    p = new_project()
+    short = client.log_artifact(artifact(tmp_path, "scratch", b"tmp " + p.encode()), p, ttl=timedelta(hours=1))
+    keep = client.log_artifact(artifact(tmp_path, "keeper", b"keep " + p.encode()), p, ttl=None)
+    later = datetime.now(UTC) + timedelta(hours=2)
+    plan = client.retention_plan(p, as_of=later)
+    assert [d.version_id for d in plan.deletions] == [short.version_id]
+    assert keep.version_id not in {d.version_id for d in plan.deletions}

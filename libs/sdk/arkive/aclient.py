@@ -47,7 +47,7 @@ from ._transfer import upload_missing
 from .artifact import Artifact
 from .artifact import metadata_json as to_metadata_json
 from .catalog import CatalogMixin
-from .retention import RetentionMixin
+from .retention import INHERIT, RetentionMixin
 from .runs import LineageMixin
 from .typed import TypedMixin
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
@@ -161,8 +161,12 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
         tags: Sequence[str] = (),
         label: str | None = None,
         run_id: str = "",
+        ttl: Any = INHERIT,
     ) -> ArtifactVersion:
         """Logs the artifact as the next version, unless identical content is already a version.
+
+        ttl: how long after its commit the version expires (a timedelta), None = never, or the
+        default arkive.INHERIT = the project's default TTL (see set_ttl).
 
         run_id: the run that logs it (an output edge in the lineage graph); Run.log_artifact sets it.
 
@@ -188,7 +192,10 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
                 return await self._reuse(found.version, aliases)
             files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self.timeout, progress)
             resp = await self._commit(project, artifact, hashed, metadata_json, aliases, tags, label, run_id)
-        return self._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
+        version = self._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
+        if ttl != INHERIT and resp.created:
+            await self.set_ttl(version, ttl)
+        return version
 
     async def _reuse(self, v: Any, aliases: list[str]) -> ArtifactVersion:
         lacking = [a for a in aliases if a not in v.aliases]

@@ -145,10 +145,13 @@ class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMi
         tags: Sequence[str] = (),
         label: str | None = None,
         run_id: str = "",
+        ttl: Any = "inherit",
     ) -> ArtifactVersion:
         """See AsyncClient.log_artifact."""
         return self._run(
-            self._aclient.log_artifact(artifact, project, aliases=aliases, tags=tags, label=label, run_id=run_id)
+            self._aclient.log_artifact(
+                artifact, project, aliases=aliases, tags=tags, label=label, run_id=run_id, ttl=ttl
+            )
         )
 
     def upsert_artifact(

@@ -15,7 +15,8 @@ from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
 from arkive_proto.v1 import blob_service_pb2 as pb
 
-MAX_PACK_BLOBS = 10_000
+# One pack is one BlobsPacked event, published on NATS (1 MiB payload limit): ~100 bytes a member.
+MAX_PACK_BLOBS = 2_000
 MAX_PACK_BYTES = 1 << 30
 MAX_DOWNLOAD = 10_000
 # Ranges of one pack closer than this are read together (one request beats two for small gaps).
