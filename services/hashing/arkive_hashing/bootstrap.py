@@ -43,6 +43,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             s = settings
             async with BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region) as store:
                 assert rt.nc is not None
+                await store.ensure_bucket()  # a deployment may run GC before any gateway created it
                 return await Collector(pool, RpcClient(rt.nc, s.subject_prefix), store).collect(c)
 
         rt.methods.update(
