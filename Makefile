@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.lineage_bench
 	$(PY) -m benchmarks.search_bench
+	$(PY) -m benchmarks.retention_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
