@@ -27,6 +27,7 @@ RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 CACHE_KEY_RE = re.compile(r"^[A-Za-z0-9:_.-]{1,256}$")
 DEFAULT_HEARTBEAT_TIMEOUT = 300
 MAX_CONFIG_BYTES = 64 * 1024
+MAX_CACHED_OUTPUTS = 100
 
 
 def run_stream(run_id: str) -> str:
@@ -137,6 +138,8 @@ class RunHandlers:
     async def record_cache_key(self, cmd: al.RecordCacheKey) -> api.Empty:
         if not CACHE_KEY_RE.fullmatch(cmd.cache_key):
             raise InvalidArgument("invalid cache key: 1-256 letters, digits and ':_.-'")
+        if not 1 <= len(cmd.version_ids) <= MAX_CACHED_OUTPUTS:  # the event must fit one bus message
+            raise InvalidArgument(f"a cache entry records 1 to {MAX_CACHED_OUTPUTS} output versions")
         for vid in cmd.version_ids:
             await self.rpc.call(api.INGEST, "get_version", api.GetVersion(vid), api.VersionView)
         async with self.pool.acquire() as conn, conn.transaction():
