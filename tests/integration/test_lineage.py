@@ -202,6 +202,8 @@ async def test_lineage_follows_refs_across_projects(raw):
     assert used.version.version_id == base.version_id
     out = (await raw.log(team, "tuned", {"w": team.encode()}, type="model", run_id=run.run_id)).version
     graph = await lineage(raw, f"{team}/tuned:v0")
-    assert {(n.project, n.name) for n in graph.nodes if n.kind == "version"} == {(team, "tuned"), (shared, "corpus")}
+    assert {(n.project, n.name) for n in graph.nodes if n.kind == "version"} == {(team, "tuned"), (shared, "corpus")}, (
+        graph
+    )
     down = await lineage(raw, f"{shared}/corpus", direction=DOWN)
     assert out.version_id in {n.id for n in down.nodes}

@@ -179,7 +179,9 @@ async def get_lineage(pool: asyncpg.Pool, rpc: RpcClient, q: al.GetLineage) -> a
     depths: dict[str, int] = {}
     edges: set[tuple[str, str, str]] = set()
     truncated = False
-    async with pool.acquire() as conn:
+    # One snapshot for the walk and the node lookup: else an event applied in between could show a
+    # node whose edges the walk did not see yet.
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         for upstream in {"up": (True,), "down": (False,), "both": (True, False)}[q.direction]:
             d, e, t = await _walk(conn, start, upstream, depth, limit, as_of)
             for node, level in d.items():
