@@ -92,9 +92,6 @@ class BlobStore:
                     break
                 yield chunk
 
-    async def read_all(self, key: str) -> bytes:
-        return b"".join([c async for c in self.read(key)])
-
     async def delete(self, key: str) -> None:
         await self.s3.delete_object(Bucket=self.bucket, Key=key)
 

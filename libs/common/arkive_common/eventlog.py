@@ -166,7 +166,3 @@ async def read_all(
         limit,
     )
     return [_row_to_envelope(r) for r in rows]
-
-
-async def stream_version(conn: asyncpg.Connection | asyncpg.Pool, stream_id: str) -> int:
-    return await conn.fetchval("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id)

@@ -15,7 +15,3 @@ def manifest_digest(entries: Iterable[tuple[str, str, int]]) -> str:
     for path, digest, size in sorted(entries):
         h.update(f"{path}\0{digest}\0{size}\n".encode())
     return "sha256:" + h.hexdigest()
-
-
-def sha256_hex_to_digest(hexdigest: str) -> str:
-    return "sha256:" + hexdigest
