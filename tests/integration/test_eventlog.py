@@ -13,7 +13,7 @@ from support import assert_eventually
 
 from arkive_common import bus, db, eventlog
 from arkive_common.consumer import EventConsumer
-from arkive_common.errors import Conflict
+from arkive_common.errors import Conflict, InvalidArgument
 from arkive_common.events import DraftCreated
 from arkive_common.outbox import OutboxRelay
 
@@ -63,6 +63,20 @@ async def test_optimistic_concurrency(pool):
         await append_one(pool, stream, 0)
     await append_one(pool, stream, 1)
     assert [e.stream_version for e in await eventlog.read_stream(pool, stream)] == [1, 2]
+
+
+async def test_an_event_too_large_to_publish_is_refused_and_nothing_written(pool):
+    huge = DraftCreated(
+        draft_id="d-huge", project="p", name="n" * (eventlog.MAX_EVENT_BYTES + 1), type="t", created_at=1
+    )
+    async with pool.acquire() as conn:
+        with pytest.raises(InvalidArgument, match="exceeds"):
+            async with conn.transaction():
+                await eventlog.append(
+                    conn, [eventlog.Append("s-ok", [draft_event("d-ok")], 0), eventlog.Append("s-huge", [huge], 0)]
+                )
+    assert await pool.fetchval("SELECT count(*) FROM events") == 0
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
 
 
 async def test_tailing_reader_never_skips_a_late_commit(pool):

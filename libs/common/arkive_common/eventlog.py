@@ -9,6 +9,8 @@
   append last. Positions may have gaps (rolled-back appends) but never appear out of order.
 * UPDATE, DELETE and TRUNCATE on `events` are refused by triggers.
 * The same transaction writes the outbox rows that the relay publishes after commit.
+* An event larger than MAX_EVENT_BYTES is refused before anything is written: the relay could never
+  publish it (NATS' default max payload is 1 MiB) and would stall every event behind it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from .errors import Conflict
+from .errors import Conflict, InvalidArgument
 from .events import Envelope, Event, encode_event, event_type
 
 APPEND_LOCK = 0x61726B65  # "arke"
 OUTBOX_CHANNEL = "arkive_outbox"
+# Below NATS' 1 MiB default max payload, leaving room for the envelope and headers.
+MAX_EVENT_BYTES = 960 * 1024
 
 MIGRATIONS: list[str] = [
     """
@@ -121,7 +125,12 @@ async def append(
             versions.append(current + offset)
             types.append(event_type(event))
             schemas.append(type(event).schema_version)
-            datas.append(encode_event(event))
+            data = encode_event(event)
+            if len(data) > MAX_EVENT_BYTES:
+                raise InvalidArgument(
+                    f"{event_type(event)} event of {len(data)} bytes exceeds {MAX_EVENT_BYTES}: send less per call"
+                )
+            datas.append(data)
     if not ids:
         return []
     try:
