@@ -70,6 +70,7 @@ async def run(addr: str, n: int) -> dict[str, float]:
     await timed("full: AddFiles (all entries)", r, add_all(arts, draft.draft_id, entries))
     await timed("full: CommitDraft", r, arts.CommitDraft(apb.CommitDraftRequest(draft_id=draft.draft_id), timeout=600))
     r["full: total"] = time.perf_counter() - t0
+    await asyncio.sleep(5)  # let the outbox relay publish the base's events first: they are not part of the next log
 
     t0 = time.perf_counter()
     req = apb.CreateDraftRequest(project=PROJECT, name="ds", base_ref="ds:latest")
