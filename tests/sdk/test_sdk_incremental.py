@@ -17,8 +17,8 @@ def version(**over: object) -> ArtifactVersion:
     fields: dict = dict(
         project="demo", name="mnist", version=3, version_id="a" * 32, type="model",
         manifest_digest="sha256:" + "0" * 64,
-        file_count=10, total_size=100, metadata={"rows": 1}, description="d", aliases=("latest",), tags=("t",),
-        label="", created_at=datetime.now(UTC),
+        file_count=10, total_size=100, metadata={"rows": 1, "n": {"k": 1}}, description="d", aliases=("latest",),
+        tags=("t",), label="", created_at=datetime.now(UTC),
     )  # fmt: skip
     fields.update(over)
     return ArtifactVersion(**fields)
@@ -29,7 +29,8 @@ def test_new_draft_copies_name_type_metadata_description() -> None:
     draft = base.new_draft()
     assert (draft.name, draft.type, draft.description, draft.base) == ("mnist", "model", "d", base)
     draft.metadata["rows"] = 2
-    assert base.metadata["rows"] == 1  # editing the draft's metadata leaves the version alone
+    draft.metadata["n"]["k"] = 2
+    assert base.metadata == {"rows": 1, "n": {"k": 1}}  # editing the draft's metadata leaves the version alone
     assert len(draft) == 0 and draft.removals == []
     assert "base='demo/mnist:v3'" in repr(draft)
 

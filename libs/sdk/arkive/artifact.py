@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -67,7 +68,8 @@ class Artifact:
     @classmethod
     def _draft_of(cls, base: ArtifactVersion) -> Artifact:
         """A draft of the next version of base's artifact, holding all of base's files (ArtifactVersion.new_draft)."""
-        art = cls(base.name, base.type, metadata=dict(base.metadata), description=base.description)
+        # A deep copy: editing nested metadata of the draft must not change the version object.
+        art = cls(base.name, base.type, metadata=copy.deepcopy(base.metadata), description=base.description)
         art.base = base
         return art
 
