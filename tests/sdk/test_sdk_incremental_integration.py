@@ -8,12 +8,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from sdk_helpers import tree
 from test_sdk_integration import cli_json, new_project
 
 import arkive
 from arkive_common.errors import InvalidArgument, NotFound
+from arkive_proto.v1 import blob_service_pb2 as bpb
+from arkive_proto.v1 import blob_service_pb2_grpc as bg
 
 
 def write(root: Path, files: dict[str, bytes]) -> Path:
@@ -88,9 +91,13 @@ def test_bad_removals_and_projects_are_refused(client: Any, tmp_path: Path) -> N
     base = client.log_artifact(art)
     draft = base.new_draft()
     draft.remove("nope.txt")
-    draft.add_file(write(tmp_path / "d", {"z.txt": os.urandom(99)}) / "z.txt")
+    z = os.urandom(99)
+    draft.add_file(write(tmp_path / "d", {"z.txt": z}) / "z.txt")
     with pytest.raises(NotFound, match=r"nope\.txt"):
         client.log_artifact(draft)
+    with grpc.insecure_channel(client.address) as channel:  # the removal failed before any upload
+        missing = bg.BlobServiceStub(channel).FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=[digest(z)]))
+        assert list(missing.missing) == [digest(z)]
     assert [v.version for v in client.versions("ds")] == [0] and client.drafts() == []  # aborted, nothing logged
     with pytest.raises(InvalidArgument, match="only be logged to project"):
         client.log_artifact(base.new_draft(), project=new_project())

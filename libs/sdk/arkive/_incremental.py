@@ -69,36 +69,35 @@ async def log_based(
     metadata_json = artifact.metadata_json()
     local = _local_files(artifact)
     stub = client._artifacts
-    with make_progress(client.progress) as progress:
-        hashed = await _hash(local, progress)
-        files_up, bytes_up = await upload_missing(client._blobs, hashed, client.address, client.timeout, progress)
-        # The exact base version by id: an alias moving meanwhile must not change what we start from.
-        request = apb.CreateDraftRequest(
-            project=project, name=artifact.name, type=artifact.type, base_ref=base.version_id
+    # The exact base version by id: an alias moving meanwhile must not change what we start from.
+    request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type, base_ref=base.version_id)
+    draft = await client._call(stub.CreateDraft, request)
+    try:
+        # Removals first: a wrong path fails the log before anything is hashed or uploaded.
+        removals = artifact.removals
+        for start in range(0, len(removals), REMOVALS_PER_CALL):
+            chunk = removals[start : start + REMOVALS_PER_CALL]
+            await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
+        with make_progress(client.progress) as progress:
+            hashed = await _hash(local, progress)
+            files_up, bytes_up = await upload_missing(client._blobs, hashed, client.address, client.timeout, progress)
+        for batch in add_files_batches(hashed):
+            await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
+        resp = await client._call(
+            stub.CommitDraft,
+            apb.CommitDraftRequest(
+                draft_id=draft.draft_id,
+                metadata_json=metadata_json,
+                description=artifact.description,
+                aliases=aliases,
+                tags=tags,
+                label=label,
+                run_id=run_id,
+            ),
         )
-        draft = await client._call(stub.CreateDraft, request)
-        try:
-            removals = artifact.removals
-            for start in range(0, len(removals), REMOVALS_PER_CALL):
-                chunk = removals[start : start + REMOVALS_PER_CALL]
-                await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
-            for batch in add_files_batches(hashed):
-                await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
-            resp = await client._call(
-                stub.CommitDraft,
-                apb.CommitDraftRequest(
-                    draft_id=draft.draft_id,
-                    metadata_json=metadata_json,
-                    description=artifact.description,
-                    aliases=aliases,
-                    tags=tags,
-                    label=label,
-                    run_id=run_id,
-                ),
-            )
-        except Exception:
-            await _abort_quietly(client, draft.draft_id)
-            raise
+    except BaseException:  # also Ctrl-C / cancellation during a long hash or upload
+        await _abort_quietly(client, draft.draft_id)
+        raise
     version = client._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
     if ttl != INHERIT and resp.created:
         await client.set_ttl(version, ttl)
@@ -109,6 +108,6 @@ async def _abort_quietly(client: AsyncClient, draft_id: str) -> None:
     # Leave no open draft behind a failed log (its copied entries would keep blobs from GC);
     # the original error matters more than a failed abort (e.g. the commit did go through).
     try:
-        await client._call(client._artifacts.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id))
-    except Exception:
+        await client._call(client._artifacts.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id), timeout=10)
+    except BaseException:
         pass
