@@ -14,7 +14,7 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import types_pb2
 
 from .rawgrpc import Raw, digest_of, unique
-from .test_rebuild import snapshot
+from .test_rebuild import PROCESSED_COLLECTION_EVENTS, snapshot
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ async def test_rebuild_replays_based_drafts_identically(raw, stack):
         async def consumers_caught_up():
             total = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id LIKE 'collection-%'")
             for consumer in ("lineage", "retention"):
-                done = await conn.fetchval("SELECT count(*) FROM processed_events WHERE consumer = $1", consumer)
+                done = await conn.fetchval(PROCESSED_COLLECTION_EVENTS, consumer)
                 assert done == total, consumer
 
         await assert_eventually(consumers_caught_up, timeout=20)
