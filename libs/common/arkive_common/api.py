@@ -77,6 +77,7 @@ class CreateDraft(msgspec.Struct, frozen=True):
     project: str
     name: str
     type: str
+    base_ref: str = ""  # start with every entry of this version of project/name
 
 
 class DraftCreatedReply(msgspec.Struct, frozen=True):
@@ -237,3 +238,14 @@ class DraftList(msgspec.Struct, frozen=True):
 
 class AbortDraft(msgspec.Struct, frozen=True):
     draft_id: str
+
+
+class RemoveFiles(msgspec.Struct, frozen=True):
+    draft_id: str
+    paths: list[str] = []
+    prefixes: list[str] = []
+
+
+class FilesRemoved(msgspec.Struct, frozen=True):
+    removed: int
+    file_count: int

@@ -65,15 +65,19 @@ class AliasAssigned(Event, frozen=True, kw_only=True):
 
 
 class DraftCreated(Event, frozen=True, kw_only=True):
-    """v2 added distributed_id: the shared id of workers upserting into one draft ("" for a plain draft)."""
+    """v2 added distributed_id: the shared id of workers upserting into one draft ("" for a plain draft).
+    v3 added base_version_id: the draft starts with every entry of that version of the same
+    project/name ("" for an empty draft); the entries are not repeated in the event, the read model
+    copies them from the base's manifest, which exists at this point of the log."""
 
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     draft_id: str
     project: str
     name: str
     type: str
     created_at: float
     distributed_id: str = ""
+    base_version_id: str = ""
 
 
 class DraftFilesAdded(Event, frozen=True, kw_only=True):
@@ -84,6 +88,16 @@ class DraftFilesAdded(Event, frozen=True, kw_only=True):
     draft_id: str
     entries: list[tuple[str, str, int]]
     added_at: float = 0.0
+
+
+class DraftFilesRemoved(Event, frozen=True, kw_only=True):
+    """Entries removed from an open draft: exact `paths`, and folder `prefixes` (a prefix "p" removes
+    "p/..." and a file named exactly "p"). At most 500 of both together (the event fits a bus message)."""
+
+    draft_id: str
+    paths: list[str] = []
+    prefixes: list[str] = []
+    removed_at: float
 
 
 class DraftCommitted(Event, frozen=True, kw_only=True):
@@ -320,6 +334,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AliasAssigned,
     DraftCreated,
     DraftFilesAdded,
+    DraftFilesRemoved,
     DraftCommitted,
     DraftAborted,
     BlobStored,

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Identical content is detected: no upload, no new version. Symlinked folders are not entered; "
         "symlinked files count only if they resolve inside the folder.",
     )
-    lg.add_argument("path", help="folder or file to log")
+    lg.add_argument("path", nargs="*", help="folder or file to log (with --base: any number, added on top of it)")
     lg.add_argument("--name", "-n", help="artifact name (default: the folder's or file's base name)")
     lg.add_argument("--type", "-t", default="dataset", help="artifact type (default: dataset)")
     lg.add_argument("--alias", "-a", action="append", default=[], help="alias to point at the version (repeatable)")
@@ -97,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--metadata", "-m", default="", metavar="JSON", help="metadata JSON object for a new version")
     lg.add_argument("--description", "-d", default="", help="description of a new version")
     lg.add_argument("--label", help="custom version label of a new version, unique per artifact")
+    lg.add_argument(
+        "--base",
+        metavar="REF",
+        help="start from this version of the artifact: its files are kept (not re-uploaded), PATHs added or "
+        "replaced, --remove'd ones left out; --metadata keys update the base's",
+    )
+    lg.add_argument(
+        "--remove", action="append", default=[], metavar="P", help="with --base: leave out this file or folder"
+    )
 
     dist_id = _Parser(add_help=False)
     dist_id.add_argument(

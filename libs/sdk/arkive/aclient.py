@@ -40,6 +40,7 @@ from ._convert import (
 )
 from ._download import download_files
 from ._files import HashedFile, LocalFile, hash_files, local_manifest_digest
+from ._incremental import log_based, refuse_base
 from ._paths import check_layout
 from ._progress import NullProgress, make_progress
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
@@ -174,6 +175,8 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
         version is returned with created=False (requested aliases are moved onto it; tags,
         label, metadata and description only apply to new versions).
         """
+        if artifact.base is not None:  # a new_draft() of a version: only the changes travel
+            return await log_based(self, artifact, project, aliases, tags, label, run_id, ttl)
         project = check_name(project or self.project, "project")
         aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
         tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
@@ -256,6 +259,7 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
         finish fails unless start_new=True, which opens the next draft for this distributed id.
         The artifact's metadata and description are not sent: they belong to finish_artifact.
         """
+        refuse_base(artifact, "upsert_artifact")
         project = check_name(project or self.project, "project")
         distributed_id = check_name(distributed_id, "distributed id")
         local = _local_files(artifact)
@@ -328,6 +332,7 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
         label = check_label(label) if label else ""
         hashed: list[HashedFile] = []
         if isinstance(artifact, Artifact):
+            refuse_base(artifact, "finish_artifact")
             project, name = check_name(project or self.project, "project"), artifact.name
             meta = artifact.metadata if metadata is None else metadata
             description = check_description(description or artifact.description)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.validation import MAX_METADATA_BYTES, check_description, check_name, check_type
 
 from ._files import LocalFile, artifact_path, join_prefix, walk_dir
+
+if TYPE_CHECKING:
+    from .version import ArtifactVersion
 
 DEFAULT_TYPE = "dataset"
 
@@ -57,9 +61,21 @@ class Artifact:
         self._files: dict[str, Path] = {}
         self.skipped: list[tuple[str, str]] = []
         """(local path, reason) of what add_dir left out: escaping symlinks, special files."""
+        self.base: ArtifactVersion | None = None
+        """The version this draft starts from (see ArtifactVersion.new_draft); None for a fresh artifact."""
+        self._removals: list[str] = []  # paths / folder prefixes of the base to leave out
+
+    @classmethod
+    def _draft_of(cls, base: ArtifactVersion) -> Artifact:
+        """A draft of the next version of base's artifact, holding all of base's files (ArtifactVersion.new_draft)."""
+        # A deep copy: editing nested metadata of the draft must not change the version object.
+        art = cls(base.name, base.type, metadata=copy.deepcopy(base.metadata), description=base.description)
+        art.base = base
+        return art
 
     def __repr__(self) -> str:
-        return f"Artifact({self.name!r}, type={self.type!r}, files={len(self._files)})"
+        based = f", base={self.base.ref!r}, removals={len(self._removals)}" if self.base is not None else ""
+        return f"Artifact({self.name!r}, type={self.type!r}, files={len(self._files)}{based})"
 
     def metadata_json(self) -> str:
         """The metadata as compact JSON (what is sent), validated like the server does."""
@@ -107,11 +123,29 @@ class Artifact:
         return 1
 
     def remove(self, name: str) -> None:
-        """Removes the file at artifact path `name`."""
-        path = artifact_path(name)
-        if path not in self._files:
+        """Removes the file at artifact path `name`, or, in a draft of a base version, a path or folder.
+
+        A file added earlier at `name` (or files added below the folder `name`) are dropped; that
+        is all when any was. Otherwise, in a draft made by ArtifactVersion.new_draft(), the base's
+        file `name` or everything below the folder `name` ("old/part" or "old/part/": never
+        "old/partition.txt") is left out of the new version; the server refuses the log with
+        NotFound if the base has nothing there. Files added later at such paths are kept.
+        """
+        path = artifact_path(name.rstrip("/") if isinstance(name, str) else name)
+        below = [p for p in self._files if p == path or p.startswith(path + "/")]
+        if below:
+            for p in below:
+                del self._files[p]
+        elif self.base is not None:
+            if path not in self._removals:
+                self._removals.append(path)
+        else:
             raise NotFound(f"no file {path!r} in {self!r}")
-        del self._files[path]
+
+    @property
+    def removals(self) -> list[str]:
+        """Paths and folders of the base version that the new version leaves out, sorted."""
+        return sorted(self._removals)
 
     @property
     def paths(self) -> list[str]:

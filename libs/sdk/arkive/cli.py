@@ -157,7 +157,13 @@ def cmd_log(args: argparse.Namespace) -> int:
 
     from .artifact import Artifact
 
-    src = Path(args.path)
+    if args.base or args.remove:  # an incremental version (_cli_incremental.py)
+        from ._cli_incremental import cmd_log_based
+
+        return cmd_log_based(args, _client, _version_options, _warn_skipped)
+    if len(args.path) != 1:
+        raise UsageError("log takes one path (several, or none, only with --base)")
+    src = Path(args.path[0])
     with usage_errors():
         name = args.name or src.resolve().name
         if not args.name:

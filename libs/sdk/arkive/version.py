@@ -6,7 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
 
 
 class FileInfo(NamedTuple):
@@ -97,6 +100,23 @@ class ArtifactVersion:
     def files(self) -> Iterator[FileInfo]:
         """Iterates (path, digest, size) of every file, sorted by path, fetched page by page."""
         return self._owner().files(self)
+
+    def new_draft(self) -> Artifact:
+        """An Artifact for the next version of this artifact that starts with all of this version's files.
+
+        Name, type, metadata (a copy, editable) and description come from this version. Then
+        add_file/add_dir (a file at an existing path replaces it), remove(path or folder), and
+        log_artifact(draft): only the changes travel; nothing of this version is downloaded,
+        hashed or uploaded again, and unchanged files keep their entries.
+
+            draft = client.use_artifact("demo/mnist:latest").new_draft()
+            draft.add_file("fixed.csv", "data/labels.csv")   # replace
+            draft.remove("old/part")                          # a folder (or one file)
+            v = client.log_artifact(draft)
+        """
+        from .artifact import Artifact
+
+        return Artifact._draft_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape the CLI prints (also handy for logging)."""

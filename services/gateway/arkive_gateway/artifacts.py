@@ -20,6 +20,8 @@ from .errors import unary
 MAX_FILES_PER_CALL = 5000
 # Entries travel to ingest in slices that keep a bus message far below NATS' 1 MiB default.
 FILES_PER_MESSAGE = 500
+# Matches ingest (incremental.MAX_REMOVALS_PER_CALL): one request and its event stay far below 1 MiB.
+MAX_REMOVALS_PER_CALL = 500
 
 
 class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
@@ -31,9 +33,8 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
 
     @unary
     async def CreateDraft(self, request: pb.CreateDraftRequest, context) -> pb.CreateDraftResponse:
-        reply = await self.ingest(
-            "create_draft", api.CreateDraft(request.project, request.name, request.type), api.DraftCreatedReply
-        )
+        cmd = api.CreateDraft(request.project, request.name, request.type, base_ref=request.base_ref)
+        reply = await self.ingest("create_draft", cmd, api.DraftCreatedReply)
         return pb.CreateDraftResponse(draft_id=reply.draft_id)
 
     @unary
@@ -171,6 +172,14 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     async def AbortDraft(self, request: pb.AbortDraftRequest, context) -> pb.AbortDraftResponse:
         await self.ingest("abort_draft", api.AbortDraft(request.draft_id), api.Empty)
         return pb.AbortDraftResponse()
+
+    @unary
+    async def RemoveFiles(self, request: pb.RemoveFilesRequest, context) -> pb.RemoveFilesResponse:
+        if len(request.paths) + len(request.prefixes) > MAX_REMOVALS_PER_CALL:
+            raise InvalidArgument(f"at most {MAX_REMOVALS_PER_CALL} paths and prefixes per RemoveFiles call")
+        cmd = api.RemoveFiles(request.draft_id, list(request.paths), list(request.prefixes))
+        reply = await self.ingest("remove_files", cmd, api.FilesRemoved)
+        return pb.RemoveFilesResponse(removed=reply.removed, file_count=reply.file_count)
 
 
 class AdminServicer(admin_grpc.AdminServiceServicer):

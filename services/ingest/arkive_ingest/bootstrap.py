@@ -14,6 +14,7 @@ from .deletion import DeletionHandlers
 from .distributed import DistributedHandlers
 from .handlers import IngestHandlers
 from .links import LinkHandlers, list_links
+from .removal import RemovalHandlers
 
 
 async def bootstrap(settings: Settings) -> ServiceRuntime:
@@ -73,6 +74,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, LinkHandlers(pool).link_version)
         rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))
         rt.methods[ac.LIST_LINKS] = Method(ac.ListLinks, lambda q: list_links(pool, q))
+        rt.methods["remove_files"] = Method(api.RemoveFiles, RemovalHandlers(pool).remove_files)
 
     rt.on_start.append(wire)
     return rt

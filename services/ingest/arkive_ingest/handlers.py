@@ -33,7 +33,7 @@ from arkive_common.validation import (
     file_folder_conflicts,
 )
 
-from . import domain, projection, queries
+from . import domain, incremental, projection, queries
 
 MAX_ENTRIES_PER_CALL = 5000
 COMMIT_ATTEMPTS = 200
@@ -168,12 +168,19 @@ class IngestHandlers:
     async def create_draft(self, cmd: api.CreateDraft) -> api.DraftCreatedReply:
         check_name(cmd.project, "project")
         check_name(cmd.name)
-        check_type(cmd.type)
+        if not cmd.base_ref:  # with a base, an empty type means the base's type
+            check_type(cmd.type)
         draft_id = uuid.uuid4().hex
-        event = DraftCreated(
-            draft_id=draft_id, project=cmd.project, name=cmd.name, type=cmd.type, created_at=time.time()
-        )
         async with self.pool.acquire() as conn, conn.transaction():
+            base_id, type_ = await incremental.resolve_base(conn, cmd) if cmd.base_ref else ("", cmd.type)
+            event = DraftCreated(
+                draft_id=draft_id,
+                project=cmd.project,
+                name=cmd.name,
+                type=type_,
+                created_at=time.time(),
+                base_version_id=base_id,
+            )
             await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], 0)])
         return api.DraftCreatedReply(draft_id=draft_id)
 

@@ -19,6 +19,7 @@ from arkive_common.events import (
     DraftCommitted,
     DraftCreated,
     DraftFilesAdded,
+    DraftFilesRemoved,
     Envelope,
     Event,
     VersionCommitted,
@@ -28,7 +29,7 @@ from arkive_common.events import (
     VersionTagsUpdated,
 )
 
-from . import catalog_model, tombstones
+from . import catalog_model, incremental, tombstones
 
 TABLES = (
     "ingest_collections",
@@ -156,6 +157,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 ts(event.created_at),
                 event.distributed_id,
             )
+            if event.base_version_id:  # an incremental draft starts with the base's entries
+                await incremental.copy_base(conn, event.draft_id, event.base_version_id)
         case DraftFilesAdded():
             await conn.executemany(
                 "INSERT INTO ingest_draft_entries (draft_id, path, digest, size) VALUES ($1, $2, $3, $4)"
@@ -166,6 +169,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 await conn.execute(
                     "UPDATE ingest_drafts SET updated_at = $2 WHERE draft_id = $1", event.draft_id, ts(event.added_at)
                 )
+        case DraftFilesRemoved():
+            await incremental.apply_removal(conn, event)
         case DraftAborted():
             await conn.execute("UPDATE ingest_drafts SET aborted = true WHERE draft_id = $1", event.draft_id)
             await conn.execute("DELETE FROM ingest_draft_entries WHERE draft_id = $1", event.draft_id)

@@ -11,14 +11,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateDraftRequest(_message.Message):
-    __slots__ = ("project", "name", "type")
+    __slots__ = ("project", "name", "type", "base_ref")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
+    BASE_REF_FIELD_NUMBER: _ClassVar[int]
     project: str
     name: str
     type: str
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+    base_ref: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., base_ref: _Optional[str] = ...) -> None: ...
 
 class CreateDraftResponse(_message.Message):
     __slots__ = ("draft_id",)
@@ -267,3 +269,21 @@ class AbortDraftRequest(_message.Message):
 class AbortDraftResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class RemoveFilesRequest(_message.Message):
+    __slots__ = ("draft_id", "paths", "prefixes")
+    DRAFT_ID_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    PREFIXES_FIELD_NUMBER: _ClassVar[int]
+    draft_id: str
+    paths: _containers.RepeatedScalarFieldContainer[str]
+    prefixes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, draft_id: _Optional[str] = ..., paths: _Optional[_Iterable[str]] = ..., prefixes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RemoveFilesResponse(_message.Message):
+    __slots__ = ("removed", "file_count")
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    FILE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    file_count: int
+    def __init__(self, removed: _Optional[int] = ..., file_count: _Optional[int] = ...) -> None: ...

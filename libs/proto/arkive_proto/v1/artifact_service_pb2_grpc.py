@@ -101,6 +101,11 @@ class ArtifactServiceStub:
                 request_serializer=arkive_dot_v1_dot_artifact__service__pb2.AbortDraftRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.AbortDraftResponse.FromString,
                 _registered_method=True)
+        self.RemoveFiles = channel.unary_unary(
+                '/arkive.v1.ArtifactService/RemoveFiles',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesResponse.FromString,
+                _registered_method=True)
 
 
 class ArtifactServiceServicer:
@@ -200,6 +205,14 @@ class ArtifactServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RemoveFiles(self, request, context):
+        """Removes entries from an open draft (e.g. one started from a base version), by path or folder
+        prefix. NOT_FOUND, and nothing removed, if a path or prefix matches no entry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArtifactServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -267,6 +280,11 @@ def add_ArtifactServiceServicer_to_server(servicer, server):
                     servicer.AbortDraft,
                     request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.AbortDraftRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_artifact__service__pb2.AbortDraftResponse.SerializeToString,
+            ),
+            'RemoveFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveFiles,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -622,6 +640,33 @@ class ArtifactService:
             '/arkive.v1.ArtifactService/AbortDraft',
             arkive_dot_v1_dot_artifact__service__pb2.AbortDraftRequest.SerializeToString,
             arkive_dot_v1_dot_artifact__service__pb2.AbortDraftResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/RemoveFiles',
+            arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesResponse.FromString,
             options,
             channel_credentials,
             insecure,

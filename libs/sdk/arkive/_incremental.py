@@ -1,0 +1,113 @@
+"""Logging a draft of a base version (ArtifactVersion.new_draft): only the changes travel.
+
+The server opens a draft holding every entry of the base (CreateDraft base_ref), the removals are
+sent as folder prefixes (a prefix "p" is the file "p" or everything below "p/", and a version can
+never hold both), then the added files are hashed, only blobs the server lacks are uploaded, their
+entries added (replacing base entries at the same paths), and the draft committed. Nothing of the
+base is listed, downloaded or hashed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from arkive_common.errors import InvalidArgument
+from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_name, check_tag
+from arkive_proto.v1 import artifact_service_pb2 as apb
+
+from ._convert import add_files_batches
+from ._progress import make_progress
+from ._transfer import upload_missing
+from .artifact import Artifact
+from .version import ArtifactVersion
+
+if TYPE_CHECKING:
+    from .aclient import AsyncClient
+
+# RemoveFiles takes at most 500 paths and prefixes per call (each event must fit a bus message).
+REMOVALS_PER_CALL = 500
+
+
+def refuse_base(artifact: Artifact, method: str) -> None:
+    """Distributed drafts start empty: a draft of a base version would silently lose the base's files."""
+    if artifact.base is not None:
+        raise InvalidArgument(f"{method} takes a new Artifact, not a draft of {artifact.base.ref}; use log_artifact")
+
+
+def base_project(artifact: Artifact, project: str | None) -> str:
+    """A draft is logged to its base's project; another project given explicitly is an error."""
+    base = artifact.base
+    assert base is not None
+    if project is not None and check_name(project, "project") != base.project:
+        raise InvalidArgument(
+            f"{artifact!r} is a draft of {base.ref}; it can only be logged to project {base.project!r}, not {project!r}"
+        )
+    return base.project
+
+
+async def log_based(
+    client: AsyncClient,
+    artifact: Artifact,
+    project: str | None,
+    aliases: Sequence[str],
+    tags: Sequence[str],
+    label: str | None,
+    run_id: str,
+    ttl: Any,
+) -> ArtifactVersion:
+    """AsyncClient.log_artifact for an artifact with a base."""
+    from .aclient import _hash, _local_files  # aclient imports this module
+    from .retention import INHERIT
+
+    base = artifact.base
+    assert base is not None
+    project = base_project(artifact, project)
+    aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
+    tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
+    label = check_label(label) if label else ""
+    metadata_json = artifact.metadata_json()
+    local = _local_files(artifact)
+    stub = client._artifacts
+    # The exact base version by id: an alias moving meanwhile must not change what we start from.
+    request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type, base_ref=base.version_id)
+    draft = await client._call(stub.CreateDraft, request)
+    try:
+        # Removals first: a wrong path fails the log before anything is hashed or uploaded.
+        removals = artifact.removals
+        for start in range(0, len(removals), REMOVALS_PER_CALL):
+            chunk = removals[start : start + REMOVALS_PER_CALL]
+            await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
+        with make_progress(client.progress) as progress:
+            hashed = await _hash(local, progress)
+            files_up, bytes_up = await upload_missing(client._blobs, hashed, client.address, client.timeout, progress)
+        for batch in add_files_batches(hashed):
+            await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
+        resp = await client._call(
+            stub.CommitDraft,
+            apb.CommitDraftRequest(
+                draft_id=draft.draft_id,
+                metadata_json=metadata_json,
+                description=artifact.description,
+                aliases=aliases,
+                tags=tags,
+                label=label,
+                run_id=run_id,
+            ),
+        )
+    except BaseException:  # also Ctrl-C / cancellation during a long hash or upload
+        await _abort_quietly(client, draft.draft_id)
+        raise
+    version = client._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
+    if ttl != INHERIT and resp.created:
+        await client.set_ttl(version, ttl)
+    return version
+
+
+async def _abort_quietly(client: AsyncClient, draft_id: str) -> None:
+    # Leave no open draft behind a failed log (its copied entries would keep blobs from GC);
+    # the original error matters more than a failed abort (e.g. the commit did go through).
+    try:
+        await client._call(client._artifacts.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id), timeout=10)
+    except BaseException:
+        pass
