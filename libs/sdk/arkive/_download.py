@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +21,7 @@ import grpc
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
+from ._cache import BlobCache
 from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._paths import check_layout, safe_destination
@@ -39,33 +41,54 @@ def _umask() -> int:
     return mask
 
 
+@dataclass
+class _Stats:
+    written: int = 0
+    nbytes: int = 0
+    skipped: int = 0
+    cached: int = 0
+    cached_bytes: int = 0
+    downloaded: int = 0
+
+
 async def download_files(
-    stub: object, root: Path, files: list[FileInfo], address: str, progress: NullProgress
+    stub: object,
+    root: Path,
+    files: list[FileInfo],
+    address: str,
+    progress: NullProgress,
+    cache: BlobCache | None = None,
 ) -> DownloadResult:
-    """Writes `files` under root (created if needed); returns what was written and skipped."""
+    """Writes `files` under root (created if needed); returns what was written and skipped.
+
+    With a cache, verified cache entries are copied instead of transferred, and transferred
+    blobs are added to it (then it is trimmed back to its limit).
+    """
     real_root, norm = await asyncio.to_thread(_plan, root, files)
     mode = 0o666 & ~_umask()
-    counts = [0, 0, 0]  # files written, bytes written, files skipped
+    st = _Stats()
     progress.phase("downloading", sum(f.size for f in norm))
 
     async def one(f: FileInfo) -> None:
-        n = await _download_one(stub, real_root, f, address, progress, mode)
-        if n is None:
-            counts[2] += 1
-        else:
-            counts[0] += 1
-            counts[1] += n
+        await _download_one(stub, real_root, f, address, progress, mode, cache, st)
 
     async def many(batch: list[FileInfo]) -> None:
-        written, nbytes, skipped = await download_batch(stub, real_root, batch, address, progress, mode)
-        counts[0] += written
-        counts[1] += nbytes
-        counts[2] += skipped
+        await download_batch(stub, real_root, batch, address, progress, mode, cache, st)
 
     # Small files travel many to a stream; large ones stream alone (resumable, bounded memory).
     await run_bounded(batches([f for f in norm if f.size <= BATCH_MAX_FILE]), many, 2)
     await run_bounded([f for f in norm if f.size > BATCH_MAX_FILE], one, DOWNLOAD_CONCURRENCY)
-    return DownloadResult(path=root, files_written=counts[0], bytes_written=counts[1], files_skipped=counts[2])
+    if cache is not None and st.downloaded:
+        await asyncio.to_thread(cache.cleanup)
+    return DownloadResult(
+        path=root,
+        files_written=st.written,
+        bytes_written=st.nbytes,
+        files_skipped=st.skipped,
+        files_from_cache=st.cached,
+        bytes_from_cache=st.cached_bytes,
+        bytes_downloaded=st.downloaded,
+    )
 
 
 def _plan(root: Path, files: list[FileInfo]) -> tuple[Path, list[FileInfo]]:
@@ -113,6 +136,10 @@ class _Sink:
         self._tmp: str | None = None
         self._hash = hashlib.sha256()
 
+    def add_sync(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        self._write(chunk)
+
     async def add(self, chunk: bytes) -> None:
         self.received += len(chunk)
         if self._out is None and len(self._buf) + len(chunk) <= SPILL_BYTES:
@@ -156,21 +183,68 @@ class _Sink:
                 pass
 
 
+def copy_from_cache(cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, mode: int) -> bool:
+    """Copies a cache entry into place, verifying size and sha256 on the way (blocking).
+
+    False when there is no usable entry; a corrupt one is dropped so it gets downloaded again.
+    """
+    entry = cache.lookup(f.digest, f.size)
+    if entry is None:
+        return False
+    sink = _Sink(dest)
+    try:
+        with open(entry, "rb") as src:
+            while chunk := src.read(CHUNK_SIZE):
+                sink.add_sync(chunk)
+                if sink.received > f.size:
+                    break
+        sink.finish(real_root, f, mode)
+        return True
+    except ArkiveError as exc:
+        if exc.code != Code.INTERNAL:
+            raise  # e.g. a folder in the way: not the cache's fault
+        cache.drop(f.digest)
+        return False
+    except OSError:
+        return False  # evicted meanwhile, unreadable: download instead
+    finally:
+        sink.discard()
+
+
 async def _download_one(
-    stub: object, real_root: Path, f: FileInfo, address: str, progress: NullProgress, mode: int
-) -> int | None:
-    """Downloads one file; returns bytes written, or None when it was already in place."""
+    stub: object,
+    real_root: Path,
+    f: FileInfo,
+    address: str,
+    progress: NullProgress,
+    mode: int,
+    cache: BlobCache | None,
+    st: _Stats,
+) -> None:
+    """Downloads one file (or finds it in place or in the cache)."""
     dest, in_place = await asyncio.to_thread(_prepare, real_root, f)
     if in_place:
         progress.advance(f.size)
-        return None
+        st.skipped += 1
+        return
+    if cache is not None and await asyncio.to_thread(copy_from_cache, cache, real_root, f, dest, mode):
+        progress.advance(f.size)
+        st.written += 1
+        st.nbytes += f.size
+        st.cached += 1
+        st.cached_bytes += f.size
+        return
     sink = _Sink(dest)
     try:
         await _receive(stub, f, sink, address, progress)
         await asyncio.to_thread(sink.finish, real_root, f, mode)
     finally:
         sink.discard()  # no-op after a successful rename
-    return sink.received
+    st.written += 1
+    st.nbytes += sink.received
+    st.downloaded += sink.received
+    if cache is not None:
+        await asyncio.to_thread(cache.add_file, f.digest, dest, f.size)
 
 
 async def _receive(stub: object, f: FileInfo, sink: _Sink, address: str, progress: NullProgress) -> None:

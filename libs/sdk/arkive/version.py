@@ -25,6 +25,13 @@ class DownloadResult:
     files_written: int
     bytes_written: int
     files_skipped: int
+    files_from_cache: int = 0
+    """Of files_written, those copied from the local blob cache (verified) instead of transferred."""
+    bytes_from_cache: int = 0
+    bytes_downloaded: int = 0
+    """Bytes received from the server."""
+    files_removed: tuple[str, ...] = ()
+    """checkout only: paths deleted because the version does not have them."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -32,6 +39,10 @@ class DownloadResult:
             "files_written": self.files_written,
             "bytes_written": self.bytes_written,
             "files_skipped": self.files_skipped,
+            "files_from_cache": self.files_from_cache,
+            "bytes_from_cache": self.bytes_from_cache,
+            "bytes_downloaded": self.bytes_downloaded,
+            "files_removed": list(self.files_removed),
         }
 
 
