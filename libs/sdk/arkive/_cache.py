@@ -187,6 +187,16 @@ class BlobCache:
         finally:
             _unlink_quietly(tmp)
 
+    def writer(self, size: int) -> CacheWriter | None:
+        """A writer that caches a blob as it streams by (None when it cannot or should not)."""
+        if size > self.limit:
+            return None
+        try:
+            fd, tmp = self._tmpfile()
+        except OSError:
+            return None
+        return CacheWriter(self, fd, tmp)
+
     def _entries(self) -> list[tuple[float, int, Path]]:
         """(recency, size, path) of every entry."""
         out: list[tuple[float, int, Path]] = []
@@ -245,6 +255,44 @@ class BlobCache:
                     pass
         except OSError:
             pass
+
+
+class CacheWriter:
+    """Tees a blob into the cache while it is downloaded elsewhere; commit() only once verified.
+
+    Never raises: a failing disk makes it give up silently (the download itself goes on).
+    """
+
+    def __init__(self, cache: BlobCache, fd: int, tmp: str) -> None:
+        self._cache = cache
+        self._tmp: str | None = tmp
+        self._out = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        if self._tmp is None:
+            return
+        try:
+            self._out.write(chunk)
+        except OSError:
+            self.abort()
+
+    def commit(self, digest: str) -> None:
+        if self._tmp is None:
+            return
+        try:
+            self._out.close()
+            self._cache._publish(self._tmp, digest)
+            self._tmp = None
+        except OSError:
+            self.abort()
+
+    def abort(self) -> None:
+        try:
+            self._out.close()
+        except OSError:
+            pass
+        _unlink_quietly(self._tmp)
+        self._tmp = None
 
 
 def _unlink_quietly(path: str | None) -> None:

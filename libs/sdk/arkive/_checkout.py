@@ -19,8 +19,9 @@ from typing import Any
 from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
 from ._cache import BlobCache, CacheInfo, CleanupResult, cache_cleanup, cache_info
-from ._download import _plan, download_files
+from ._download import download_files
 from ._files import LocalFile, artifact_path, hash_files
+from ._paths import check_layout
 from ._progress import make_progress
 from .version import ArtifactVersion, DownloadResult, FileInfo
 
@@ -138,9 +139,12 @@ class CheckoutMixin:
         """
         _, files, prefix = await self._listing(ref, path_prefix)
         dest = Path(root)
-        # Validate every server path before deleting anything.
-        real_root, norm = await asyncio.to_thread(_plan, dest, files)
-        local = await asyncio.to_thread(_scan, real_root, prefix)
+        # Every server path is validated before anything is deleted; symlinks on the way are
+        # checked by the download, after the removal of extras (which removes links themselves).
+        norm = [FileInfo(_server_path(f.path), f.digest, f.size) for f in files]
+        check_layout(f.path for f in norm)
+        await asyncio.to_thread(dest.mkdir, parents=True, exist_ok=True)
+        real_root, local = await asyncio.to_thread(_scan_root, dest, prefix)
         wanted = {f.path for f in norm}
         extras = sorted(p for p, regular in local.items() if p not in wanted or not regular)
         await asyncio.to_thread(_remove_extras, real_root, extras)

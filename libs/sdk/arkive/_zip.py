@@ -21,7 +21,7 @@ from typing import IO
 
 from arkive_common.errors import ArkiveError, Code
 
-from ._cache import BlobCache
+from ._cache import BlobCache, CacheWriter
 from ._download import _receive, _server_path
 from ._download_batch import BATCH_MAX_BYTES, BATCH_MAX_FILE, BATCH_MAX_FILES, fetch_blobs
 from ._files import CHUNK_SIZE, hash_file
@@ -33,15 +33,21 @@ from .version import DownloadResult, FileInfo
 class _EntrySink:
     """Receives one blob's chunks into an open zip entry, hashing them (the _Sink interface)."""
 
-    def __init__(self, entry: IO[bytes]) -> None:
+    def __init__(self, entry: IO[bytes], tee: CacheWriter | None = None) -> None:
         self.entry = entry
+        self.tee = tee
         self.received = 0
         self.hash = hashlib.sha256()
 
     async def add(self, chunk: bytes) -> None:
         self.received += len(chunk)
         self.hash.update(chunk)
-        await asyncio.to_thread(self.entry.write, chunk)
+        await asyncio.to_thread(self._write, chunk)
+
+    def _write(self, chunk: bytes) -> None:
+        self.entry.write(chunk)
+        if self.tee is not None:
+            self.tee.write(chunk)
 
     def check(self, f: FileInfo) -> None:
         if self.received != f.size or "sha256:" + self.hash.hexdigest() != f.digest:
@@ -135,7 +141,15 @@ async def _large(stub: object, w: _Writer, f: FileInfo, address: str, progress: 
             w.cached += 1
             w.cached_bytes += f.size
         else:
-            await _receive(stub, f, sink, address, progress)  # type: ignore[arg-type]  # same interface
+            sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
+            try:
+                await _receive(stub, f, sink, address, progress)  # type: ignore[arg-type]  # same interface
+                sink.check(f)
+                if sink.tee is not None:
+                    await asyncio.to_thread(sink.tee.commit, f.digest)
+            finally:
+                if sink.tee is not None:
+                    sink.tee.abort()  # no-op after a commit
             w.downloaded += sink.received
         sink.check(f)
     w.files += 1
