@@ -268,3 +268,27 @@ def test_relog_of_unchanged_folder_reads_no_file(
         (data_dir / "README.md").write_text("# MNIST\n")  # same size, new content
         changed = log_dir(client, data_dir)
     assert changed.created and changed.version == first.version + 1
+
+
+def test_files_in_place_are_checked_through_the_stat_cache(
+    fake_gateway: FakeGateway, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arkive import _download
+
+    monkeypatch.setattr(_statcache, "RACY_NS", 0)
+    reads: list[Path] = []
+    real = _download.hash_file
+    monkeypatch.setattr(_download, "hash_file", lambda p, *a, **k: (reads.append(Path(p)), real(p, *a, **k))[1])
+    with Client(fake_gateway.address, project="demo", progress=False) as client:
+        v = log_dir(client, data_dir)
+        out = tmp_path / "out"
+        client.download(v, out)
+        assert reads == []  # nothing was in place
+        assert client.download(v, out).files_skipped == 5
+        assert len(reads) == 5  # hashed once, and recorded
+        assert client.download(v, out).files_skipped == 5
+        assert len(reads) == 5  # the stat cache vouched for all of them
+        (out / "README.md").write_text("# MNIST\n")  # same size, new content: re-read and replaced
+        r = client.download(v, out)
+    assert reads[5:] == [out.resolve() / "README.md"] and r.files_written == 1
+    assert tree(out) == tree(data_dir)

@@ -26,6 +26,7 @@ from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._paths import check_layout, safe_destination
 from ._progress import NullProgress
+from ._statcache import StatCache, stat_key
 from ._rpc import rpc_error
 from ._transfer import ATTEMPTS, retry_pause, run_bounded
 from .version import DownloadResult, FileInfo
@@ -49,6 +50,7 @@ class _Stats:
     cached: int = 0
     cached_bytes: int = 0
     downloaded: int = 0
+    stats: StatCache | None = None  # the stat cache, for files already in place
 
 
 async def download_files(
@@ -66,7 +68,7 @@ async def download_files(
     """
     real_root, norm = await asyncio.to_thread(_plan, root, files)
     mode = 0o666 & ~_umask()
-    st = _Stats()
+    st = _Stats(stats=StatCache.open_default())
     progress.phase("downloading", sum(f.size for f in norm))
 
     async def one(f: FileInfo) -> None:
@@ -75,9 +77,13 @@ async def download_files(
     async def many(batch: list[FileInfo]) -> None:
         await download_batch(stub, real_root, batch, address, progress, mode, cache, st)
 
-    # Small files travel many to a stream; large ones stream alone (resumable, bounded memory).
-    await run_bounded(batches([f for f in norm if f.size <= BATCH_MAX_FILE]), many, 2)
-    await run_bounded([f for f in norm if f.size > BATCH_MAX_FILE], one, DOWNLOAD_CONCURRENCY)
+    try:
+        # Small files travel many to a stream; large ones stream alone (resumable, bounded memory).
+        await run_bounded(batches([f for f in norm if f.size <= BATCH_MAX_FILE]), many, 2)
+        await run_bounded([f for f in norm if f.size > BATCH_MAX_FILE], one, DOWNLOAD_CONCURRENCY)
+    finally:
+        if st.stats is not None:
+            st.stats.close()
     if cache is not None and st.downloaded:
         await asyncio.to_thread(cache.cleanup)
     return DownloadResult(
@@ -109,11 +115,11 @@ def _server_path(path: str) -> str:
         raise type(exc)(f"refusing to write a file from the server: {exc.message}", exc.code) from None
 
 
-def _prepare(real_root: Path, f: FileInfo) -> tuple[Path, bool]:
+def _prepare(real_root: Path, f: FileInfo, stats: StatCache | None = None) -> tuple[Path, bool]:
     """(destination, already in place?); makes the parent folders when a download is needed."""
     dest = safe_destination(real_root, f.path)
     try:
-        if dest.is_file() and dest.stat().st_size == f.size and hash_file(dest)[0] == f.digest:
+        if dest.is_file() and dest.stat().st_size == f.size and _digest(dest, stats) == f.digest:
             return dest, True
     except OSError:
         pass  # unreadable: overwrite it
@@ -123,6 +129,21 @@ def _prepare(real_root: Path, f: FileInfo) -> tuple[Path, bool]:
         raise FailedPrecondition(f"cannot write {f.path!r}: a file is in the way of its folder") from None
     safe_destination(real_root, f.path)  # again: the tree may have changed since planning
     return dest, False
+
+
+def _digest(path: Path, stats: StatCache | None) -> str:
+    """sha256 of an existing file, from the stat cache when it is unchanged since last hashed."""
+    if stats is None:
+        return hash_file(path)[0]
+    real = os.path.realpath(path)
+    before = stat_key(os.stat(real))
+    known = stats.get_many([(real, before)]).get(real)
+    if known is not None:
+        return known
+    digest = hash_file(path)[0]
+    if stat_key(os.stat(real)) == before:
+        stats.put_many([(real, before, digest)])
+    return digest
 
 
 class _Sink:
@@ -222,7 +243,7 @@ async def _download_one(
     st: _Stats,
 ) -> None:
     """Downloads one file (or finds it in place or in the cache)."""
-    dest, in_place = await asyncio.to_thread(_prepare, real_root, f)
+    dest, in_place = await asyncio.to_thread(_prepare, real_root, f, st.stats)
     if in_place:
         progress.advance(f.size)
         st.skipped += 1

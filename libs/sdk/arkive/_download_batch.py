@@ -95,7 +95,7 @@ async def download_batch(
 
     todo: list[tuple[FileInfo, Path]] = []
     for f in batch:
-        dest, in_place = await asyncio.to_thread(_prepare, real_root, f)
+        dest, in_place = await asyncio.to_thread(_prepare, real_root, f, st.stats)
         if in_place:
             st.skipped += 1
             progress.advance(f.size)
