@@ -26,8 +26,8 @@ from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._paths import check_layout, safe_destination
 from ._progress import NullProgress
-from ._statcache import StatCache, stat_key
 from ._rpc import rpc_error
+from ._statcache import StatCache, stat_key
 from ._transfer import ATTEMPTS, retry_pause, run_bounded
 from .version import DownloadResult, FileInfo
 
