@@ -142,8 +142,6 @@ def test_download_keeps_the_cache_under_its_limit(
 def test_concurrent_writers_of_one_digest(tmp_path: Path) -> None:
     data = os.urandom(2_000_000)
     d = digest(data)
-    src = tmp_path / "src.bin"
-    src.write_bytes(data)
 
     def worker(i: int) -> None:
         cache = BlobCache(tmp_path / "c", limit=10**9)  # one object per "process"
@@ -151,7 +149,11 @@ def test_concurrent_writers_of_one_digest(tmp_path: Path) -> None:
             if i % 2:
                 cache.add_bytes(d, data)
             else:
-                cache.add_file(d, src, len(data))
+                w = cache.writer(len(data))
+                assert w is not None
+                for start in range(0, len(data), 300_000):
+                    w.write(data[start : start + 300_000])
+                w.commit(d)
             entry = cache.lookup(d, len(data))
             assert entry is not None and entry.read_bytes() == data  # never half a blob
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -162,24 +161,6 @@ class BlobCache:
             fd, tmp = self._tmpfile()
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
-            self._publish(tmp, digest)
-            tmp = None
-        except OSError:
-            pass
-        finally:
-            _unlink_quietly(tmp)
-
-    def add_file(self, digest: str, source: Path, size: int) -> None:
-        """Caches a copy of a verified downloaded file (a copy: see the module docstring)."""
-        if self.entry(digest) is None or size > self.limit:
-            return
-        tmp = None
-        try:
-            fd, tmp = self._tmpfile()
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                shutil.copyfileobj(src, out, 1024 * 1024)
-            if os.stat(tmp).st_size != size:
-                return  # the file changed under us: do not cache it
             self._publish(tmp, digest)
             tmp = None
         except OSError:

@@ -21,7 +21,7 @@ import grpc
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._cache import BlobCache
+from ._cache import BlobCache, CacheWriter
 from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._paths import check_layout, safe_destination
@@ -152,6 +152,7 @@ class _Sink:
     def __init__(self, dest: Path) -> None:
         self.dest = dest
         self.received = 0
+        self.tee: CacheWriter | None = None
         self._buf = bytearray()
         self._out: BinaryIO | None = None
         self._tmp: str | None = None
@@ -177,6 +178,8 @@ class _Sink:
             self._write(buf)
         self._out.write(chunk)
         self._hash.update(chunk)
+        if self.tee is not None:
+            self.tee.write(chunk)
 
     def finish(self, real_root: Path, f: FileInfo, mode: int) -> None:
         """Verifies and renames into place (blocking: run in a thread)."""
@@ -256,16 +259,20 @@ async def _download_one(
         st.cached_bytes += f.size
         return
     sink = _Sink(dest)
+    # The blob goes into the cache as it streams by (no second read), committed once verified.
+    sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
     try:
         await _receive(stub, f, sink, address, progress)
         await asyncio.to_thread(sink.finish, real_root, f, mode)
+        if sink.tee is not None:
+            await asyncio.to_thread(sink.tee.commit, f.digest)
     finally:
         sink.discard()  # no-op after a successful rename
+        if sink.tee is not None:
+            sink.tee.abort()  # no-op after a commit
     st.written += 1
     st.nbytes += sink.received
     st.downloaded += sink.received
-    if cache is not None:
-        await asyncio.to_thread(cache.add_file, f.digest, dest, f.size)
 
 
 async def _receive(stub: object, f: FileInfo, sink: _Sink, address: str, progress: NullProgress) -> None:
