@@ -3,6 +3,7 @@ whatever a (hostile) server lists, nothing is written, read or deleted outside t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import zipfile
 from pathlib import Path
@@ -218,3 +219,25 @@ def test_verify_and_checkout_never_walk_a_symlinked_prefix(
     client.checkout(v, root, path_prefix="sub")
     assert (outside / "deep" / "y").read_text() == "precious"
     assert tree(root) == {"sub/x": b"payload"}
+
+
+async def test_async_client_has_the_same_methods(fake_gateway: FakeGateway, data_dir: Path, tmp_path: Path) -> None:
+    async with arkive.AsyncClient(fake_gateway.address, project="demo", progress=False) as client:
+        art = Artifact("ds")
+        art.add_dir(data_dir)
+        v = await client.log_artifact(art)
+        # Two downloads of the same blobs at once share one cache without corrupting it.
+        a, b = await asyncio.gather(client.download(v, tmp_path / "a"), client.download(v, tmp_path / "b"))
+        assert a.files_written == b.files_written == 5
+        assert tree(tmp_path / "a") == tree(tmp_path / "b") == tree(data_dir)
+        (tmp_path / "a" / "extra.txt").write_text("x")
+        assert (await client.verify(v, tmp_path / "a")).extra == ("extra.txt",)
+        assert (await client.checkout(v, tmp_path / "a")).files_removed == ("extra.txt",)
+        assert (await client.verify(v, tmp_path / "a")).clean
+        z = await client.download_zip(v, tmp_path / "a.zip")
+        assert z.files_written == 5 and z.bytes_downloaded == 0  # all from the cache
+        info = await client.cache_info()
+        assert info.entries == 4
+        assert (await client.cache_cleanup("0")).info.entries == 0
+    c = arkive.cache_info()
+    assert c.entries == 0 and c.path == Path(os.environ["ARKIVE_CACHE_DIR"])
