@@ -228,15 +228,16 @@ async def list_files(conn: asyncpg.Pool, req: api.ListFiles) -> api.FilePage:
     version = await resolve(conn, req.ref)
     if req.path_prefix:
         prefix = normalize_path(req.path_prefix)
-        # A range on the (manifest_digest, path) primary key: the database uses the C collation,
-        # where "a/b/" <= "a/b/..." < "a/b0" ('0' follows '/'), so the folder is one index range.
+        # starts_with is right under any collation, and on a C-collation database (arkive_stack's)
+        # the planner turns it into the index range "a/b/" <= path < "a/b0" of the primary key.
         rows = await conn.fetch(
             "SELECT path, digest, size FROM ingest_manifest_entries WHERE manifest_digest = $1 AND path > $2"
-            " AND (path = $4 OR (path >= $4 || '/' AND path < $4 || '0')) ORDER BY path LIMIT $3",
+            " AND (path = $4 OR starts_with(path, $5)) ORDER BY path LIMIT $3",
             version.manifest_digest,
             req.page_token,
             size + 1,
             prefix,
+            prefix + "/",
         )
     else:
         rows = await conn.fetch(
