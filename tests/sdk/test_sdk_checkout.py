@@ -4,6 +4,7 @@ whatever a (hostile) server lists, nothing is written, read or deleted outside t
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -241,3 +242,18 @@ async def test_async_client_has_the_same_methods(fake_gateway: FakeGateway, data
         assert (await client.cache_cleanup("0")).info.entries == 0
     c = arkive.cache_info()
     assert c.entries == 0 and c.path == Path(os.environ["ARKIVE_CACHE_DIR"])
+
+
+def test_cli_usage_errors_and_cache_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli.main(["get", "demo/x:v0", "--zip", str(tmp_path / "a.zip"), "--out", str(tmp_path / "o")]) == 2
+    assert "either --out or --zip" in capsys.readouterr().err
+    assert cli.main(["cache", "cleanup", "-3"]) == 2
+    capsys.readouterr()
+    assert cli.main(["cache", "info", "--json"]) == 0  # no cache folder yet: empty, not an error
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["entries"] == 0 and doc["enabled"] is True and doc["limit"] == 10 * 1024**3
+    monkeypatch.setenv("ARKIVE_CACHE_SIZE", "lots")
+    assert cli.main(["cache", "info"]) == 1
+    assert "INVALID_ARGUMENT: ARKIVE_CACHE_SIZE: invalid size 'lots'" in capsys.readouterr().err

@@ -97,7 +97,10 @@ def cache_enabled() -> bool:
 
 def cache_limit() -> int:
     text = os.environ.get("ARKIVE_CACHE_SIZE")
-    return parse_size(text) if text else DEFAULT_LIMIT
+    try:
+        return parse_size(text) if text else DEFAULT_LIMIT
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"ARKIVE_CACHE_SIZE: {exc.message}") from None
 
 
 class BlobCache:
