@@ -93,7 +93,7 @@ class ArtifactVersion:
         return Path("artifacts") / f"{self.name}:v{self.version}"
 
     def download(self, root: str | Path | None = None, *, path_prefix: str | None = None) -> Path:
-        """Downloads the files (or those starting with path_prefix) into root; returns root.
+        """Downloads the files (or those in folder path_prefix) into root; returns root.
 
         Default root: ./artifacts/<name>:v<N>. Files already present with the same content are
         kept; everything else is verified (size, sha256) and renamed into place atomically.
