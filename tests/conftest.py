@@ -79,3 +79,15 @@ async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
         yield services
     finally:
         await services.stop()
+
+
+@pytest.fixture(autouse=True)
+def _private_blob_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own SDK blob/stat cache (never ~/.cache/arkive); XDG_CACHE_HOME also
+    reaches CLI subprocesses, whose environment drops ARKIVE_* variables."""
+    path = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("ARKIVE_CACHE_DIR", str(path / "arkive"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(path))
+    monkeypatch.delenv("ARKIVE_CACHE", raising=False)
+    monkeypatch.delenv("ARKIVE_CACHE_SIZE", raising=False)
+    return path / "arkive"

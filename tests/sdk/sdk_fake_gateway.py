@@ -302,6 +302,9 @@ class Artifacts(agrpc.ArtifactServiceServicer):
         except ArkiveError as exc:
             await _abort(context, exc)
         files = self.st.file_override.get(v.version_id, self.st.files[v.version_id])
+        if request.path_prefix:  # folder semantics, as services/ingest/arkive_ingest/queries.py
+            pre = request.path_prefix
+            files = [f for f in files if f.path == pre or f.path.startswith(pre + "/")]
         page, tok = self._page(files, min(request.page_size, 7), request.page_token)  # tiny pages
         return apb.ListFilesResponse(files=page, next_page_token=tok)
 

@@ -139,8 +139,9 @@ def test_sdk_log_use_download(stack: Any, big_tree: Path, tmp_path: Path) -> Non
         assert (path / "empty.txt").read_bytes() == b""
         files = list(used.files())
         assert len(files) == 501 and [f.path for f in files] == sorted(f.path for f in files)
-        part = client.download(v, tmp_path / "part", path_prefix="small/00")
-        assert part.files_written == 10
+        part = client.download(v, tmp_path / "part", path_prefix="small")  # a folder, not a string prefix
+        assert part.files_written == 500 and tree(tmp_path / "part" / "small") == tree(big_tree / "small")
+        assert client.download(v, tmp_path / "none", path_prefix="small/00").files_written == 0
         with pytest.raises(arkive.NotFound):
             client.get_version(f"{project}/mnist:v7")
 

@@ -182,6 +182,7 @@ class ListFiles(msgspec.Struct, frozen=True):
     ref: str
     page_size: int = 1000
     page_token: str = ""
+    path_prefix: str = ""  # a folder: "a/b" matches "a/b" and "a/b/...", not "a/bc"
 
 
 class FilePage(msgspec.Struct, frozen=True):

@@ -23,6 +23,8 @@ from arkive_common.errors import (
     Unavailable,
 )
 
+from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
+from ._checkout import VerifyResult
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from ._sync_runs import Run
 from .aclient import AsyncClient
@@ -65,6 +67,8 @@ __all__ = [
     "AsyncArtifactVersion",
     "AsyncClient",
     "AsyncRun",
+    "CacheInfo",
+    "CleanupResult",
     "Client",
     "Code",
     "CollectionStorage",
@@ -92,6 +96,9 @@ __all__ = [
     "Unavailable",
     "UndeleteResult",
     "UpsertResult",
+    "VerifyResult",
+    "cache_cleanup",
+    "cache_info",
     "step",
 ]
 __version__ = "0.1.0"

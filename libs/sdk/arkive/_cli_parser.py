@@ -16,6 +16,8 @@ environment:
   ARKIVE_GATEWAY_ADDR  gateway host:port (default {DEFAULT_GATEWAY}); --gateway overrides it
   ARKIVE_PROJECT       project for refs and commands without one (default "{DEFAULT_PROJECT}")
   ARKIVE_DEBUG=1       print tracebacks for unexpected errors
+  ARKIVE_CACHE_DIR     local blob and stat cache (default ~/.cache/arkive); ARKIVE_CACHE=0 disables it
+  ARKIVE_CACHE_SIZE    blob cache limit, e.g. 10GiB (default), 500MB or bytes
 
 refs: [project/]name[:vN|alias|label] (":latest" when omitted), or a bare version id.
 --json prints one JSON document: a version is {{project, name, version, version_name, ref,
@@ -178,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     gt = sub.add_parser("get", parents=[common, proj], help="download a version's files")
     gt.add_argument("ref", metavar="REF")
     gt.add_argument("--out", "-o", help="destination folder (default: ./artifacts/<name>:v<N>)")
-    gt.add_argument("--path-prefix", help="only files whose path starts with this")
+    gt.add_argument("--path-prefix", "--prefix", metavar="FOLDER", help="only the files in this folder of the version")
+    gt.add_argument("--zip", metavar="OUT.ZIP", help="write the files into this zip file instead of a folder")
 
     ls = sub.add_parser("ls", parents=[common, proj], help="list the artifacts of a project")
     ls.add_argument("--type", "-t", help="only artifacts of this type")
@@ -192,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_catalog import add_parsers as add_catalog_parsers
 
     add_catalog_parsers(sub, common, proj, _Parser)
+    from ._cli_download import add_parsers as add_download_parsers
+
+    add_download_parsers(sub, common, proj, _Parser)
 
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,11 +21,13 @@ import grpc
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
+from ._cache import BlobCache, CacheWriter
 from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._paths import check_layout, safe_destination
 from ._progress import NullProgress
 from ._rpc import rpc_error
+from ._statcache import StatCache, stat_key
 from ._transfer import ATTEMPTS, retry_pause, run_bounded
 from .version import DownloadResult, FileInfo
 
@@ -39,33 +42,59 @@ def _umask() -> int:
     return mask
 
 
+@dataclass
+class _Stats:
+    written: int = 0
+    nbytes: int = 0
+    skipped: int = 0
+    cached: int = 0
+    cached_bytes: int = 0
+    downloaded: int = 0
+    stats: StatCache | None = None  # the stat cache, for files already in place
+
+
 async def download_files(
-    stub: object, root: Path, files: list[FileInfo], address: str, progress: NullProgress
+    stub: object,
+    root: Path,
+    files: list[FileInfo],
+    address: str,
+    progress: NullProgress,
+    cache: BlobCache | None = None,
 ) -> DownloadResult:
-    """Writes `files` under root (created if needed); returns what was written and skipped."""
+    """Writes `files` under root (created if needed); returns what was written and skipped.
+
+    With a cache, verified cache entries are copied instead of transferred, and transferred
+    blobs are added to it (then it is trimmed back to its limit).
+    """
     real_root, norm = await asyncio.to_thread(_plan, root, files)
     mode = 0o666 & ~_umask()
-    counts = [0, 0, 0]  # files written, bytes written, files skipped
+    st = _Stats(stats=StatCache.open_default())
     progress.phase("downloading", sum(f.size for f in norm))
 
     async def one(f: FileInfo) -> None:
-        n = await _download_one(stub, real_root, f, address, progress, mode)
-        if n is None:
-            counts[2] += 1
-        else:
-            counts[0] += 1
-            counts[1] += n
+        await _download_one(stub, real_root, f, address, progress, mode, cache, st)
 
     async def many(batch: list[FileInfo]) -> None:
-        written, nbytes, skipped = await download_batch(stub, real_root, batch, address, progress, mode)
-        counts[0] += written
-        counts[1] += nbytes
-        counts[2] += skipped
+        await download_batch(stub, real_root, batch, address, progress, mode, cache, st)
 
-    # Small files travel many to a stream; large ones stream alone (resumable, bounded memory).
-    await run_bounded(batches([f for f in norm if f.size <= BATCH_MAX_FILE]), many, 2)
-    await run_bounded([f for f in norm if f.size > BATCH_MAX_FILE], one, DOWNLOAD_CONCURRENCY)
-    return DownloadResult(path=root, files_written=counts[0], bytes_written=counts[1], files_skipped=counts[2])
+    try:
+        # Small files travel many to a stream; large ones stream alone (resumable, bounded memory).
+        await run_bounded(batches([f for f in norm if f.size <= BATCH_MAX_FILE]), many, 2)
+        await run_bounded([f for f in norm if f.size > BATCH_MAX_FILE], one, DOWNLOAD_CONCURRENCY)
+    finally:
+        if st.stats is not None:
+            st.stats.close()
+    if cache is not None and st.downloaded:
+        await asyncio.to_thread(cache.cleanup)
+    return DownloadResult(
+        path=root,
+        files_written=st.written,
+        bytes_written=st.nbytes,
+        files_skipped=st.skipped,
+        files_from_cache=st.cached,
+        bytes_from_cache=st.cached_bytes,
+        bytes_downloaded=st.downloaded,
+    )
 
 
 def _plan(root: Path, files: list[FileInfo]) -> tuple[Path, list[FileInfo]]:
@@ -86,11 +115,11 @@ def _server_path(path: str) -> str:
         raise type(exc)(f"refusing to write a file from the server: {exc.message}", exc.code) from None
 
 
-def _prepare(real_root: Path, f: FileInfo) -> tuple[Path, bool]:
+def _prepare(real_root: Path, f: FileInfo, stats: StatCache | None = None) -> tuple[Path, bool]:
     """(destination, already in place?); makes the parent folders when a download is needed."""
     dest = safe_destination(real_root, f.path)
     try:
-        if dest.is_file() and dest.stat().st_size == f.size and hash_file(dest)[0] == f.digest:
+        if dest.is_file() and dest.stat().st_size == f.size and _digest(dest, stats) == f.digest:
             return dest, True
     except OSError:
         pass  # unreadable: overwrite it
@@ -102,16 +131,36 @@ def _prepare(real_root: Path, f: FileInfo) -> tuple[Path, bool]:
     return dest, False
 
 
+def _digest(path: Path, stats: StatCache | None) -> str:
+    """sha256 of an existing file, from the stat cache when it is unchanged since last hashed."""
+    if stats is None:
+        return hash_file(path)[0]
+    real = os.path.realpath(path)
+    before = stat_key(os.stat(real))
+    known = stats.get_many([(real, before)]).get(real)
+    if known is not None:
+        return known
+    digest = hash_file(path)[0]
+    if stat_key(os.stat(real)) == before:
+        stats.put_many([(real, before, digest)])
+    return digest
+
+
 class _Sink:
     """One blob on its way to dest: a memory buffer, spilled to a temp file when it grows large."""
 
     def __init__(self, dest: Path) -> None:
         self.dest = dest
         self.received = 0
+        self.tee: CacheWriter | None = None
         self._buf = bytearray()
         self._out: BinaryIO | None = None
         self._tmp: str | None = None
         self._hash = hashlib.sha256()
+
+    def add_sync(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        self._write(chunk)
 
     async def add(self, chunk: bytes) -> None:
         self.received += len(chunk)
@@ -129,6 +178,8 @@ class _Sink:
             self._write(buf)
         self._out.write(chunk)
         self._hash.update(chunk)
+        if self.tee is not None:
+            self.tee.write(chunk)
 
     def finish(self, real_root: Path, f: FileInfo, mode: int) -> None:
         """Verifies and renames into place (blocking: run in a thread)."""
@@ -156,21 +207,72 @@ class _Sink:
                 pass
 
 
+def copy_from_cache(cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, mode: int) -> bool:
+    """Copies a cache entry into place, verifying size and sha256 on the way (blocking).
+
+    False when there is no usable entry; a corrupt one is dropped so it gets downloaded again.
+    """
+    entry = cache.lookup(f.digest, f.size)
+    if entry is None:
+        return False
+    sink = _Sink(dest)
+    try:
+        with open(entry, "rb") as src:
+            while chunk := src.read(CHUNK_SIZE):
+                sink.add_sync(chunk)
+                if sink.received > f.size:
+                    break
+        sink.finish(real_root, f, mode)
+        return True
+    except ArkiveError as exc:
+        if exc.code != Code.INTERNAL:
+            raise  # e.g. a folder in the way: not the cache's fault
+        cache.drop(f.digest)
+        return False
+    except OSError:
+        return False  # evicted meanwhile, unreadable: download instead
+    finally:
+        sink.discard()
+
+
 async def _download_one(
-    stub: object, real_root: Path, f: FileInfo, address: str, progress: NullProgress, mode: int
-) -> int | None:
-    """Downloads one file; returns bytes written, or None when it was already in place."""
-    dest, in_place = await asyncio.to_thread(_prepare, real_root, f)
+    stub: object,
+    real_root: Path,
+    f: FileInfo,
+    address: str,
+    progress: NullProgress,
+    mode: int,
+    cache: BlobCache | None,
+    st: _Stats,
+) -> None:
+    """Downloads one file (or finds it in place or in the cache)."""
+    dest, in_place = await asyncio.to_thread(_prepare, real_root, f, st.stats)
     if in_place:
         progress.advance(f.size)
-        return None
+        st.skipped += 1
+        return
+    if cache is not None and await asyncio.to_thread(copy_from_cache, cache, real_root, f, dest, mode):
+        progress.advance(f.size)
+        st.written += 1
+        st.nbytes += f.size
+        st.cached += 1
+        st.cached_bytes += f.size
+        return
     sink = _Sink(dest)
+    # The blob goes into the cache as it streams by (no second read), committed once verified.
+    sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
     try:
         await _receive(stub, f, sink, address, progress)
         await asyncio.to_thread(sink.finish, real_root, f, mode)
+        if sink.tee is not None:
+            await asyncio.to_thread(sink.tee.commit, f.digest)
     finally:
         sink.discard()  # no-op after a successful rename
-    return sink.received
+        if sink.tee is not None:
+            sink.tee.abort()  # no-op after a commit
+    st.written += 1
+    st.nbytes += sink.received
+    st.downloaded += sink.received
 
 
 async def _receive(stub: object, f: FileInfo, sink: _Sink, address: str, progress: NullProgress) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import grpc
 
 from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
+from ._cache import BlobCache
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
 from .version import FileInfo
@@ -79,24 +81,36 @@ def _verified(digest: str, buf: bytearray, want: dict[str, int]) -> bytes:
 
 
 async def download_batch(
-    stub: object, real_root: Path, batch: list[FileInfo], address: str, progress: NullProgress, mode: int
-) -> tuple[int, int, int]:
-    """(files written, bytes written, files skipped) for one batch of small files."""
-    from ._download import _prepare, _Sink  # the single-file path's checks and atomic writer
+    stub: object,
+    real_root: Path,
+    batch: list[FileInfo],
+    address: str,
+    progress: NullProgress,
+    mode: int,
+    cache: BlobCache | None,
+    st: Any,
+) -> None:
+    """Writes one batch of small files, adding to the counters of st (see _download._Stats)."""
+    from ._download import _prepare, _Sink, copy_from_cache  # the single-file path's checks and writers
 
     todo: list[tuple[FileInfo, Path]] = []
-    skipped = 0
     for f in batch:
-        dest, in_place = await asyncio.to_thread(_prepare, real_root, f)
+        dest, in_place = await asyncio.to_thread(_prepare, real_root, f, st.stats)
         if in_place:
-            skipped += 1
+            st.skipped += 1
+            progress.advance(f.size)
+        elif cache is not None and await asyncio.to_thread(copy_from_cache, cache, real_root, f, dest, mode):
+            st.written += 1
+            st.nbytes += f.size
+            st.cached += 1
+            st.cached_bytes += f.size
             progress.advance(f.size)
         else:
             todo.append((f, dest))
     if not todo:
-        return 0, 0, skipped
+        return
     blobs = await fetch_blobs(stub, {f.digest: f.size for f, _ in todo}, address)
-    written = 0
+    st.downloaded += sum(len(b) for b in blobs.values())
     for f, dest in todo:
         sink = _Sink(dest)
         try:
@@ -104,6 +118,13 @@ async def download_batch(
             await asyncio.to_thread(sink.finish, real_root, f, mode)
         finally:
             sink.discard()
-        written += f.size
+        st.written += 1
+        st.nbytes += f.size
         progress.advance(f.size)
-    return len(todo), written, skipped
+    if cache is not None:
+        await asyncio.to_thread(_add_all, cache, blobs)
+
+
+def _add_all(cache: BlobCache, blobs: dict[str, bytes]) -> None:
+    for digest, data in blobs.items():
+        cache.add_bytes(digest, data)

@@ -23,6 +23,8 @@ from arkive_common.errors import InvalidArgument
 from arkive_common.manifest import manifest_digest
 from arkive_common.validation import normalize_path
 
+from ._statcache import Key, StatCache, stat_key
+
 CHUNK_SIZE = 1024 * 1024
 HASH_THREADS = 4
 
@@ -140,22 +142,40 @@ def hash_file(
 async def hash_files(
     files: list[LocalFile], on_bytes: Callable[[int], None] | None = None, threads: int = HASH_THREADS
 ) -> list[HashedFile]:
-    """Hashes files on a small thread pool (hashlib releases the GIL, so threads really overlap)."""
+    """Hashes files on a small thread pool (hashlib releases the GIL, so threads really overlap).
+
+    Files whose stat matches the stat cache (see _statcache.py) are not read at all.
+    """
     loop = asyncio.get_running_loop()
+    cache = StatCache.open_default()
+    known: dict[int, tuple[str, int]] = {}
+    if cache is not None:
+        known = await asyncio.to_thread(_cached_digests, cache, files)
+    todo = [f for i, f in enumerate(files) if i not in known]
     # A private pool: its queue bounds the concurrency, and big hashing jobs cannot starve the
     # default executor that asyncio.to_thread shares with file I/O elsewhere.
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="arkive-hash")
     # Threads cannot be cancelled; the event makes them stop at the next chunk instead of
     # finishing multi-gigabyte files after Ctrl-C.
     stop = threading.Event()
+    record: list[tuple[str, Key, str]] = []
+
+    def hash_one(f: LocalFile) -> tuple[str, int]:
+        before = os.stat(f.source) if cache is not None else None
+        digest, size = hash_file(f.source, CHUNK_SIZE, on_bytes, stop)
+        if before is not None:
+            key = stat_key(os.stat(f.source))
+            if key == stat_key(before) and size == before.st_size:  # unchanged while we read it
+                record.append((os.path.realpath(f.source), key, digest))
+        return digest, size
 
     def hash_batch(batch: list[LocalFile]) -> list[tuple[str, int]]:
-        return [hash_file(f.source, CHUNK_SIZE, on_bytes, stop) for f in batch]
+        return [hash_one(f) for f in batch]
 
     # Small files go many to a task: one executor hand-off per file costs more than hashing it.
-    futures = [loop.run_in_executor(pool, hash_batch, b) for b in _hash_batches(files)]
+    futures = [loop.run_in_executor(pool, hash_batch, b) for b in _hash_batches(todo)]
     try:
-        results = [r for batch in await asyncio.gather(*futures) for r in batch]
+        hashed = iter([r for batch in await asyncio.gather(*futures) for r in batch])
     except BaseException:
         stop.set()
         for fut in futures:
@@ -163,7 +183,28 @@ async def hash_files(
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    if cache is not None:
+        await asyncio.to_thread(cache.put_many, record)
+        cache.close()
+    if on_bytes is not None and known:
+        on_bytes(sum(size for _, size in known.values()))
+    results = [known[i] if i in known else next(hashed) for i in range(len(files))]
     return [HashedFile(f.path, f.source, d, s) for f, (d, s) in zip(files, results, strict=True)]
+
+
+def _cached_digests(cache: StatCache, files: list[LocalFile]) -> dict[int, tuple[str, int]]:
+    """index -> (digest, size) of the files the stat cache knows unchanged."""
+    keys: dict[str, Key] = {}
+    index: dict[str, list[int]] = {}
+    for i, f in enumerate(files):
+        try:
+            real = os.path.realpath(f.source)
+            keys[real] = stat_key(os.stat(real))
+        except OSError:
+            continue  # hashing reports the real error
+        index.setdefault(real, []).append(i)
+    hits = cache.get_many(list(keys.items()))
+    return {i: (digest, keys[real][0]) for real, digest in hits.items() for i in index[real]}
 
 
 def _hash_batches(files: list[LocalFile], max_files: int = 128, max_bytes: int = 8 << 20) -> list[list[LocalFile]]:

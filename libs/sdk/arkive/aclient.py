@@ -31,6 +31,8 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 from arkive_proto.v1 import blob_service_pb2_grpc as bgrpc
 
+from ._cache import BlobCache
+from ._checkout import CheckoutMixin, folder_prefix
 from ._convert import (
     add_files_batches,
     collection_from_proto,
@@ -57,7 +59,7 @@ PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
+class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin):
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:
@@ -421,11 +423,15 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
             out.extend(collection_from_proto(c, self._owner) for c in page.artifacts)
         return out
 
-    async def files(self, ref: VersionRef) -> AsyncIterator[FileInfo]:
-        """(path, digest, size) of every file of a version, sorted by path, fetched page by page."""
+    async def files(self, ref: VersionRef, *, path_prefix: str | None = None) -> AsyncIterator[FileInfo]:
+        """(path, digest, size) of every file of a version, sorted by path, fetched page by page.
+
+        path_prefix: only the files in that folder ("a/b" matches "a/b/..." and a file "a/b").
+        """
         ref_s = self._ref(ref)
+        prefix = folder_prefix(path_prefix)
         async for page in self._pages(
-            lambda tok: apb.ListFilesRequest(ref=ref_s, page_size=PAGE_SIZE, page_token=tok),
+            lambda tok: apb.ListFilesRequest(ref=ref_s, page_size=PAGE_SIZE, page_token=tok, path_prefix=prefix),
             self._artifacts.ListFiles,
         ):
             for f in page.files:
@@ -445,16 +451,17 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin):
     async def download(
         self, ref: VersionRef, root: str | os.PathLike[str] | None = None, *, path_prefix: str | None = None
     ) -> DownloadResult:
-        """Downloads a version's files (those starting with path_prefix, if given) under root.
+        """Downloads a version's files (those in folder path_prefix, if given) under root.
 
         Default root: ./artifacts/<name>:v<N>. Files already present with the right size and
-        sha256 are kept; everything else is verified and renamed into place atomically.
+        sha256 are kept; others come from the local blob cache (verified) or the server (verified),
+        and are renamed into place atomically. See also checkout(), verify(), download_zip().
         """
         version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)
         dest = Path(root) if root is not None else version.default_root()
-        files = [f async for f in self.files(version) if not path_prefix or f.path.startswith(path_prefix)]
+        files = [f async for f in self.files(version, path_prefix=path_prefix)]
         with make_progress(self.progress) as progress:
-            return await download_files(self._blobs, dest, files, self.address, progress)
+            return await download_files(self._blobs, dest, files, self.address, progress, BlobCache.from_env())
 
     # ---- admin ------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
 from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
+from ._cli_download import COMMANDS as DOWNLOAD_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
 from ._cli_retention import COMMANDS as RETENTION_COMMANDS
@@ -117,6 +118,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "lineage": cmd_lineage,
         **RETENTION_COMMANDS,
         **CATALOG_COMMANDS,
+        **DOWNLOAD_COMMANDS,
     }[args.command]
     return handler(args)
 
@@ -227,6 +229,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_get(args: argparse.Namespace) -> int:
     _check_ref(args.ref, args.project)
+    if args.zip:
+        if args.out:
+            raise UsageError("use either --out or --zip")
+        from ._cli_download import get_zip
+
+        return get_zip(args)
     with _client(args) as client:
         v = client.get_version(args.ref)
         result = client.download(v, args.out, path_prefix=args.path_prefix)

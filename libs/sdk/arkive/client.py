@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ._sync_catalog import SyncCatalogMixin
+from ._sync_checkout import SyncCheckoutMixin
 from ._sync_retention import SyncRetentionMixin
 from ._sync_runs import SyncLineageMixin
 from ._sync_typed import SyncTypedMixin
@@ -77,7 +78,7 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
     runner.stop()
 
 
-class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin):
+class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin, SyncCheckoutMixin):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
 
     client = arkive.Client()                                 # local gateway, project "default"
@@ -220,9 +221,9 @@ class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMi
         """The artifact collections of a project, optionally only those of one type."""
         return self._run(self._aclient.artifacts(project, type))
 
-    def files(self, ref: VersionRef) -> Iterator[FileInfo]:
-        """(path, digest, size) of every file of a version, sorted by path, fetched lazily."""
-        agen = self._aclient.files(ref)
+    def files(self, ref: VersionRef, *, path_prefix: str | None = None) -> Iterator[FileInfo]:
+        """(path, digest, size) of every file of a version (in folder path_prefix), sorted by path, fetched lazily."""
+        agen = self._aclient.files(ref, path_prefix=path_prefix)
         try:
             while True:
                 try:

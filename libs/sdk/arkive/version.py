@@ -28,6 +28,13 @@ class DownloadResult:
     files_written: int
     bytes_written: int
     files_skipped: int
+    files_from_cache: int = 0
+    """Of files_written, those copied from the local blob cache (verified) instead of transferred."""
+    bytes_from_cache: int = 0
+    bytes_downloaded: int = 0
+    """Bytes received from the server."""
+    files_removed: tuple[str, ...] = ()
+    """checkout only: paths deleted because the version does not have them."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +42,10 @@ class DownloadResult:
             "files_written": self.files_written,
             "bytes_written": self.bytes_written,
             "files_skipped": self.files_skipped,
+            "files_from_cache": self.files_from_cache,
+            "bytes_from_cache": self.bytes_from_cache,
+            "bytes_downloaded": self.bytes_downloaded,
+            "files_removed": list(self.files_removed),
         }
 
 
@@ -85,7 +96,7 @@ class ArtifactVersion:
         return Path("artifacts") / f"{self.name}:v{self.version}"
 
     def download(self, root: str | Path | None = None, *, path_prefix: str | None = None) -> Path:
-        """Downloads the files (or those starting with path_prefix) into root; returns root.
+        """Downloads the files (or those in folder path_prefix) into root; returns root.
 
         Default root: ./artifacts/<name>:v<N>. Files already present with the same content are
         kept; everything else is verified (size, sha256) and renamed into place atomically.

@@ -8,7 +8,7 @@ from arkive_common import api
 from arkive_common.errors import InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_digest, check_name, parse_metadata
+from arkive_common.validation import check_digest, check_name, normalize_path, parse_metadata
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import artifact_service_pb2 as pb
@@ -121,8 +121,13 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     @unary
     async def ListFiles(self, request: pb.ListFilesRequest, context) -> pb.ListFilesResponse:
         parse_ref(request.ref)
+        # Validated like any artifact path: a prefix can never name "..", "/etc" and the like.
+        try:
+            prefix = normalize_path(request.path_prefix.rstrip("/")) if request.path_prefix else ""
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"path_prefix: {exc.message}") from None
         page = await self.ingest(
-            "list_files", api.ListFiles(request.ref, request.page_size, request.page_token), api.FilePage
+            "list_files", api.ListFiles(request.ref, request.page_size, request.page_token, prefix), api.FilePage
         )
         return pb.ListFilesResponse(
             files=[convert.file_entry(f) for f in page.files], next_page_token=page.next_page_token

@@ -11,6 +11,7 @@ from arkive_common import api, eventlog
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import AliasAssigned, VersionCommitted
 from arkive_common.refs import parse_ref
+from arkive_common.validation import normalize_path
 
 _VERSION_SQL = """
 SELECT v.*, coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM ingest_aliases a
@@ -225,13 +226,27 @@ async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.Coll
 async def list_files(conn: asyncpg.Pool, req: api.ListFiles) -> api.FilePage:
     size = _page_size(req.page_size, 1000, 5000)
     version = await resolve(conn, req.ref)
-    rows = await conn.fetch(
-        "SELECT path, digest, size FROM ingest_manifest_entries WHERE manifest_digest = $1 AND path > $2"
-        " ORDER BY path LIMIT $3",
-        version.manifest_digest,
-        req.page_token,
-        size + 1,
-    )
+    if req.path_prefix:
+        prefix = normalize_path(req.path_prefix)
+        # starts_with is right under any collation, and on a C-collation database (arkive_stack's)
+        # the planner turns it into the index range "a/b/" <= path < "a/b0" of the primary key.
+        rows = await conn.fetch(
+            "SELECT path, digest, size FROM ingest_manifest_entries WHERE manifest_digest = $1 AND path > $2"
+            " AND (path = $4 OR starts_with(path, $5)) ORDER BY path LIMIT $3",
+            version.manifest_digest,
+            req.page_token,
+            size + 1,
+            prefix,
+            prefix + "/",
+        )
+    else:
+        rows = await conn.fetch(
+            "SELECT path, digest, size FROM ingest_manifest_entries WHERE manifest_digest = $1 AND path > $2"
+            " ORDER BY path LIMIT $3",
+            version.manifest_digest,
+            req.page_token,
+            size + 1,
+        )
     more = len(rows) > size
     rows = rows[:size]
     return api.FilePage(
