@@ -1,0 +1,135 @@
+"""Content-defined chunking (a gear hash with FastCDC's normalized chunking), shared by the SDK and
+the hashing service: both must cut the same bytes at the same places, or chunk dedup finds nothing.
+
+The rolling hash at byte i is h_i = sum_{k<32} G[b_{i-k}] << k (mod 2^32), the value the classic
+gear loop `h = (h << 1) + G[b]` holds after byte i. It depends only on the last 32 bytes, so a
+block is hashed with numpy by doubling (h_2w(i) = h_w(i) + h_w(i - w) << w; five steps) instead of
+a byte loop, and a cut point depends only on content: after an insertion the cuts resync within a
+chunk or two. The high bits are tested (the low bits of h see only the last few bytes).
+
+Cuts: a chunk is at least MIN_SIZE; below AVG_SIZE a candidate must pass the harder mask (18 high
+bits zero), from AVG_SIZE on the easier one (14 bits); at MAX_SIZE it is cut regardless. Bytes
+before the start of the stream count as absent, so cuts do not depend on how the input is split
+into blocks (a test checks this).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+MIN_SIZE = 16 * 1024
+AVG_SIZE = 64 * 1024
+MAX_SIZE = 256 * 1024
+WINDOW = 32
+_HARD_BITS = 18
+_EASY_BITS = 14
+_HARD = np.uint32(((1 << _HARD_BITS) - 1) << (32 - _HARD_BITS))
+_EASY = np.uint32(((1 << _EASY_BITS) - 1) << (32 - _EASY_BITS))
+
+# Fixed forever (changing it would change every cut): derived from sha256, not from an RNG whose
+# stream could differ between numpy versions.
+GEAR = np.array(
+    [int.from_bytes(hashlib.sha256(b"arkive-cdc-gear-%d" % i).digest()[:4], "little") for i in range(256)],
+    dtype=np.uint32,
+)
+
+
+def _hash_block(tail: np.ndarray, block: bytes) -> np.ndarray:
+    """Gear hashes of every byte of `block`, given the gear values of the 31 bytes before it."""
+    g = np.concatenate((tail, GEAR[np.frombuffer(block, dtype=np.uint8)]))
+    h = g.copy()
+    w = 1
+    while w < WINDOW:
+        # After this step h[i] covers the last 2w bytes ending at i (for i >= 2w - 1 within g).
+        shifted = h[:-w] << np.uint32(w)
+        h[w:] += shifted
+        w *= 2
+    return h[len(tail) :]
+
+
+class Chunker:
+    """Streaming chunker: feed() blocks of any size, get (offset, length) of each finished chunk;
+    finish() returns the last one. Holds at most one open chunk plus one block."""
+
+    def __init__(self) -> None:
+        self._tail = np.zeros(WINDOW - 1, dtype=np.uint32)  # gear values of the last 31 bytes
+        self._start = 0  # offset of the open chunk
+        self._end = 0  # bytes seen
+        self._hard = np.empty(0, dtype=np.int64)  # candidate cut positions (last byte of a chunk)
+        self._easy = np.empty(0, dtype=np.int64)
+
+    def feed(self, block: bytes) -> list[tuple[int, int]]:
+        if not block:
+            return []
+        h = _hash_block(self._tail, block)
+        g = GEAR[np.frombuffer(block[-(WINDOW - 1) :], dtype=np.uint8)]
+        self._tail = np.concatenate((self._tail, g))[-(WINDOW - 1) :]
+        base = self._end
+        self._hard = np.concatenate((self._hard, np.flatnonzero((h & _HARD) == 0) + base))
+        self._easy = np.concatenate((self._easy, np.flatnonzero((h & _EASY) == 0) + base))
+        self._end += len(block)
+        cuts: list[tuple[int, int]] = []
+        while (length := self._next_cut()) is not None:
+            cuts.append((self._start, length))
+            self._start += length
+        # Candidates before the open chunk can never matter again.
+        self._hard = self._hard[np.searchsorted(self._hard, self._start) :]
+        self._easy = self._easy[np.searchsorted(self._easy, self._start) :]
+        return cuts
+
+    def _next_cut(self) -> int | None:
+        """Length of the open chunk if its end is decided by the bytes seen so far."""
+        s = self._start
+        lo, mid, hi = s + MIN_SIZE - 1, s + AVG_SIZE - 1, s + MAX_SIZE - 1
+        i = np.searchsorted(self._hard, lo)
+        if i < len(self._hard) and self._hard[i] < mid:
+            return int(self._hard[i]) - s + 1
+        if self._end <= mid:
+            return None  # a hard candidate may still come
+        j = np.searchsorted(self._easy, mid)
+        if j < len(self._easy) and self._easy[j] < hi:
+            return int(self._easy[j]) - s + 1
+        if self._end <= hi:
+            return None
+        return MAX_SIZE
+
+    def finish(self) -> list[tuple[int, int]]:
+        if self._end > self._start:
+            last = [(self._start, self._end - self._start)]
+            self._start = self._end
+            return last
+        return []
+
+
+def chunk_stream(blocks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) of each chunk of the concatenated blocks; memory stays about one block plus
+    one chunk, whatever the total size."""
+    chunker = Chunker()
+    buf = b""
+    buf_start = 0
+    for block in blocks:
+        buf = buf + block if buf else block
+        for offset, length in chunker.feed(block):
+            at = offset - buf_start
+            yield offset, buf[at : at + length]
+        # Keep only the open chunk's bytes.
+        keep = chunker._start - buf_start
+        if keep:
+            buf = buf[keep:]
+            buf_start = chunker._start
+    for offset, length in chunker.finish():
+        yield offset, buf[offset - buf_start : offset - buf_start + length]
+
+
+def digest_chunks(blocks: Iterable[bytes]) -> Iterator[tuple[str, int, int]]:
+    """(sha256 digest, size, offset) of each chunk."""
+    for offset, data in chunk_stream(blocks):
+        yield "sha256:" + hashlib.sha256(data).hexdigest(), len(data), offset
+
+
+def read_blocks(f, block_size: int = 4 * 1024 * 1024) -> Iterator[bytes]:
+    while block := f.read(block_size):
+        yield block
