@@ -23,6 +23,8 @@ import numpy as np
 MIN_SIZE = 16 * 1024
 AVG_SIZE = 64 * 1024
 MAX_SIZE = 256 * 1024
+# Blobs from this size on are chunked (by the hashing service) and may be sent as chunks (by the SDK).
+CHUNKED_FROM = 4 * 1024 * 1024
 WINDOW = 32
 _HARD_BITS = 18
 _EASY_BITS = 14
@@ -104,9 +106,38 @@ class Chunker:
         return []
 
 
+class ChunkDigester:
+    """Chunker plus the bytes of the open chunk: feed() blocks, get (digest, size, offset) of each
+    finished chunk. Memory: about one block plus one chunk, whatever the total size."""
+
+    def __init__(self) -> None:
+        self._chunker = Chunker()
+        self._buf = b""
+        self._buf_start = 0
+
+    def _emit(self, cuts: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
+        out = []
+        for offset, length in cuts:
+            at = offset - self._buf_start
+            digest = "sha256:" + hashlib.sha256(memoryview(self._buf)[at : at + length]).hexdigest()
+            out.append((digest, length, offset))
+        return out
+
+    def feed(self, block: bytes) -> list[tuple[str, int, int]]:
+        self._buf = self._buf + block if self._buf else block
+        out = self._emit(self._chunker.feed(block))
+        keep = self._chunker._start - self._buf_start  # drop all but the open chunk
+        if keep:
+            self._buf = self._buf[keep:]
+            self._buf_start = self._chunker._start
+        return out
+
+    def finish(self) -> list[tuple[str, int, int]]:
+        return self._emit(self._chunker.finish())
+
+
 def chunk_stream(blocks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """(offset, bytes) of each chunk of the concatenated blocks; memory stays about one block plus
-    one chunk, whatever the total size."""
+    """(offset, bytes) of each chunk of the concatenated blocks, in bounded memory."""
     chunker = Chunker()
     buf = b""
     buf_start = 0
@@ -115,7 +146,6 @@ def chunk_stream(blocks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
         for offset, length in chunker.feed(block):
             at = offset - buf_start
             yield offset, buf[at : at + length]
-        # Keep only the open chunk's bytes.
         keep = chunker._start - buf_start
         if keep:
             buf = buf[keep:]
@@ -126,8 +156,10 @@ def chunk_stream(blocks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
 
 def digest_chunks(blocks: Iterable[bytes]) -> Iterator[tuple[str, int, int]]:
     """(sha256 digest, size, offset) of each chunk."""
-    for offset, data in chunk_stream(blocks):
-        yield "sha256:" + hashlib.sha256(data).hexdigest(), len(data), offset
+    d = ChunkDigester()
+    for block in blocks:
+        yield from d.feed(block)
+    yield from d.finish()
 
 
 def read_blocks(f, block_size: int = 4 * 1024 * 1024) -> Iterator[bytes]:
