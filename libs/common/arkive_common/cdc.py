@@ -28,8 +28,12 @@ CHUNKED_FROM = 4 * 1024 * 1024
 WINDOW = 32
 _HARD_BITS = 18
 _EASY_BITS = 14
-_HARD = np.uint32(((1 << _HARD_BITS) - 1) << (32 - _HARD_BITS))
-_EASY = np.uint32(((1 << _EASY_BITS) - 1) << (32 - _EASY_BITS))
+# "The top N bits are zero" is "h < 2^(32 - N)"; every hard candidate is also an easy one.
+_HARD_BELOW = 1 << (32 - _HARD_BITS)
+_EASY_BELOW = 1 << (32 - _EASY_BITS)
+# Blocks are hashed in pieces this big: the temporaries (4 bytes a byte) stay in the CPU cache,
+# which measured ~2x faster than hashing 4 MiB at once.
+_PIECE = 256 * 1024
 
 # Fixed forever (changing it would change every cut): derived from sha256, not from an RNG whose
 # stream could differ between numpy versions.
@@ -41,15 +45,18 @@ GEAR = np.array(
 
 def _hash_block(tail: np.ndarray, block: bytes) -> np.ndarray:
     """Gear hashes of every byte of `block`, given the gear values of the 31 bytes before it."""
-    g = np.concatenate((tail, GEAR[np.frombuffer(block, dtype=np.uint8)]))
-    h = g.copy()
+    t = len(tail)
+    g = np.empty(t + len(block), dtype=np.uint32)
+    g[:t] = tail
+    np.take(GEAR, np.frombuffer(block, dtype=np.uint8), out=g[t:])
+    tmp = np.empty_like(g)
     w = 1
     while w < WINDOW:
-        # After this step h[i] covers the last 2w bytes ending at i (for i >= 2w - 1 within g).
-        shifted = h[:-w] << np.uint32(w)
-        h[w:] += shifted
+        # After this step g[i] covers the 2w bytes ending at i (exact for every i >= t).
+        np.left_shift(g[:-w], w, out=tmp[w:])
+        np.add(g[w:], tmp[w:], out=g[w:])
         w *= 2
-    return h[len(tail) :]
+    return g[t:]
 
 
 class Chunker:
@@ -66,13 +73,17 @@ class Chunker:
     def feed(self, block: bytes) -> list[tuple[int, int]]:
         if not block:
             return []
-        h = _hash_block(self._tail, block)
-        g = GEAR[np.frombuffer(block[-(WINDOW - 1) :], dtype=np.uint8)]
-        self._tail = np.concatenate((self._tail, g))[-(WINDOW - 1) :]
-        base = self._end
-        self._hard = np.concatenate((self._hard, np.flatnonzero((h & _HARD) == 0) + base))
-        self._easy = np.concatenate((self._easy, np.flatnonzero((h & _EASY) == 0) + base))
-        self._end += len(block)
+        hard, easy = [self._hard], [self._easy]
+        for at in range(0, len(block), _PIECE):
+            piece = block[at : at + _PIECE]
+            h = _hash_block(self._tail, piece)
+            g = GEAR[np.frombuffer(piece[-(WINDOW - 1) :], dtype=np.uint8)]
+            self._tail = np.concatenate((self._tail, g))[-(WINDOW - 1) :]
+            e = np.flatnonzero(h < _EASY_BELOW)
+            easy.append(e + self._end)
+            hard.append(e[h[e] < _HARD_BELOW] + self._end)
+            self._end += len(piece)
+        self._hard, self._easy = np.concatenate(hard), np.concatenate(easy)
         cuts: list[tuple[int, int]] = []
         while (length := self._next_cut()) is not None:
             cuts.append((self._start, length))
