@@ -140,7 +140,9 @@ async def compose(pool: asyncpg.Pool, req: api.ComposeBlob) -> api.Composed:
         chunks = [(d, found[d]["size"]) for d in digests]
         if sum(s for _, s in chunks) != req.size:
             raise InvalidArgument(f"the chunks add up to {sum(s for _, s in chunks)} bytes, not {req.size}")
-        if await conn.fetchval("SELECT 1 FROM hashing_blobs WHERE digest = $1 FOR UPDATE", req.digest):
+        # Two compositions of one digest: the second waits here, then finds the first's row.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", req.digest)
+        if await conn.fetchval("SELECT 1 FROM hashing_blobs WHERE digest = $1", req.digest):
             return api.Composed(already_present=True)
         now = time.time()
         events = [
