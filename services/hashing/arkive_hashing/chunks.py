@@ -62,7 +62,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> bool:
     if isinstance(event, BlobComposed):
         if event.first == 0:
             await conn.execute(
-                "INSERT INTO hashing_blobs (digest, size, key, stored_at) VALUES ($1, $2, $3, to_timestamp($4))",
+                "INSERT INTO hashing_blobs (digest, size, key, stored_at) VALUES ($1, $2, $3, to_timestamp($4))"
+                " ON CONFLICT (digest) DO NOTHING",
                 event.digest,
                 event.size,
                 recipe_key(event.digest),
@@ -140,11 +141,19 @@ async def compose(pool: asyncpg.Pool, req: api.ComposeBlob) -> api.Composed:
         chunks = [(d, found[d]["size"]) for d in digests]
         if sum(s for _, s in chunks) != req.size:
             raise InvalidArgument(f"the chunks add up to {sum(s for _, s in chunks)} bytes, not {req.size}")
-        # Two compositions of one digest: the second waits here, then finds the first's row.
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", req.digest)
-        if await conn.fetchval("SELECT 1 FROM hashing_blobs WHERE digest = $1", req.digest):
-            return api.Composed(already_present=True)
         now = time.time()
+        # The row insert is the arbiter (as in index.register): a concurrent upload or composition of
+        # the same digest waits on it and then finds it taken.
+        inserted = await conn.fetchval(
+            "INSERT INTO hashing_blobs (digest, size, key, stored_at) VALUES ($1, $2, $3, to_timestamp($4))"
+            " ON CONFLICT (digest) DO NOTHING RETURNING 1",
+            req.digest,
+            req.size,
+            recipe_key(req.digest),
+            now,
+        )
+        if inserted is None:
+            return api.Composed(already_present=True)
         events = [
             BlobComposed(
                 digest=req.digest, size=req.size, chunks=chunks[i : i + EVENT_CHUNKS], first=i, composed_at=now
