@@ -120,6 +120,16 @@ async def test_compose_refuses_bad_recipes_and_registers_nothing(raw, db):
     ok = await compose(digest_of(head), len(head), digests[:3])
     assert not ok.already_present
     assert await download(raw, digest_of(head)) == head
+    # DownloadBlobs follows the recipe too, next to an ordinary (chunk) blob.
+    got: dict[str, bytearray] = {}
+    current = ""
+    async for msg in raw.blobs.DownloadBlobs(bpb.DownloadBlobsRequest(digests=[digests[4], digest_of(head)])):
+        if msg.WhichOneof("payload") == "header":
+            current = msg.header.digest
+            got[current] = bytearray()
+        else:
+            got[current] += msg.chunk
+    assert got == {digest_of(head): head, digests[4]: data[chunks[4][2] : chunks[4][2] + chunks[4][1]]}
     again = await compose(digest_of(head), len(head), digests[:3])
     assert again.already_present
 
