@@ -205,3 +205,61 @@ async def test_gc_keeps_chunks_of_a_live_composite(stack, raw, db, tmp_path):
         env["ARKIVE_S3_REGION"],
     ) as store:
         assert not await store.exists(key)
+
+
+async def test_long_recipes_are_staged_and_split_into_events(stack):
+    """A recipe longer than one bus message: parts staged, then BlobComposed events of <= 2,000
+    chunks whose positions continue across parts (hashing's compose against the real database)."""
+    import time
+    import uuid
+
+    from arkive_common import api, eventlog
+    from arkive_common.errors import FailedPrecondition
+    from arkive_common.events import BlobChunked
+    from arkive_hashing import chunks as hashing_chunks
+
+    tag = uuid.uuid4().hex
+    parent = digest_of(tag.encode())
+    fake = [(digest_of(f"{tag} {i}".encode()), 10 + i % 3, i * 20) for i in range(4500)]
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn, conn.transaction():  # as the chunk indexer records them
+            events = [
+                BlobChunked(
+                    digest=parent,
+                    key=f"blobs/test/{tag}",
+                    chunks=fake[i : i + 2000],
+                    part=i // 2000,
+                    chunked_at=time.time(),
+                )
+                for i in range(0, len(fake), 2000)
+            ]
+            for e in events:
+                await hashing_chunks.apply(conn, e)
+            await eventlog.append(conn, [eventlog.Append("blob-" + parent[7:], events, None)])
+        digests = [d for d, _, _ in fake]
+        size = sum(s for _, s, _ in fake)
+        composite = digest_of(f"{tag} composite".encode())
+        upload = uuid.uuid4().hex
+        with pytest.raises(FailedPrecondition):  # the last part alone: earlier parts are missing
+            await hashing_chunks.compose(pool, api.ComposeBlob(upload, composite, size, 2500, digests[2500:], True))
+        await hashing_chunks.compose(pool, api.ComposeBlob(upload, composite, size, 0, digests[:2500], False))
+        await hashing_chunks.compose(pool, api.ComposeBlob(upload, composite, size, 2500, digests[2500:], True))
+        rows = await pool.fetch(
+            "SELECT seq, chunk_digest, size, pos FROM hashing_recipes WHERE digest = $1 ORDER BY seq", composite
+        )
+        assert [r["chunk_digest"] for r in rows] == digests
+        positions = [0]
+        for _, s, _ in fake[:-1]:
+            positions.append(positions[-1] + s)
+        assert [r["pos"] for r in rows] == positions
+        parts = await pool.fetch(
+            "SELECT data FROM events WHERE stream_id = $1 AND type = 'BlobComposed' ORDER BY stream_version",
+            "blob-" + composite[7:],
+        )
+        assert len(parts) == 3
+        page = await hashing_chunks.recipe(pool, api.RecipeQuery(composite, positions[3000] + 1, 10))
+        assert [p for p, _ in page.chunks] == positions[3000:3010]
+        assert await pool.fetchval("SELECT count(*) FROM hashing_compose_staging WHERE upload_id = $1", upload) == 0
+    finally:
+        await pool.close()

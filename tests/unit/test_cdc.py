@@ -83,3 +83,17 @@ def test_chunk_stream_yields_the_bytes_with_their_digests():
     digests = list(cdc.digest_chunks([data]))
     assert [(o, len(p)) for o, p in parts] == [(o, s) for _, s, o in digests]
     assert digests[0][0] == "sha256:" + hashlib.sha256(parts[0][1]).hexdigest()
+
+
+def test_streaming_state_stays_bounded():
+    """Whatever the total size, the digester holds at most one block plus one open chunk."""
+    digester = cdc.ChunkDigester()
+    block = 1 << 20
+    rng = random.Random(13)
+    total = 0
+    for _ in range(48):
+        total += sum(s for _, s, _ in digester.feed(rng.randbytes(block)))
+        assert len(digester._buf) <= block + cdc.MAX_SIZE
+        assert len(digester._chunker._easy) <= (block + cdc.MAX_SIZE) // 1000
+    total += sum(s for _, s, _ in digester.finish())
+    assert total == 48 * block
