@@ -46,7 +46,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             return await chunks.recipe(pool, q)
 
         async def collect_garbage(c: ra.CollectGarbage) -> ra.GcResult:
-            # One S3 client per sweep: sweeps are rare, and the service needs no S3 otherwise.
+            # One S3 client per sweep: sweeps are rare (the chunk indexer has its own).
             s = settings
             async with BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region) as store:
                 assert rt.nc is not None
