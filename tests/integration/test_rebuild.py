@@ -30,6 +30,7 @@ TABLES = {
     "ingest_version_metrics": "version_id, key",
     "ingest_links": "project, name, version",
     "hashing_blobs": "digest",
+    "hashing_recipes": "digest, seq",
     "lineage_nodes": "node_id",
     "lineage_edges": "source, target, kind",
     "lineage_cache": "project, cache_key, run_id",
@@ -70,6 +71,10 @@ async def test_rebuilt_read_models_equal_the_live_ones(stack):
             for consumer in ("lineage", "retention"):
                 done = await conn.fetchval(PROCESSED_COLLECTION_EVENTS, consumer)
                 assert done == total, consumer
+            # The chunk index of large blobs (hashing's own consumer) is complete too.
+            stored = await conn.fetchval("SELECT count(*) FROM events WHERE type = 'BlobStored'")
+            chunker = await conn.fetchval("SELECT count(*) FROM processed_events WHERE consumer = 'hashing-chunker'")
+            assert chunker == stored
 
         await assert_eventually(projections_caught_up, timeout=20)
         aliases = await conn.fetch(

@@ -70,6 +70,39 @@ class Registered(msgspec.Struct, frozen=True):
     already_present: bool
 
 
+# Chunk dedup (services/hashing/arkive_hashing/chunks.py): a composite blob's index row has this
+# key prefix instead of an object key; its bytes are its recipe's chunks in order.
+RECIPE_KEY_PREFIX = "recipe:"
+COMPOSE = "compose"
+RECIPE = "recipe"
+
+
+class ComposeBlob(msgspec.Struct, frozen=True):
+    """One part of a composite's recipe (chunk digests from number `first` on); parts before the
+    last are staged under `upload_id`, the last registers the blob."""
+
+    upload_id: str
+    digest: str
+    size: int
+    first: int
+    chunks: list[str]
+    last: bool
+
+
+class Composed(msgspec.Struct, frozen=True):
+    already_present: bool = False
+
+
+class RecipeQuery(msgspec.Struct, frozen=True):
+    digest: str
+    offset: int = 0  # the first chunk returned is the one holding this byte of the composite
+    limit: int = 2000
+
+
+class RecipePage(msgspec.Struct, frozen=True):
+    chunks: list[tuple[int, BlobInfo]]  # (position in the composite, where the chunk lives)
+
+
 # --- ingest -------------------------------------------------------------------------------------
 
 

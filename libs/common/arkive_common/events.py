@@ -188,6 +188,29 @@ class BlobStored(Event, frozen=True, kw_only=True):
     stored_at: float
 
 
+class BlobChunked(Event, frozen=True, kw_only=True):
+    """Hashing cut the stored blob `digest` (object `key`) into content-defined chunks: (digest,
+    size, offset in the object) each, indexed as blobs of their own. Split into parts of at most
+    2,000 chunks (one bus message each); `part` counts from 0."""
+
+    digest: str
+    key: str
+    chunks: list[tuple[str, int, int]]
+    part: int = 0
+    chunked_at: float
+
+
+class BlobComposed(Event, frozen=True, kw_only=True):
+    """A blob whose verified bytes are the concatenation of indexed chunks: (chunk digest, size) in
+    order, starting at chunk number `first` (parts of at most 2,000 chunks; part 0 has first=0)."""
+
+    digest: str
+    size: int
+    chunks: list[tuple[str, int]]
+    first: int = 0
+    composed_at: float
+
+
 # --- retention (deletion events live on collection streams, owned by ingest) --------------------
 
 
@@ -339,6 +362,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DraftAborted,
     BlobStored,
     BlobsPacked,
+    BlobChunked,
+    BlobComposed,
     RunStarted,
     ArtifactUsed,
     CacheKeyRecorded,

@@ -16,6 +16,7 @@ import grpc
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
+from ._chunked import upload_chunked
 from ._files import CHUNK_SIZE, HashedFile, batched
 from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
 from ._progress import NullProgress
@@ -84,9 +85,11 @@ async def upload_missing(
     total = sum(f.size for f in todo)
     progress.phase("uploading", total)
     packs, large = split_for_packing(todo)
+    # Large files partly on the server (an earlier version) go as their missing chunks.
+    large, saved = await upload_chunked(stub, large, address, timeout, progress)
     await run_bounded(packs, lambda p: upload_pack(stub, p, address, progress), PACK_CONCURRENCY)
     await run_bounded(large, lambda f: _upload_one(stub, f, address, progress), UPLOAD_CONCURRENCY)
-    return len(todo), total
+    return len(todo), total - saved
 
 
 async def _upload_one(stub: object, f: HashedFile, address: str, progress: NullProgress) -> None:

@@ -18,7 +18,7 @@ from arkive_common.validation import check_digest, check_size
 from arkive_proto.v1 import blob_service_pb2 as pb
 from arkive_proto.v1 import blob_service_pb2_grpc as pb_grpc
 
-from . import packs
+from . import composite, packs
 from .errors import streaming, unary
 
 MAX_FIND = 10_000
@@ -103,6 +103,10 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
             raise InvalidArgument(f"offset {request.offset} is past the end of {digest} ({info.size} bytes)")
         if request.offset == info.size:
             return
+        if composite.is_composite(info):  # chunk dedup: the bytes are its recipe's chunks
+            async for chunk in composite.read_composite(self.rpc, self.store, info, request.offset):
+                yield pb.DownloadBlobResponse(chunk=chunk)
+            return
         base = max(info.offset, 0)  # a packed blob starts at its offset in the pack object
         async for chunk in self.store.read(info.key, base + request.offset, info.size - request.offset):
             yield pb.DownloadBlobResponse(chunk=chunk)
@@ -114,5 +118,9 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
     @streaming
     async def DownloadBlobs(self, request: pb.DownloadBlobsRequest, context: grpc.aio.ServicerContext):
         infos = await self.stat(list(dict.fromkeys(request.digests))) if request.digests else {}
-        async for msg in packs.download_many(list(request.digests), self.store, infos):
+        async for msg in packs.download_many(list(request.digests), self.store, infos, self.rpc):
             yield msg
+
+    @unary
+    async def ComposeBlob(self, request_iterator, context) -> pb.ComposeBlobResponse:
+        return await composite.compose(request_iterator, self.rpc, self.store)

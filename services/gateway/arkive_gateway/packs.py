@@ -15,6 +15,8 @@ from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
 from arkive_proto.v1 import blob_service_pb2 as pb
 
+from . import composite
+
 # One pack is one BlobsPacked event, published on NATS (1 MiB payload limit): ~100 bytes a member.
 MAX_PACK_BLOBS = 2_000
 MAX_PACK_BYTES = 1 << 30
@@ -106,7 +108,9 @@ def _ranges(infos: list[api.BlobInfo]) -> list[tuple[str, int, int, list[api.Blo
     return out
 
 
-async def download_many(digests: list[str], store: BlobStore, infos: dict[str, api.BlobInfo]):
+async def download_many(
+    digests: list[str], store: BlobStore, infos: dict[str, api.BlobInfo], rpc: RpcClient | None = None
+):
     if len(digests) > MAX_DOWNLOAD:
         raise InvalidArgument(f"at most {MAX_DOWNLOAD} digests per DownloadBlobs call")
     wanted = list(dict.fromkeys(check_digest(d) for d in digests))
@@ -117,7 +121,11 @@ async def download_many(digests: list[str], store: BlobStore, infos: dict[str, a
         if len(members) == 1:  # streamed as it arrives: a large blob never sits in memory whole
             info = members[0]
             yield pb.DownloadBlobsResponse(header=pb.UploadBlobHeader(digest=info.digest, size=info.size))
-            async for chunk in store.read(key, start, length):
+            if composite.is_composite(info) and rpc is not None:  # chunk dedup: follow the recipe
+                source = composite.read_composite(rpc, store, info)
+            else:
+                source = store.read(key, start, length)
+            async for chunk in source:
                 yield pb.DownloadBlobsResponse(chunk=chunk)
             continue
         buf = bytearray()

@@ -9,7 +9,8 @@ from arkive_common.config import Settings
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import index
+from . import chunks, index
+from .chunker import ChunkIndexer
 from .gc import Collector
 
 
@@ -38,8 +39,14 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def lease(q: api.StatBlobs) -> api.BlobInfos:
             return await index.lease(pool, q)
 
+        async def compose(c: api.ComposeBlob) -> api.Composed:
+            return await chunks.compose(pool, c)
+
+        async def recipe(q: api.RecipeQuery) -> api.RecipePage:
+            return await chunks.recipe(pool, q)
+
         async def collect_garbage(c: ra.CollectGarbage) -> ra.GcResult:
-            # One S3 client per sweep: sweeps are rare, and the service needs no S3 otherwise.
+            # One S3 client per sweep: sweeps are rare (the chunk indexer has its own).
             s = settings
             async with BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region) as store:
                 assert rt.nc is not None
@@ -54,9 +61,17 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 "register": Method(api.RegisterBlob, register),
                 "register_pack": Method(api.RegisterPack, register_pack),
                 ra.LEASE: Method(api.StatBlobs, lease),
+                api.COMPOSE: Method(api.ComposeBlob, compose),
+                api.RECIPE: Method(api.RecipeQuery, recipe),
                 ra.COLLECT_GARBAGE: Method(ra.CollectGarbage, collect_garbage),
             }
         )
+
+        # The chunk index (chunker.py) reads stored objects: one S3 client for the service's life.
+        s = settings
+        store = await BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region).__aenter__()
+        assert rt.js is not None
+        rt.runnables.append(ChunkIndexer(rt.js, pool, store, stream=s.stream_name, prefix=s.subject_prefix))
 
     rt.on_start.append(wire)
     return rt

@@ -35,7 +35,7 @@ from arkive_common.events import BlobsDeleted
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest
 
-from . import index
+from . import chunks, index
 
 MAX_LEASE = index.MAX_DIGESTS
 S3_BATCH = 1000  # DeleteObjects takes at most 1000 keys
@@ -101,7 +101,7 @@ class Collector:
                 r["key"]
                 for r in await conn.fetch("SELECT DISTINCT key FROM hashing_blobs WHERE key = ANY($1::text[])", keys)
             }
-            keys = [k for k in keys if k not in alive]
+            keys = [k for k in keys if k not in alive and not k.startswith(api.RECIPE_KEY_PREFIX)]
             await conn.execute(
                 "INSERT INTO hashing_pending_deletes (key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", keys
             )
@@ -144,6 +144,7 @@ class Collector:
             digests = [r["digest"] for r in page]
             # Mark: ingest owns the manifests; an error here aborts the sweep (never "unreferenced").
             refs = set((await self.rpc.call(api.INGEST, ra.REFERENCED, ra.Digests(digests), ra.Digests)).digests)
+            refs |= await chunks.still_needed(self.pool, [d for d in digests if d not in refs])
             unref = [r for r in page if r["digest"] not in refs]
             unreferenced += len(unref)
             if req.dry_run:

@@ -13,7 +13,9 @@ from arkive_common.errors import InvalidArgument
 from arkive_common.events import BlobsDeleted, BlobsPacked, BlobStored, Envelope, Event
 from arkive_common.validation import check_digest, check_size
 
-TABLES = ("hashing_blobs",)
+from . import chunks
+
+TABLES = ("hashing_blobs", *chunks.TABLES)
 MAX_DIGESTS = 10_000
 
 MIGRATIONS: list[str] = [
@@ -33,6 +35,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE hashing_blobs ADD COLUMN pack_offset bigint;
     """,
+    *chunks.MIGRATIONS,  # chunk index and composite blobs
 ]
 
 
@@ -42,6 +45,8 @@ def blob_stream(digest: str) -> str:
 
 async def apply(conn: asyncpg.Connection, event: Event) -> bool:
     """Applies a BlobStored; False if the digest was already indexed (the newcomer is a duplicate)."""
+    if await chunks.apply(conn, event):
+        return True
     if isinstance(event, BlobsDeleted):  # by (digest, key): a later re-upload has another key
         digests, keys = [b[0] for b in event.blobs], [b[1] for b in event.blobs]
         await conn.execute(

@@ -89,3 +89,23 @@ class DownloadBlobsResponse(_message.Message):
     header: UploadBlobHeader
     chunk: bytes
     def __init__(self, header: _Optional[_Union[UploadBlobHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class ComposeBlobRequest(_message.Message):
+    __slots__ = ("digest", "size", "chunks")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    size: int
+    chunks: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ..., chunks: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ComposeBlobResponse(_message.Message):
+    __slots__ = ("digest", "size", "already_present")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_PRESENT_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    size: int
+    already_present: bool
+    def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ..., already_present: _Optional[bool] = ...) -> None: ...

@@ -61,6 +61,11 @@ class BlobServiceStub:
                 request_serializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsResponse.FromString,
                 _registered_method=True)
+        self.ComposeBlob = channel.stream_unary(
+                '/arkive.v1.BlobService/ComposeBlob',
+                request_serializer=arkive_dot_v1_dot_blob__service__pb2.ComposeBlobRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_blob__service__pb2.ComposeBlobResponse.FromString,
+                _registered_method=True)
 
 
 class BlobServiceServicer:
@@ -105,6 +110,16 @@ class BlobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ComposeBlob(self, request_iterator, context):
+        """Registers a blob as the concatenation of stored chunks (content-defined chunks the server
+        indexed or the client uploaded), so an edited large file sends only its changed chunks. The
+        server reads the chunks, and registers the blob only if their bytes hash to `digest` and `size`.
+        Client stream: the first message carries digest and size, every message up to 10,000 chunks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BlobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +147,11 @@ def add_BlobServiceServicer_to_server(servicer, server):
                     servicer.DownloadBlobs,
                     request_deserializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsResponse.SerializeToString,
+            ),
+            'ComposeBlob': grpc.stream_unary_rpc_method_handler(
+                    servicer.ComposeBlob,
+                    request_deserializer=arkive_dot_v1_dot_blob__service__pb2.ComposeBlobRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_blob__service__pb2.ComposeBlobResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -271,6 +291,33 @@ class BlobService:
             '/arkive.v1.BlobService/DownloadBlobs',
             arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsRequest.SerializeToString,
             arkive_dot_v1_dot_blob__service__pb2.DownloadBlobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ComposeBlob(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/arkive.v1.BlobService/ComposeBlob',
+            arkive_dot_v1_dot_blob__service__pb2.ComposeBlobRequest.SerializeToString,
+            arkive_dot_v1_dot_blob__service__pb2.ComposeBlobResponse.FromString,
             options,
             channel_credentials,
             insecure,
