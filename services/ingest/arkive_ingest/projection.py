@@ -19,6 +19,7 @@ from arkive_common.events import (
     DraftCommitted,
     DraftCreated,
     DraftFilesAdded,
+    DraftReferencesAdded,
     Envelope,
     Event,
     VersionCommitted,
@@ -28,7 +29,7 @@ from arkive_common.events import (
     VersionTagsUpdated,
 )
 
-from . import catalog_model, tombstones
+from . import catalog_model, references, tombstones
 
 TABLES = (
     "ingest_collections",
@@ -38,6 +39,7 @@ TABLES = (
     "ingest_draft_entries",
     "ingest_manifest_entries",
     *catalog_model.TABLES,
+    *references.TABLES,
 )
 
 MIGRATIONS: list[str] = [
@@ -83,6 +85,7 @@ MIGRATIONS: list[str] = [
     """,
     tombstones.MIGRATION,  # deleted versions (retention)
     catalog_model.MIGRATION,  # run ids, metadata index, links, search indexes (catalogue)
+    references.MIGRATION,  # reference entries of drafts and manifests
 ]
 
 
@@ -129,6 +132,7 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 event.manifest_digest,
                 event.draft_id,
             )
+            await references.on_version_committed(conn, event)
             await conn.execute(
                 "UPDATE ingest_collections SET version_count = version_count + 1, latest_version_id = $3"
                 " WHERE project = $1 AND name = $2",
@@ -169,6 +173,9 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
         case DraftAborted():
             await conn.execute("UPDATE ingest_drafts SET aborted = true WHERE draft_id = $1", event.draft_id)
             await conn.execute("DELETE FROM ingest_draft_entries WHERE draft_id = $1", event.draft_id)
+            await references.on_draft_closed(conn, event.draft_id)
+        case DraftReferencesAdded():
+            await references.apply(conn, event)
         case DraftCommitted():
             await conn.execute(
                 "UPDATE ingest_drafts SET committed_version_id = $2 WHERE draft_id = $1",
@@ -176,6 +183,7 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 event.version_id,
             )
             await conn.execute("DELETE FROM ingest_draft_entries WHERE draft_id = $1", event.draft_id)
+            await references.on_draft_closed(conn, event.draft_id)
         case VersionMetadataUpdated() | VersionTagsUpdated() | VersionDescriptionSet() | VersionLinked():
             await catalog_model.apply(conn, event)
         case _:
