@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from arkive_gateway.ssrf import AllowList, SafeHttp, check_url, forbidden_reason
 
 from arkive_common.errors import InvalidArgument, PermissionDenied
+from arkive_gateway.ssrf import AllowList, SafeHttp, check_url, forbidden_reason
 
 REFUSED = [
     "http://169.254.169.254/latest/meta-data/",

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import msgspec
 
+from .errors import InvalidArgument
+from .validation import check_digest, check_path, check_size
+
 ADD_REFERENCES = "add_references"  # ingest
 GET_REFERENCE = "get_reference"  # ingest
 REGISTER_OBJECT = "register_object"  # hashing: index a digest at an existing object key
 
 MAX_URI = 2048
+SCHEMES = ("s3://", "http://", "https://", "file://")
 # Entries per DraftReferencesAdded event: 200 URIs of <= 2 KiB keep it far below 1 MiB.
 REFS_PER_EVENT = 200
 MAX_REFS_PER_CALL = 10_000
@@ -40,3 +44,17 @@ class AddReferences(msgspec.Struct, frozen=True):
 class GetReference(msgspec.Struct, frozen=True):
     ref: str
     path: str
+
+
+def check_entry(e: ar.RefEntry) -> ar.RefEntry:
+    check_path(e.path)
+    if not isinstance(e.uri, str) or not e.uri.startswith(SCHEMES):
+        raise InvalidArgument(f"{e.path}: reference URI must be s3://, http(s):// or file://, not {e.uri!r}")
+    if len(e.uri) > ar.MAX_URI or any(ord(c) < 32 for c in e.uri):
+        raise InvalidArgument(f"{e.path}: reference URI is longer than {ar.MAX_URI} or has control characters")
+    if len(e.etag) > 1024 or len(e.version_id) > 1024:
+        raise InvalidArgument(f"{e.path}: ETag or version id too long")
+    if e.digest:
+        check_digest(e.digest)
+    check_size(e.size)
+    return e

@@ -18,10 +18,8 @@ from arkive_common import api, eventlog
 from arkive_common import api_refs as ar
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftReferencesAdded, VersionCommitted
-from arkive_common.validation import check_digest, check_path, check_size
 
 TABLES = ("ingest_draft_references", "ingest_manifest_references")
-SCHEMES = ("s3://", "http://", "https://", "file://")
 
 MIGRATION = """
 CREATE TABLE ingest_draft_references (
@@ -35,20 +33,6 @@ CREATE TABLE ingest_manifest_references (
 """
 
 _COLUMNS = "path, uri, etag, version_id, checksum, digest, size"
-
-
-def check_entry(e: ar.RefEntry) -> ar.RefEntry:
-    check_path(e.path)
-    if not isinstance(e.uri, str) or not e.uri.startswith(SCHEMES):
-        raise InvalidArgument(f"{e.path}: reference URI must be s3://, http(s):// or file://, not {e.uri!r}")
-    if len(e.uri) > ar.MAX_URI or any(ord(c) < 32 for c in e.uri):
-        raise InvalidArgument(f"{e.path}: reference URI is longer than {ar.MAX_URI} or has control characters")
-    if len(e.etag) > 1024 or len(e.version_id) > 1024:
-        raise InvalidArgument(f"{e.path}: ETag or version id too long")
-    if e.digest:
-        check_digest(e.digest)
-    check_size(e.size)
-    return e
 
 
 def token(uri: str, etag: str, version_id: str, checksum: bool, digest: str) -> str:
@@ -102,7 +86,7 @@ async def add_references(pool: asyncpg.Pool, cmd: ar.AddReferences, open_draft, 
     """Adds reference entries to an open draft (the gateway resolved s3/http sources itself)."""
     if len(cmd.entries) > ar.MAX_REFS_PER_CALL:
         raise InvalidArgument(f"at most {ar.MAX_REFS_PER_CALL} references per call")
-    entries = {e.path: check_entry(e).row() for e in cmd.entries}  # the last entry of a path wins
+    entries = {e.path: ar.check_entry(e).row() for e in cmd.entries}  # the last entry of a path wins
     rows = list(entries.values())
     async with pool.acquire() as conn, conn.transaction():
         await open_draft(conn, cmd.draft_id, "FOR SHARE")  # see handlers.add_files
