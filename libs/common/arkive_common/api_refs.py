@@ -46,12 +46,12 @@ class GetReference(msgspec.Struct, frozen=True):
     path: str
 
 
-def check_entry(e: ar.RefEntry) -> ar.RefEntry:
+def check_entry(e: RefEntry) -> RefEntry:
     check_path(e.path)
     if not isinstance(e.uri, str) or not e.uri.startswith(SCHEMES):
         raise InvalidArgument(f"{e.path}: reference URI must be s3://, http(s):// or file://, not {e.uri!r}")
-    if len(e.uri) > ar.MAX_URI or any(ord(c) < 32 for c in e.uri):
-        raise InvalidArgument(f"{e.path}: reference URI is longer than {ar.MAX_URI} or has control characters")
+    if len(e.uri) > MAX_URI or any(ord(c) < 32 for c in e.uri):
+        raise InvalidArgument(f"{e.path}: reference URI is longer than {MAX_URI} or has control characters")
     if len(e.etag) > 1024 or len(e.version_id) > 1024:
         raise InvalidArgument(f"{e.path}: ETag or version id too long")
     if e.digest:
