@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine,
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._references import SyncRegisterMixin
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_retention import SyncRetentionMixin
 from ._sync_runs import SyncLineageMixin
@@ -77,7 +78,7 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
     runner.stop()
 
 
-class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin):
+class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin, SyncRegisterMixin):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
 
     client = arkive.Client()                                 # local gateway, project "default"
