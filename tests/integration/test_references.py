@@ -26,7 +26,6 @@ from arkive_proto.v1 import reference_service_pb2_grpc as rg
 from .rawgrpc import Raw
 from .refs_helpers import FileServer, extra_gateway
 
-
 CODE = Path(__file__).read_bytes()
 
 
