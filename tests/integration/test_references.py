@@ -4,6 +4,7 @@ the default gateway; register of objects already in arkive's bucket."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -20,11 +21,14 @@ from botocore.exceptions import ClientError
 import arkive
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from arkive_proto.v1 import artifact_service_pb2 as apb
+from arkive_proto.v1 import blob_service_pb2 as bpb
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rg
+from arkive_proto.v1 import retention_service_pb2 as retpb
 
 from .rawgrpc import Raw
 from .refs_helpers import FileServer, extra_gateway
+from .retention_helpers import RawRetention
 
 CODE = Path(__file__).read_bytes()
 
@@ -301,3 +305,30 @@ async def test_register_links_objects_in_arkives_bucket(stack, tmp_path):
                 await client.register("bad", f"s3://{env['ARKIVE_S3_BUCKET']}/blobs/sha256/aa/x")
             with pytest.raises(PermissionDenied, match="arkive's bucket"):
                 await client.register("bad", "s3://some-other-bucket/data/")
+
+
+async def test_gc_forgets_but_never_deletes_a_registered_object(stack):
+    env = stack.env
+    bucket = env["ARKIVE_S3_BUCKET"]
+    key = f"external/{uuid.uuid4().hex[:10]}/model.bin"
+    data = os.urandom(5000)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    raw = RawRetention(stack.gateway_addr)
+    try:
+        async with s3_client(env) as s3:
+            await s3.put_object(Bucket=bucket, Key=key, Body=data)
+            async with arkive.AsyncClient(stack.gateway_addr, project(), progress=False) as client:
+                v = await client.register("gcreg", f"s3://{bucket}/{key}")
+            assert [f.path for f in [f async for f in client.files(v)]] == ["model.bin"]
+            await raw.retention.DeleteVersion(retpb.DeleteVersionRequest(ref=v.version_id, purge=True))
+            await asyncio.sleep(1.2)
+            swept = await raw.retention.CollectGarbage(
+                retpb.CollectGarbageRequest(grace_seconds=1.0, digests=[digest], skip_staging=True)
+            )
+            assert swept.blobs_deleted == 1  # the index row is gone ...
+            missing = await raw.blobs.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=[digest]))
+            assert list(missing.missing) == [digest]
+            body = await s3.get_object(Bucket=bucket, Key=key)  # ... the owner's object is not
+            assert await body["Body"].read() == data
+    finally:
+        await raw.close()
