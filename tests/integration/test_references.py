@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +34,7 @@ from .refs_helpers import FileServer, extra_gateway
 from .retention_helpers import RawRetention
 
 CODE = Path(__file__).read_bytes()
+ARKIVE = Path(sys.executable).with_name("arkive")
 
 
 def project() -> str:
@@ -332,3 +336,27 @@ async def test_gc_forgets_but_never_deletes_a_registered_object(stack):
             assert await body["Body"].read() == data
     finally:
         await raw.close()
+
+
+def run_cli(stack, *argv: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")}
+    env["ARKIVE_GATEWAY_ADDR"] = stack.gateway_addr
+    p = subprocess.run([str(ARKIVE), *argv, "--json"], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+async def test_cli_log_reference_and_register(stack, tmp_path):
+    src = tmp_path / "weights.bin"
+    src.write_bytes(b"w" * 100)
+    p = project()
+    doc = await asyncio.to_thread(
+        run_cli, stack, "log", "--name", "m", "--project", p, "--reference", src.as_uri(), "--type", "model"
+    )
+    assert doc["created"] and doc["file_count"] == 1 and doc["total_size"] == 100
+    bucket = stack.env["ARKIVE_S3_BUCKET"]
+    prefix = f"external/{uuid.uuid4().hex[:10]}/"
+    async with s3_client(stack.env) as s3:
+        await s3.put_object(Bucket=bucket, Key=prefix + "x.txt", Body=b"x")
+    doc = await asyncio.to_thread(run_cli, stack, "register", f"{p}/reg", f"s3://{bucket}/{prefix}", "-a", "ext")
+    assert doc["created"] and doc["file_count"] == 1 and "ext" in doc["aliases"]

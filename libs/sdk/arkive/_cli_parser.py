@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Identical content is detected: no upload, no new version. Symlinked folders are not entered; "
         "symlinked files count only if they resolve inside the folder.",
     )
-    lg.add_argument("path", help="folder or file to log")
+    lg.add_argument("path", nargs="?", help="folder or file to log (optional with --reference)")
     lg.add_argument("--name", "-n", help="artifact name (default: the folder's or file's base name)")
     lg.add_argument("--type", "-t", default="dataset", help="artifact type (default: dataset)")
     lg.add_argument("--alias", "-a", action="append", default=[], help="alias to point at the version (repeatable)")
@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--metadata", "-m", default="", metavar="JSON", help="metadata JSON object for a new version")
     lg.add_argument("--description", "-d", default="", help="description of a new version")
     lg.add_argument("--label", help="custom version label of a new version, unique per artifact")
+    from ._cli_refs import add_log_options
+    from ._cli_refs import add_parsers as add_refs_parsers
+
+    add_log_options(lg)
 
     dist_id = _Parser(add_help=False)
     dist_id.add_argument(
@@ -183,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_catalog import add_parsers as add_catalog_parsers
 
     add_catalog_parsers(sub, common, proj, _Parser)
+    add_refs_parsers(sub, common, proj, _Parser)
 
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 

@@ -24,6 +24,8 @@ from . import _cli_output as show
 from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
+from ._cli_refs import COMMANDS as REFS_COMMANDS
+from ._cli_refs import add_references
 from ._cli_retention import COMMANDS as RETENTION_COMMANDS
 
 
@@ -117,6 +119,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "lineage": cmd_lineage,
         **RETENTION_COMMANDS,
         **CATALOG_COMMANDS,
+        **REFS_COMMANDS,
     }[args.command]
     return handler(args)
 
@@ -157,7 +160,10 @@ def cmd_log(args: argparse.Namespace) -> int:
 
     from .artifact import Artifact
 
-    src = Path(args.path)
+    with usage_errors():
+        if args.path is None and not (args.reference and args.name):
+            raise InvalidArgument("give a PATH to log, or --name with --reference URIs")
+    src = Path(args.path or ".")
     with usage_errors():
         name = args.name or src.resolve().name
         if not args.name:
@@ -167,7 +173,9 @@ def cmd_log(args: argparse.Namespace) -> int:
                 raise InvalidArgument(f"{name!r} is not a valid artifact name; pass --name") from None
         metadata = _version_options(args)
         art = Artifact(name, type=args.type, metadata=metadata, description=args.description)
-    art.add(src)
+    if args.path is not None:
+        art.add(src)
+    add_references(art, args)
     _warn_skipped(art)
     with _client(args) as client:
         v = client.log_artifact(art, aliases=args.alias, tags=args.tag, label=args.label)
