@@ -162,7 +162,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
     with usage_errors():
         if args.path is None and not (args.reference and args.name):
-            raise InvalidArgument("give a PATH to log, or --name with --reference URIs")
+            raise InvalidArgument("the path to log is required (or --name with --reference URIs)")
     src = Path(args.path or ".")
     with usage_errors():
         name = args.name or src.resolve().name
