@@ -7,10 +7,15 @@ S3 version id, or sha256 for file://) so a download can refuse a source that cha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TypeVar
+
 import msgspec
 
 from .errors import InvalidArgument
 from .validation import check_digest, check_path, check_size
+
+T = TypeVar("T")
 
 ADD_REFERENCES = "add_references"  # ingest
 GET_REFERENCE = "get_reference"  # ingest
@@ -18,8 +23,10 @@ REGISTER_OBJECT = "register_object"  # hashing: index a digest at an existing ob
 
 MAX_URI = 2048
 SCHEMES = ("s3://", "http://", "https://", "file://")
-# Entries per DraftReferencesAdded event: 200 URIs of <= 2 KiB keep it far below 1 MiB.
+# A DraftReferencesAdded event (and an add_references bus message) holds at most 200 entries and
+# about 256 KiB of strings, so it stays far below NATS' 1 MiB whatever the URIs' characters.
 REFS_PER_EVENT = 200
+BYTES_PER_EVENT = 256 * 1024
 MAX_REFS_PER_CALL = 10_000
 
 
@@ -52,9 +59,25 @@ def check_entry(e: RefEntry) -> RefEntry:
         raise InvalidArgument(f"{e.path}: reference URI must be s3://, http(s):// or file://, not {e.uri!r}")
     if len(e.uri) > MAX_URI or any(ord(c) < 32 for c in e.uri):
         raise InvalidArgument(f"{e.path}: reference URI is longer than {MAX_URI} or has control characters")
-    if len(e.etag) > 1024 or len(e.version_id) > 1024:
+    if len(e.etag) > 256 or len(e.version_id) > 256:
         raise InvalidArgument(f"{e.path}: ETag or version id too long")
     if e.digest:
         check_digest(e.digest)
     check_size(e.size)
     return e
+
+
+def batches(entries: list[T]) -> Iterator[list[T]]:
+    """Splits entries (RefEntry or its row tuple) into event-sized batches (see BYTES_PER_EVENT)."""
+    batch: list[T] = []
+    size = 0
+    for e in entries:
+        row = e.row() if isinstance(e, RefEntry) else e
+        n = sum(len(str(v).encode()) for v in row) + 16
+        if batch and (len(batch) >= REFS_PER_EVENT or size + n > BYTES_PER_EVENT):
+            yield batch
+            batch, size = [], 0
+        batch.append(e)
+        size += n
+    if batch:
+        yield batch

@@ -89,9 +89,8 @@ class ReferenceServicer(pb_grpc.ReferenceServiceServicer):
         entries = list({e.path: ar.check_entry(e) for batch in resolved for e in batch}.values())
         if len(entries) > ar.MAX_REFS_PER_CALL:
             raise InvalidArgument(f"at most {ar.MAX_REFS_PER_CALL} reference entries per call")
-        for start in range(0, len(entries), ar.REFS_PER_EVENT):
-            cmd = ar.AddReferences(request.draft_id, entries[start : start + ar.REFS_PER_EVENT])
-            await self.rpc.call(api.INGEST, ar.ADD_REFERENCES, cmd, api.FileCount)
+        for batch in ar.batches(entries):
+            await self.rpc.call(api.INGEST, ar.ADD_REFERENCES, ar.AddReferences(request.draft_id, batch), api.FileCount)
         return pb.AddReferencesResponse(entries=[to_proto(e) for e in entries])
 
     @streaming

@@ -91,10 +91,7 @@ async def add_references(pool: asyncpg.Pool, cmd: ar.AddReferences, open_draft, 
     async with pool.acquire() as conn, conn.transaction():
         await open_draft(conn, cmd.draft_id, "FOR SHARE")  # see handlers.add_files
         now = time.time()
-        events = [
-            DraftReferencesAdded(draft_id=cmd.draft_id, entries=rows[i : i + ar.REFS_PER_EVENT], added_at=now)
-            for i in range(0, len(rows), ar.REFS_PER_EVENT)
-        ]
+        events = [DraftReferencesAdded(draft_id=cmd.draft_id, entries=b, added_at=now) for b in ar.batches(rows)]
         for event in events:
             await apply(conn, event)
         if events:
