@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from arkive_common.errors import InvalidArgument, PermissionDenied
-from arkive_gateway.ssrf import AllowList, SafeHttp, check_url, forbidden_reason
+from arkive_gateway.ssrf import AllowList, CheckedResolver, SafeHttp, check_url, forbidden_reason
 
 REFUSED = [
     "http://169.254.169.254/latest/meta-data/",
@@ -75,6 +75,15 @@ async def test_allow_list() -> None:
     await http.check_host("http://127.0.0.1:8080/data.bin")
     with pytest.raises(PermissionDenied):
         await http.check_host("http://127.0.0.1:8081/data.bin")
+
+
+async def test_resolver_checks_every_address_it_returns() -> None:
+    # What aiohttp connects to comes from this resolver: a name resolving to loopback is refused
+    # there too (this is what covers DNS rebinding between the pre-check and the connect).
+    with pytest.raises(PermissionDenied):
+        await CheckedResolver(AllowList("")).resolve("localhost", 80)
+    [ok] = await CheckedResolver(AllowList("127.0.0.1:80")).resolve("127.0.0.1", 80)
+    assert ok["host"] == "127.0.0.1" and ok["port"] == 80
 
 
 def test_bad_allow_entry() -> None:

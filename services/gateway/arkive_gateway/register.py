@@ -73,7 +73,7 @@ async def register_objects(req: pb.RegisterObjectsRequest, rpc: RpcClient, store
         objects = await _list(store, key, limit)
         paths = {k: entry_path("", k[len(key) :]) for k, _ in objects}
     else:
-        objects = [(k, s) for k, s in await _list(store, key, limit) if k == key]
+        objects = [(key, 0)] if await store.exists(key) else []
         paths = {key: entry_path("", key.rsplit("/", 1)[-1])}
     if not objects:
         raise NotFound(f"no objects at {req.uri}")
