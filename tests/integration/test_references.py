@@ -219,6 +219,11 @@ async def test_s3_prefix_reference_etag_and_change_detection(stack, tmp_path):
             await client.download(loose, tmp_path / "c")  # not verified
             assert (tmp_path / "c" / "a.txt").read_bytes() == b"new"
 
+            internal = arkive.Artifact("internal")
+            internal.add_reference(f"s3://{stack.env['ARKIVE_S3_BUCKET']}/blobs/")
+            with pytest.raises(PermissionDenied, match="internal blobs/"):
+                await client.log_artifact(internal)
+
             missing = arkive.Artifact("missing")
             missing.add_reference(f"s3://{bucket}/nope.txt")
             with pytest.raises(NotFound):

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from arkive_common import api_refs as ar
 from arkive_common.blobstore import BlobStore
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
+from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from arkive_common.validation import normalize_path
 
 from .ssrf import SafeHttp
@@ -50,8 +50,15 @@ def _status(exc: ClientError) -> int:
 
 
 class S3Source:
-    def __init__(self, store: BlobStore) -> None:
+    def __init__(self, store: BlobStore, internal_bucket: str = "") -> None:
         self.store = store
+        # arkive's own bucket when references use the blob store's endpoint: its blobs/ prefix is
+        # arkive's internals (listing it would reveal every stored digest), so it is refused.
+        self.internal_bucket = internal_bucket
+
+    def _check_internal(self, bucket: str, key: str) -> None:
+        if bucket == self.internal_bucket and (key.startswith("blobs/") or "blobs/".startswith(key)):
+            raise PermissionDenied(f"s3://{bucket}/{key} is inside arkive's internal blobs/ prefix")
 
     async def _head(self, bucket: str, key: str) -> tuple[str, str, int]:
         try:
@@ -84,6 +91,7 @@ class S3Source:
 
     async def resolve(self, spec) -> list[ar.RefEntry]:
         bucket, key = split_s3(spec.uri)
+        self._check_internal(bucket, key)
         limit = spec.max_objects or DEFAULT_MAX_OBJECTS
         if limit < 0:
             raise InvalidArgument("max_objects must not be negative")
@@ -114,6 +122,7 @@ class S3Source:
 
     async def read(self, ref: ar.RefEntry, offset: int) -> AsyncIterator[bytes]:
         bucket, key = split_s3(ref.uri)
+        self._check_internal(bucket, key)
         args: dict = {"Bucket": bucket, "Key": key}
         if ref.checksum:
             if ref.version_id:
