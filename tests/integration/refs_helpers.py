@@ -5,15 +5,18 @@ loopback addresses, as it must)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import socket
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 import grpc
+from aiobotocore.session import get_session
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -117,3 +120,23 @@ async def extra_gateway(env: dict[str, str], log: Path, **extra: str) -> AsyncIt
             proc.kill()
             await proc.wait()
         out.close()
+
+
+def project() -> str:
+    return "r" + uuid.uuid4().hex[:12]
+
+
+@contextlib.asynccontextmanager
+async def s3_client(env: dict[str, str]):
+    async with get_session().create_client(
+        "s3",
+        endpoint_url=env["ARKIVE_S3_ENDPOINT"],
+        aws_access_key_id=env["ARKIVE_S3_ACCESS_KEY"],
+        aws_secret_access_key=env["ARKIVE_S3_SECRET_KEY"],
+        region_name=env["ARKIVE_S3_REGION"],
+    ) as s3:
+        yield s3
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
