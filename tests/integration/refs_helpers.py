@@ -34,6 +34,7 @@ class FileServer:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.redirects: dict[str, str] = {}
+        self.no_etag: set[str] = set()  # served with Content-Length only, If-Match ignored
         self.port = 0
         self.requests: list[str] = []
 
@@ -50,9 +51,12 @@ class FileServer:
             raise web.HTTPNotFound()
         data = self.files[path]
         etag = self.etag(data)
-        if request.headers.get("If-Match", etag) != etag:
+        if path in self.no_etag:
+            headers = {}
+        elif request.headers.get("If-Match", etag) != etag:
             raise web.HTTPPreconditionFailed()
-        headers = {"ETag": etag}
+        else:
+            headers = {"ETag": etag}
         if request.method == "HEAD":
             return web.Response(headers={**headers, "Content-Length": str(len(data))})
         return web.Response(body=data, headers=headers)

@@ -76,6 +76,22 @@ async def test_http_reference_recorded_verified_and_change_detected(allowed_gate
         assert changed.created and changed.version == 1
 
 
+async def test_http_without_etag_is_checked_by_length(allowed_gateway, http_server, tmp_path):
+    http_server.files["plain.txt"] = b"twelve bytes"
+    http_server.no_etag.add("plain.txt")
+    async with arkive.AsyncClient(allowed_gateway, project(), progress=False) as client:
+        art = arkive.Artifact("plain")
+        art.add_reference(http_server.url("plain.txt"))
+        v = await client.log_artifact(art)
+        [f] = [f async for f in client.files(v)]
+        assert (f.size, f.reference.etag) == (12, "")
+        await client.download(v, tmp_path / "a")
+        assert (tmp_path / "a" / "plain.txt").read_bytes() == b"twelve bytes"
+        http_server.files["plain.txt"] = b"now thirteen!"
+        with pytest.raises(FailedPrecondition, match=r"source changed: .* 13 bytes, not 12"):
+            await client.download(v, tmp_path / "b")
+
+
 async def test_http_checksum_false_records_the_uri_alone(allowed_gateway, http_server, tmp_path):
     http_server.files["loose.txt"] = b"v1"
     async with arkive.AsyncClient(allowed_gateway, project(), progress=False) as client:

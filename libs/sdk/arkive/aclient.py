@@ -448,6 +448,9 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Regist
 
         Default root: ./artifacts/<name>:v<N>. Files already present with the right size and
         sha256 are kept; everything else is verified and renamed into place atomically.
+        Reference entries are fetched from their source (s3/http through the gateway, file://
+        from this machine) and fail with FailedPrecondition "source changed" if it no longer
+        matches what was logged (unless logged with checksum=False).
         """
         version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)
         dest = Path(root) if root is not None else version.default_root()
