@@ -117,6 +117,13 @@ async def test_redirect_to_loopback_is_refused(allowed_gateway, http_server):
                 await client.log_artifact(art)
         with pytest.raises(NotFound):
             await client.versions("redir")  # nothing was added or committed
+        http_server.files["target.txt"] = b"reached"
+        http_server.redirects["hop"] = http_server.url("target.txt")  # allowed host: followed
+        art = arkive.Artifact("redir")
+        art.add_reference(http_server.url("hop"), name="t.txt")
+        v = await client.log_artifact(art)
+        [f] = [f async for f in client.files(v)]
+        assert (f.reference.uri, f.size) == (http_server.url("hop"), 7)
 
 
 SSRF_CORPUS = [

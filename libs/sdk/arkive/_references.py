@@ -235,6 +235,30 @@ class RegisterMixin:
 class SyncRegisterMixin:
     """register for Client."""
 
-    def register(self, name: str, uri: str, project: str | None = None, **kwargs: Any) -> ArtifactVersion:
+    def register(
+        self,
+        name: str,
+        uri: str,
+        project: str | None = None,
+        *,
+        type: str = "dataset",
+        max_objects: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        description: str = "",
+        aliases: Sequence[str] = (),
+        tags: Sequence[str] = (),
+    ) -> ArtifactVersion:
         """See AsyncClient.register."""
-        return self._run(self._aclient.register(name, uri, project, **kwargs))  # type: ignore[attr-defined]
+        return self._run(  # type: ignore[attr-defined]
+            self._aclient.register(  # type: ignore[attr-defined]
+                name,
+                uri,
+                project,
+                type=type,
+                max_objects=max_objects,
+                metadata=metadata,
+                description=description,
+                aliases=aliases,
+                tags=tags,
+            )
+        )
