@@ -10,6 +10,8 @@ from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import lineage_service_pb2 as lpb
 from arkive_proto.v1 import lineage_service_pb2_grpc as lg
+from arkive_proto.v1 import reference_service_pb2 as refpb
+from arkive_proto.v1 import reference_service_pb2_grpc as refg
 
 from .rawgrpc import Raw, unique
 
@@ -29,6 +31,8 @@ TABLES = {
     "ingest_manifest_entries": "manifest_digest, path",
     "ingest_version_metrics": "version_id, key",
     "ingest_links": "project, name, version",
+    "ingest_draft_references": "draft_id, path",
+    "ingest_manifest_references": "manifest_digest, path",
     "hashing_blobs": "digest",
     "hashing_recipes": "digest, seq",
     "lineage_nodes": "node_id",
@@ -62,10 +66,17 @@ async def test_rebuilt_read_models_equal_the_live_ones(stack):
         await raw.artifacts.AssignAliases(apb.AssignAliasesRequest(ref=f"{project}/ds:v0", aliases=["production"]))
         draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=project, name="open", type="dataset"))
         assert draft.draft_id  # an uncommitted draft is part of the read model too
+        # Reference entries (file:// needs no network): one in the open draft, one in a version.
+        refs = refg.ReferenceServiceStub(raw.channel)
+        spec = refpb.ReferenceSpec(uri="file:///data/x.bin", checksum=True, digest="sha256:" + "0" * 64, size=3)
+        await refs.AddReferences(refpb.AddReferencesRequest(draft_id=draft.draft_id, references=[spec]))
+        ref_draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=project, name="r", type="dataset"))
+        await refs.AddReferences(refpb.AddReferencesRequest(draft_id=ref_draft.draft_id, references=[spec]))
+        await raw.artifacts.CommitDraft(apb.CommitDraftRequest(draft_id=ref_draft.draft_id))
 
         async def projections_caught_up():
-            assert await conn.fetchval("SELECT count(*) FROM lineage_nodes WHERE project = $1", project) == 5
-            assert await conn.fetchval("SELECT count(*) FROM retention_versions WHERE project = $1", project) == 4
+            assert await conn.fetchval("SELECT count(*) FROM lineage_nodes WHERE project = $1", project) == 6
+            assert await conn.fetchval("SELECT count(*) FROM retention_versions WHERE project = $1", project) == 5
             # Every collection event (of every test so far) reached both bus consumers: nothing in flight.
             total = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id LIKE 'collection-%'")
             for consumer in ("lineage", "retention"):
@@ -94,6 +105,7 @@ async def test_rebuilt_read_models_equal_the_live_ones(stack):
         for table in before:
             assert after[table] == before[table], table
         assert before["lineage_runs"] and before["lineage_edges"]
+        assert before["ingest_draft_references"] and before["ingest_manifest_references"]
         again = await raw.artifacts.GetVersion(apb.GetVersionRequest(ref=f"{project}/ds:production"))
         assert again.version.version == 0
     finally:

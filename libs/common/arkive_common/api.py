@@ -221,6 +221,8 @@ class ListFiles(msgspec.Struct, frozen=True):
 class FilePage(msgspec.Struct, frozen=True):
     files: list[tuple[str, str, int]]
     next_page_token: str = ""
+    # Reference entries among `files` (path, uri, etag, version_id, checksum); see api_refs.
+    references: list[tuple[str, str, str, str, bool]] = []
 
 
 class UpsertFiles(msgspec.Struct, frozen=True):

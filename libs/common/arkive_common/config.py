@@ -33,6 +33,16 @@ class Settings:
     """JetStream stream that carries every event (ARKIVE_STREAM)."""
     subject_prefix: str = "arkive"
     """Prefix of every NATS subject, so several deployments can share one NATS (ARKIVE_SUBJECT_PREFIX)."""
+    reference_allow: str = ""
+    """Addresses HTTP references may reach although they are loopback, link-local, private or otherwise
+    not public (refused by default against SSRF): comma-separated CIDRs ("10.0.0.0/8") allowed on any
+    port, or host:port pairs ("127.0.0.1:8080", "[::1]:9000") (ARKIVE_REFERENCE_ALLOW)."""
+    reference_s3_endpoint: str = ""
+    """S3 endpoint of s3:// references; empty: the blob store's (ARKIVE_REFERENCE_S3_ENDPOINT)."""
+    reference_s3_access_key: str = ""
+    """Access key for s3:// references; empty: the blob store's (ARKIVE_REFERENCE_S3_ACCESS_KEY)."""
+    reference_s3_secret_key: str = ""
+    """Secret key for s3:// references; empty: the blob store's (ARKIVE_REFERENCE_S3_SECRET_KEY)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,4 +58,8 @@ class Settings:
             gateway_addr=_env("ARKIVE_GATEWAY_ADDR", d.gateway_addr),
             stream_name=_env("ARKIVE_STREAM", d.stream_name),
             subject_prefix=_env("ARKIVE_SUBJECT_PREFIX", d.subject_prefix),
+            reference_allow=_env("ARKIVE_REFERENCE_ALLOW", d.reference_allow),
+            reference_s3_endpoint=_env("ARKIVE_REFERENCE_S3_ENDPOINT", d.reference_s3_endpoint),
+            reference_s3_access_key=_env("ARKIVE_REFERENCE_S3_ACCESS_KEY", d.reference_s3_access_key),
+            reference_s3_secret_key=_env("ARKIVE_REFERENCE_S3_SECRET_KEY", d.reference_s3_secret_key),
         )

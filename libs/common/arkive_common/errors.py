@@ -56,6 +56,10 @@ class FailedPrecondition(ArkiveError):
     code = Code.FAILED_PRECONDITION
 
 
+class PermissionDenied(ArkiveError):
+    code = Code.PERMISSION_DENIED
+
+
 class Unavailable(ArkiveError):
     code = Code.UNAVAILABLE
 
@@ -72,6 +76,7 @@ _BY_CODE: dict[Code, type[ArkiveError]] = {
     Code.ALREADY_EXISTS: AlreadyExists,
     Code.FAILED_PRECONDITION: FailedPrecondition,
     Code.UNAVAILABLE: Unavailable,
+    Code.PERMISSION_DENIED: PermissionDenied,
     Code.ABORTED: Conflict,
 }
 

@@ -106,6 +106,17 @@ class DraftCommitted(Event, frozen=True, kw_only=True):
     created: bool
 
 
+class DraftReferencesAdded(Event, frozen=True, kw_only=True):
+    """Reference entries added to a draft: (path, uri, etag, version_id, checksum, digest, size) each,
+    data outside arkive that is never copied (digest: the sha256 of a file:// source, else "").
+    A path added again replaces the earlier reference. At most 200 entries of URIs <= 2 KiB per
+    event, so one fits a bus message."""
+
+    draft_id: str
+    entries: list[tuple[str, str, str, str, bool, str, int]]
+    added_at: float = 0.0
+
+
 class DraftAborted(Event, frozen=True, kw_only=True):
     """The draft will never be committed; its entries are dropped (their blobs fall to GC)."""
 
@@ -381,6 +392,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     VersionTagsUpdated,
     VersionDescriptionSet,
     VersionLinked,
+    DraftReferencesAdded,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}
 

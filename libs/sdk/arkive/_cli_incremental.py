@@ -16,6 +16,7 @@ from arkive_common.refs import parse_ref
 
 from . import _cli_output as show
 from ._cli_parser import UsageError, usage_errors
+from ._cli_refs import add_references
 
 
 def cmd_log_based(
@@ -28,8 +29,8 @@ def cmd_log_based(
 
     if not args.base:
         raise UsageError("--remove needs --base (the version to remove files from)")
-    if not args.path and not args.remove:
-        raise UsageError("log --base needs a path to add or a --remove")
+    if not args.path and not args.remove and not args.reference:
+        raise UsageError("log --base needs a path to add, a --reference or a --remove")
     with usage_errors():
         ref = parse_ref(args.base, args.project or default_project())
         if args.name and ref.name and args.name != ref.name:
@@ -49,6 +50,7 @@ def cmd_log_based(
                 draft.remove(p)
         for p in args.path:
             draft.add(Path(p))
+        add_references(draft, args)
         warn_skipped(draft)
         v = client.log_artifact(draft, aliases=args.alias, tags=args.tag, label=args.label)
     if getattr(args, "json", False):

@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Identical content is detected: no upload, no new version. Symlinked folders are not entered; "
         "symlinked files count only if they resolve inside the folder.",
     )
-    lg.add_argument("path", nargs="*", help="folder or file to log (with --base: any number, added on top of it)")
+    lg.add_argument("path", nargs="*", help="folder or file to log (optional with --reference; any number with --base)")
     lg.add_argument("--name", "-n", help="artifact name (default: the folder's or file's base name)")
     lg.add_argument("--type", "-t", default="dataset", help="artifact type (default: dataset)")
     lg.add_argument("--alias", "-a", action="append", default=[], help="alias to point at the version (repeatable)")
@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument(
         "--remove", action="append", default=[], metavar="P", help="with --base: leave out this file or folder"
     )
+    from ._cli_refs import add_log_options
+    from ._cli_refs import add_parsers as add_refs_parsers
+
+    add_log_options(lg)
 
     dist_id = _Parser(add_help=False)
     dist_id.add_argument(
@@ -198,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_download import add_parsers as add_download_parsers
 
     add_download_parsers(sub, common, proj, _Parser)
+    add_refs_parsers(sub, common, proj, _Parser)
 
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 

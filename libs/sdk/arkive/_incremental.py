@@ -83,6 +83,10 @@ async def log_based(
             files_up, bytes_up = await upload_missing(client._blobs, hashed, client.address, client.timeout, progress)
         for batch in add_files_batches(hashed):
             await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
+        if artifact.references:
+            from ._references import send_references
+
+            await send_references(client._ch(), draft.draft_id, artifact.references, client._call)
         resp = await client._call(
             stub.CommitDraft,
             apb.CommitDraftRequest(

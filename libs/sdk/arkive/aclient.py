@@ -6,6 +6,7 @@ import asyncio
 import math
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,7 +38,6 @@ from ._convert import (
     add_files_batches,
     collection_from_proto,
     draft_from_proto,
-    file_from_proto,
     version_from_proto,
 )
 from ._download import download_files
@@ -45,6 +45,7 @@ from ._files import HashedFile, LocalFile, hash_files, local_manifest_digest
 from ._incremental import log_based, refuse_base
 from ._paths import check_layout
 from ._progress import NullProgress, make_progress
+from ._references import ReferenceFile, RegisterMixin, download_references, reference_file, send_references
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
 from ._transfer import upload_missing
 from .artifact import Artifact
@@ -59,7 +60,7 @@ PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin):
+class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin):
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:
@@ -192,8 +193,9 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Checko
                 self._artifacts.FindVersionByManifest,
                 apb.FindVersionByManifestRequest(project=project, name=artifact.name, manifest_digest=digest),
             )
-            # A same-content version of another type is left for the server to judge.
-            if found.HasField("version") and found.version.type == artifact.type:
+            # A same-content version of another type is left for the server to judge. With
+            # references, only the server knows the content (ETags): it dedups at commit.
+            if found.HasField("version") and found.version.type == artifact.type and not artifact.references:
                 return await self._reuse(found.version, aliases)
             files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self.timeout, progress)
             resp = await self._commit(project, artifact, hashed, metadata_json, aliases, tags, label, run_id)
@@ -227,6 +229,8 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Checko
         )
         for batch in add_files_batches(hashed):
             await self._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
+        if artifact.references:
+            await send_references(self._ch(), draft.draft_id, artifact.references, self._call)
         return await self._call(
             stub.CommitDraft,
             apb.CommitDraftRequest(
@@ -435,7 +439,7 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Checko
             self._artifacts.ListFiles,
         ):
             for f in page.files:
-                yield file_from_proto(f)
+                yield reference_file(f)  # a ReferenceFile for reference entries
 
     async def _pages(self, make: Any, method: Any) -> AsyncIterator[Any]:
         token = ""
@@ -456,12 +460,25 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Checko
         Default root: ./artifacts/<name>:v<N>. Files already present with the right size and
         sha256 are kept; others come from the local blob cache (verified) or the server (verified),
         and are renamed into place atomically. See also checkout(), verify(), download_zip().
+        Reference entries are fetched from their source (s3/http through the gateway, file://
+        from this machine) and fail with FailedPrecondition "source changed" if it no longer
+        matches what was logged (unless logged with checksum=False).
         """
         version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)
         dest = Path(root) if root is not None else version.default_root()
         files = [f async for f in self.files(version, path_prefix=path_prefix)]
+        refs = [f for f in files if isinstance(f, ReferenceFile)]
+        if refs:  # fetched from their sources and verified there (see _references.py)
+            check_layout(f.path for f in files)
+            files = [f for f in files if not isinstance(f, ReferenceFile)]
         with make_progress(self.progress) as progress:
-            return await download_files(self._blobs, dest, files, self.address, progress, BlobCache.from_env())
+            result = await download_files(self._blobs, dest, files, self.address, progress, BlobCache.from_env())
+        if refs:
+            n, nbytes = await download_references(self._ch(), version.version_id, dest, refs, self.address)
+            result = replace(
+                result, files_written=result.files_written + n, bytes_written=result.bytes_written + nbytes
+            )
+        return result
 
     # ---- admin ------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.validation import MAX_METADATA_BYTES, check_description, check_name, check_type
 
 from ._files import LocalFile, artifact_path, join_prefix, walk_dir
+from ._references import ReferenceSpec, check_spec
 
 if TYPE_CHECKING:
     from .version import ArtifactVersion
@@ -64,6 +65,8 @@ class Artifact:
         self.base: ArtifactVersion | None = None
         """The version this draft starts from (see ArtifactVersion.new_draft); None for a fresh artifact."""
         self._removals: list[str] = []  # paths / folder prefixes of the base to leave out
+        self.references: list[ReferenceSpec] = []
+        """What add_reference recorded, resolved when the artifact is logged."""
 
     @classmethod
     def _draft_of(cls, base: ArtifactVersion) -> Artifact:
@@ -121,6 +124,25 @@ class Artifact:
             return self.add_dir(local_path, name)
         self.add_file(local_path, name)
         return 1
+
+    def add_reference(
+        self, uri: str, name: str | None = None, checksum: bool = True, max_objects: int | None = None
+    ) -> None:
+        """Adds data that stays where it is: no bytes are copied into arkive.
+
+        - "s3://bucket/key": one object; "s3://bucket/prefix/": one entry per object under it
+          (at most max_objects, default 10,000), at name/<key below prefix>. The server records
+          each object's ETag and version id (S3 endpoint and credentials are the operator's).
+        - "http(s)://...": the server records ETag and Content-Length. Loopback, link-local and
+          private addresses are refused unless the operator allow-lists them (ARKIVE_REFERENCE_ALLOW).
+        - "file:///abs/path": this machine hashes the file (sha256); only this machine can
+          download it again.
+
+        checksum=False records the URI alone: downloads fetch whatever is there, unverified.
+        Otherwise a download fetches from the source and fails with "source changed" if it no
+        longer matches. Default name: the last URI component (no prefix for s3 prefixes).
+        """
+        self.references.append(check_spec(uri, name, checksum, max_objects))
 
     def remove(self, name: str) -> None:
         """Removes the file at artifact path `name`, or, in a draft of a base version, a path or folder.

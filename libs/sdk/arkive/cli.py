@@ -25,6 +25,8 @@ from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
 from ._cli_download import COMMANDS as DOWNLOAD_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
+from ._cli_refs import COMMANDS as REFS_COMMANDS
+from ._cli_refs import add_references
 from ._cli_retention import COMMANDS as RETENTION_COMMANDS
 
 
@@ -119,6 +121,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         **RETENTION_COMMANDS,
         **CATALOG_COMMANDS,
         **DOWNLOAD_COMMANDS,
+        **REFS_COMMANDS,
     }[args.command]
     return handler(args)
 
@@ -163,9 +166,12 @@ def cmd_log(args: argparse.Namespace) -> int:
         from ._cli_incremental import cmd_log_based
 
         return cmd_log_based(args, _client, _version_options, _warn_skipped)
-    if len(args.path) != 1:
-        raise UsageError("log takes one path (several, or none, only with --base)")
-    src = Path(args.path[0])
+    if len(args.path) > 1:
+        raise UsageError("log takes one path (several only with --base)")
+    with usage_errors():
+        if not args.path and not (args.reference and args.name):
+            raise InvalidArgument("the path to log is required (or --name with --reference URIs)")
+    src = Path(args.path[0] if args.path else ".")
     with usage_errors():
         name = args.name or src.resolve().name
         if not args.name:
@@ -175,7 +181,9 @@ def cmd_log(args: argparse.Namespace) -> int:
                 raise InvalidArgument(f"{name!r} is not a valid artifact name; pass --name") from None
         metadata = _version_options(args)
         art = Artifact(name, type=args.type, metadata=metadata, description=args.description)
-    art.add(src)
+    if args.path:
+        art.add(src)
+    add_references(art, args)
     _warn_skipped(art)
     with _client(args) as client:
         v = client.log_artifact(art, aliases=args.alias, tags=args.tag, label=args.label)

@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine,
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._references import SyncRegisterMixin
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_checkout import SyncCheckoutMixin
 from ._sync_retention import SyncRetentionMixin
@@ -78,7 +79,9 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
     runner.stop()
 
 
-class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin, SyncCheckoutMixin):
+class Client(
+    SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin, SyncCheckoutMixin, SyncRegisterMixin
+):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
 
     client = arkive.Client()                                 # local gateway, project "default"

@@ -129,8 +129,9 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         page = await self.ingest(
             "list_files", api.ListFiles(request.ref, request.page_size, request.page_token, prefix), api.FilePage
         )
+        refs = {r[0]: r for r in page.references}
         return pb.ListFilesResponse(
-            files=[convert.file_entry(f) for f in page.files], next_page_token=page.next_page_token
+            files=[convert.file_entry(f, refs.get(f[0])) for f in page.files], next_page_token=page.next_page_token
         )
 
     @unary

@@ -44,8 +44,12 @@ def collection(c: api.CollectionView) -> types_pb2.Collection:
     return msg
 
 
-def file_entry(entry: tuple[str, str, int]) -> types_pb2.FileEntry:
-    return types_pb2.FileEntry(path=entry[0], digest=entry[1], size=entry[2])
+def file_entry(entry: tuple[str, str, int], ref: tuple[str, str, str, str, bool] | None = None) -> types_pb2.FileEntry:
+    """ref: (path, uri, etag, version_id, checksum) when the entry is a reference."""
+    out = types_pb2.FileEntry(path=entry[0], digest=entry[1], size=entry[2])
+    if ref is not None:
+        out.reference.CopyFrom(types_pb2.Reference(uri=ref[1], etag=ref[2], version_id=ref[3], checksum=ref[4]))
+    return out
 
 
 def draft(d: api.DraftView) -> artifact_service_pb2.Draft:

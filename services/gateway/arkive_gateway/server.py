@@ -27,6 +27,8 @@ from arkive_proto.v1 import (
     catalog_service_pb2_grpc,
     lineage_service_pb2,
     lineage_service_pb2_grpc,
+    reference_service_pb2,
+    reference_service_pb2_grpc,
     retention_service_pb2,
     retention_service_pb2_grpc,
 )
@@ -35,6 +37,7 @@ from .artifacts import AdminServicer, ArtifactServicer
 from .blobs import BlobServicer
 from .catalog import CatalogServicer
 from .lineage import LineageServicer
+from .references import ReferenceServicer, reference_store
 from .retention import RetentionServicer
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ class Gateway:
         self.store = BlobStore(
             settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, settings.s3_bucket, settings.s3_region
         )
+        self.ref_store = reference_store(settings)  # s3:// references (ARKIVE_REFERENCE_S3_*)
+        self.references: ReferenceServicer | None = None
         self.health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         self.server: grpc.aio.Server | None = None
         self.nc: NATS | None = None
@@ -60,6 +65,7 @@ class Gateway:
         self.nc = await bus.connect(s.nats_url, "arkive-gateway")
         await self.store.__aenter__()
         await self.store.ensure_bucket()
+        await self.ref_store.__aenter__()
         rpc = RpcClient(self.nc, s.subject_prefix)
         server = grpc.aio.server(
             options=[
@@ -74,6 +80,8 @@ class Gateway:
         lineage_service_pb2_grpc.add_LineageServiceServicer_to_server(LineageServicer(rpc), server)
         retention_service_pb2_grpc.add_RetentionServiceServicer_to_server(RetentionServicer(rpc), server)
         catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(rpc), server)
+        self.references = ReferenceServicer(rpc, s, self.ref_store, self.store)
+        reference_service_pb2_grpc.add_ReferenceServiceServicer_to_server(self.references, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [
             blob_service_pb2.DESCRIPTOR.services_by_name["BlobService"].full_name,
@@ -82,6 +90,7 @@ class Gateway:
             lineage_service_pb2.DESCRIPTOR.services_by_name["LineageService"].full_name,
             retention_service_pb2.DESCRIPTOR.services_by_name["RetentionService"].full_name,
             catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+            reference_service_pb2.DESCRIPTOR.services_by_name["ReferenceService"].full_name,
         ]
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING, names)
@@ -124,6 +133,9 @@ class Gateway:
             with contextlib.suppress(Exception):
                 await self.nc.drain()
         await self.store.close()
+        await self.ref_store.close()
+        if self.references is not None:
+            await self.references.close()
         self._stop.set()
 
     async def __aenter__(self) -> Gateway:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from arkive_common import api
+from arkive_common import api_refs as ar
 from arkive_common import api_retention as ra
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
+from arkive_common.errors import InvalidArgument
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
@@ -36,6 +38,13 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def register(c: api.RegisterBlob) -> api.Registered:
             return await index.register(pool, c)
 
+        async def register_object(c: api.RegisterBlob) -> api.Registered:
+            # register (gateway): a digest indexed at an object its owner put in arkive's bucket,
+            # which GC never deletes; blobs/ keys are arkive's own and only uploads index them.
+            if c.key.startswith("blobs/") or not c.key:
+                raise InvalidArgument(f"cannot register an object at {c.key!r}")
+            return await index.register(pool, c)
+
         async def lease(q: api.StatBlobs) -> api.BlobInfos:
             return await index.lease(pool, q)
 
@@ -60,6 +69,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 "stat": Method(api.StatBlobs, stat),
                 "register": Method(api.RegisterBlob, register),
                 "register_pack": Method(api.RegisterPack, register_pack),
+                ar.REGISTER_OBJECT: Method(api.RegisterBlob, register_object),
                 ra.LEASE: Method(api.StatBlobs, lease),
                 api.COMPOSE: Method(api.ComposeBlob, compose),
                 api.RECIPE: Method(api.RecipeQuery, recipe),

@@ -101,7 +101,9 @@ class Collector:
                 r["key"]
                 for r in await conn.fetch("SELECT DISTINCT key FROM hashing_blobs WHERE key = ANY($1::text[])", keys)
             }
-            keys = [k for k in keys if k not in alive and not k.startswith(api.RECIPE_KEY_PREFIX)]
+            # Objects outside blobs/ were registered where their owner put them (register): GC only
+            # forgets them (the index row above), it never deletes them. Recipes are not objects.
+            keys = [k for k in keys if k not in alive and k.startswith("blobs/")]
             await conn.execute(
                 "INSERT INTO hashing_pending_deletes (key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", keys
             )

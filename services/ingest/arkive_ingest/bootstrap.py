@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from arkive_common import api
 from arkive_common import api_catalog as ac
+from arkive_common import api_refs as ar
 from arkive_common.config import Settings
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import projection, queries, search
+from . import projection, queries, references, search
 from .annotate import AnnotateHandlers
 from .deletion import DeletionHandlers
 from .distributed import DistributedHandlers
-from .handlers import IngestHandlers
+from .handlers import IngestHandlers, draft_stream, open_draft
 from .links import LinkHandlers, list_links
 from .removal import RemovalHandlers
 
@@ -75,6 +76,12 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))
         rt.methods[ac.LIST_LINKS] = Method(ac.ListLinks, lambda q: list_links(pool, q))
         rt.methods["remove_files"] = Method(api.RemoveFiles, RemovalHandlers(pool).remove_files)
+        rt.methods[ar.ADD_REFERENCES] = Method(
+            ar.AddReferences, lambda c: references.add_references(pool, c, open_draft, draft_stream)
+        )
+        rt.methods[ar.GET_REFERENCE] = Method(
+            ar.GetReference, lambda q: references.get_reference(pool, q, queries.resolve)
+        )
 
     rt.on_start.append(wire)
     return rt

@@ -33,7 +33,7 @@ from arkive_common.validation import (
     file_folder_conflicts,
 )
 
-from . import domain, incremental, projection, queries
+from . import domain, incremental, projection, queries, references
 
 MAX_ENTRIES_PER_CALL = 5000
 COMMIT_ATTEMPTS = 200
@@ -125,6 +125,7 @@ async def commit(conn: asyncpg.Connection, draft: asyncpg.Record, options: Commi
     draft_id = draft["draft_id"]
     rows = await conn.fetch("SELECT path, digest, size FROM ingest_draft_entries WHERE draft_id = $1", draft_id)
     entries = [(r["path"], r["digest"], r["size"]) for r in rows]
+    entries += await references.manifest_tokens(conn, draft_id, {e[0] for e in entries})
     conflicts = file_folder_conflicts([e[0] for e in entries])
     if conflicts:
         file, below = conflicts[0]

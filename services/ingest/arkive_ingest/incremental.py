@@ -61,17 +61,25 @@ async def copy_base(conn: asyncpg.Connection, draft_id: str, base_version_id: st
         draft_id,
         base_version_id,
     )
+    await conn.execute(
+        "INSERT INTO ingest_draft_references (draft_id, path, uri, etag, version_id, checksum, digest, size)"
+        " SELECT $1, r.path, r.uri, r.etag, r.version_id, r.checksum, r.digest, r.size FROM ingest_versions v"
+        " JOIN ingest_manifest_references r ON r.manifest_digest = v.manifest_digest WHERE v.version_id = $2",
+        draft_id,
+        base_version_id,
+    )
 
 
 async def apply_removal(conn: asyncpg.Connection, event: DraftFilesRemoved) -> None:
-    """Read model: drop the removed entries of the draft."""
-    await conn.execute(
-        "DELETE FROM ingest_draft_entries e WHERE e.draft_id = $1 AND (e.path = ANY($2::text[])"
-        f" OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS p WHERE {UNDER}))",
-        event.draft_id,
-        event.paths,
-        event.prefixes,
-    )
+    """Read model: drop the removed entries (files and references) of the draft."""
+    for table in ("ingest_draft_entries", "ingest_draft_references"):
+        await conn.execute(
+            f"DELETE FROM {table} e WHERE e.draft_id = $1 AND (e.path = ANY($2::text[])"
+            f" OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS p WHERE {UNDER}))",
+            event.draft_id,
+            event.paths,
+            event.prefixes,
+        )
     await conn.execute(
         "UPDATE ingest_drafts SET updated_at = $2 WHERE draft_id = $1",
         event.draft_id,

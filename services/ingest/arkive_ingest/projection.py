@@ -20,6 +20,7 @@ from arkive_common.events import (
     DraftCreated,
     DraftFilesAdded,
     DraftFilesRemoved,
+    DraftReferencesAdded,
     Envelope,
     Event,
     VersionCommitted,
@@ -29,7 +30,7 @@ from arkive_common.events import (
     VersionTagsUpdated,
 )
 
-from . import catalog_model, incremental, tombstones
+from . import catalog_model, incremental, references, tombstones
 
 TABLES = (
     "ingest_collections",
@@ -39,6 +40,7 @@ TABLES = (
     "ingest_draft_entries",
     "ingest_manifest_entries",
     *catalog_model.TABLES,
+    *references.TABLES,
 )
 
 MIGRATIONS: list[str] = [
@@ -84,6 +86,7 @@ MIGRATIONS: list[str] = [
     """,
     tombstones.MIGRATION,  # deleted versions (retention)
     catalog_model.MIGRATION,  # run ids, metadata index, links, search indexes (catalogue)
+    references.MIGRATION,  # reference entries of drafts and manifests
 ]
 
 
@@ -130,6 +133,7 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 event.manifest_digest,
                 event.draft_id,
             )
+            await references.on_version_committed(conn, event)
             await conn.execute(
                 "UPDATE ingest_collections SET version_count = version_count + 1, latest_version_id = $3"
                 " WHERE project = $1 AND name = $2",
@@ -174,6 +178,9 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
         case DraftAborted():
             await conn.execute("UPDATE ingest_drafts SET aborted = true WHERE draft_id = $1", event.draft_id)
             await conn.execute("DELETE FROM ingest_draft_entries WHERE draft_id = $1", event.draft_id)
+            await references.on_draft_closed(conn, event.draft_id)
+        case DraftReferencesAdded():
+            await references.apply(conn, event)
         case DraftCommitted():
             await conn.execute(
                 "UPDATE ingest_drafts SET committed_version_id = $2 WHERE draft_id = $1",
@@ -181,6 +188,7 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
                 event.version_id,
             )
             await conn.execute("DELETE FROM ingest_draft_entries WHERE draft_id = $1", event.draft_id)
+            await references.on_draft_closed(conn, event.draft_id)
         case VersionMetadataUpdated() | VersionTagsUpdated() | VersionDescriptionSet() | VersionLinked():
             await catalog_model.apply(conn, event)
         case _:

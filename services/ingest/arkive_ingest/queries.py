@@ -13,6 +13,8 @@ from arkive_common.events import AliasAssigned, VersionCommitted
 from arkive_common.refs import parse_ref
 from arkive_common.validation import normalize_path
 
+from . import references
+
 _VERSION_SQL = """
 SELECT v.*, coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM ingest_aliases a
                       WHERE a.project = v.project AND a.name = v.name AND a.version_id = v.version_id),
@@ -226,30 +228,12 @@ async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.Coll
 async def list_files(conn: asyncpg.Pool, req: api.ListFiles) -> api.FilePage:
     size = _page_size(req.page_size, 1000, 5000)
     version = await resolve(conn, req.ref)
-    if req.path_prefix:
-        prefix = normalize_path(req.path_prefix)
-        # starts_with is right under any collation, and on a C-collation database (arkive_stack's)
-        # the planner turns it into the index range "a/b/" <= path < "a/b0" of the primary key.
-        rows = await conn.fetch(
-            "SELECT path, digest, size FROM ingest_manifest_entries WHERE manifest_digest = $1 AND path > $2"
-            " AND (path = $4 OR starts_with(path, $5)) ORDER BY path LIMIT $3",
-            version.manifest_digest,
-            req.page_token,
-            size + 1,
-            prefix,
-            prefix + "/",
-        )
-    else:
-        rows = await conn.fetch(
-            "SELECT path, digest, size FROM ingest_manifest_entries WHERE manifest_digest = $1 AND path > $2"
-            " ORDER BY path LIMIT $3",
-            version.manifest_digest,
-            req.page_token,
-            size + 1,
-        )
+    prefix = normalize_path(req.path_prefix) if req.path_prefix else ""
+    rows = await references.list_page(conn, version.manifest_digest, req.page_token, size + 1, prefix)
     more = len(rows) > size
     rows = rows[:size]
     return api.FilePage(
         files=[(r["path"], r["digest"], r["size"]) for r in rows],
         next_page_token=rows[-1]["path"] if more else "",
+        references=[(r["path"], r["uri"], r["etag"], r["version_id"], r["checksum"]) for r in rows if r["uri"]],
     )

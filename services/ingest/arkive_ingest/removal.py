@@ -27,6 +27,12 @@ def _shown(values: list[str]) -> str:
     return ", ".join(repr(v) for v in values[:5]) + more
 
 
+# A draft's entries: its files and its references (references.py), removed alike.
+ENTRIES = (
+    "(SELECT draft_id, path FROM ingest_draft_entries UNION ALL SELECT draft_id, path FROM ingest_draft_references)"
+)
+
+
 class RemovalHandlers:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -41,16 +47,16 @@ class RemovalHandlers:
             # FOR UPDATE: a concurrent add or commit of this draft waits, so what was checked is what is removed.
             draft = await open_draft(conn, cmd.draft_id, "FOR UPDATE")
             missing = await conn.fetch(
-                "SELECT p FROM unnest($2::text[]) AS p WHERE NOT EXISTS"
-                " (SELECT 1 FROM ingest_draft_entries e WHERE e.draft_id = $1 AND e.path = p)",
+                f"SELECT p FROM unnest($2::text[]) AS p WHERE NOT EXISTS (SELECT 1 FROM {ENTRIES} e"
+                " WHERE e.draft_id = $1 AND e.path = p)",
                 cmd.draft_id,
                 paths,
             )
             if missing:
                 raise NotFound(f"not in draft {cmd.draft_id}: {_shown([r['p'] for r in missing])}; nothing removed")
             missing = await conn.fetch(
-                "SELECT p FROM unnest($2::text[]) AS p WHERE NOT EXISTS"
-                f" (SELECT 1 FROM ingest_draft_entries e WHERE e.draft_id = $1 AND {UNDER})",
+                f"SELECT p FROM unnest($2::text[]) AS p WHERE NOT EXISTS (SELECT 1 FROM {ENTRIES} e"
+                f" WHERE e.draft_id = $1 AND {UNDER})",
                 cmd.draft_id,
                 prefixes,
             )
@@ -58,8 +64,8 @@ class RemovalHandlers:
                 raise NotFound(
                     f"no file at or below {_shown([r['p'] for r in missing])} in draft {cmd.draft_id}; nothing removed"
                 )
-            before = await conn.fetchval("SELECT count(*) FROM ingest_draft_entries WHERE draft_id = $1", cmd.draft_id)
+            before = await conn.fetchval(f"SELECT count(*) FROM {ENTRIES} e WHERE e.draft_id = $1", cmd.draft_id)
             event = DraftFilesRemoved(draft_id=cmd.draft_id, paths=paths, prefixes=prefixes, removed_at=time.time())
             await apply_and_append(conn, [eventlog.Append(draft_stream(draft["draft_id"]), [event], None)])
-            after = await conn.fetchval("SELECT count(*) FROM ingest_draft_entries WHERE draft_id = $1", cmd.draft_id)
+            after = await conn.fetchval(f"SELECT count(*) FROM {ENTRIES} e WHERE e.draft_id = $1", cmd.draft_id)
         return api.FilesRemoved(removed=before - after, file_count=after)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61rkive/v1/types.proto\x12\tarkive.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n\tFileEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\"\xa6\x02\n\x07Version\x12\x12\n\nversion_id\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12\x17\n\x0fmanifest_digest\x18\x06 \x01(\t\x12\x12\n\nfile_count\x18\x07 \x01(\x03\x12\x12\n\ntotal_size\x18\x08 \x01(\x03\x12\x15\n\rmetadata_json\x18\t \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\x12\x0f\n\x07\x61liases\x18\x0b \x03(\t\x12\x0c\n\x04tags\x18\x0c \x03(\t\x12\r\n\x05label\x18\r \x01(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa4\x01\n\nCollection\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x15\n\rversion_count\x18\x04 \x01(\x03\x12\"\n\x06latest\x18\x05 \x01(\x0b\x32\x12.arkive.v1.Version\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61rkive/v1/types.proto\x12\tarkive.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"`\n\tFileEntry\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12\'\n\treference\x18\x04 \x01(\x0b\x32\x14.arkive.v1.Reference\"L\n\tReference\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\x12\n\nversion_id\x18\x03 \x01(\t\x12\x10\n\x08\x63hecksum\x18\x04 \x01(\x08\"\xa6\x02\n\x07Version\x12\x12\n\nversion_id\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12\x17\n\x0fmanifest_digest\x18\x06 \x01(\t\x12\x12\n\nfile_count\x18\x07 \x01(\x03\x12\x12\n\ntotal_size\x18\x08 \x01(\x03\x12\x15\n\rmetadata_json\x18\t \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\x12\x0f\n\x07\x61liases\x18\x0b \x03(\t\x12\x0c\n\x04tags\x18\x0c \x03(\t\x12\r\n\x05label\x18\r \x01(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa4\x01\n\nCollection\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x15\n\rversion_count\x18\x04 \x01(\x03\x12\"\n\x06latest\x18\x05 \x01(\x0b\x32\x12.arkive.v1.Version\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,9 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'arkive.v1.types_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FILEENTRY']._serialized_start=69
-  _globals['_FILEENTRY']._serialized_end=124
-  _globals['_VERSION']._serialized_start=127
-  _globals['_VERSION']._serialized_end=421
-  _globals['_COLLECTION']._serialized_start=424
-  _globals['_COLLECTION']._serialized_end=588
+  _globals['_FILEENTRY']._serialized_end=165
+  _globals['_REFERENCE']._serialized_start=167
+  _globals['_REFERENCE']._serialized_end=243
+  _globals['_VERSION']._serialized_start=246
+  _globals['_VERSION']._serialized_end=540
+  _globals['_COLLECTION']._serialized_start=543
+  _globals['_COLLECTION']._serialized_end=707
 # @@protoc_insertion_point(module_scope)

@@ -10,14 +10,28 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class FileEntry(_message.Message):
-    __slots__ = ("path", "digest", "size")
+    __slots__ = ("path", "digest", "size", "reference")
     PATH_FIELD_NUMBER: _ClassVar[int]
     DIGEST_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
     path: str
     digest: str
     size: int
-    def __init__(self, path: _Optional[str] = ..., digest: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
+    reference: Reference
+    def __init__(self, path: _Optional[str] = ..., digest: _Optional[str] = ..., size: _Optional[int] = ..., reference: _Optional[_Union[Reference, _Mapping]] = ...) -> None: ...
+
+class Reference(_message.Message):
+    __slots__ = ("uri", "etag", "version_id", "checksum")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    etag: str
+    version_id: str
+    checksum: bool
+    def __init__(self, uri: _Optional[str] = ..., etag: _Optional[str] = ..., version_id: _Optional[str] = ..., checksum: _Optional[bool] = ...) -> None: ...
 
 class Version(_message.Message):
     __slots__ = ("version_id", "project", "name", "type", "version", "manifest_digest", "file_count", "total_size", "metadata_json", "description", "aliases", "tags", "label", "created_at")

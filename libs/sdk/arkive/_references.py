@@ -1,0 +1,264 @@
+"""Reference entries in the SDK: sending them with a log, downloading them verified, and register.
+
+s3:// and http(s):// references are resolved by the gateway (ETag, S3 version id, size) and
+fetched through it on download (DownloadReference refuses a changed source). file:// references
+are resolved HERE, since the server cannot see this machine's disk: the SDK hashes the file and
+sends (uri, sha256, size); a download reads that local path again and verifies the sha256.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import grpc
+
+from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
+from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_list, check_name, check_tag, check_type
+from arkive_proto.v1 import reference_service_pb2 as rpb
+from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
+
+from ._files import artifact_path, hash_file
+from ._paths import safe_destination
+from ._rpc import rpc_error
+from .version import ArtifactVersion, FileInfo
+
+SPECS_PER_CALL = 100
+CONCURRENCY = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceSpec:
+    """What Artifact.add_reference recorded; resolved when the artifact is logged."""
+
+    uri: str
+    name: str | None
+    checksum: bool
+    max_objects: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Where a reference entry's bytes live and what they were when the version was logged."""
+
+    uri: str
+    etag: str
+    version_id: str
+    checksum: bool
+
+
+class ReferenceFile(FileInfo):
+    """A FileInfo (path, digest, size) that is a reference: `.reference` says where its bytes live.
+    digest is the sha256 for file:// references, else ""."""
+
+    reference: Reference
+
+
+def reference_file(f: Any) -> FileInfo:
+    """FileInfo from a proto FileEntry, a ReferenceFile when it has a reference."""
+    if not f.HasField("reference"):
+        return FileInfo(f.path, f.digest, int(f.size))
+    out = ReferenceFile(f.path, f.digest, int(f.size))
+    r = f.reference
+    out.reference = Reference(r.uri, r.etag, r.version_id, r.checksum)
+    return out
+
+
+def check_spec(uri: str, name: str | None, checksum: bool, max_objects: int | None) -> ReferenceSpec:
+    if not isinstance(uri, str) or not uri.startswith(("s3://", "http://", "https://", "file://")):
+        raise InvalidArgument(f"a reference is an s3://, http(s):// or file:// URI, not {uri!r}")
+    if name is not None:
+        artifact_path(name.rstrip("/"))  # a prefix for s3 prefixes
+    if max_objects is not None and (not isinstance(max_objects, int) or max_objects <= 0):
+        raise InvalidArgument("max_objects must be a positive integer")
+    if uri.startswith("file://"):
+        path = local_path(uri)
+        if not path.is_file():
+            raise NotFound(f"no such file: {path} (file:// references name one file)")
+    return ReferenceSpec(uri, name, bool(checksum), max_objects)
+
+
+def local_path(uri: str) -> Path:
+    parts = urlsplit(uri)
+    if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+        raise InvalidArgument(f"file references need an absolute local path (file:///...), not {uri!r}")
+    return Path(unquote(parts.path))
+
+
+async def _to_proto(spec: ReferenceSpec) -> rpb.ReferenceSpec:
+    out = rpb.ReferenceSpec(uri=spec.uri, name=spec.name or "", checksum=spec.checksum)
+    out.max_objects = spec.max_objects or 0
+    if spec.uri.startswith("file://") and spec.checksum:
+        out.digest, out.size = await asyncio.to_thread(hash_file, local_path(spec.uri))
+    return out
+
+
+async def send_references(channel: grpc.aio.Channel, draft_id: str, specs: Sequence[ReferenceSpec], call) -> None:
+    """Adds the artifact's references to the draft (after its files)."""
+    stub = rgrpc.ReferenceServiceStub(channel)
+    protos = [await _to_proto(s) for s in specs]
+    for i in range(0, len(protos), SPECS_PER_CALL):
+        req = rpb.AddReferencesRequest(draft_id=draft_id, references=protos[i : i + SPECS_PER_CALL])
+        await call(stub.AddReferences, req)
+
+
+def _verify_size(f: ReferenceFile, received: int) -> None:
+    r = f.reference
+    if r.checksum and (f.size or not r.etag) and received != f.size:
+        raise FailedPrecondition(f"source changed: {r.uri} gave {received} bytes, not {f.size}")
+
+
+def _place(tmp: str, dest: Path, mode: int) -> None:
+    os.chmod(tmp, mode)
+    os.replace(tmp, dest)
+
+
+def _discard(tmp: str) -> None:
+    if os.path.exists(tmp):  # not after a successful rename
+        os.unlink(tmp)
+
+
+def _copy_local(f: ReferenceFile, dest: Path, mode: int) -> int:
+    """file:// reference: copy the local source into place, verifying its sha256 (blocking)."""
+    src = local_path(f.reference.uri)
+    h, size = hashlib.sha256(), 0
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".arkive-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            while chunk := inp.read(1 << 20):
+                h.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        if f.reference.checksum and (size != f.size or "sha256:" + h.hexdigest() != f.digest):
+            raise FailedPrecondition(f"source changed: {src} no longer has sha256 {f.digest}")
+        os.chmod(tmp, mode)
+        os.replace(tmp, dest)
+        return size
+    except FileNotFoundError:
+        raise FailedPrecondition(f"source changed: {src} no longer exists") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+async def _fetch(channel: grpc.aio.Channel, version_ref: str, f: ReferenceFile, dest: Path, mode: int, address: str):
+    stub = rgrpc.ReferenceServiceStub(channel)
+    fd, tmp = await asyncio.to_thread(tempfile.mkstemp, dir=dest.parent, prefix=".arkive-", suffix=".part")
+    received = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            try:
+                async for resp in stub.DownloadReference(rpb.DownloadReferenceRequest(ref=version_ref, path=f.path)):
+                    received += len(resp.chunk)
+                    await asyncio.to_thread(out.write, resp.chunk)
+            except grpc.aio.AioRpcError as exc:
+                raise rpc_error(exc, address) from None
+        _verify_size(f, received)
+        await asyncio.to_thread(_place, tmp, dest, mode)
+        return received
+    finally:
+        await asyncio.to_thread(_discard, tmp)
+
+
+async def download_references(
+    channel: grpc.aio.Channel, version_ref: str, root: Path, refs: list[ReferenceFile], address: str
+) -> tuple[int, int]:
+    """Writes reference entries under root; returns (files, bytes) written."""
+    real_root = await asyncio.to_thread(root.resolve)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    sem = asyncio.Semaphore(CONCURRENCY)
+    totals = [0, 0]
+
+    async def one(f: ReferenceFile) -> None:
+        async with sem:
+            dest = safe_destination(real_root, artifact_path(f.path))
+            await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+            if f.reference.uri.startswith("file://"):
+                n = await asyncio.to_thread(_copy_local, f, dest, 0o666 & ~mask)
+            else:
+                n = await _fetch(channel, version_ref, f, dest, 0o666 & ~mask, address)
+            totals[0] += 1
+            totals[1] += n
+
+    await asyncio.gather(*(one(f) for f in refs))
+    return totals[0], totals[1]
+
+
+class RegisterMixin:
+    """register for AsyncClient."""
+
+    async def register(
+        self,
+        name: str,
+        uri: str,
+        project: str | None = None,
+        *,
+        type: str = "dataset",
+        max_objects: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        description: str = "",
+        aliases: Sequence[str] = (),
+        tags: Sequence[str] = (),
+    ) -> ArtifactVersion:
+        """Links objects already in arkive's bucket ("s3://<bucket>/prefix/" or one object) as the
+        next version of `name`, without copying (like ZenML's register_artifact). The server reads
+        and hashes each object once; identical content returns the existing version."""
+        from .artifact import metadata_json as to_metadata_json  # artifact.py imports this module
+
+        if not isinstance(uri, str) or not uri.startswith("s3://"):
+            raise InvalidArgument(f"register takes an s3:// URI of arkive's bucket, not {uri!r}")
+        req = rpb.RegisterObjectsRequest(
+            project=check_name(project or self.project, "project"),  # type: ignore[attr-defined]
+            name=check_name(name, "artifact name"),
+            type=check_type(type),
+            uri=uri,
+            max_objects=max_objects or 0,
+            metadata_json=to_metadata_json(metadata or {}),
+            description=description,
+            aliases=check_list(list(aliases), check_alias, "aliases", MAX_ALIASES),
+            tags=check_list(list(tags), check_tag, "tags", MAX_TAGS),
+        )
+        stub = rgrpc.ReferenceServiceStub(self._ch())  # type: ignore[attr-defined]
+        # Reading every object can take long: no short deadline.
+        resp = await self._call(stub.RegisterObjects, req, timeout=max(self.timeout, 3600))  # type: ignore[attr-defined]
+        return self._version(resp.version, created=resp.created)  # type: ignore[attr-defined]
+
+
+class SyncRegisterMixin:
+    """register for Client."""
+
+    def register(
+        self,
+        name: str,
+        uri: str,
+        project: str | None = None,
+        *,
+        type: str = "dataset",
+        max_objects: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        description: str = "",
+        aliases: Sequence[str] = (),
+        tags: Sequence[str] = (),
+    ) -> ArtifactVersion:
+        """See AsyncClient.register."""
+        return self._run(  # type: ignore[attr-defined]
+            self._aclient.register(  # type: ignore[attr-defined]
+                name,
+                uri,
+                project,
+                type=type,
+                max_objects=max_objects,
+                metadata=metadata,
+                description=description,
+                aliases=aliases,
+                tags=tags,
+            )
+        )
