@@ -63,7 +63,7 @@ def test_remove_drops_local_files_first_then_records_base_removals(tmp_path: Pat
     [
         (["log", "a", "b"], "one path"),
         (["log", ".", "--remove", "x"], "--remove needs --base"),
-        (["log", "--base", "demo/mnist"], "needs a path to add or a --remove"),
+        (["log", "--base", "demo/mnist"], "needs a path to add, a --reference or a --remove"),
         (["log", "--base", "a/b/c", "."], "invalid ref"),
         (["log", "--base", "demo/mnist", ".", "--name", "other"], "differs from the base"),
         (["log", "--base", "demo/mnist", ".", "--metadata", "[1]"], "must be a JSON object"),
