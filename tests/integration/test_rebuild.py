@@ -23,6 +23,7 @@ TABLES = {
     "ingest_version_metrics": "version_id, key",
     "ingest_links": "project, name, version",
     "hashing_blobs": "digest",
+    "hashing_packs": "key",
     "lineage_nodes": "node_id",
     "lineage_edges": "source, target, kind",
     "lineage_cache": "project, cache_key, run_id",

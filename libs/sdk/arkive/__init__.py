@@ -23,6 +23,7 @@ from arkive_common.errors import (
     Unavailable,
 )
 
+from ._blob_stats import BlobStats
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from ._sync_runs import Run
 from .aclient import AsyncClient
@@ -65,6 +66,7 @@ __all__ = [
     "AsyncArtifactVersion",
     "AsyncClient",
     "AsyncRun",
+    "BlobStats",
     "Client",
     "Code",
     "CollectionStorage",

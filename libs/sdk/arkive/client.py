@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine,
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._blob_stats import BlobStats
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_retention import SyncRetentionMixin
 from ._sync_runs import SyncLineageMixin
@@ -242,3 +243,7 @@ class Client(SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMi
     def rebuild_projections(self) -> dict[str, int]:
         """Replays the event log into every read model; returns events replayed per service."""
         return self._run(self._aclient.rebuild_projections())
+
+    def blob_stats(self) -> BlobStats:
+        """See AsyncClient.blob_stats."""
+        return self._run(self._aclient.blob_stats())

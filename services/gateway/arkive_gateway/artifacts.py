@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
+
 from arkive_common import api
 from arkive_common.errors import InvalidArgument
 from arkive_common.refs import parse_ref
@@ -201,3 +203,8 @@ class AdminServicer(admin_grpc.AdminServiceServicer):
         return admin_pb.RebuildProjectionsResponse(
             rebuilds=[admin_pb.ProjectionRebuild(service=r.service, events_replayed=r.events_replayed) for r in results]
         )
+
+    @unary
+    async def GetBlobStats(self, request, context) -> admin_pb.GetBlobStatsResponse:
+        stats = await self.rpc.call(api.HASHING, "blob_stats", api.Empty(), api.BlobStats)
+        return admin_pb.GetBlobStatsResponse(**msgspec.structs.asdict(stats))

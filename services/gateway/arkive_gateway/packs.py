@@ -79,7 +79,7 @@ async def upload_pack(
     except BaseException:
         await writer.abort()
         raise
-    reg = await rpc.call(api.HASHING, "register_pack", api.RegisterPack(key, members), api.PackRegistered)
+    reg = await rpc.call(api.HASHING, "register_pack", api.RegisterPack(key, members, offset), api.PackRegistered)
     if reg.stored == 0:  # every member was already stored: nothing in this pack is referenced
         await store.delete(key)
     return pb.UploadBlobsResponse(stored=reg.stored, already_present=reg.already_present, bytes_stored=reg.stored_bytes)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from arkive_common import api
+from arkive_common import api, db
 from arkive_common import api_retention as ra
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import index
+from . import index, stats
 from .gc import Collector
 
 
@@ -19,6 +19,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
     async def wire() -> None:
         pool = rt.pool
         assert pool is not None
+        await db.migrate(pool, stats.COMPONENT, stats.MIGRATIONS)  # its own component: merges stay easy
 
         async def ping(_: api.Empty) -> api.Pong:
             return api.Pong(service=api.HASHING)
@@ -38,6 +39,12 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def lease(q: api.StatBlobs) -> api.BlobInfos:
             return await index.lease(pool, q)
 
+        async def count_received(c: api.CountReceived) -> api.Empty:
+            return await stats.count_received(pool, c)
+
+        async def blob_stats(_: api.Empty) -> api.BlobStats:
+            return await stats.blob_stats(pool)
+
         async def collect_garbage(c: ra.CollectGarbage) -> ra.GcResult:
             # One S3 client per sweep: sweeps are rare, and the service needs no S3 otherwise.
             s = settings
@@ -55,6 +62,8 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 "register_pack": Method(api.RegisterPack, register_pack),
                 ra.LEASE: Method(api.StatBlobs, lease),
                 ra.COLLECT_GARBAGE: Method(ra.CollectGarbage, collect_garbage),
+                "count_received": Method(api.CountReceived, count_received),
+                "blob_stats": Method(api.Empty, blob_stats),
             }
         )
 
