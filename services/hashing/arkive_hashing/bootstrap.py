@@ -9,7 +9,7 @@ from arkive_common.config import Settings
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import index, stats
+from . import index, repack, stats
 from .gc import Collector
 
 
@@ -19,7 +19,8 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
     async def wire() -> None:
         pool = rt.pool
         assert pool is not None
-        await db.migrate(pool, stats.COMPONENT, stats.MIGRATIONS)  # its own component: merges stay easy
+        await db.migrate(pool, stats.COMPONENT, stats.MIGRATIONS)  # own components: merges stay easy
+        await db.migrate(pool, repack.COMPONENT, repack.MIGRATIONS)
 
         async def ping(_: api.Empty) -> api.Pong:
             return api.Pong(service=api.HASHING)

@@ -11,10 +11,10 @@ import msgspec
 
 from arkive_common import api, eventlog, projection
 from arkive_common.errors import InvalidArgument
-from arkive_common.events import BlobsDeleted, BlobsPacked, BlobStored, Envelope, Event
+from arkive_common.events import BlobsDeleted, BlobsPacked, BlobsRepacked, BlobStored, Envelope, Event
 from arkive_common.validation import check_digest, check_size
 
-from . import stats
+from . import repack, stats
 
 TABLES = ("hashing_blobs", "hashing_packs")  # hashing_packs: stats.MIGRATIONS
 MAX_DIGESTS = 10_000
@@ -57,6 +57,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> bool:
         return True
     if isinstance(event, BlobsPacked):
         return bool(await _apply_pack(conn, event))
+    if isinstance(event, BlobsRepacked):
+        return bool(await repack.apply(conn, event))
     if not isinstance(event, BlobStored):
         return False
     inserted = await conn.fetchval(
