@@ -99,6 +99,7 @@ async def register_pack(pool: asyncpg.Pool, req: api.RegisterPack) -> api.PackRe
         check_digest(digest)
         check_size(size)
         check_size(offset)
+    check_size(req.received)
     event = BlobsPacked(key=req.key, blobs=req.blobs, stored_at=time.time())
     async with pool.acquire() as conn, conn.transaction():
         stored = await _apply_pack(conn, event)
@@ -130,6 +131,7 @@ async def stat(pool: asyncpg.Pool, req: api.StatBlobs) -> api.BlobInfos:
 async def register(pool: asyncpg.Pool, req: api.RegisterBlob) -> api.Registered:
     check_digest(req.digest)
     check_size(req.size)
+    check_size(req.received)
     event = BlobStored(digest=req.digest, size=req.size, key=req.key, stored_at=time.time())
     async with pool.acquire() as conn, conn.transaction():
         # A concurrent registration of the same digest waits on the row lock, then finds it taken.
