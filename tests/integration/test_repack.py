@@ -43,7 +43,7 @@ def store_of(stack) -> BlobStore:
     )
 
 
-async def pack_with_two_live(raw: RawRetention) -> tuple[list[bytes], list[str]]:
+async def pack_with_two_live(raw: RawRetention) -> tuple[list[bytes], list[str], str]:
     """10 members in one pack; a version references members 3 and 7 (live: 20 % of the bytes)."""
     project = unique()
     blobs = [os.urandom(4096 + i) for i in range(10)]
@@ -52,8 +52,8 @@ async def pack_with_two_live(raw: RawRetention) -> tuple[list[bytes], list[str]]
     draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=project, name="p", type="dataset"))
     files = [types_pb2.FileEntry(path=f"f{i}", digest=digests[i], size=len(blobs[i])) for i in (3, 7)]
     await raw.artifacts.AddFiles(apb.AddFilesRequest(draft_id=draft.draft_id, files=files))
-    await raw.artifacts.CommitDraft(apb.CommitDraftRequest(draft_id=draft.draft_id))
-    return blobs, digests
+    version = (await raw.artifacts.CommitDraft(apb.CommitDraftRequest(draft_id=draft.draft_id))).version
+    return blobs, digests, version.version_id
 
 
 async def download(raw: RawRetention, digest: str) -> bytes:
@@ -78,7 +78,7 @@ async def rows(conn: asyncpg.Connection, digests: list[str]) -> dict[str, tuple[
 
 
 async def test_repack_moves_live_members_and_deletes_the_old_object(raw, stack):
-    blobs, digests = await pack_with_two_live(raw)
+    blobs, digests, version_id = await pack_with_two_live(raw)
     live = [digests[3], digests[7]]
     conn = await asyncpg.connect(stack.database_url)
     try:
@@ -112,12 +112,22 @@ async def test_repack_moves_live_members_and_deletes_the_old_object(raw, stack):
         size = await conn.fetchval("SELECT size FROM hashing_packs WHERE key = $1", new_key)
         assert size == len(blobs[3]) + len(blobs[7])
         assert await conn.fetchval("SELECT count(*) FROM hashing_packs WHERE key = $1", old_key) == 0
+
+        # Moved blobs are still collected one by one; the new object goes with its last member.
+        await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=version_id, purge=True))
+        await asyncio.sleep(GRACE + 0.2)
+        gone = await raw.retention.CollectGarbage(
+            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=live, skip_staging=True)
+        )
+        assert gone.blobs_deleted == 2 and await rows(conn, live) == {}
+        async with store_of(stack) as store:
+            assert not await store.exists(new_key)
     finally:
         await conn.close()
 
 
 async def test_old_pack_stays_readable_for_the_read_grace(raw, stack):
-    blobs, digests = await pack_with_two_live(raw)
+    blobs, digests, _ = await pack_with_two_live(raw)
     conn = await asyncpg.connect(stack.database_url)
     try:
         old_key = (await rows(conn, digests))[digests[3]][0]

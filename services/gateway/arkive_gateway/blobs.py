@@ -74,11 +74,12 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
             async for msg in request_iterator:
                 if msg.WhichOneof("payload") != "chunk":
                     raise InvalidArgument("UploadBlob takes one header, then only chunks")
-                received += len(msg.chunk)
+                chunk = msg.chunk  # each attribute access copies the bytes (1 MiB) out of the message
+                received += len(chunk)
                 if received > size:
                     raise InvalidArgument(f"upload of {digest} is longer than the declared {size} bytes")
-                h.update(msg.chunk)
-                await writer.write(msg.chunk)
+                h.update(chunk)
+                await writer.write(chunk)
             if received != size:
                 raise InvalidArgument(f"upload of {digest} ended after {received} of {size} bytes")
             actual = "sha256:" + h.hexdigest()

@@ -65,12 +65,13 @@ async def upload_pack(
             elif current is None:
                 raise InvalidArgument("UploadBlobs: bytes before the first header")
             else:
-                received += len(msg.chunk)
+                chunk = msg.chunk  # each attribute access copies the bytes out of the message
+                received += len(chunk)
                 if received > current[1]:
                     raise InvalidArgument(f"blob {current[0]} is longer than the declared {current[1]} bytes")
-                h.update(msg.chunk)
-                offset += len(msg.chunk)
-                await writer.write(msg.chunk)
+                h.update(chunk)
+                offset += len(chunk)
+                await writer.write(chunk)
         close_blob()
         if not members:
             await writer.abort()
