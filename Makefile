@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.lineage_bench
 	$(PY) -m benchmarks.search_bench
 	$(PY) -m benchmarks.retention_bench
+	$(PY) -m benchmarks.memory_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

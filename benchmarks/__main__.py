@@ -22,7 +22,7 @@ from arkive_stack import Stack, StackConfig
 
 from . import data, raw, report
 from .profiling import service_commands, top
-from .scenarios import LARGE_VS_PUT, RELOG_S, SMALL_FIRST_LOG_S, Checks, run_dataset
+from .scenarios import EDIT_MAX_SENT, LARGE_VS_PUT, RELOG_S, SMALL_FIRST_LOG_S, Checks, run_dataset
 
 PROJECT = "bench"
 
@@ -115,10 +115,15 @@ def finish(args: argparse.Namespace, specs: list[data.Spec], prof: Path | None, 
     print()
     print(
         f"Targets (issue): small first log <= {SMALL_FIRST_LOG_S} s; unchanged re-log <= {RELOG_S} s with 0 B "
-        f"sent; large first log <= {LARGE_VS_PUT} x raw PUT. PASS/MISS is for orientation only"
+        f"sent; large first log <= {LARGE_VS_PUT} x raw PUT; a 1 MiB edit sends <= {report.human(EDIT_MAX_SENT)}. "
+        "PASS/MISS is for orientation only"
         + (" (--quick sizes: targets are for the full sizes)." if args.quick else ".")
     )
     print("Logs are timed from Artifact() + add_dir to the returned version; downloads include use_artifact.")
+    print(
+        "bytes sent (SDK) = version.bytes_uploaded; server recv / stored = deltas of GetBlobStats' bytes_received "
+        "(verified upload bytes, dropped duplicates included) and bytes_stored (new blobs) around the step."
+    )
     print(f"Total benchmark time {elapsed:.0f} s.")
     if prof is not None:
         for path in sorted(prof.glob("*.prof")):

@@ -24,6 +24,9 @@ class Spec:
     seed: int
     in_flight: int
     """S3 requests in flight for the raw baselines (0: all objects at once)."""
+    edit_file: int = 0
+    """The 1 MiB edit step: 0 rewrites 1 MiB worth of the initial files; otherwise a separate
+    artifact of one file of this size gets 1 MiB rewritten in its middle."""
 
     @property
     def total(self) -> int:
@@ -41,11 +44,11 @@ def specs(quick: bool) -> list[Spec]:
     if quick:
         return [
             Spec("small", 300, 16 * KiB, 30, 16 * KiB, seed=1, in_flight=32),
-            Spec("large", 2, 16 * MiB, 1, int(1.6 * MiB), seed=2, in_flight=0),
+            Spec("large", 2, 16 * MiB, 1, int(1.6 * MiB), seed=2, in_flight=0, edit_file=32 * MiB),
         ]
     return [
         Spec("small", 2000, 16 * KiB, 200, 16 * KiB, seed=1, in_flight=32),
-        Spec("large", 2, 128 * MiB, 1, int(12.8 * MiB), seed=2, in_flight=0),
+        Spec("large", 2, 128 * MiB, 1, int(12.8 * MiB), seed=2, in_flight=0, edit_file=256 * MiB),
     ]
 
 
@@ -97,6 +100,36 @@ def add_extra(ds: Dataset) -> None:
         rel = _rel(spec, i, "extra")
         _write(ds.root / rel, spec.extra_size, spec.seed * 1_000_003 + 500_000 + i)
         ds.extra.append(rel)
+
+
+EDIT_BYTES = MiB
+
+
+def edit_files(ds: Dataset) -> list[str]:
+    """Rewrites about 1 MiB worth of the initial files with new content; returns their paths."""
+    count = max(1, EDIT_BYTES // ds.spec.size)
+    edited = ds.base[:count]
+    for i, rel in enumerate(edited):
+        _write(ds.root / rel, ds.spec.size, ds.spec.seed * 1_000_003 + 900_000 + i)
+    return edited
+
+
+def write_edit_file(ds: Dataset, parent: Path) -> Path:
+    """The folder of the one-file artifact the large edit step logs (written once, blocking)."""
+    root = parent / f"{ds.spec.name}-edit"
+    _write(root / "model.bin", ds.spec.edit_file, ds.spec.seed * 1_000_003 + 800_000)
+    return root
+
+
+def edit_middle(root: Path) -> bytes:
+    """Overwrites 1 MiB in the middle of model.bin in place (size unchanged); returns the new bytes."""
+    path = root / "model.bin"
+    size = path.stat().st_size
+    data = random.Random(size).randbytes(EDIT_BYTES)
+    with open(path, "r+b") as f:
+        f.seek(size // 2 - EDIT_BYTES // 2)
+        f.write(data)
+    return data
 
 
 def compare_trees(expected: Path, actual: Path) -> list[str]:

@@ -21,6 +21,10 @@ class Row:
     target: str = ""
     met: bool | None = None
     """True/False against the target; None when there is no target."""
+    server_received: int | None = None
+    """Bytes the server's counters (GetBlobStats) say it received during the step (logs only)."""
+    server_stored: int | None = None
+    """Bytes of new blobs the server's counters say the step stored."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -65,13 +69,27 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int])
 
 
 def results_table(rows: Sequence[Row]) -> str:
-    header = ["dataset", "scenario", "seconds", "bytes sent", "raw limit", "raw s", "ratio", "target", "result"]
+    header = [
+        "dataset",
+        "scenario",
+        "seconds",
+        "bytes sent (SDK)",
+        "server recv",
+        "server stored",
+        "raw limit",
+        "raw s",
+        "ratio",
+        "target",
+        "result",
+    ]
     body = [
         [
             r.dataset,
             r.scenario,
             f"{r.seconds:.3f}",
             human(r.nbytes),
+            "-" if r.server_received is None else human(r.server_received),
+            "-" if r.server_stored is None else human(r.server_stored),
             r.raw_what,
             f"{r.raw_seconds:.3f}",
             f"{r.ratio:.2f}x",
@@ -80,7 +98,7 @@ def results_table(rows: Sequence[Row]) -> str:
         ]
         for r in rows
     ]
-    return table(header, body, right={2, 3, 5, 6})
+    return table(header, body, right={2, 3, 4, 5, 7, 8})
 
 
 def raw_table(raws: Sequence[Raw]) -> str:

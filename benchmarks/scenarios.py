@@ -17,6 +17,7 @@ from .report import Raw, Row, human
 SMALL_FIRST_LOG_S = 1.0
 RELOG_S = 0.3
 LARGE_VS_PUT = 1.15
+EDIT_MAX_SENT = 4 * data.MiB
 
 
 class Checks:
@@ -34,6 +35,33 @@ async def _log(client: arkive.AsyncClient, ds: Dataset, project: str) -> arkive.
     art = arkive.Artifact(ds.spec.name, type="dataset")
     art.add_dir(ds.root)
     return await client.log_artifact(art, project=project)
+
+
+class Counted:
+    """Times a log and reads the server's byte counters (GetBlobStats) around it."""
+
+    def __init__(self, client: arkive.AsyncClient) -> None:
+        self.client = client
+        self.received = self.stored = 0
+        self.seconds = 0.0
+
+    async def log(self, ds: Dataset, project: str, root: Path | None = None, name: str = "") -> arkive.ArtifactVersion:
+        before = await self.client.blob_stats()
+        started = time.perf_counter()
+        if root is None:
+            v = await _log(self.client, ds, project)
+        else:
+            art = arkive.Artifact(name, type="model")
+            art.add_dir(root)
+            v = await self.client.log_artifact(art, project=project)
+        self.seconds = time.perf_counter() - started
+        after = await self.client.blob_stats()
+        self.received = after.bytes_received - before.bytes_received
+        self.stored = after.bytes_stored - before.bytes_stored
+        return v
+
+    def server(self) -> dict[str, int]:
+        return {"server_received": self.received, "server_stored": self.stored}
 
 
 def _summary(v: arkive.ArtifactVersion) -> dict[str, Any]:
@@ -73,10 +101,11 @@ async def run_dataset(
     del blobs
 
     # 1. First log: everything is new.
+    counted = Counted(client)
     with profiled(prof, f"{name}-first-log"):
-        started = time.perf_counter()
-        v1 = await _log(client, ds, project)
-        t = time.perf_counter() - started
+        v1 = await counted.log(ds, project)
+        t = counted.seconds
+    checks.expect(counted.received == spec.total, f"{name} first log: server received {counted.received} B")
     checks.expect(v1.created, f"{name} first log: created=False")
     checks.expect(
         v1.bytes_uploaded == spec.total and v1.files_uploaded == spec.files,
@@ -95,14 +124,15 @@ async def run_dataset(
             target=f"<= {SMALL_FIRST_LOG_S} s" if small else f"<= {LARGE_VS_PUT}x raw PUT",
             met=t <= SMALL_FIRST_LOG_S if small else t <= LARGE_VS_PUT * t_put,
             extra=_summary(v1),
+            **counted.server(),
         )
     )
 
     # 2. Unchanged re-log: nothing may be sent and no version made.
     with profiled(prof, f"{name}-relog"):
-        started = time.perf_counter()
-        v2 = await _log(client, ds, project)
-        t = time.perf_counter() - started
+        v2 = await counted.log(ds, project)
+        t = counted.seconds
+    checks.expect(counted.received == 0, f"{name} unchanged re-log: server received {counted.received} B")
     checks.expect(not v2.created, f"{name} unchanged re-log created a new version ({v2.ref})")
     checks.expect(v2.bytes_uploaded == 0, f"{name} unchanged re-log sent {v2.bytes_uploaded} B")
     checks.expect(v2.version_id == v1.version_id, f"{name} unchanged re-log returned {v2.ref}, not {v1.ref}")
@@ -117,6 +147,7 @@ async def run_dataset(
             target=f"<= {RELOG_S} s, 0 B sent",
             met=t <= RELOG_S and v2.bytes_uploaded == 0,
             extra=_summary(v2),
+            **counted.server(),
         )
     )
 
@@ -129,9 +160,9 @@ async def run_dataset(
     raws.append(Raw(name, f"S3 PUT @{econc} (+10 %)", t_put_extra, spec.extra_total, spec.extra_files))
     del extra
     with profiled(prof, f"{name}-plus10"):
-        started = time.perf_counter()
-        v3 = await _log(client, ds, project)
-        t = time.perf_counter() - started
+        v3 = await counted.log(ds, project)
+        t = counted.seconds
+    checks.expect(counted.stored == spec.extra_total, f"{name} +10 %: server stored {counted.stored} B")
     checks.expect(
         v3.created and v3.version == v1.version + 1, f"{name} +10 % log: expected a new version, got {v3.ref}"
     )
@@ -148,10 +179,20 @@ async def run_dataset(
             f"S3 PUT {spec.extra_files} obj @{econc}",
             t_put_extra,
             extra=_summary(v3),
+            **counted.server(),
         )
     )
 
-    # 4. Download of the whole new version into an empty folder; must be byte-identical.
+    # 4. 1 MiB edit: small rewrites 1 MiB worth of files; large rewrites 1 MiB inside one big file.
+    if spec.edit_file:
+        row, raw_row = await _edit_big_file(counted, s3, ds, work, project, checks, prof, repeat)
+    else:
+        row, raw_row = await _edit_small_files(counted, s3, ds, project, checks, prof, repeat)
+        v3 = await client.use_artifact(row.extra["ref"])  # the download below fetches the edited version
+    rows.append(row)
+    raws.append(raw_row)
+
+    # 5. Download of the whole newest version into an empty folder; must be byte-identical.
     all_keys = [f"r0/{k}" for k in base_keys + extra_keys]
     aconc = spec.concurrency(len(all_keys))
     gets = [await raw.get_all(s3, all_keys, aconc) for _ in range(repeat)]
@@ -183,3 +224,65 @@ async def run_dataset(
         )
     )
     return rows, raws
+
+
+async def _edit_small_files(
+    counted: Counted, s3: Any, ds: Dataset, project: str, checks: Checks, prof: Path | None, repeat: int
+) -> tuple[Row, Raw]:
+    spec, name = ds.spec, ds.spec.name
+    edited = await asyncio.to_thread(data.edit_files, ds)
+    nbytes = len(edited) * spec.size
+    blobs = await asyncio.to_thread(ds.read, edited)
+    conc = spec.concurrency(len(edited))
+    t_put = min([await raw.put_all(s3, [f"e{i}/{name}/{r}" for r in edited], blobs, conc) for i in range(repeat)])
+    with profiled(prof, f"{name}-edit"):
+        v = await counted.log(ds, project)
+    checks.expect(
+        v.created and v.bytes_uploaded == nbytes and counted.stored == nbytes,
+        f"{name} 1 MiB edit sent {v.bytes_uploaded} B (server stored {counted.stored} B), expected {nbytes}",
+    )
+    row = Row(
+        name,
+        f"1 MiB edit ({len(edited)} files)",
+        counted.seconds,
+        v.bytes_uploaded,
+        f"S3 PUT {len(edited)} obj @{conc}",
+        t_put,
+        target=f"sent <= {human(EDIT_MAX_SENT)}",
+        met=v.bytes_uploaded <= EDIT_MAX_SENT,
+        extra=_summary(v),
+        **counted.server(),
+    )
+    return row, Raw(name, f"S3 PUT @{conc} (edited files)", t_put, nbytes, len(edited))
+
+
+async def _edit_big_file(
+    counted: Counted, s3: Any, ds: Dataset, work: Path, project: str, checks: Checks, prof: Path | None, repeat: int
+) -> tuple[Row, Raw]:
+    """A separate one-file artifact: logged once (setup, not timed), then 1 MiB in its middle is
+    rewritten and it is logged again. Without content-defined chunking the whole file travels;
+    the row shows the gain once the SDK sends only changed chunks."""
+    spec, name = ds.spec, ds.spec.name
+    root = await asyncio.to_thread(data.write_edit_file, ds, work / "data")
+    await counted.log(ds, project, root, f"{name}-edit")
+    await asyncio.to_thread(data.edit_middle, root)
+    blob = await asyncio.to_thread((root / "model.bin").read_bytes)
+    t_hash = min([await asyncio.to_thread(raw.sha256_all, [blob], 1) for _ in range(repeat)])
+    del blob
+    with profiled(prof, f"{name}-edit"):
+        v = await counted.log(ds, project, root, f"{name}-edit")
+    checks.expect(v.created and v.version == 1, f"{name} 1 MiB edit: expected a new version, got {v.ref}")
+    checks.expect(counted.received == v.bytes_uploaded, f"{name} 1 MiB edit: server received {counted.received} B")
+    row = Row(
+        name,
+        f"1 MiB edit in {human(spec.edit_file)} file",
+        counted.seconds,
+        v.bytes_uploaded,
+        f"sha256 {human(spec.edit_file)} (1 thread)",
+        t_hash,
+        target=f"sent <= {human(EDIT_MAX_SENT)}",
+        met=v.bytes_uploaded <= EDIT_MAX_SENT,
+        extra=_summary(v),
+        **counted.server(),
+    )
+    return row, Raw(name, "sha256, 1 thread (edited file)", t_hash, spec.edit_file, 1)

@@ -35,6 +35,7 @@ TABLES = {
     "ingest_manifest_references": "manifest_digest, path",
     "hashing_blobs": "digest",
     "hashing_recipes": "digest, seq",
+    "hashing_packs": "key",
     "lineage_nodes": "node_id",
     "lineage_edges": "source, target, kind",
     "lineage_cache": "project, cache_key, run_id",

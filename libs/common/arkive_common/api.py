@@ -47,6 +47,7 @@ class BlobInfo(msgspec.Struct, frozen=True):
 class RegisterPack(msgspec.Struct, frozen=True):
     key: str
     blobs: list[tuple[str, int, int]]  # digest, size, offset
+    received: int = 0  # bytes the gateway received for it (the byte counters; 0 from older gateways)
 
 
 class PackRegistered(msgspec.Struct, frozen=True):
@@ -63,6 +64,27 @@ class RegisterBlob(msgspec.Struct, frozen=True):
     digest: str
     size: int
     key: str
+    received: int = 0  # bytes the gateway received for it (the byte counters; 0 from older gateways)
+
+
+class CountReceived(msgspec.Struct, frozen=True):
+    """Bytes of an upload the gateway dropped because the blob was already stored."""
+
+    received: int
+
+
+class BlobStats(msgspec.Struct, frozen=True):
+    """Cluster-wide byte counters (see services/hashing/arkive_hashing/stats.py)."""
+
+    blobs_indexed: int
+    logical_bytes: int
+    physical_objects: int
+    physical_bytes: int
+    pack_objects: int
+    pack_bytes: int
+    bytes_received: int
+    bytes_stored: int
+    blobs_stored: int
 
 
 class Registered(msgspec.Struct, frozen=True):

@@ -111,6 +111,8 @@ class CollectGarbage(msgspec.Struct, frozen=True):
     staging: bool = True
     staging_prefix: str = ""
     batch_size: int = 1000
+    repack: bool = False  # then rewrite packs whose live bytes fell below half (hashing/repack.py)
+    repack_read_grace_seconds: float = 3600.0  # old pack objects are deleted this long after the switch
 
 
 class GcResult(msgspec.Struct, frozen=True):
@@ -123,6 +125,10 @@ class GcResult(msgspec.Struct, frozen=True):
     staging_deleted: int
     pending_purged: int
     seconds: float
+    packs_repacked: int = 0
+    blobs_repacked: int = 0
+    bytes_repacked: int = 0
+    repacked_objects_deleted: int = 0
 
 
 # retention

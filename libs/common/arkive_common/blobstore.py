@@ -122,7 +122,8 @@ class MultipartWriter:
     async def write(self, data: bytes) -> None:
         self._buf += data
         self.size += len(data)
-        while len(self._buf) >= PART_SIZE:
+        # ">": an object of exactly PART_SIZE (a full pack) stays one PUT, not three requests.
+        while len(self._buf) > PART_SIZE:
             part = bytes(self._buf[:PART_SIZE])
             del self._buf[:PART_SIZE]
             await self._send_part(part)

@@ -305,6 +305,17 @@ class BlobsDeleted(Event, frozen=True, kw_only=True):
     deleted_at: float
 
 
+class BlobsRepacked(Event, frozen=True, kw_only=True):
+    """The live members of a partly collected pack were copied (read by range, sha256 re-verified)
+    into a new pack object: (digest, size, offset in new_key) per member moved out of old_key. The
+    old object is deleted after a read grace period, so reads that resolved it finish."""
+
+    old_key: str
+    new_key: str
+    blobs: list[tuple[str, int, int]]
+    repacked_at: float
+
+
 # --- catalogue: annotations after commit and registry links (collection streams, owned by ingest)
 
 
@@ -393,6 +404,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     VersionDescriptionSet,
     VersionLinked,
     DraftReferencesAdded,
+    BlobsRepacked,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}
 

@@ -23,6 +23,7 @@ from arkive_common.errors import (
     Unavailable,
 )
 
+from ._blob_stats import BlobStats
 from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
 from ._checkout import VerifyResult
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
@@ -67,6 +68,7 @@ __all__ = [
     "AsyncArtifactVersion",
     "AsyncClient",
     "AsyncRun",
+    "BlobStats",
     "CacheInfo",
     "CleanupResult",
     "Client",

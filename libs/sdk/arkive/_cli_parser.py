@@ -209,4 +209,5 @@ def build_parser() -> argparse.ArgumentParser:
     ad = sub.add_parser("admin", parents=[common], help="operator commands")
     adsub = ad.add_subparsers(dest="admin_command", metavar="ACTION", parser_class=_Parser, required=True)
     adsub.add_parser("rebuild-projections", parents=[common], help="replay the event log into every read model")
+    adsub.add_parser("blob-stats", parents=[common], help="cluster-wide byte counters of the blob storage")
     return p

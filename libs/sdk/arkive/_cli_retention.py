@@ -133,6 +133,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, proj: argparse.Argume
     gc.add_argument("--grace", type=_duration, default=timedelta(days=1), metavar="DURATION", help="default 1d")
     gc.add_argument("--dry-run", action="store_true", help="only report what would be freed")
     gc.add_argument("--skip-staging", action="store_true", help="leave staging objects (unregistered uploads) alone")
+    gc.add_argument("--repack", action="store_true", help="then rewrite packs whose live bytes fell below half")
 
     st = sub.add_parser(
         "storage", parents=[common], help="bytes stored and referenced per collection; what GC would free"
@@ -348,11 +349,13 @@ def _gc_text(r: GcResult) -> None:
         f"deleted {r.blobs_deleted} of {r.blobs_total} blobs, freed {size(r.bytes_freed)}; "
         f"{r.staging_deleted} staging objects deleted, {r.pending_purged} purges completed ({r.seconds:.1f} s)"
     )
+    if r.packs_repacked:
+        print(f"repacked {r.packs_repacked} packs: {r.blobs_repacked} blobs, {size(r.bytes_repacked)} copied")
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        r = client.collect_garbage(args.grace, args.dry_run, skip_staging=args.skip_staging)
+        r = client.collect_garbage(args.grace, args.dry_run, skip_staging=args.skip_staging, repack=args.repack)
     if _json(args):
         show.emit_json({"grace_seconds": args.grace.total_seconds(), **r.to_dict()})
     else:

@@ -104,10 +104,19 @@ class SyncRetentionMixin:
         *,
         digests: Sequence[str] = (),
         skip_staging: bool = False,
+        repack: bool = False,
+        repack_read_grace: timedelta | None = None,
     ) -> GcResult:
         """Mark and sweep of unreferenced blobs in every project (see AsyncClient.collect_garbage)."""
         return self._run(  # type: ignore[attr-defined]
-            self._aclient.collect_garbage(grace, dry_run, digests=digests, skip_staging=skip_staging)  # type: ignore[attr-defined]
+            self._aclient.collect_garbage(  # type: ignore[attr-defined]
+                grace,
+                dry_run,
+                digests=digests,
+                skip_staging=skip_staging,
+                repack=repack,
+                repack_read_grace=repack_read_grace,
+            )
         )
 
     def storage(self, project: str | None = None) -> StorageReport:

@@ -32,6 +32,7 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 from arkive_proto.v1 import blob_service_pb2_grpc as bgrpc
 
+from ._blob_stats import BlobStats
 from ._cache import BlobCache
 from ._checkout import CheckoutMixin, folder_prefix
 from ._convert import (
@@ -490,6 +491,11 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Checko
             stub.RebuildProjections, adpb.RebuildProjectionsRequest(), timeout=max(self.timeout, 900)
         )
         return {r.service: int(r.events_replayed) for r in resp.rebuilds}
+
+    async def blob_stats(self) -> BlobStats:
+        """Cluster-wide byte counters of the blob plane (stored, physical, received); see BlobStats."""
+        stub = adgrpc.AdminServiceStub(self._ch())
+        return BlobStats.from_proto(await self._call_idempotent(stub.GetBlobStats, adpb.GetBlobStatsRequest()))
 
 
 def _local_files(artifact: Artifact) -> list[LocalFile]:

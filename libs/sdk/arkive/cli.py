@@ -343,7 +343,14 @@ def cmd_drafts(args: argparse.Namespace) -> int:
 
 
 def cmd_admin(args: argparse.Namespace) -> int:
-    # Only one action so far; the subparser guarantees it is "rebuild-projections".
+    if args.admin_command == "blob-stats":
+        from ._blob_stats import print_table
+
+        with _client(args) as client:
+            stats = client.blob_stats()
+        show.emit_json(stats.to_dict()) if getattr(args, "json", False) else print_table(stats)
+        return 0
+    # The subparser guarantees the other action is "rebuild-projections".
     with _client(args) as client:
         rebuilds = client.rebuild_projections()
     if getattr(args, "json", False):

@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine,
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._blob_stats import BlobStats
 from ._references import SyncRegisterMixin
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_checkout import SyncCheckoutMixin
@@ -246,3 +247,7 @@ class Client(
     def rebuild_projections(self) -> dict[str, int]:
         """Replays the event log into every read model; returns events replayed per service."""
         return self._run(self._aclient.rebuild_projections())
+
+    def blob_stats(self) -> BlobStats:
+        """See AsyncClient.blob_stats."""
+        return self._run(self._aclient.blob_stats())

@@ -188,6 +188,9 @@ class GcResult(_ToDict):
     staging_deleted: int
     pending_purged: int
     seconds: float
+    packs_repacked: int = 0
+    blobs_repacked: int = 0
+    bytes_repacked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,11 +413,14 @@ class RetentionMixin:
         *,
         digests: Sequence[str] = (),
         skip_staging: bool = False,
+        repack: bool = False,
+        repack_read_grace: timedelta | None = None,
     ) -> GcResult:
         """Mark and sweep of the blobs no live version, recently deleted version or open draft
         references, across every project. Blobs stored or leased within `grace` (and younger staging
         objects) are kept: it must exceed the longest upload. dry_run only reports what would be
-        freed; digests limits the sweep to those blobs."""
+        freed; digests limits the sweep to those blobs. repack then rewrites packs whose live
+        bytes fell below half (their old objects are deleted repack_read_grace later, default 1 h)."""
         if not isinstance(grace, timedelta) or grace.total_seconds() < 0:
             raise InvalidArgument("grace must be a non-negative timedelta")
         for d in digests:
@@ -422,6 +428,10 @@ class RetentionMixin:
         request = rpb.CollectGarbageRequest(
             grace_seconds=grace.total_seconds(), dry_run=dry_run, digests=list(digests), skip_staging=skip_staging
         )
+        if repack:
+            request.repack = True
+            if repack_read_grace is not None:
+                request.repack_read_grace_seconds = repack_read_grace.total_seconds()
         resp = await self._long(self._retention.CollectGarbage, request, GC_TIMEOUT)
         return GcResult(
             sweep_id=resp.sweep_id,
@@ -434,6 +444,9 @@ class RetentionMixin:
             staging_deleted=int(resp.staging_deleted),
             pending_purged=int(resp.pending_purged),
             seconds=float(resp.seconds),
+            packs_repacked=int(resp.packs_repacked),
+            blobs_repacked=int(resp.blobs_repacked),
+            bytes_repacked=int(resp.bytes_repacked),
         )
 
     async def storage(self, project: str | None = None) -> StorageReport:

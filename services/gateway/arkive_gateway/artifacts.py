@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
+
 from arkive_common import api
 from arkive_common.errors import InvalidArgument
 from arkive_common.refs import parse_ref
@@ -18,8 +20,28 @@ from . import convert
 from .errors import unary
 
 MAX_FILES_PER_CALL = 5000
-# Entries travel to ingest in slices that keep a bus message far below NATS' 1 MiB default.
-FILES_PER_MESSAGE = 500
+# Entries travel to ingest in slices that keep a bus message (and the DraftFilesAdded event made of
+# it) far below NATS' 1 MiB default: bounded by bytes, so typical short paths go in one message
+# (each message is one ingest transaction and log row) and 1 KiB paths still fit.
+MESSAGE_ENTRY_BYTES = 256 * 1024
+ENTRY_OVERHEAD = 32  # msgpack framing and the size field, generously
+FILES_PER_MESSAGE = 500  # UpsertFiles slices
+
+
+def slices_by_bytes(entries: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int]]]:
+    """Consecutive slices of about MESSAGE_ENTRY_BYTES each (one empty slice for no entries)."""
+    out: list[list[tuple[str, str, int]]] = [[]]
+    size = 0
+    for e in entries:
+        n = len(e[0].encode()) + len(e[1]) + ENTRY_OVERHEAD
+        if out[-1] and size + n > MESSAGE_ENTRY_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(e)
+        size += n
+    return out
+
+
 # Matches ingest (incremental.MAX_REMOVALS_PER_CALL): one request and its event stay far below 1 MiB.
 MAX_REMOVALS_PER_CALL = 500
 
@@ -43,10 +65,8 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per AddFiles call")
         entries = [(f.path, f.digest, f.size) for f in request.files]
         count = None
-        for start in range(0, max(len(entries), 1), FILES_PER_MESSAGE):
-            reply = await self.ingest(
-                "add_files", api.AddFiles(request.draft_id, entries[start : start + FILES_PER_MESSAGE]), api.FileCount
-            )
+        for part in slices_by_bytes(entries):  # in order: a path added again replaces the earlier entry
+            reply = await self.ingest("add_files", api.AddFiles(request.draft_id, part), api.FileCount)
             count = reply.file_count
         return pb.AddFilesResponse(file_count=count or 0)
 
@@ -200,3 +220,8 @@ class AdminServicer(admin_grpc.AdminServiceServicer):
         return admin_pb.RebuildProjectionsResponse(
             rebuilds=[admin_pb.ProjectionRebuild(service=r.service, events_replayed=r.events_replayed) for r in results]
         )
+
+    @unary
+    async def GetBlobStats(self, request, context) -> admin_pb.GetBlobStatsResponse:
+        stats = await self.rpc.call(api.HASHING, "blob_stats", api.Empty(), api.BlobStats)
+        return admin_pb.GetBlobStatsResponse(**msgspec.structs.asdict(stats))

@@ -60,9 +60,11 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         if present is not None:
             if present.size != size:
                 raise InvalidArgument(f"blob {digest} has {present.size} bytes, not {size}")
-            # Already stored: the bytes still in flight are read and dropped.
-            async for _ in request_iterator:
-                pass
+            # Already stored: the bytes still in flight are read and dropped (and counted).
+            dropped = 0
+            async for msg in request_iterator:
+                dropped += len(msg.chunk)
+            await self.rpc.call(api.HASHING, "count_received", api.CountReceived(dropped), api.Empty)
             return pb.UploadBlobResponse(digest=digest, size=size, already_present=True)
         key = object_key(digest)
         writer = self.store.writer(key)
@@ -72,11 +74,12 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
             async for msg in request_iterator:
                 if msg.WhichOneof("payload") != "chunk":
                     raise InvalidArgument("UploadBlob takes one header, then only chunks")
-                received += len(msg.chunk)
+                chunk = msg.chunk  # each attribute access copies the bytes (1 MiB) out of the message
+                received += len(chunk)
                 if received > size:
                     raise InvalidArgument(f"upload of {digest} is longer than the declared {size} bytes")
-                h.update(msg.chunk)
-                await writer.write(msg.chunk)
+                h.update(chunk)
+                await writer.write(chunk)
             if received != size:
                 raise InvalidArgument(f"upload of {digest} ended after {received} of {size} bytes")
             actual = "sha256:" + h.hexdigest()
@@ -86,7 +89,9 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         except BaseException:
             await writer.abort()
             raise
-        reg = await self.rpc.call(api.HASHING, "register", api.RegisterBlob(digest, size, key), api.Registered)
+        reg = await self.rpc.call(
+            api.HASHING, "register", api.RegisterBlob(digest, size, key, received), api.Registered
+        )
         if reg.already_present:  # a concurrent upload of the same bytes won: drop our copy
             await self.store.delete(key)
         return pb.UploadBlobResponse(digest=digest, size=size, already_present=reg.already_present)

@@ -67,12 +67,13 @@ async def upload_pack(
             elif current is None:
                 raise InvalidArgument("UploadBlobs: bytes before the first header")
             else:
-                received += len(msg.chunk)
+                chunk = msg.chunk  # each attribute access copies the bytes out of the message
+                received += len(chunk)
                 if received > current[1]:
                     raise InvalidArgument(f"blob {current[0]} is longer than the declared {current[1]} bytes")
-                h.update(msg.chunk)
-                offset += len(msg.chunk)
-                await writer.write(msg.chunk)
+                h.update(chunk)
+                offset += len(chunk)
+                await writer.write(chunk)
         close_blob()
         if not members:
             await writer.abort()
@@ -81,7 +82,7 @@ async def upload_pack(
     except BaseException:
         await writer.abort()
         raise
-    reg = await rpc.call(api.HASHING, "register_pack", api.RegisterPack(key, members), api.PackRegistered)
+    reg = await rpc.call(api.HASHING, "register_pack", api.RegisterPack(key, members, offset), api.PackRegistered)
     if reg.stored == 0:  # every member was already stored: nothing in this pack is referenced
         await store.delete(key)
     return pb.UploadBlobsResponse(stored=reg.stored, already_present=reg.already_present, bytes_stored=reg.stored_bytes)

@@ -176,6 +176,12 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
                 dry_run=request.dry_run,
                 digests=list(request.digests),
                 staging=not request.skip_staging,
+                repack=request.repack,
+                **(
+                    {"repack_read_grace_seconds": request.repack_read_grace_seconds}
+                    if request.HasField("repack_read_grace_seconds")
+                    else {}
+                ),
             )
         )
         return pb.CollectGarbageResponse(
@@ -188,6 +194,10 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
             staging_deleted=r.staging_deleted,
             pending_purged=r.pending_purged,
             seconds=r.seconds,
+            packs_repacked=r.packs_repacked,
+            blobs_repacked=r.blobs_repacked,
+            bytes_repacked=r.bytes_repacked,
+            repacked_objects_deleted=r.repacked_objects_deleted,
         )
 
     @unary

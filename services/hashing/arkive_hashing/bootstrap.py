@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from arkive_common import api
+from arkive_common import api, db
 from arkive_common import api_refs as ar
 from arkive_common import api_retention as ra
 from arkive_common.blobstore import BlobStore
@@ -11,7 +11,7 @@ from arkive_common.errors import InvalidArgument
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import chunks, index
+from . import chunks, index, repack, stats
 from .chunker import ChunkIndexer
 from .gc import Collector
 
@@ -22,6 +22,8 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
     async def wire() -> None:
         pool = rt.pool
         assert pool is not None
+        await db.migrate(pool, stats.COMPONENT, stats.MIGRATIONS)  # own components: merges stay easy
+        await db.migrate(pool, repack.COMPONENT, repack.MIGRATIONS)
 
         async def ping(_: api.Empty) -> api.Pong:
             return api.Pong(service=api.HASHING)
@@ -54,6 +56,12 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def recipe(q: api.RecipeQuery) -> api.RecipePage:
             return await chunks.recipe(pool, q)
 
+        async def count_received(c: api.CountReceived) -> api.Empty:
+            return await stats.count_received(pool, c)
+
+        async def blob_stats(_: api.Empty) -> api.BlobStats:
+            return await stats.blob_stats(pool)
+
         async def collect_garbage(c: ra.CollectGarbage) -> ra.GcResult:
             # One S3 client per sweep: sweeps are rare (the chunk indexer has its own).
             s = settings
@@ -74,6 +82,8 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 api.COMPOSE: Method(api.ComposeBlob, compose),
                 api.RECIPE: Method(api.RecipeQuery, recipe),
                 ra.COLLECT_GARBAGE: Method(ra.CollectGarbage, collect_garbage),
+                "count_received": Method(api.CountReceived, count_received),
+                "blob_stats": Method(api.Empty, blob_stats),
             }
         )
 

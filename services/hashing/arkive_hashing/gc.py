@@ -35,7 +35,7 @@ from arkive_common.events import BlobsDeleted
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest
 
-from . import chunks, index
+from . import chunks, index, repack
 
 MAX_LEASE = index.MAX_DIGESTS
 S3_BATCH = 1000  # DeleteObjects takes at most 1000 keys
@@ -162,6 +162,9 @@ class Collector:
         staging = 0
         if req.staging and not req.dry_run:
             staging = await self.sweep_staging(req, cutoff)
+        packed = repack.RepackResult()
+        if req.repack and not req.dry_run:
+            packed = await repack.Repacker(self.pool, self.store).run(req.repack_read_grace_seconds)
         totals = await self.pool.fetchrow("SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM hashing_blobs")
         if not req.dry_run and not req.digests:
             await self.pool.execute(
@@ -177,6 +180,7 @@ class Collector:
             staging_deleted=staging,
             pending_purged=pending,
             seconds=time.monotonic() - started,
+            **packed.fields(),
         )
 
     async def sweep_staging(self, req: ra.CollectGarbage, cutoff: datetime) -> int:
@@ -196,7 +200,7 @@ class Collector:
                     continue
                 known = {
                     r["key"] for r in await self.pool.fetch("SELECT key FROM hashing_blobs WHERE key = ANY($1)", old)
-                }
+                } | await repack.retired(self.pool, old)  # repack deletes those after its read grace
                 orphans = [k for k in old if k not in known]
                 if orphans:
                     await self.pool.execute(

@@ -7,15 +7,16 @@ import asyncio
 import time
 
 import asyncpg
+import msgspec
 
 from arkive_common import api, eventlog, projection
 from arkive_common.errors import InvalidArgument
-from arkive_common.events import BlobsDeleted, BlobsPacked, BlobStored, Envelope, Event
+from arkive_common.events import BlobsDeleted, BlobsPacked, BlobsRepacked, BlobStored, Envelope, Event
 from arkive_common.validation import check_digest, check_size
 
-from . import chunks
+from . import chunks, repack, stats
 
-TABLES = ("hashing_blobs", *chunks.TABLES)
+TABLES = ("hashing_blobs", "hashing_packs", *chunks.TABLES)  # hashing_packs: stats.MIGRATIONS
 MAX_DIGESTS = 10_000
 
 MIGRATIONS: list[str] = [
@@ -55,9 +56,12 @@ async def apply(conn: asyncpg.Connection, event: Event) -> bool:
             digests,
             keys,
         )
+        await stats.packs_emptied(conn, sorted(set(keys)))
         return True
     if isinstance(event, BlobsPacked):
         return bool(await _apply_pack(conn, event))
+    if isinstance(event, BlobsRepacked):
+        return bool(await repack.apply(conn, event))
     if not isinstance(event, BlobStored):
         return False
     inserted = await conn.fetchval(
@@ -83,6 +87,8 @@ async def _apply_pack(conn: asyncpg.Connection, event: BlobsPacked) -> list[str]
         event.key,
         event.stored_at,
     )
+    if rows:
+        await stats.pack_indexed(conn, event.key, event.blobs)
     return [r["digest"] for r in rows]
 
 
@@ -96,15 +102,19 @@ async def register_pack(pool: asyncpg.Pool, req: api.RegisterPack) -> api.PackRe
         check_digest(digest)
         check_size(size)
         check_size(offset)
+    check_size(req.received)
     event = BlobsPacked(key=req.key, blobs=req.blobs, stored_at=time.time())
     async with pool.acquire() as conn, conn.transaction():
         stored = await _apply_pack(conn, event)
+        sizes = {b[0]: b[1] for b in req.blobs}
+        await stats.bump(
+            conn, received=req.received, stored_bytes=sum(sizes[d] for d in stored), stored_blobs=len(stored)
+        )
         if stored:
             # One event for the whole pack: thousands of small blobs cost one log row.
             await eventlog.append(conn, [eventlog.Append(f"pack-{req.key.rsplit('/', 1)[-1]}", [event], 0)])
     if len(stored) < len(req.blobs):  # the caller relies on the indexed copies of the others
         await lease(pool, api.StatBlobs(sorted({b[0] for b in req.blobs} - set(stored))))
-    sizes = {b[0]: b[1] for b in req.blobs}
     return api.PackRegistered(
         stored=len(stored), already_present=len(req.blobs) - len(stored), stored_bytes=sum(sizes[d] for d in stored)
     )
@@ -124,19 +134,22 @@ async def stat(pool: asyncpg.Pool, req: api.StatBlobs) -> api.BlobInfos:
 async def register(pool: asyncpg.Pool, req: api.RegisterBlob) -> api.Registered:
     check_digest(req.digest)
     check_size(req.size)
+    check_size(req.received)
     event = BlobStored(digest=req.digest, size=req.size, key=req.key, stored_at=time.time())
     async with pool.acquire() as conn, conn.transaction():
         # A concurrent registration of the same digest waits on the row lock, then finds it taken.
         if await apply(conn, event):
+            await stats.bump(conn, received=req.received, stored_bytes=req.size, stored_blobs=1)
             # The row insert is the arbiter; the stream may hold an earlier life of this digest
             # (stored, collected by GC, uploaded again), so no expected version.
             await eventlog.append(conn, [eventlog.Append(blob_stream(req.digest), [event], None)])
             return api.Registered(blob=api.BlobInfo(req.digest, req.size, req.key), already_present=False)
+        await stats.bump(conn, received=req.received)  # a duplicate: received, then dropped
     # The caller drops its copy and relies on the one indexed: lease it so GC keeps it. If GC removed
     # it meanwhile, register this copy after all.
     leased = (await lease(pool, api.StatBlobs([req.digest]))).blobs
     if not leased:
-        return await register(pool, req)
+        return await register(pool, msgspec.structs.replace(req, received=0))  # counted above
     return api.Registered(blob=leased[0], already_present=True)
 
 

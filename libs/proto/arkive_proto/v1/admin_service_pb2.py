@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rkive/v1/admin_service.proto\x12\tarkive.v1\"\x1b\n\x19RebuildProjectionsRequest\"=\n\x11ProjectionRebuild\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x17\n\x0f\x65vents_replayed\x18\x02 \x01(\x03\"L\n\x1aRebuildProjectionsResponse\x12.\n\x08rebuilds\x18\x01 \x03(\x0b\x32\x1c.arkive.v1.ProjectionRebuild2q\n\x0c\x41\x64minService\x12\x61\n\x12RebuildProjections\x12$.arkive.v1.RebuildProjectionsRequest\x1a%.arkive.v1.RebuildProjectionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rkive/v1/admin_service.proto\x12\tarkive.v1\"\x1b\n\x19RebuildProjectionsRequest\"=\n\x11ProjectionRebuild\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x17\n\x0f\x65vents_replayed\x18\x02 \x01(\x03\"L\n\x1aRebuildProjectionsResponse\x12.\n\x08rebuilds\x18\x01 \x03(\x0b\x32\x1c.arkive.v1.ProjectionRebuild\"\x15\n\x13GetBlobStatsRequest\"\xe4\x01\n\x14GetBlobStatsResponse\x12\x15\n\rblobs_indexed\x18\x01 \x01(\x03\x12\x15\n\rlogical_bytes\x18\x02 \x01(\x03\x12\x18\n\x10physical_objects\x18\x03 \x01(\x03\x12\x16\n\x0ephysical_bytes\x18\x04 \x01(\x03\x12\x14\n\x0cpack_objects\x18\x05 \x01(\x03\x12\x12\n\npack_bytes\x18\x06 \x01(\x03\x12\x16\n\x0e\x62ytes_received\x18\x07 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x08 \x01(\x03\x12\x14\n\x0c\x62lobs_stored\x18\t \x01(\x03\x32\xc2\x01\n\x0c\x41\x64minService\x12\x61\n\x12RebuildProjections\x12$.arkive.v1.RebuildProjectionsRequest\x1a%.arkive.v1.RebuildProjectionsResponse\x12O\n\x0cGetBlobStats\x12\x1e.arkive.v1.GetBlobStatsRequest\x1a\x1f.arkive.v1.GetBlobStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROJECTIONREBUILD']._serialized_end=134
   _globals['_REBUILDPROJECTIONSRESPONSE']._serialized_start=136
   _globals['_REBUILDPROJECTIONSRESPONSE']._serialized_end=212
-  _globals['_ADMINSERVICE']._serialized_start=214
-  _globals['_ADMINSERVICE']._serialized_end=327
+  _globals['_GETBLOBSTATSREQUEST']._serialized_start=214
+  _globals['_GETBLOBSTATSREQUEST']._serialized_end=235
+  _globals['_GETBLOBSTATSRESPONSE']._serialized_start=238
+  _globals['_GETBLOBSTATSRESPONSE']._serialized_end=466
+  _globals['_ADMINSERVICE']._serialized_start=469
+  _globals['_ADMINSERVICE']._serialized_end=663
 # @@protoc_insertion_point(module_scope)

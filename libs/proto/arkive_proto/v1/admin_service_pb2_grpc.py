@@ -40,6 +40,11 @@ class AdminServiceStub:
                 request_serializer=arkive_dot_v1_dot_admin__service__pb2.RebuildProjectionsRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_admin__service__pb2.RebuildProjectionsResponse.FromString,
                 _registered_method=True)
+        self.GetBlobStats = channel.unary_unary(
+                '/arkive.v1.AdminService/GetBlobStats',
+                request_serializer=arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -53,6 +58,13 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBlobStats(self, request, context):
+        """Cluster-wide byte counters of the blob plane.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +72,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RebuildProjections,
                     request_deserializer=arkive_dot_v1_dot_admin__service__pb2.RebuildProjectionsRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_admin__service__pb2.RebuildProjectionsResponse.SerializeToString,
+            ),
+            'GetBlobStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBlobStats,
+                    request_deserializer=arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +107,33 @@ class AdminService:
             '/arkive.v1.AdminService/RebuildProjections',
             arkive_dot_v1_dot_admin__service__pb2.RebuildProjectionsRequest.SerializeToString,
             arkive_dot_v1_dot_admin__service__pb2.RebuildProjectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBlobStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.AdminService/GetBlobStats',
+            arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsRequest.SerializeToString,
+            arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

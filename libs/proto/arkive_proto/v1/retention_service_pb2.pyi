@@ -235,19 +235,23 @@ class ApplyRetentionResponse(_message.Message):
     def __init__(self, deleted: _Optional[int] = ..., skipped: _Optional[_Iterable[_Union[SkippedVersion, _Mapping]]] = ...) -> None: ...
 
 class CollectGarbageRequest(_message.Message):
-    __slots__ = ("grace_seconds", "dry_run", "digests", "skip_staging")
+    __slots__ = ("grace_seconds", "dry_run", "digests", "skip_staging", "repack", "repack_read_grace_seconds")
     GRACE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     DIGESTS_FIELD_NUMBER: _ClassVar[int]
     SKIP_STAGING_FIELD_NUMBER: _ClassVar[int]
+    REPACK_FIELD_NUMBER: _ClassVar[int]
+    REPACK_READ_GRACE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     grace_seconds: float
     dry_run: bool
     digests: _containers.RepeatedScalarFieldContainer[str]
     skip_staging: bool
-    def __init__(self, grace_seconds: _Optional[float] = ..., dry_run: _Optional[bool] = ..., digests: _Optional[_Iterable[str]] = ..., skip_staging: _Optional[bool] = ...) -> None: ...
+    repack: bool
+    repack_read_grace_seconds: float
+    def __init__(self, grace_seconds: _Optional[float] = ..., dry_run: _Optional[bool] = ..., digests: _Optional[_Iterable[str]] = ..., skip_staging: _Optional[bool] = ..., repack: _Optional[bool] = ..., repack_read_grace_seconds: _Optional[float] = ...) -> None: ...
 
 class CollectGarbageResponse(_message.Message):
-    __slots__ = ("sweep_id", "blobs_total", "bytes_total", "blobs_unreferenced", "blobs_deleted", "bytes_freed", "staging_deleted", "pending_purged", "seconds")
+    __slots__ = ("sweep_id", "blobs_total", "bytes_total", "blobs_unreferenced", "blobs_deleted", "bytes_freed", "staging_deleted", "pending_purged", "seconds", "packs_repacked", "blobs_repacked", "bytes_repacked", "repacked_objects_deleted")
     SWEEP_ID_FIELD_NUMBER: _ClassVar[int]
     BLOBS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     BYTES_TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -257,6 +261,10 @@ class CollectGarbageResponse(_message.Message):
     STAGING_DELETED_FIELD_NUMBER: _ClassVar[int]
     PENDING_PURGED_FIELD_NUMBER: _ClassVar[int]
     SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PACKS_REPACKED_FIELD_NUMBER: _ClassVar[int]
+    BLOBS_REPACKED_FIELD_NUMBER: _ClassVar[int]
+    BYTES_REPACKED_FIELD_NUMBER: _ClassVar[int]
+    REPACKED_OBJECTS_DELETED_FIELD_NUMBER: _ClassVar[int]
     sweep_id: str
     blobs_total: int
     bytes_total: int
@@ -266,7 +274,11 @@ class CollectGarbageResponse(_message.Message):
     staging_deleted: int
     pending_purged: int
     seconds: float
-    def __init__(self, sweep_id: _Optional[str] = ..., blobs_total: _Optional[int] = ..., bytes_total: _Optional[int] = ..., blobs_unreferenced: _Optional[int] = ..., blobs_deleted: _Optional[int] = ..., bytes_freed: _Optional[int] = ..., staging_deleted: _Optional[int] = ..., pending_purged: _Optional[int] = ..., seconds: _Optional[float] = ...) -> None: ...
+    packs_repacked: int
+    blobs_repacked: int
+    bytes_repacked: int
+    repacked_objects_deleted: int
+    def __init__(self, sweep_id: _Optional[str] = ..., blobs_total: _Optional[int] = ..., bytes_total: _Optional[int] = ..., blobs_unreferenced: _Optional[int] = ..., blobs_deleted: _Optional[int] = ..., bytes_freed: _Optional[int] = ..., staging_deleted: _Optional[int] = ..., pending_purged: _Optional[int] = ..., seconds: _Optional[float] = ..., packs_repacked: _Optional[int] = ..., blobs_repacked: _Optional[int] = ..., bytes_repacked: _Optional[int] = ..., repacked_objects_deleted: _Optional[int] = ...) -> None: ...
 
 class GetStorageReportRequest(_message.Message):
     __slots__ = ("project",)
