@@ -1,0 +1,55 @@
+"""Reference entries in incremental versions: a draft of a base keeps the base's references, can
+remove them like files, and can add new ones; path_prefix listings include references."""
+
+from __future__ import annotations
+
+import pytest
+
+import arkive
+from arkive_common.errors import NotFound
+
+from .refs_helpers import project, read_tree
+
+
+async def test_a_based_draft_keeps_removes_and_adds_references(stack, tmp_path):
+    kept, gone, new = tmp_path / "kept.json", tmp_path / "gone.json", tmp_path / "new.json"
+    for p in (kept, gone, new):
+        p.write_bytes(p.name.encode() * 3)
+    (tmp_path / "a.txt").write_bytes(b"a")
+    (tmp_path / "b.txt").write_bytes(b"b")
+    async with arkive.AsyncClient(stack.gateway_addr, project(), progress=False) as client:
+        art = arkive.Artifact("mixed")
+        art.add_file(tmp_path / "a.txt")
+        art.add_reference(kept.as_uri(), name="refs/kept.json")
+        art.add_reference(gone.as_uri(), name="refs/gone.json")
+        base = await client.log_artifact(art)
+
+        draft = base.new_draft()
+        draft.remove("refs/gone.json")
+        draft.add_file(tmp_path / "b.txt")
+        draft.add_reference(new.as_uri(), name="new.json")
+        v = await client.log_artifact(draft)
+        assert v.created and v.version == base.version + 1
+        files = {f.path: f async for f in client.files(v)}
+        assert sorted(files) == ["a.txt", "b.txt", "new.json", "refs/kept.json"]
+        assert files["refs/kept.json"].reference.uri == kept.as_uri()
+        assert v.bytes_uploaded == 1  # b.txt only: references are never uploaded
+        assert [f.path async for f in client.files(v, path_prefix="refs")] == ["refs/kept.json"]
+        await client.download(v, tmp_path / "out")
+        assert read_tree(tmp_path / "out") == {
+            "a.txt": b"a",
+            "b.txt": b"b",
+            "new.json": new.read_bytes(),
+            "refs/kept.json": kept.read_bytes(),
+        }
+
+        # A whole folder of references goes with a prefix; a reference that is not there is NOT_FOUND.
+        again = v.new_draft()
+        again.remove("refs")
+        v3 = await client.log_artifact(again)
+        assert sorted([f.path async for f in client.files(v3)]) == ["a.txt", "b.txt", "new.json"]
+        missing = v3.new_draft()
+        missing.remove("refs/kept.json")
+        with pytest.raises(NotFound, match=r"refs/kept\.json"):
+            await client.log_artifact(missing)
+        assert len(await client.versions("mixed")) == 3
