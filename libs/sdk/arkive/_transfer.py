@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 import grpc
 
@@ -17,7 +17,7 @@ from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._chunked import upload_chunked
-from ._files import CHUNK_SIZE, HashedFile, batched
+from ._files import CHUNK_SIZE, HashedFile, batched, hash_file
 from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
@@ -99,7 +99,7 @@ async def _upload_one(stub: object, f: HashedFile, address: str, progress: NullP
             resp = await stub.UploadBlob(_upload_requests(f, state, progress))  # type: ignore[attr-defined]
         except grpc.aio.AioRpcError as exc:
             progress.advance(-state.sent)
-            if state.changed:
+            if state.changed or (exc.code() == grpc.StatusCode.INVALID_ARGUMENT and await _differs(f)):
                 raise _changed(f) from None
             if should_retry(exc, attempt):
                 await retry_pause(attempt)
@@ -112,6 +112,14 @@ async def _upload_one(stub: object, f: HashedFile, address: str, progress: NullP
         return
 
 
+async def _differs(f: HashedFile) -> bool:
+    """Whether the file no longer has the content it was hashed with (the server refused the bytes)."""
+    try:
+        return await asyncio.to_thread(hash_file, f.source) != (f.digest, f.size)
+    except OSError:
+        return True
+
+
 def _changed(f: HashedFile) -> FailedPrecondition:
     return FailedPrecondition(f"{f.source} changed while it was being logged; log again")
 
@@ -119,7 +127,7 @@ def _changed(f: HashedFile) -> FailedPrecondition:
 async def _upload_requests(
     f: HashedFile, state: _SendState, progress: NullProgress
 ) -> AsyncIterator[bpb.UploadBlobRequest]:
-    """Header, then the file in 1 MiB chunks, re-hashed as sent to catch edits since hashing.
+    """Header, then the file in 1 MiB chunks read as gRPC asks for them.
 
     It never raises (an exception here would surface as an opaque cancelled call): a file that
     changed stops the stream short, which the server rejects, and state.changed says why.
@@ -136,11 +144,13 @@ async def _upload_requests(
             progress.advance(len(data))
             yield bpb.UploadBlobRequest(chunk=data)
         return
-    h = hashlib.sha256()
+    # Large files are not hashed again here: the server hashes every byte and refuses a mismatch,
+    # after which _upload_one re-hashes the file to report it as changed (one sha256 pass less per
+    # upload, on a machine where client, gateway and S3 share the cores).
     src = await asyncio.to_thread(open, f.source, "rb")
     try:
         while True:
-            chunk = await asyncio.to_thread(_read_and_hash, src, h)
+            chunk = await asyncio.to_thread(src.read, CHUNK_SIZE)
             if not chunk:
                 break
             if state.sent + len(chunk) > f.size:
@@ -151,7 +161,7 @@ async def _upload_requests(
             yield bpb.UploadBlobRequest(chunk=chunk)
     finally:
         src.close()
-    if state.sent != f.size or "sha256:" + h.hexdigest() != f.digest:
+    if state.sent != f.size:
         state.changed = True
 
 
@@ -159,9 +169,3 @@ def _read_small(path: Path, size: int) -> tuple[bytes, str]:
     with open(path, "rb") as src:
         data = src.read(size + 1)  # one byte more reveals a file that grew
     return data, "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _read_and_hash(src: BinaryIO, h: hashlib._Hash) -> bytes:
-    chunk = src.read(CHUNK_SIZE)
-    h.update(chunk)
-    return chunk
