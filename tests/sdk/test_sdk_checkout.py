@@ -51,6 +51,19 @@ def test_checkout_removes_what_the_version_lacks(client: Client, data_dir: Path,
     assert client.verify(v, root).clean
 
 
+def test_checkout_replaces_empty_folders_where_the_version_has_a_file(
+    client: Client, data_dir: Path, tmp_path: Path
+) -> None:
+    v = log_dir(client, data_dir)
+    root = tmp_path / "co"
+    (root / "README.md" / "empty" / "deeper").mkdir(parents=True)  # only folders: in the way, removed
+    (root / "README.md" / "stale.txt").write_text("an extra, removed first")
+    r = client.checkout(v, root)
+    assert tree(root) == tree(data_dir)
+    assert r.files_removed == ("README.md/stale.txt",)
+    assert client.verify(v, root).clean
+
+
 def test_checkout_with_prefix_only_manages_that_folder(client: Client, data_dir: Path, tmp_path: Path) -> None:
     v = log_dir(client, data_dir)
     root = tmp_path / "co"

@@ -119,6 +119,21 @@ def _remove_extras(real_root: Path, extras: list[str]) -> None:
             pass
 
 
+def _clear_folders_in_the_way(real_root: Path, wanted: set[str]) -> None:
+    """Removes folder trees holding no files (those were extras, already removed) where the version
+    has a file; a folder that still holds something stays, and the download reports it."""
+    for rel in sorted(wanted):
+        p = real_root.joinpath(*rel.split("/"))
+        if os.path.islink(p) or not p.is_dir() or not Path(os.path.realpath(p)).is_relative_to(real_root):
+            continue
+        for dirpath, _, filenames in os.walk(p, topdown=False, followlinks=False):
+            if not filenames:
+                try:
+                    os.rmdir(dirpath)  # only succeeds when empty
+                except OSError:
+                    pass
+
+
 class CheckoutMixin:
     """checkout, verify, download_zip, cache_info and cache_cleanup of AsyncClient."""
 
@@ -148,6 +163,7 @@ class CheckoutMixin:
         wanted = {f.path for f in norm}
         extras = sorted(p for p, regular in local.items() if p not in wanted or not regular)
         await asyncio.to_thread(_remove_extras, real_root, extras)
+        await asyncio.to_thread(_clear_folders_in_the_way, real_root, wanted)
         with make_progress(self.progress) as progress:  # type: ignore[attr-defined]
             result = await download_files(
                 self._blobs,  # type: ignore[attr-defined]
