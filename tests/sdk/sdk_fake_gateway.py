@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 
@@ -80,8 +81,13 @@ async def _abort(context: grpc.aio.ServicerContext, exc: ArkiveError) -> None:
     await context.abort(getattr(grpc.StatusCode, exc.code.value), exc.message)
 
 
-async def _inject(st: State, method: str, context: grpc.aio.ServicerContext, *, after: bool) -> None:
+async def _inject(
+    st: State, method: str, context: grpc.aio.ServicerContext, *, after: bool, requests: Any = None
+) -> None:
     code = st._fault(method, after)
+    if code and requests is not None:  # like the gateway: a rejected upload stream is read to its end first
+        async for _ in requests:
+            pass
     if code is not None:
         what = "answer lost" if after else "failed"
         await context.abort(getattr(grpc.StatusCode, code), f"{method} {what} (simulated)")
@@ -100,7 +106,7 @@ class Blobs(bgrpc.BlobServiceServicer):
 
     async def UploadBlob(self, request_iterator, context):
         self.st.calls["UploadBlob"] += 1
-        await _inject(self.st, "UploadBlob", context, after=False)
+        await _inject(self.st, "UploadBlob", context, after=False, requests=request_iterator)
         header = None
         h = hashlib.sha256()
         parts: list[bytes] = []
@@ -137,7 +143,7 @@ class Blobs(bgrpc.BlobServiceServicer):
 
     async def UploadBlobs(self, request_iterator, context):
         self.st.calls["UploadBlobs"] += 1
-        await _inject(self.st, "UploadBlobs", context, after=False)
+        await _inject(self.st, "UploadBlobs", context, after=False, requests=request_iterator)
         received: list[tuple[bpb.UploadBlobHeader, bytes]] = []
         header, parts = None, []
         async for req in request_iterator:

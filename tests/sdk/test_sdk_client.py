@@ -12,7 +12,7 @@ from sdk_helpers import tree
 
 import arkive
 import arkive._convert as convert_mod
-import arkive.aclient as aclient_mod
+import arkive._local as local_mod
 from arkive import Artifact, ArtifactVersion, AsyncClient, Client
 from arkive._files import HashedFile
 from arkive_proto.v1 import artifact_service_pb2 as apb
@@ -206,14 +206,14 @@ def test_corrupt_blob_from_server_is_not_written(fake_gateway: FakeGateway, tmp_
 def test_file_changed_after_hashing(fake_gateway: FakeGateway, tmp_path: Path, monkeypatch) -> None:
     f = tmp_path / "x.txt"
     f.write_text("before")
-    real = aclient_mod.hash_files
+    real = local_mod.hash_files
 
     async def hash_then_edit(*args, **kwargs):
         out = await real(*args, **kwargs)
         f.write_text("after, and longer")
         return out
 
-    monkeypatch.setattr(aclient_mod, "hash_files", hash_then_edit)
+    monkeypatch.setattr(local_mod, "hash_files", hash_then_edit)
     with Client(fake_gateway.address, project="demo", progress=False) as client:
         art = Artifact("x")
         art.add_file(f)

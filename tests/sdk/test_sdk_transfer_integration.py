@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import arkive
-import arkive.aclient as aclient_mod
+import arkive._local as local_mod
 
 SIZE = 2 * 1024 * 1024 + 17  # streamed alone (not packed), below the chunking threshold
 
@@ -22,7 +22,7 @@ def test_large_file_edited_after_hashing_is_refused_as_changed(
 ) -> None:
     f = tmp_path / "big.bin"
     f.write_bytes(os.urandom(SIZE))
-    real = aclient_mod.hash_files
+    real = local_mod.hash_files
 
     async def hash_then_edit(*args: Any, **kwargs: Any) -> Any:
         out = await real(*args, **kwargs)
@@ -31,7 +31,7 @@ def test_large_file_edited_after_hashing_is_refused_as_changed(
         f.write_bytes(bytes(data) + (b"more" if edit == "grown" else b""))
         return out
 
-    monkeypatch.setattr(aclient_mod, "hash_files", hash_then_edit)
+    monkeypatch.setattr(local_mod, "hash_files", hash_then_edit)
     project = "t" + uuid.uuid4().hex[:12]
     with arkive.Client(stack.gateway_addr, project=project, progress=False) as client:
         art = arkive.Artifact("big")
@@ -39,7 +39,7 @@ def test_large_file_edited_after_hashing_is_refused_as_changed(
         with pytest.raises(arkive.FailedPrecondition, match="changed while it was being logged"):
             client.log_artifact(art)
         assert client.artifacts() == []  # nothing committed
-        monkeypatch.setattr(aclient_mod, "hash_files", real)
+        monkeypatch.setattr(local_mod, "hash_files", real)
         v = client.log_artifact(art)  # logging again takes the new content
         assert v.created and v.bytes_uploaded == f.stat().st_size
         out = client.download(v, tmp_path / "out")

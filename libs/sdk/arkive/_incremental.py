@@ -57,7 +57,8 @@ async def log_based(
     ttl: Any,
 ) -> ArtifactVersion:
     """AsyncClient.log_artifact for an artifact with a base."""
-    from .aclient import _hash, _local_files  # aclient imports this module
+    from ._local import hash_local as _hash
+    from ._local import local_files as _local_files
     from .retention import INHERIT
 
     base = artifact.base

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
@@ -19,7 +18,6 @@ from arkive_common.validation import (
     MAX_ALIASES,
     MAX_TAGS,
     check_alias,
-    check_description,
     check_label,
     check_list,
     check_name,
@@ -38,30 +36,32 @@ from ._checkout import CheckoutMixin, folder_prefix
 from ._convert import (
     add_files_batches,
     collection_from_proto,
-    draft_from_proto,
     version_from_proto,
 )
 from ._download import download_files
-from ._files import HashedFile, LocalFile, hash_files, local_manifest_digest
-from ._incremental import log_based, refuse_base
+from ._files import HashedFile, local_manifest_digest
+from ._incremental import log_based
+from ._local import hash_local, local_files
 from ._paths import check_layout
-from ._progress import NullProgress, make_progress
+from ._progress import make_progress
 from ._references import ReferenceFile, RegisterMixin, download_references, reference_file, send_references
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
 from ._transfer import upload_missing
 from .artifact import Artifact
-from .artifact import metadata_json as to_metadata_json
 from .catalog import CatalogMixin
+from .distributed import DistributedMixin
 from .retention import INHERIT, RetentionMixin
 from .runs import LineageMixin
 from .typed import TypedMixin
-from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
+from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
 
 PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin):
+class AsyncClient(
+    LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
+):
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:
@@ -186,9 +186,9 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Checko
         tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
         label = check_label(label) if label else ""
         metadata_json = artifact.metadata_json()
-        local = _local_files(artifact)
+        local = local_files(artifact)
         with make_progress(self.progress) as progress:
-            hashed = await _hash(local, progress)
+            hashed = await hash_local(local, progress)
             digest = local_manifest_digest(hashed)
             found = await self._call(
                 self._artifacts.FindVersionByManifest,
@@ -244,153 +244,6 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Checko
                 run_id=run_id,
             ),
         )
-
-    # ---- distributed drafts -----------------------------------------------------------------
-
-    async def upsert_artifact(
-        self,
-        artifact: Artifact,
-        project: str | None = None,
-        *,
-        distributed_id: str,
-        overwrite: bool = False,
-        start_new: bool = False,
-    ) -> UpsertResult:
-        """Adds the artifact's files to the distributed draft of project/name named `distributed_id`.
-
-        Many workers upsert into one draft (the first upsert opens it); one finish_artifact then
-        commits it as exactly one version. Files are hashed, missing blobs uploaded, then the
-        entries sent in batches. Sending an entry again is a no-op, so this whole call is safe to
-        retry (it retries transient failures itself). A path another worker already added with
-        different content fails with FailedPrecondition unless overwrite=True; an upsert after the
-        finish fails unless start_new=True, which opens the next draft for this distributed id.
-        The artifact's metadata and description are not sent: they belong to finish_artifact.
-        """
-        refuse_base(artifact, "upsert_artifact")
-        project = check_name(project or self.project, "project")
-        distributed_id = check_name(distributed_id, "distributed id")
-        local = _local_files(artifact)
-        with make_progress(self.progress) as progress:
-            hashed = await _hash(local, progress)
-            return await self._upsert(project, artifact, hashed, distributed_id, overwrite, start_new, progress)
-
-    async def _upsert(
-        self,
-        project: str,
-        artifact: Artifact,
-        hashed: list[HashedFile],
-        distributed_id: str,
-        overwrite: bool,
-        start_new: bool,
-        progress: NullProgress,
-    ) -> UpsertResult:
-        files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self._idempotent_timeout, progress)
-        stub = self._artifacts
-        # Even an empty artifact sends one (empty) upsert: it opens the draft.
-        resp = None
-        for i, batch in enumerate(add_files_batches(hashed) or [[]]):
-            request = apb.UpsertFilesRequest(
-                project=project,
-                name=artifact.name,
-                type=artifact.type,
-                distributed_id=distributed_id,
-                files=batch,
-                overwrite=overwrite,
-                # Only the first batch may open a new draft; the next ones must land in that one.
-                start_new=start_new and i == 0,
-            )
-            resp = await self._call_idempotent(stub.UpsertFiles, request)
-        assert resp is not None
-        return UpsertResult(
-            project=project,
-            name=artifact.name,
-            type=artifact.type,
-            distributed_id=distributed_id,
-            draft_id=resp.draft_id,
-            file_count=int(resp.file_count),
-            files_upserted=len(hashed),
-            files_uploaded=files_up,
-            bytes_uploaded=bytes_up,
-        )
-
-    async def finish_artifact(
-        self,
-        artifact: Artifact | str,
-        project: str | None = None,
-        *,
-        distributed_id: str,
-        metadata: dict[str, Any] | None = None,
-        description: str = "",
-        aliases: Sequence[str] = (),
-        tags: Sequence[str] = (),
-        label: str | None = None,
-    ) -> ArtifactVersion:
-        """Commits the distributed draft as one version; returns it (created=True if this call made it).
-
-        `artifact` is an Artifact or a name ("[project/]name"). An Artifact's files are upserted
-        first (like W&B's finish_artifact), and its metadata and description are used unless
-        `metadata`/`description` are given. A finish after the draft was finished (by another
-        worker, or a retry of this one) returns the same version with created=False; finishing a
-        distributed id nothing was upserted into raises NotFound.
-        """
-        distributed_id = check_name(distributed_id, "distributed id")
-        aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
-        tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
-        label = check_label(label) if label else ""
-        hashed: list[HashedFile] = []
-        if isinstance(artifact, Artifact):
-            refuse_base(artifact, "finish_artifact")
-            project, name = check_name(project or self.project, "project"), artifact.name
-            meta = artifact.metadata if metadata is None else metadata
-            description = check_description(description or artifact.description)
-            local = _local_files(artifact)
-        else:
-            project, name = _split_name(artifact, project or self.project)
-            meta = metadata or {}
-            description = check_description(description or "")
-            local = []
-        meta_json = to_metadata_json(meta)
-        upserted = None
-        if local:
-            with make_progress(self.progress) as progress:
-                hashed = await _hash(local, progress)
-                assert isinstance(artifact, Artifact)
-                upserted = await self._upsert(project, artifact, hashed, distributed_id, False, False, progress)
-        request = apb.FinishDistributedRequest(
-            project=project,
-            name=name,
-            distributed_id=distributed_id,
-            metadata_json=meta_json,
-            description=description,
-            aliases=aliases,
-            tags=tags,
-            label=label,
-        )
-        # Idempotent: a retry after a lost answer gets the version the first attempt committed.
-        resp = await self._call_idempotent(self._artifacts.FinishDistributed, request)
-        return self._version(
-            resp.version,
-            created=resp.created,
-            files_uploaded=upserted.files_uploaded if upserted else 0,
-            bytes_uploaded=upserted.bytes_uploaded if upserted else 0,
-        )
-
-    async def drafts(self, project: str | None = None, idle_seconds: float = 0) -> list[Draft]:
-        """Open drafts of a project (least recently changed first); with idle_seconds, only those
-        unchanged for at least that long (abandoned distributed runs, say)."""
-        project = check_name(project or self.project, "project")
-        if not isinstance(idle_seconds, int | float) or idle_seconds < 0 or idle_seconds != idle_seconds:
-            raise InvalidArgument(f"idle_seconds must be a non-negative number, got {idle_seconds!r}")
-        request = apb.ListDraftsRequest(project=project, idle_seconds=math.ceil(idle_seconds))
-        resp = await self._call_idempotent(self._artifacts.ListDrafts, request)
-        return [draft_from_proto(d) for d in resp.drafts]
-
-    async def abort_draft(self, draft: str | Draft) -> None:
-        """Aborts an open draft: its files are forgotten. Not retried (a second abort fails)."""
-        draft_id = draft.draft_id if isinstance(draft, Draft) else draft
-        if not isinstance(draft_id, str) or not draft_id.strip():
-            raise InvalidArgument("empty draft id")
-        await self._call(self._artifacts.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id.strip()))
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -496,33 +349,3 @@ class AsyncClient(LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, Checko
         """Cluster-wide byte counters of the blob plane (stored, physical, received); see BlobStats."""
         stub = adgrpc.AdminServiceStub(self._ch())
         return BlobStats.from_proto(await self._call_idempotent(stub.GetBlobStats, adpb.GetBlobStatsRequest()))
-
-
-def _local_files(artifact: Artifact) -> list[LocalFile]:
-    local = artifact.local_files()
-    # "a" and "a/b" cannot both exist on disk: such a version could never be downloaded.
-    check_layout((f.path for f in local), f"artifact {artifact.name!r}", InvalidArgument)
-    return local
-
-
-async def _hash(local: list[LocalFile], progress: NullProgress) -> list[HashedFile]:
-    total = await asyncio.to_thread(lambda: sum(_size(f.source) for f in local))
-    progress.phase("hashing", total)
-    return await hash_files(local, on_bytes=progress.advance)
-
-
-def _split_name(text: str, default_project: str) -> tuple[str, str]:
-    """(project, name) of "[project/]name"."""
-    if not isinstance(text, str):
-        raise InvalidArgument(f"expected an Artifact or a [project/]name, got {type(text).__name__}")
-    if ":" in text:
-        raise InvalidArgument(f"expected [project/]name without a version, got {text!r}")
-    project, _, name = text.rpartition("/")
-    return check_name(project or default_project, "project"), check_name(name, "artifact name")
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0  # hashing will raise the real error

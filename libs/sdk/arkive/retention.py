@@ -270,7 +270,7 @@ class RetentionMixin:
         self, name: str, project: str | None = None, *, delete_aliases: bool = False, purge: bool = False
     ) -> DeleteResult:
         """Soft-deletes every version of the collection "[project/]name" (see delete)."""
-        from .aclient import _split_name
+        from ._local import split_name as _split_name
 
         project, name = _split_name(name, project or self.project)  # type: ignore[attr-defined]
         request = rpb.DeleteCollectionRequest(project=project, name=name, delete_aliases=delete_aliases, purge=purge)
@@ -286,7 +286,7 @@ class RetentionMixin:
 
     async def undelete_collection(self, name: str, project: str | None = None) -> UndeleteResult:
         """Restores every version of "[project/]name" deleted within the grace window."""
-        from .aclient import _split_name
+        from ._local import split_name as _split_name
 
         project, name = _split_name(name, project or self.project)  # type: ignore[attr-defined]
         request = rpb.UndeleteCollectionRequest(project=project, name=name)

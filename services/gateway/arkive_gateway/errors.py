@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 
 from arkive_common.errors import ArkiveError
 
 log = logging.getLogger(__name__)
+# A client still sending when the call is rejected can see grpc core's bare "Internal error from Core"
+# instead of our status; reading (and dropping) the rest of its stream first avoids that race. Bounded:
+# a rejected multi-gigabyte upload is cut off instead.
+DRAIN_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 10.0
+
+
+async def _drain(requests: AsyncIterator) -> None:
+    seen = 0
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for msg in requests:
+                seen += msg.ByteSize()
+                if seen > DRAIN_BYTES:
+                    return
 
 
 def status_of(exc: ArkiveError) -> grpc.StatusCode:
@@ -23,6 +40,8 @@ def unary(fn: Callable):
         try:
             return await fn(self, request, context)
         except ArkiveError as exc:
+            if hasattr(request, "__aiter__"):  # a client stream (uploads): let the client finish sending
+                await _drain(request)
             await context.abort(status_of(exc), exc.message)
         except grpc.aio.AbortError:
             raise
