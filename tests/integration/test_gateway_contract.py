@@ -205,6 +205,66 @@ async def _upload_many(raw, blobs: list[bytes], corrupt: int | None = None):
     return await raw.blobs.UploadBlobs(messages())
 
 
+async def _download_many(raw, digests: list[str]) -> tuple[dict[str, bytes], dict[str, int]]:
+    """DownloadBlobs, reading both forms (header + chunks, and whole blobs inline); also counts them."""
+    got: dict[str, bytearray] = {}
+    kinds = {"header": 0, "chunk": 0, "blobs": 0}
+    current = ""
+    async for m in raw.blobs.DownloadBlobs(bpb.DownloadBlobsRequest(digests=digests)):
+        kind = m.WhichOneof("payload")
+        kinds[kind] += 1
+        if kind == "header":
+            current = m.header.digest
+            got[current] = bytearray()
+        elif kind == "chunk":
+            got[current] += m.chunk
+        else:
+            for b in m.blobs.blobs:
+                assert b.size == len(b.data)
+                got[b.digest] = bytearray(b.data)
+    return {d: bytes(v) for d, v in got.items()}, kinds
+
+
+def _inline(items: list[tuple[str, int, bytes]]) -> bpb.UploadBlobsRequest:
+    return bpb.UploadBlobsRequest(
+        blobs=bpb.InlineBlobs(blobs=[bpb.InlineBlob(digest=d, size=n, data=b) for d, n, b in items])
+    )
+
+
+async def test_inline_blobs_mix_with_streamed_ones_and_are_verified(raw):
+    tag = unique().encode()
+    blobs = [tag + b" inline %d " % i + b"y" * (i * 53 % 3000) for i in range(40)]
+    digests = [digest_of(b) for b in blobs]
+
+    async def upload(messages: list[bpb.UploadBlobsRequest]):
+        async def it():
+            for m in messages:
+                yield m
+
+        return await raw.blobs.UploadBlobs(it())
+
+    # A corrupt inline blob (claimed digest of other bytes) or a declared size that is not the data's
+    # size rejects the whole call, and nothing is stored.
+    bad_digest = [_inline([(d, len(b), b) for d, b in zip(digests[:5], blobs[:5], strict=True)])]
+    bad_digest.append(_inline([(digests[6], len(blobs[5]), blobs[5])]))
+    code, msg = await status_of(upload(bad_digest))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "digest mismatch" in msg
+    bad_size = [_inline([(digests[7], len(blobs[7]) + 1, blobs[7])])]
+    code, msg = await status_of(upload(bad_size))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "declared" in msg
+    missing = await raw.blobs.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=digests))
+    assert len(missing.missing) == len(blobs)
+    # Mixed in one stream: inline batches, then a header + chunks blob, then inline again.
+    messages = [_inline([(d, len(b), b) for d, b in zip(digests[:20], blobs[:20], strict=True)])]
+    messages.append(bpb.UploadBlobsRequest(header=bpb.UploadBlobHeader(digest=digests[20], size=len(blobs[20]))))
+    messages += [bpb.UploadBlobsRequest(chunk=blobs[20][j : j + 100]) for j in range(0, len(blobs[20]), 100)]
+    messages.append(_inline([(d, len(b), b) for d, b in zip(digests[21:], blobs[21:], strict=True)]))
+    reply = await upload(messages)
+    assert (reply.stored, reply.already_present) == (len(blobs), 0)
+    got, _ = await _download_many(raw, digests)
+    assert got == dict(zip(digests, blobs, strict=True))
+
+
 async def test_small_blobs_travel_and_are_stored_packed(raw, stack):
     import asyncpg
 
@@ -226,15 +286,9 @@ async def test_small_blobs_travel_and_are_stored_packed(raw, stack):
         await conn.close()
     assert len(keys) == 2  # the pack and the blob uploaded alone
     wanted = [digest_of(b) for b in reversed(blobs)]
-    got: dict[str, bytearray] = {}
-    current = ""
-    async for m in raw.blobs.DownloadBlobs(bpb.DownloadBlobsRequest(digests=wanted)):
-        if m.WhichOneof("payload") == "header":
-            current = m.header.digest
-            got[current] = bytearray()
-        else:
-            got[current] += m.chunk
-    assert {d: bytes(v) for d, v in got.items()} == {digest_of(b): b for b in blobs}
+    got, kinds = await _download_many(raw, wanted)
+    assert got == {digest_of(b): b for b in blobs}
+    assert kinds["blobs"] >= 1  # neighbours in the pack travel whole, many to a message
     one = b"".join(
         [m.chunk async for m in raw.blobs.DownloadBlob(bpb.DownloadBlobRequest(digest=digest_of(blobs[3]), offset=2))]
     )

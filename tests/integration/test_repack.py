@@ -64,11 +64,14 @@ async def download_many(raw: RawRetention, digests: list[str]) -> dict[str, byte
     out: dict[str, bytearray] = {}
     current = ""
     async for m in raw.blobs.DownloadBlobs(bpb.DownloadBlobsRequest(digests=digests)):
-        if m.WhichOneof("payload") == "header":
+        kind = m.WhichOneof("payload")
+        if kind == "header":
             current = m.header.digest
             out[current] = bytearray()
-        else:
+        elif kind == "chunk":
             out[current] += m.chunk
+        else:  # whole blobs inline
+            out.update((b.digest, bytearray(b.data)) for b in m.blobs.blobs)
     return {d: bytes(b) for d, b in out.items()}
 
 

@@ -147,7 +147,12 @@ class Blobs(bgrpc.BlobServiceServicer):
         received: list[tuple[bpb.UploadBlobHeader, bytes]] = []
         header, parts = None, []
         async for req in request_iterator:
-            if req.HasField("header"):
+            if req.HasField("blobs"):  # whole blobs inline
+                if header is not None:
+                    received.append((header, b"".join(parts)))
+                header, parts = None, []
+                received += [(bpb.UploadBlobHeader(digest=b.digest, size=b.size), b.data) for b in req.blobs.blobs]
+            elif req.HasField("header"):
                 if header is not None:
                     received.append((header, b"".join(parts)))
                 header, parts = req.header, []

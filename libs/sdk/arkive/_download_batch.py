@@ -46,7 +46,16 @@ async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[
         call = stub.DownloadBlobs(bpb.DownloadBlobsRequest(digests=list(want)))  # type: ignore[attr-defined]
         try:
             async for msg in call:
-                if msg.WhichOneof("payload") == "header":
+                kind = msg.WhichOneof("payload")
+                if kind == "blobs":  # whole small blobs, many to a message
+                    if current:
+                        got[current] = _verified(current, buf, want)
+                    current, buf = "", bytearray()
+                    for b in msg.blobs.blobs:
+                        if b.digest not in want:
+                            raise ArkiveError(f"server sent blob {b.digest}, which was not asked for", Code.INTERNAL)
+                        got[b.digest] = _verified(b.digest, b.data, want)
+                elif kind == "header":
                     if current:
                         got[current] = _verified(current, buf, want)
                     current, buf = msg.header.digest, bytearray()
@@ -73,7 +82,7 @@ async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[
     raise ArkiveError("download failed after retries", Code.UNAVAILABLE)
 
 
-def _verified(digest: str, buf: bytearray, want: dict[str, int]) -> bytes:
+def _verified(digest: str, buf: bytes | bytearray, want: dict[str, int]) -> bytes:
     data = bytes(buf)
     if len(data) != want[digest] or "sha256:" + hashlib.sha256(data).hexdigest() != digest:
         raise ArkiveError(f"download of blob {digest} is corrupt (size or sha256 mismatch)", Code.INTERNAL)

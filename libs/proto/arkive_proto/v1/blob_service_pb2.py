@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61rkive/v1/blob_service.proto\x12\tarkive.v1\"*\n\x17\x46indMissingBlobsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\t\"+\n\x18\x46indMissingBlobsResponse\x12\x0f\n\x07missing\x18\x01 \x03(\t\"0\n\x10UploadBlobHeader\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"^\n\x11UploadBlobRequest\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.arkive.v1.UploadBlobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"K\n\x12UploadBlobResponse\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x17\n\x0f\x61lready_present\x18\x03 \x01(\x08\"5\n\x13\x44ownloadBlobRequest\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"%\n\x14\x44ownloadBlobResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\"_\n\x12UploadBlobsRequest\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.arkive.v1.UploadBlobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"T\n\x13UploadBlobsResponse\x12\x0e\n\x06stored\x18\x01 \x01(\x03\x12\x17\n\x0f\x61lready_present\x18\x02 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x03 \x01(\x03\"\'\n\x14\x44ownloadBlobsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\t\"b\n\x15\x44ownloadBlobsResponse\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.arkive.v1.UploadBlobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"B\n\x12\x43omposeBlobRequest\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x0e\n\x06\x63hunks\x18\x03 \x03(\t\"L\n\x13\x43omposeBlobResponse\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x17\n\x0f\x61lready_present\x18\x03 \x01(\x08\x32\x80\x04\n\x0b\x42lobService\x12[\n\x10\x46indMissingBlobs\x12\".arkive.v1.FindMissingBlobsRequest\x1a#.arkive.v1.FindMissingBlobsResponse\x12K\n\nUploadBlob\x12\x1c.arkive.v1.UploadBlobRequest\x1a\x1d.arkive.v1.UploadBlobResponse(\x01\x12Q\n\x0c\x44ownloadBlob\x12\x1e.arkive.v1.DownloadBlobRequest\x1a\x1f.arkive.v1.DownloadBlobResponse0\x01\x12N\n\x0bUploadBlobs\x12\x1d.arkive.v1.UploadBlobsRequest\x1a\x1e.arkive.v1.UploadBlobsResponse(\x01\x12T\n\rDownloadBlobs\x12\x1f.arkive.v1.DownloadBlobsRequest\x1a .arkive.v1.DownloadBlobsResponse0\x01\x12N\n\x0b\x43omposeBlob\x12\x1d.arkive.v1.ComposeBlobRequest\x1a\x1e.arkive.v1.ComposeBlobResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61rkive/v1/blob_service.proto\x12\tarkive.v1\"*\n\x17\x46indMissingBlobsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\t\"+\n\x18\x46indMissingBlobsResponse\x12\x0f\n\x07missing\x18\x01 \x03(\t\"0\n\x10UploadBlobHeader\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"^\n\x11UploadBlobRequest\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.arkive.v1.UploadBlobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"K\n\x12UploadBlobResponse\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x17\n\x0f\x61lready_present\x18\x03 \x01(\x08\"5\n\x13\x44ownloadBlobRequest\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"%\n\x14\x44ownloadBlobResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\"\x88\x01\n\x12UploadBlobsRequest\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.arkive.v1.UploadBlobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x12\'\n\x05\x62lobs\x18\x03 \x01(\x0b\x32\x16.arkive.v1.InlineBlobsH\x00\x42\t\n\x07payload\"3\n\x0bInlineBlobs\x12$\n\x05\x62lobs\x18\x01 \x03(\x0b\x32\x15.arkive.v1.InlineBlob\"8\n\nInlineBlob\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"T\n\x13UploadBlobsResponse\x12\x0e\n\x06stored\x18\x01 \x01(\x03\x12\x17\n\x0f\x61lready_present\x18\x02 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x03 \x01(\x03\"\'\n\x14\x44ownloadBlobsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\t\"\x8b\x01\n\x15\x44ownloadBlobsResponse\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.arkive.v1.UploadBlobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x12\'\n\x05\x62lobs\x18\x03 \x01(\x0b\x32\x16.arkive.v1.InlineBlobsH\x00\x42\t\n\x07payload\"B\n\x12\x43omposeBlobRequest\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x0e\n\x06\x63hunks\x18\x03 \x03(\t\"L\n\x13\x43omposeBlobResponse\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x17\n\x0f\x61lready_present\x18\x03 \x01(\x08\x32\x80\x04\n\x0b\x42lobService\x12[\n\x10\x46indMissingBlobs\x12\".arkive.v1.FindMissingBlobsRequest\x1a#.arkive.v1.FindMissingBlobsResponse\x12K\n\nUploadBlob\x12\x1c.arkive.v1.UploadBlobRequest\x1a\x1d.arkive.v1.UploadBlobResponse(\x01\x12Q\n\x0c\x44ownloadBlob\x12\x1e.arkive.v1.DownloadBlobRequest\x1a\x1f.arkive.v1.DownloadBlobResponse0\x01\x12N\n\x0bUploadBlobs\x12\x1d.arkive.v1.UploadBlobsRequest\x1a\x1e.arkive.v1.UploadBlobsResponse(\x01\x12T\n\rDownloadBlobs\x12\x1f.arkive.v1.DownloadBlobsRequest\x1a .arkive.v1.DownloadBlobsResponse0\x01\x12N\n\x0b\x43omposeBlob\x12\x1d.arkive.v1.ComposeBlobRequest\x1a\x1e.arkive.v1.ComposeBlobResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,18 +45,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DOWNLOADBLOBREQUEST']._serialized_end=408
   _globals['_DOWNLOADBLOBRESPONSE']._serialized_start=410
   _globals['_DOWNLOADBLOBRESPONSE']._serialized_end=447
-  _globals['_UPLOADBLOBSREQUEST']._serialized_start=449
-  _globals['_UPLOADBLOBSREQUEST']._serialized_end=544
-  _globals['_UPLOADBLOBSRESPONSE']._serialized_start=546
-  _globals['_UPLOADBLOBSRESPONSE']._serialized_end=630
-  _globals['_DOWNLOADBLOBSREQUEST']._serialized_start=632
-  _globals['_DOWNLOADBLOBSREQUEST']._serialized_end=671
-  _globals['_DOWNLOADBLOBSRESPONSE']._serialized_start=673
-  _globals['_DOWNLOADBLOBSRESPONSE']._serialized_end=771
-  _globals['_COMPOSEBLOBREQUEST']._serialized_start=773
-  _globals['_COMPOSEBLOBREQUEST']._serialized_end=839
-  _globals['_COMPOSEBLOBRESPONSE']._serialized_start=841
-  _globals['_COMPOSEBLOBRESPONSE']._serialized_end=917
-  _globals['_BLOBSERVICE']._serialized_start=920
-  _globals['_BLOBSERVICE']._serialized_end=1432
+  _globals['_UPLOADBLOBSREQUEST']._serialized_start=450
+  _globals['_UPLOADBLOBSREQUEST']._serialized_end=586
+  _globals['_INLINEBLOBS']._serialized_start=588
+  _globals['_INLINEBLOBS']._serialized_end=639
+  _globals['_INLINEBLOB']._serialized_start=641
+  _globals['_INLINEBLOB']._serialized_end=697
+  _globals['_UPLOADBLOBSRESPONSE']._serialized_start=699
+  _globals['_UPLOADBLOBSRESPONSE']._serialized_end=783
+  _globals['_DOWNLOADBLOBSREQUEST']._serialized_start=785
+  _globals['_DOWNLOADBLOBSREQUEST']._serialized_end=824
+  _globals['_DOWNLOADBLOBSRESPONSE']._serialized_start=827
+  _globals['_DOWNLOADBLOBSRESPONSE']._serialized_end=966
+  _globals['_COMPOSEBLOBREQUEST']._serialized_start=968
+  _globals['_COMPOSEBLOBREQUEST']._serialized_end=1034
+  _globals['_COMPOSEBLOBRESPONSE']._serialized_start=1036
+  _globals['_COMPOSEBLOBRESPONSE']._serialized_end=1112
+  _globals['_BLOBSERVICE']._serialized_start=1115
+  _globals['_BLOBSERVICE']._serialized_end=1627
 # @@protoc_insertion_point(module_scope)

@@ -59,12 +59,30 @@ class DownloadBlobResponse(_message.Message):
     def __init__(self, chunk: _Optional[bytes] = ...) -> None: ...
 
 class UploadBlobsRequest(_message.Message):
-    __slots__ = ("header", "chunk")
+    __slots__ = ("header", "chunk", "blobs")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
+    BLOBS_FIELD_NUMBER: _ClassVar[int]
     header: UploadBlobHeader
     chunk: bytes
-    def __init__(self, header: _Optional[_Union[UploadBlobHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+    blobs: InlineBlobs
+    def __init__(self, header: _Optional[_Union[UploadBlobHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ..., blobs: _Optional[_Union[InlineBlobs, _Mapping]] = ...) -> None: ...
+
+class InlineBlobs(_message.Message):
+    __slots__ = ("blobs",)
+    BLOBS_FIELD_NUMBER: _ClassVar[int]
+    blobs: _containers.RepeatedCompositeFieldContainer[InlineBlob]
+    def __init__(self, blobs: _Optional[_Iterable[_Union[InlineBlob, _Mapping]]] = ...) -> None: ...
+
+class InlineBlob(_message.Message):
+    __slots__ = ("digest", "size", "data")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    size: int
+    data: bytes
+    def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class UploadBlobsResponse(_message.Message):
     __slots__ = ("stored", "already_present", "bytes_stored")
@@ -83,12 +101,14 @@ class DownloadBlobsRequest(_message.Message):
     def __init__(self, digests: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DownloadBlobsResponse(_message.Message):
-    __slots__ = ("header", "chunk")
+    __slots__ = ("header", "chunk", "blobs")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
+    BLOBS_FIELD_NUMBER: _ClassVar[int]
     header: UploadBlobHeader
     chunk: bytes
-    def __init__(self, header: _Optional[_Union[UploadBlobHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+    blobs: InlineBlobs
+    def __init__(self, header: _Optional[_Union[UploadBlobHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ..., blobs: _Optional[_Union[InlineBlobs, _Mapping]] = ...) -> None: ...
 
 class ComposeBlobRequest(_message.Message):
     __slots__ = ("digest", "size", "chunks")
