@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import signal
 import sys
 import tempfile
@@ -51,6 +52,12 @@ async def warm_up(client: arkive.AsyncClient, s3: Any, work: Path) -> None:
     src = work / "warm-up" / "src"
     src.mkdir(parents=True)
     (src / "hello.txt").write_bytes(b"hello arkive\n")
+    # Also a few hundred small files and a multipart-sized one (other bytes than any dataset): the
+    # pack, multipart and commit paths and the S3 server's first volumes are set up here, untimed.
+    rng = random.Random(0)
+    for i in range(300):
+        (src / f"small-{i:03d}").write_bytes(rng.randbytes(16 * 1024))
+    (src / "large").write_bytes(rng.randbytes(24 * 1024 * 1024))
     for _ in range(2):
         art = arkive.Artifact("warm-up")
         art.add_dir(src)

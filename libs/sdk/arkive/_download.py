@@ -135,7 +135,7 @@ def _digest(path: Path, stats: StatCache | None) -> str:
     """sha256 of an existing file, from the stat cache when it is unchanged since last hashed."""
     if stats is None:
         return hash_file(path)[0]
-    real = os.path.realpath(path)
+    real = os.path.abspath(path)
     before = stat_key(os.stat(real))
     known = stats.get_many([(real, before)]).get(real)
     if known is not None:

@@ -166,7 +166,7 @@ async def hash_files(
         if before is not None:
             key = stat_key(os.stat(f.source))
             if key == stat_key(before) and size == before.st_size:  # unchanged while we read it
-                record.append((os.path.realpath(f.source), key, digest))
+                record.append((os.path.abspath(f.source), key, digest))
         return digest, size
 
     def hash_batch(batch: list[LocalFile]) -> list[tuple[str, int]]:
@@ -198,7 +198,7 @@ def _cached_digests(cache: StatCache, files: list[LocalFile]) -> dict[int, tuple
     index: dict[str, list[int]] = {}
     for i, f in enumerate(files):
         try:
-            real = os.path.realpath(f.source)
+            real = os.path.abspath(f.source)
             keys[real] = stat_key(os.stat(real))
         except OSError:
             continue  # hashing reports the real error

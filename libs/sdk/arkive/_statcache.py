@@ -1,5 +1,9 @@
-"""The stat cache: (real path, size, mtime, ctime, inode, device) -> sha256, so unchanged files are
-not re-hashed on every log or verify.
+"""The stat cache: (absolute path, size, mtime, ctime, inode, device) -> sha256, so unchanged files
+are not re-hashed on every log or verify.
+
+The path is absolute but not resolved (no realpath: that costs a syscall per path component, per
+file): the stat fields are those of the file the path leads to, so a symlink pointed elsewhere, or
+a folder on the way swapped, shows up as another inode/device and the file is hashed again.
 
 Stored in sqlite (stdlib) at <cache dir>/stat.sqlite, in WAL mode with a busy timeout so that
 concurrent processes can share it. It is an optimisation only: any error (a corrupt file, a
