@@ -147,6 +147,7 @@ async def hash_files(
     Files whose stat matches the stat cache (see _statcache.py) are not read at all.
     """
     loop = asyncio.get_running_loop()
+    await asyncio.to_thread(_wait_for_recording)  # what an earlier call recorded counts now
     cache = StatCache.open_default()
     known: dict[int, tuple[str, int]] = {}
     if cache is not None:
@@ -184,12 +185,29 @@ async def hash_files(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     if cache is not None:
-        await asyncio.to_thread(cache.put_many, record)
-        cache.close()
+        # Recording helps the next log, not this one: it runs beside the upload instead of before it.
+        writer = threading.Thread(target=_record, args=(cache, record), name="arkive-stat-cache")
+        _RECORDING.append(writer)
+        writer.start()
     if on_bytes is not None and known:
         on_bytes(sum(size for _, size in known.values()))
     results = [known[i] if i in known else next(hashed) for i in range(len(files))]
     return [HashedFile(f.path, f.source, d, s) for f, (d, s) in zip(files, results, strict=True)]
+
+
+_RECORDING: list[threading.Thread] = []  # stat cache writes still running (see hash_files)
+
+
+def _record(cache: StatCache, record: list[tuple[str, Key, str]]) -> None:
+    try:
+        cache.put_many(record)
+    finally:
+        cache.close()
+
+
+def _wait_for_recording() -> None:
+    while _RECORDING:
+        _RECORDING.pop().join()
 
 
 def _cached_digests(cache: StatCache, files: list[LocalFile]) -> dict[int, tuple[str, int]]:
