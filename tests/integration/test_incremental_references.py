@@ -3,12 +3,22 @@ remove them like files, and can add new ones; path_prefix listings include refer
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 import arkive
 from arkive_common.errors import NotFound
+from arkive_proto.v1 import artifact_service_pb2 as apb
+from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
+from arkive_proto.v1 import reference_service_pb2 as rpb
+from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
 from .refs_helpers import project, read_tree
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 async def test_a_based_draft_keeps_removes_and_adds_references(stack, tmp_path):
@@ -53,3 +63,18 @@ async def test_a_based_draft_keeps_removes_and_adds_references(stack, tmp_path):
         with pytest.raises(NotFound, match=r"refs/kept\.json"):
             await client.log_artifact(missing)
         assert len(await client.versions("mixed")) == 3
+
+        # An open draft counts its references among its files (ListDrafts).
+        ch = client._ch()
+        draft = await agrpc.ArtifactServiceStub(ch).CreateDraft(
+            apb.CreateDraftRequest(project=client.project, name="mixed", base_ref=v3.version_id)
+        )
+        spec = rpb.ReferenceSpec(
+            uri=kept.as_uri(), name="again.json", checksum=True, digest=digest_of(kept.read_bytes()), size=9 * 3
+        )
+        await rgrpc.ReferenceServiceStub(ch).AddReferences(
+            rpb.AddReferencesRequest(draft_id=draft.draft_id, references=[spec])
+        )
+        listed = {d.draft_id: d.file_count for d in await client.drafts()}
+        assert listed[draft.draft_id] == 4  # a.txt, b.txt, new.json from the base + the reference
+        await client.abort_draft(draft.draft_id)

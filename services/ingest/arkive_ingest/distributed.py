@@ -134,7 +134,8 @@ class DistributedHandlers:
     async def list_drafts(self, q: api.ListDrafts) -> api.DraftList:
         check_name(q.project, "project")
         rows = await self.pool.fetch(
-            "SELECT d.*, (SELECT count(*) FROM ingest_draft_entries e WHERE e.draft_id = d.draft_id) AS files"
+            "SELECT d.*, (SELECT count(*) FROM ingest_draft_entries e WHERE e.draft_id = d.draft_id)"
+            " + (SELECT count(*) FROM ingest_draft_references r WHERE r.draft_id = d.draft_id) AS files"
             f" FROM ingest_drafts d WHERE project = $1 AND {_OPEN}"
             " AND updated_at <= now() - make_interval(secs => $2) ORDER BY updated_at",
             q.project,
