@@ -4,6 +4,7 @@ remove them like files, and can add new ones; path_prefix listings include refer
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 import pytest
 
@@ -26,7 +27,8 @@ async def test_a_based_draft_keeps_removes_and_adds_references(stack, tmp_path):
     for p in (kept, gone, new):
         p.write_bytes(p.name.encode() * 3)
     (tmp_path / "a.txt").write_bytes(b"a")
-    (tmp_path / "b.txt").write_bytes(b"b")
+    b_txt = uuid.uuid4().bytes  # bytes no other test stored: the upload is not deduplicated away
+    (tmp_path / "b.txt").write_bytes(b_txt)
     async with arkive.AsyncClient(stack.gateway_addr, project(), progress=False) as client:
         art = arkive.Artifact("mixed")
         art.add_file(tmp_path / "a.txt")
@@ -43,12 +45,12 @@ async def test_a_based_draft_keeps_removes_and_adds_references(stack, tmp_path):
         files = {f.path: f async for f in client.files(v)}
         assert sorted(files) == ["a.txt", "b.txt", "new.json", "refs/kept.json"]
         assert files["refs/kept.json"].reference.uri == kept.as_uri()
-        assert v.bytes_uploaded == 1  # b.txt only: references are never uploaded
+        assert v.bytes_uploaded == len(b_txt)  # b.txt only: references are never uploaded
         assert [f.path async for f in client.files(v, path_prefix="refs")] == ["refs/kept.json"]
         await client.download(v, tmp_path / "out")
         assert read_tree(tmp_path / "out") == {
             "a.txt": b"a",
-            "b.txt": b"b",
+            "b.txt": b_txt,
             "new.json": new.read_bytes(),
             "refs/kept.json": kept.read_bytes(),
         }
