@@ -16,7 +16,7 @@ from arkive_common.errors import InvalidArgument
 from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_name, check_tag
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
-from ._convert import add_files_batches
+from ._local import hash_local, local_files
 from ._progress import make_progress
 from ._transfer import upload_missing
 from .artifact import Artifact
@@ -57,8 +57,6 @@ async def log_based(
     ttl: Any,
 ) -> ArtifactVersion:
     """AsyncClient.log_artifact for an artifact with a base."""
-    from ._local import hash_local as _hash
-    from ._local import local_files as _local_files
     from .retention import INHERIT
 
     base = artifact.base
@@ -68,7 +66,7 @@ async def log_based(
     tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
     label = check_label(label) if label else ""
     metadata_json = artifact.metadata_json()
-    local = _local_files(artifact)
+    local = local_files(artifact)
     stub = client._artifacts
     # The exact base version by id: an alias moving meanwhile must not change what we start from.
     request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type, base_ref=base.version_id)
@@ -80,25 +78,10 @@ async def log_based(
             chunk = removals[start : start + REMOVALS_PER_CALL]
             await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
         with make_progress(client.progress) as progress:
-            hashed = await _hash(local, progress)
+            hashed = await hash_local(local, progress)
             files_up, bytes_up = await upload_missing(client._blobs, hashed, client.address, client.timeout, progress)
-        for batch in add_files_batches(hashed):
-            await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
-        if artifact.references:
-            from ._references import send_references
-
-            await send_references(client._ch(), draft.draft_id, artifact.references, client._call)
-        resp = await client._call(
-            stub.CommitDraft,
-            apb.CommitDraftRequest(
-                draft_id=draft.draft_id,
-                metadata_json=metadata_json,
-                description=artifact.description,
-                aliases=aliases,
-                tags=tags,
-                label=label,
-                run_id=run_id,
-            ),
+        resp = await client._fill_and_commit(
+            draft.draft_id, artifact, hashed, metadata_json, aliases, tags, label, run_id
         )
     except BaseException:  # also Ctrl-C / cancellation during a long hash or upload
         await _abort_quietly(client, draft.draft_id)

@@ -228,14 +228,31 @@ class AsyncClient(
         draft = await self._call(
             stub.CreateDraft, apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
         )
+        return await self._fill_and_commit(
+            draft.draft_id, artifact, hashed, metadata_json, aliases, tags, label, run_id
+        )
+
+    async def _fill_and_commit(
+        self,
+        draft_id: str,
+        artifact: Artifact,
+        hashed: list[HashedFile],
+        metadata_json: str,
+        aliases: list[str],
+        tags: list[str],
+        label: str,
+        run_id: str,
+    ) -> apb.CommitDraftResponse:
+        """Adds the (uploaded) files and the references to an open draft and commits it."""
+        stub = self._artifacts
         for batch in add_files_batches(hashed):
-            await self._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft.draft_id, files=batch))
+            await self._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
         if artifact.references:
-            await send_references(self._ch(), draft.draft_id, artifact.references, self._call)
+            await send_references(self._ch(), draft_id, artifact.references, self._call)
         return await self._call(
             stub.CommitDraft,
             apb.CommitDraftRequest(
-                draft_id=draft.draft_id,
+                draft_id=draft_id,
                 metadata_json=metadata_json,
                 description=artifact.description,
                 aliases=aliases,
