@@ -43,8 +43,8 @@ def _system_user() -> pwd.struct_passwd:
 
 
 def _open_ancestors(path: Path) -> None:
-    # The system user must traverse every ancestor of the data dir (like the package's
-    # ensure_prefix_permissions); this adds o+rx to them, e.g. to pytest's 0700 base temp dir.
+    # The system user must traverse every ancestor of the data dir and of the binaries (like the
+    # package's ensure_prefix_permissions); this adds o+rx to them, e.g. to pytest's 0700 base temp dir.
     for parent in path.parents:
         mode = parent.stat().st_mode
         wanted = mode | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
@@ -73,6 +73,9 @@ def prepare(data: Path, log_path: Path) -> tuple[int | None, int | None]:
         user = _system_user()
         uid, gid = user.pw_uid, user.pw_gid
         _open_ancestors(data)
+        # The binaries too: a checkout inside a 0700 folder (mktemp -d) hides the virtualenv's
+        # pginstall from the system user just as it would hide a data dir.
+        _open_ancestors(root / "bin" / "postgres")
         if (root / "bin" / "postgres").stat().st_mode & 0o005 != 0o005:
             _open_install(root)
         os.chown(data, uid, gid)
