@@ -88,11 +88,14 @@ async def test_tailing_reader_never_skips_a_late_commit(pool):
     async def tail():
         position = start
         while True:
+            # Read "done" before reading the log: an empty read that began before the last commit
+            # must not end the tail (the test's race, not the log's).
+            finished = done.is_set()
             batch = await eventlog.read_all(pool, position, 100)
             seen.extend(e.stream_id for e in batch if e.stream_id.startswith("tail-"))
             if batch:
                 position = batch[-1].position
-            elif done.is_set():
+            elif finished:
                 return
             await asyncio.sleep(0.001)
 
