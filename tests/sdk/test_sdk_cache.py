@@ -172,15 +172,15 @@ def test_concurrent_writers_of_one_digest(tmp_path: Path) -> None:
 
 @pytest.fixture
 def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Paths hash_file actually read."""
+    """Paths hash_files actually read."""
     seen: list[Path] = []
-    real = _files.hash_file
+    real = _files.read_and_hash
 
-    def counting(path: Path, *args: object, **kwargs: object) -> tuple[str, int]:
+    def counting(path: Path, *args: object, **kwargs: object) -> tuple[str, int, bytes | None, object]:
         seen.append(Path(path))
         return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_files, "hash_file", counting)
+    monkeypatch.setattr(_files, "read_and_hash", counting)
     return seen
 
 

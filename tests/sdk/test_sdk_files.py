@@ -160,6 +160,27 @@ async def test_hash_files_in_threads_and_manifest_agrees(data_dir: Path) -> None
     assert local_manifest_digest(list(reversed(hashed))) == expected
 
 
+async def test_hash_files_mixed_sizes_keep_order_and_small_bytes_within_budget(tmp_path: Path) -> None:
+    # Small files hash on their own thread, large ones on the pool: results still come back in
+    # the order given, and only small files' bytes are kept, up to the budget.
+    sizes = [10, 3 << 20, 20, 1 << 20, (1 << 20) + 1, 30, 40]
+    files = []
+    for i, n in enumerate(sizes):
+        p = tmp_path / f"f{i}"
+        p.write_bytes(os.urandom(n))
+        files.append(LocalFile(f"f{i}", p))
+    hashed = await hash_files(files, keep_bytes=(1 << 20) + 10 + 20)
+    assert [h.path for h in hashed] == [f.path for f in files]
+    for h in hashed:
+        data = h.source.read_bytes()
+        assert (h.digest, h.size) == (sha(data), len(data))
+        assert h.stat is not None and h.stat[0] == len(data)
+    kept = [h.path for h in hashed if h.data is not None]
+    assert kept == ["f0", "f2", "f3"]  # f5, f6 fall outside the budget; f1, f4 are not small
+    assert all(h.data == h.source.read_bytes() for h in hashed if h.data is not None)
+    assert all(h.data is None for h in await hash_files(files))  # nothing is kept by default
+
+
 def test_manifest_digest_known_value() -> None:
     # Pinned so that a change to the canonical form (which the server computes too) is noticed.
     files = [HashedFile("b.txt", Path("b"), sha(b"b"), 1), HashedFile("a.txt", Path("a"), sha(b"a"), 1)]

@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import stat
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from arkive_common.errors import InvalidArgument
@@ -27,6 +26,7 @@ from ._statcache import Key, StatCache, stat_key
 
 CHUNK_SIZE = 1024 * 1024
 HASH_THREADS = 4
+SMALL_FILE = 1024 * 1024  # read and hashed in one piece (and packed for upload, see _packs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,11 @@ class HashedFile:
     source: Path
     digest: str
     size: int
+    data: bytes | None = field(default=None, repr=False, compare=False)
+    """The bytes that were hashed, for small files of a log (within a memory budget): the upload
+    sends them instead of reading and hashing the file a second time."""
+    stat: Key | None = field(default=None, repr=False, compare=False)
+    """The file's stat right after it was read: the upload checks it to report a file changed since."""
 
 
 def artifact_path(value: str) -> str:
@@ -69,49 +74,50 @@ def walk_dir(root: Path, prefix: str | None = None) -> tuple[list[LocalFile], li
     """Lists regular files under root (recursively), sorted by artifact path.
 
     Returns (files, skipped) where skipped holds (local path, reason) for what was left out.
-    Raises InvalidArgument for a file whose artifact path would be invalid.
+    Raises InvalidArgument for a file whose artifact path would be invalid, and OSError for a
+    folder that cannot be read (it would silently shrink the artifact).
+
+    os.scandir's entries know their type from the directory listing itself, so a regular file
+    costs no stat call here (hashing stats it once, later).
     """
     real_root = root.resolve()
+    base = (prefix or "").rstrip("/")  # "images/" and "images" mean the same; "/x" stays invalid
     files: list[LocalFile] = []
     skipped: list[tuple[str, str]] = []
-
-    def on_error(exc: OSError) -> None:
-        # A directory we cannot read would silently shrink the artifact; fail instead.
-        raise exc
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
-        here = Path(dirpath)
-        for d in list(dirnames):
-            if (here / d).is_symlink():
-                dirnames.remove(d)
-                skipped.append((str(here / d), "symlink to a directory"))
-        dirnames.sort()
-        for fname in sorted(filenames):
-            local = here / fname
-            reason = _skip_reason(local, real_root)
+    pending = [(root, base)]
+    while pending:
+        here, rel = pending.pop()
+        with os.scandir(here) as it:
+            entries = list(it)
+        for entry in entries:
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                if entry.is_symlink():
+                    reason = _symlink_reason(entry, real_root)
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append((here / entry.name, path))
+                    continue
+                else:
+                    reason = "" if entry.is_file(follow_symlinks=False) else "not a regular file"
+            except FileNotFoundError:
+                reason = "vanished while walking"
             if reason:
-                skipped.append((str(local), reason))
-                continue
-            rel = local.relative_to(root).as_posix()
-            files.append(LocalFile(path=join_prefix(prefix, rel), source=local))
+                skipped.append((entry.path, reason))
+            else:
+                files.append(LocalFile(path=artifact_path(path), source=here / entry.name))
     files.sort(key=lambda f: f.path)
+    skipped.sort()
     return files, skipped
 
 
-def _skip_reason(local: Path, real_root: Path) -> str:
-    try:
-        st = local.lstat()
-    except FileNotFoundError:
-        return "vanished while walking"
-    if stat.S_ISLNK(st.st_mode):
-        target = Path(os.path.realpath(local))
-        if not target.is_relative_to(real_root):
-            return "symlink pointing outside the added directory"
-        if not target.is_file():
-            return "symlink to a directory, a missing or special file"
-        return ""
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file"
+def _symlink_reason(entry: os.DirEntry[str], real_root: Path) -> str:
+    if entry.is_dir():  # follows the link; False for dangling links and loops
+        return "symlink to a directory"
+    target = Path(os.path.realpath(entry.path))
+    if not target.is_relative_to(real_root):
+        return "symlink pointing outside the added directory"
+    if not target.is_file():
+        return "symlink to a directory, a missing or special file"
     return ""
 
 
@@ -139,44 +145,85 @@ def hash_file(
     return "sha256:" + h.hexdigest(), size
 
 
-async def hash_files(
-    files: list[LocalFile], on_bytes: Callable[[int], None] | None = None, threads: int = HASH_THREADS
-) -> list[HashedFile]:
-    """Hashes files on a small thread pool (hashlib releases the GIL, so threads really overlap).
+def read_and_hash(
+    path: Path, expected: int | None, on_bytes: Callable[[int], None] | None, stop: threading.Event
+) -> tuple[str, int, bytes | None, Key]:
+    """(digest, size, its bytes if small, stat after reading) of one file. Blocking: run in a thread.
 
-    Files whose stat matches the stat cache (see _statcache.py) are not read at all.
+    expected: the size a stat just gave, if at most SMALL_FILE: the file is read in one call into a
+    buffer of that size (asking for SMALL_FILE bytes would allocate, and fault in, 1 MiB per file).
+    """
+    if expected is None:
+        digest, size = hash_file(path, CHUNK_SIZE, on_bytes, stop)
+        return digest, size, None, stat_key(os.stat(path))
+    with open(path, "rb") as src:
+        data: bytes | None = src.read(expected + 1)
+        h, size = hashlib.sha256(data), len(data)
+        while size > expected and (chunk := src.read(CHUNK_SIZE)):  # it grew since its stat
+            h.update(chunk)
+            size += len(chunk)
+            data = data + chunk if data is not None and size <= SMALL_FILE else None
+        after = stat_key(os.fstat(src.fileno()))
+    if on_bytes is not None:
+        on_bytes(size)
+    return "sha256:" + h.hexdigest(), size, data, after
+
+
+async def hash_files(
+    files: list[LocalFile],
+    on_bytes: Callable[[int], None] | None = None,
+    threads: int = HASH_THREADS,
+    *,
+    on_total: Callable[[int], None] | None = None,
+    keep_bytes: int = 0,
+) -> list[HashedFile]:
+    """Hashes large files on a small thread pool (hashlib releases the GIL while it hashes a 1 MiB
+    chunk, so those threads really overlap) and small files on one thread of their own: for them,
+    opening and reading dominate, and threads fighting over the GIL made it slower, not faster
+    (2,000 x 16 KiB: 0.14 s on one thread, 0.31 s on four, measured here).
+
+    Files whose stat matches the stat cache (see _statcache.py) are not read at all. Each file is
+    stat'ed once before it is read (the cache key, its size) and once, on the open file, after.
+    on_total gets the total size before hashing starts (for a progress bar). keep_bytes: up to that
+    many bytes of small files (<= SMALL_FILE) stay in HashedFile.data for the upload.
     """
     loop = asyncio.get_running_loop()
     await asyncio.to_thread(_wait_for_recording)  # what an earlier call recorded counts now
     cache = StatCache.open_default()
-    known: dict[int, tuple[str, int]] = {}
-    if cache is not None:
-        known = await asyncio.to_thread(_cached_digests, cache, files)
-    todo = [f for i, f in enumerate(files) if i not in known]
+    survey = await asyncio.to_thread(_survey, files, cache)
+    if on_total is not None:
+        on_total(sum(k[0] for k in survey.keys if k is not None))
+    todo = [i for i in range(len(files)) if i not in survey.known]
+    keep = _keep_set(todo, survey.keys, keep_bytes)
     # A private pool: its queue bounds the concurrency, and big hashing jobs cannot starve the
     # default executor that asyncio.to_thread shares with file I/O elsewhere.
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="arkive-hash")
+    small_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arkive-hash-small")
     # Threads cannot be cancelled; the event makes them stop at the next chunk instead of
     # finishing multi-gigabyte files after Ctrl-C.
     stop = threading.Event()
     record: list[tuple[str, Key, str]] = []
 
-    def hash_one(f: LocalFile) -> tuple[str, int]:
-        before = os.stat(f.source) if cache is not None else None
-        digest, size = hash_file(f.source, CHUNK_SIZE, on_bytes, stop)
-        if before is not None:
-            key = stat_key(os.stat(f.source))
-            if key == stat_key(before) and size == before.st_size:  # unchanged while we read it
-                record.append((os.path.abspath(f.source), key, digest))
-        return digest, size
+    def hash_one(i: int) -> HashedFile:
+        f, before = files[i], survey.keys[i]
+        small = before[0] if before is not None and before[0] <= SMALL_FILE else None
+        digest, size, data, after = read_and_hash(f.source, small, on_bytes, stop)
+        if cache is not None and after == before and size == after[0]:  # unchanged while we read it
+            record.append((survey.paths[i], after, digest))
+        return HashedFile(f.path, f.source, digest, size, data if i in keep else None, after)
 
-    def hash_batch(batch: list[LocalFile]) -> list[tuple[str, int]]:
-        return [hash_one(f) for f in batch]
+    def hash_batch(batch: list[int]) -> list[tuple[int, HashedFile]]:
+        if stop.is_set():
+            raise HashingStopped("")
+        return [(i, hash_one(i)) for i in batch]
 
     # Small files go many to a task: one executor hand-off per file costs more than hashing it.
-    futures = [loop.run_in_executor(pool, hash_batch, b) for b in _hash_batches(todo)]
+    futures = [
+        loop.run_in_executor(small_pool if small else pool, hash_batch, b)
+        for small, b in _hash_batches(todo, survey.keys)
+    ]
     try:
-        hashed = iter([r for batch in await asyncio.gather(*futures) for r in batch])
+        hashed = dict(h for batch in await asyncio.gather(*futures) for h in batch)
     except BaseException:
         stop.set()
         for fut in futures:
@@ -184,15 +231,18 @@ async def hash_files(
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+        small_pool.shutdown(wait=False, cancel_futures=True)
     if cache is not None:
         # Recording helps the next log, not this one: it runs beside the upload instead of before it.
         writer = threading.Thread(target=_record, args=(cache, record), name="arkive-stat-cache")
         _RECORDING.append(writer)
         writer.start()
-    if on_bytes is not None and known:
-        on_bytes(sum(size for _, size in known.values()))
-    results = [known[i] if i in known else next(hashed) for i in range(len(files))]
-    return [HashedFile(f.path, f.source, d, s) for f, (d, s) in zip(files, results, strict=True)]
+    if on_bytes is not None and survey.known:
+        on_bytes(sum(size for _, size in survey.known.values()))
+    return [
+        HashedFile(f.path, f.source, *survey.known[i]) if i in survey.known else hashed[i]
+        for i, f in enumerate(files)
+    ]
 
 
 _RECORDING: list[threading.Thread] = []  # stat cache writes still running (see hash_files)
@@ -210,38 +260,65 @@ def _wait_for_recording() -> None:
         _RECORDING.pop().join()
 
 
-def _cached_digests(cache: StatCache, files: list[LocalFile]) -> dict[int, tuple[str, int]]:
-    """index -> (digest, size) of the files the stat cache knows unchanged."""
-    keys: dict[str, Key] = {}
-    index: dict[str, list[int]] = {}
-    for i, f in enumerate(files):
-        try:
-            real = os.path.abspath(f.source)
-            keys[real] = stat_key(os.stat(real))
-        except OSError:
-            continue  # hashing reports the real error
-        index.setdefault(real, []).append(i)
-    hits = cache.get_many(list(keys.items()))
-    return {i: (digest, keys[real][0]) for real, digest in hits.items() for i in index[real]}
+@dataclass(slots=True)
+class _Survey:
+    keys: list[Key | None]  # stat of each file before hashing (None: stat failed, hashing reports it)
+    paths: list[str]  # absolute paths, the stat cache's keys ("" without a cache)
+    known: dict[int, tuple[str, int]]  # index -> (digest, size) of the files the stat cache knows
 
 
-def _hash_batches(files: list[LocalFile], max_files: int = 128, max_bytes: int = 8 << 20) -> list[list[LocalFile]]:
-    """Consecutive runs of files (order kept) of at most max_files and about max_bytes each."""
-    batches: list[list[LocalFile]] = []
-    current: list[LocalFile] = []
-    size = 0
+def _survey(files: list[LocalFile], cache: StatCache | None) -> _Survey:
+    keys: list[Key | None] = []
+    paths: list[str] = []
     for f in files:
+        path = os.path.abspath(f.source) if cache is not None else ""
         try:
-            n = f.source.stat().st_size
+            keys.append(stat_key(os.stat(path or f.source)))
         except OSError:
-            n = 0  # hashing reports the real error
-        if current and (len(current) >= max_files or size + n > max_bytes):
-            batches.append(current)
+            keys.append(None)
+        paths.append(path)
+    known: dict[int, tuple[str, int]] = {}
+    if cache is not None:
+        wanted = {p: k for p, k in zip(paths, keys, strict=True) if k is not None}
+        hits = cache.get_many(list(wanted.items()))
+        known = {i: (hits[p], k[0]) for i, (p, k) in enumerate(zip(paths, keys, strict=True)) if p in hits and k}
+    return _Survey(keys, paths, known)
+
+
+def _keep_set(todo: list[int], keys: list[Key | None], budget: int) -> set[int]:
+    """Which small files keep their bytes for the upload: the first ones, up to budget bytes."""
+    keep: set[int] = set()
+    for i in todo:
+        key = keys[i]
+        if key is None or key[0] > SMALL_FILE:
+            continue
+        if key[0] > budget:
+            break
+        budget -= key[0]
+        keep.add(i)
+    return keep
+
+
+def _hash_batches(
+    todo: list[int], keys: list[Key | None], max_files: int = 128, max_bytes: int = 8 << 20
+) -> list[tuple[bool, list[int]]]:
+    """(small, batch): runs of small files (order kept) of at most max_files and about max_bytes
+    each, and every other file alone (one executor hand-off per small file costs more than hashing it)."""
+    batches: list[tuple[bool, list[int]]] = []
+    current: list[int] = []
+    size = 0
+    for i in todo:
+        key = keys[i]
+        if key is None or key[0] > SMALL_FILE:
+            batches.append((False, [i]))
+            continue
+        if current and (len(current) >= max_files or size + key[0] > max_bytes):
+            batches.append((True, current))
             current, size = [], 0
-        current.append(f)
-        size += n
+        current.append(i)
+        size += key[0]
     if current:
-        batches.append(current)
+        batches.append((True, current))
     return batches
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import check_name
 
@@ -21,10 +18,18 @@ def local_files(artifact: Artifact) -> list[LocalFile]:
     return local
 
 
+# Small files' bytes kept from hashing until the upload (per log): a first log then reads each
+# file once. Beyond this budget, the upload reads (and checks) the rest again.
+KEEP_SMALL_BYTES = 128 * 1024 * 1024
+
+
 async def hash_local(local: list[LocalFile], progress: NullProgress) -> list[HashedFile]:
-    total = await asyncio.to_thread(lambda: sum(file_size(f.source) for f in local))
-    progress.phase("hashing", total)
-    return await hash_files(local, on_bytes=progress.advance)
+    return await hash_files(
+        local,
+        on_bytes=progress.advance,
+        on_total=lambda total: progress.phase("hashing", total),
+        keep_bytes=KEEP_SMALL_BYTES,
+    )
 
 
 def split_name(text: str, default_project: str) -> tuple[str, str]:
@@ -35,10 +40,3 @@ def split_name(text: str, default_project: str) -> tuple[str, str]:
         raise InvalidArgument(f"expected [project/]name without a version, got {text!r}")
     project, _, name = text.rpartition("/")
     return check_name(project or default_project, "project"), check_name(name, "artifact name")
-
-
-def file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0  # hashing will raise the real error

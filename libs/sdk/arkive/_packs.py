@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
 
+from arkive_common.errors import FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._files import HashedFile
+from ._files import SMALL_FILE, HashedFile
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
+from ._statcache import stat_key
 
-PACK_MAX_FILE = 1024 * 1024  # larger files go one stream each
+PACK_MAX_FILE = SMALL_FILE  # larger files go one stream each
 PACK_MAX_BYTES = 8 * 1024 * 1024
 PACK_MAX_FILES = 1000
 PACK_CONCURRENCY = 4
@@ -42,11 +45,18 @@ def split_for_packing(files: list[HashedFile]) -> tuple[list[list[HashedFile]], 
     return packs, large
 
 
-def _read_all(pack: list[HashedFile]) -> list[bytes | None]:
-    """Reads (and re-hashes) every member in one thread hop; None marks a file changed since hashing."""
+def _contents(pack: list[HashedFile]) -> list[bytes | None]:
+    """Each member's bytes, in one thread hop; None marks a file changed since it was hashed.
+
+    Bytes kept from hashing (HashedFile.data) are sent as they are, once the file's stat shows it
+    was not changed since; the others are read and hashed again.
+    """
     out: list[bytes | None] = []
     for f in pack:
         try:
+            if f.data is not None:
+                out.append(f.data if stat_key(os.stat(f.source)) == f.stat else None)
+                continue
             data = Path(f.source).read_bytes()
         except OSError:
             out.append(None)
@@ -57,11 +67,9 @@ def _read_all(pack: list[HashedFile]) -> list[bytes | None]:
 
 
 async def upload_pack(stub: object, pack: list[HashedFile], address: str, progress: NullProgress) -> None:
-    contents = await asyncio.to_thread(_read_all, pack)
+    contents = await asyncio.to_thread(_contents, pack)
     changed = [f for f, data in zip(pack, contents, strict=True) if data is None]
     if changed:
-        from arkive_common.errors import FailedPrecondition
-
         raise FailedPrecondition(f"{changed[0].source} changed while it was being logged; log again")
 
     async def messages() -> AsyncIterator[bpb.UploadBlobsRequest]:
