@@ -240,8 +240,7 @@ async def hash_files(
     if on_bytes is not None and survey.known:
         on_bytes(sum(size for _, size in survey.known.values()))
     return [
-        HashedFile(f.path, f.source, *survey.known[i]) if i in survey.known else hashed[i]
-        for i, f in enumerate(files)
+        HashedFile(f.path, f.source, *survey.known[i]) if i in survey.known else hashed[i] for i, f in enumerate(files)
     ]
 
 
