@@ -16,9 +16,9 @@ from arkive_common.errors import InvalidArgument
 from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_name, check_tag
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
+from ._drafts import abort_quietly, commit_draft, upload_into_draft
 from ._local import hash_local, local_files
 from ._progress import make_progress
-from ._transfer import upload_missing
 from .artifact import Artifact
 from .version import ArtifactVersion
 
@@ -79,23 +79,12 @@ async def log_based(
             await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
         with make_progress(client.progress) as progress:
             hashed = await hash_local(local, progress)
-            files_up, bytes_up = await upload_missing(client._blobs, hashed, client.address, client.timeout, progress)
-        resp = await client._fill_and_commit(
-            draft.draft_id, artifact, hashed, metadata_json, aliases, tags, label, run_id
-        )
+            files_up, bytes_up = await upload_into_draft(client, draft.draft_id, hashed, progress)
+        resp = await commit_draft(client, draft.draft_id, artifact, metadata_json, aliases, tags, label, run_id)
     except BaseException:  # also Ctrl-C / cancellation during a long hash or upload
-        await _abort_quietly(client, draft.draft_id)
+        await abort_quietly(client, draft.draft_id)
         raise
     version = client._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
     if ttl != INHERIT and resp.created:
         await client.set_ttl(version, ttl)
     return version
-
-
-async def _abort_quietly(client: AsyncClient, draft_id: str) -> None:
-    # Leave no open draft behind a failed log (its copied entries would keep blobs from GC);
-    # the original error matters more than a failed abort (e.g. the commit did go through).
-    try:
-        await client._call(client._artifacts.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id), timeout=10)
-    except BaseException:
-        pass

@@ -72,24 +72,91 @@ async def find_missing(stub: object, digests: list[str], address: str, timeout: 
     return missing
 
 
+OnStored = Callable[[list[str]], Awaitable[None]]
+LARGE_STORED_BATCH = 64  # large files stored before on_stored hears of them (fewer, bigger calls)
+
+
 async def upload_missing(
-    stub: object, files: list[HashedFile], address: str, timeout: float, progress: NullProgress
+    stub: object,
+    files: list[HashedFile],
+    address: str,
+    timeout: float,
+    progress: NullProgress,
+    on_stored: OnStored | None = None,
 ) -> tuple[int, int]:
-    """Uploads the blobs the server lacks (each distinct digest once); returns (files, bytes) sent."""
+    """Uploads the blobs the server lacks (each distinct digest once); returns (files, bytes) sent.
+
+    on_stored(digests), if given, runs beside the uploads for each group of digests the server
+    holds: first those it already had, then each pack and batch of large files once stored. A
+    log adds those files to its draft meanwhile, instead of one AddFiles pass after every upload.
+    Its first failure (or an upload's) cancels the rest and is raised.
+    """
     by_digest: dict[str, HashedFile] = {}
     for f in files:
         by_digest.setdefault(f.digest, f)
     missing = await find_missing(stub, list(by_digest), address, timeout)
     # Ignore digests we did not ask about: a confused server must not make us upload nonsense.
     todo = [f for d, f in by_digest.items() if d in missing]
-    total = sum(f.size for f in todo)
-    progress.phase("uploading", total)
-    packs, large = split_for_packing(todo)
-    # Large files partly on the server (an earlier version) go as their missing chunks.
-    large, saved = await upload_chunked(stub, large, address, timeout, progress)
-    await run_bounded(packs, lambda p: upload_pack(stub, p, address, progress), PACK_CONCURRENCY)
-    await run_bounded(large, lambda f: _upload_one(stub, f, address, progress), UPLOAD_CONCURRENCY)
+    followers = _Followers(on_stored)
+    followers.stored([d for d in by_digest if d not in missing])
+    try:
+        total = sum(f.size for f in todo)
+        progress.phase("uploading", total)
+        packs, large = split_for_packing(todo)
+        # Large files partly on the server (an earlier version) go as their missing chunks.
+        rest, saved = await upload_chunked(stub, large, address, timeout, progress)
+        left = {id(f) for f in rest}
+        followers.stored([f.digest for f in large if id(f) not in left])
+
+        async def pack(p: list[HashedFile]) -> None:
+            await upload_pack(stub, p, address, progress)
+            followers.stored([f.digest for f in p])
+
+        async def one(f: HashedFile) -> None:
+            await _upload_one(stub, f, address, progress)
+            followers.stored([f.digest], LARGE_STORED_BATCH)
+
+        await run_bounded(packs, pack, PACK_CONCURRENCY)
+        await run_bounded(rest, one, UPLOAD_CONCURRENCY)
+        followers.flush()
+        await followers.wait()
+    except BaseException:
+        await followers.cancel()
+        raise
     return len(todo), total - saved
+
+
+class _Followers:
+    """The on_stored calls of one upload, as tasks; digests can be held back to make batches."""
+
+    def __init__(self, on_stored: OnStored | None) -> None:
+        self._on_stored = on_stored
+        self._tasks: list[asyncio.Task[None]] = []
+        self._held: list[str] = []
+
+    def stored(self, digests: list[str], batch: int = 0) -> None:
+        if self._on_stored is None:
+            return
+        self._held += digests
+        if len(self._held) >= batch:
+            self.flush()
+        for t in self._tasks:  # fail fast: an add refused must not wait for every upload
+            if t.done() and not t.cancelled() and t.exception() is not None:
+                raise t.exception()  # type: ignore[misc]
+
+    def flush(self) -> None:
+        if self._on_stored is not None and self._held:
+            self._tasks.append(asyncio.create_task(self._on_stored(self._held)))
+            self._held = []
+
+    async def wait(self) -> None:
+        for t in self._tasks:
+            await t
+
+    async def cancel(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 async def _upload_one(stub: object, f: HashedFile, address: str, progress: NullProgress) -> None:

@@ -34,19 +34,18 @@ from ._blob_stats import BlobStats
 from ._cache import BlobCache
 from ._checkout import CheckoutMixin, folder_prefix
 from ._convert import (
-    add_files_batches,
     collection_from_proto,
     version_from_proto,
 )
 from ._download import download_files
-from ._files import HashedFile, local_manifest_digest
+from ._drafts import abort_quietly, commit_draft, upload_into_draft
+from ._files import local_manifest_digest
 from ._incremental import log_based
 from ._local import hash_local, local_files
 from ._paths import check_layout
 from ._progress import make_progress
-from ._references import ReferenceFile, RegisterMixin, download_references, reference_file, send_references
+from ._references import ReferenceFile, RegisterMixin, download_references, reference_file
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
-from ._transfer import upload_missing
 from .artifact import Artifact
 from .catalog import CatalogMixin
 from .distributed import DistributedMixin
@@ -198,8 +197,15 @@ class AsyncClient(
             # references, only the server knows the content (ETags): it dedups at commit.
             if found.HasField("version") and found.version.type == artifact.type and not artifact.references:
                 return await self._reuse(found.version, aliases)
-            files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self.timeout, progress)
-            resp = await self._commit(project, artifact, hashed, metadata_json, aliases, tags, label, run_id)
+            stub = self._artifacts
+            request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
+            draft_id = (await self._call(stub.CreateDraft, request)).draft_id
+            try:
+                files_up, bytes_up = await upload_into_draft(self, draft_id, hashed, progress)
+                resp = await commit_draft(self, draft_id, artifact, metadata_json, aliases, tags, label, run_id)
+            except BaseException:  # also Ctrl-C / cancellation during a long upload
+                await abort_quietly(self, draft_id)
+                raise
         version = self._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
         if ttl != INHERIT and resp.created:
             await self.set_ttl(version, ttl)
@@ -212,55 +218,6 @@ class AsyncClient(
             resp = await self._call(self._artifacts.AssignAliases, apb.AssignAliasesRequest(ref=ref, aliases=lacking))
             v = resp.version
         return self._version(v, created=False)
-
-    async def _commit(
-        self,
-        project: str,
-        artifact: Artifact,
-        hashed: list[HashedFile],
-        metadata_json: str,
-        aliases: list[str],
-        tags: list[str],
-        label: str,
-        run_id: str = "",
-    ) -> apb.CommitDraftResponse:
-        stub = self._artifacts
-        draft = await self._call(
-            stub.CreateDraft, apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
-        )
-        return await self._fill_and_commit(
-            draft.draft_id, artifact, hashed, metadata_json, aliases, tags, label, run_id
-        )
-
-    async def _fill_and_commit(
-        self,
-        draft_id: str,
-        artifact: Artifact,
-        hashed: list[HashedFile],
-        metadata_json: str,
-        aliases: list[str],
-        tags: list[str],
-        label: str,
-        run_id: str,
-    ) -> apb.CommitDraftResponse:
-        """Adds the (uploaded) files and the references to an open draft and commits it."""
-        stub = self._artifacts
-        for batch in add_files_batches(hashed):
-            await self._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
-        if artifact.references:
-            await send_references(self._ch(), draft_id, artifact.references, self._call)
-        return await self._call(
-            stub.CommitDraft,
-            apb.CommitDraftRequest(
-                draft_id=draft_id,
-                metadata_json=metadata_json,
-                description=artifact.description,
-                aliases=aliases,
-                tags=tags,
-                label=label,
-                run_id=run_id,
-            ),
-        )
 
     # ---- reading ----------------------------------------------------------------------------
 

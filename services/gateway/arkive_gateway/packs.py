@@ -63,7 +63,6 @@ async def upload_pack(
             kind = msg.WhichOneof("payload")
             if kind == "blobs":  # whole blobs, many to a message
                 close_blob()
-                datas: list[bytes] = []
                 for b in msg.blobs.blobs:
                     if len(members) >= MAX_PACK_BLOBS:
                         raise InvalidArgument(f"at most {MAX_PACK_BLOBS} blobs per UploadBlobs call")
@@ -78,8 +77,7 @@ async def upload_pack(
                         raise InvalidArgument(f"digest mismatch: the bytes hash to {actual}, not {digest}")
                     members.append((digest, size, offset))
                     offset += size
-                    datas.append(data)
-                await writer.write(b"".join(datas))
+                    await writer.write(data)  # kept as is: the writer joins a body once
             elif kind == "header":
                 close_blob()
                 if len(members) >= MAX_PACK_BLOBS:
