@@ -220,9 +220,10 @@ class IngestHandlers:
     async def add_files(self, cmd: api.AddFiles) -> api.FileCount:
         entries = await self.check_entries(cmd.entries)
         async with self.pool.acquire() as conn, conn.transaction():
-            # FOR SHARE: concurrent adds proceed together, a commit (FOR UPDATE) waits for them, and
-            # an add that waited for a commit sees the committed row and stops.
-            draft = await open_draft(conn, cmd.draft_id, "FOR SHARE")
+            # Adds to one draft take turns on its row (each also updates it: two FOR SHARE holders
+            # upgrading to an update deadlock), a commit (FOR UPDATE) waits for them, and an add that
+            # waited for a commit sees the committed row and stops. Their blob checks above overlap.
+            draft = await open_draft(conn, cmd.draft_id, "FOR NO KEY UPDATE")
             if entries:
                 event = DraftFilesAdded(draft_id=cmd.draft_id, entries=list(entries.values()), added_at=time.time())
                 await apply_and_append(conn, [eventlog.Append(draft_stream(draft["draft_id"]), [event], None)])
