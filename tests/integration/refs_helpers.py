@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 import socket
 import sys
 import uuid
@@ -28,8 +29,8 @@ def free_port() -> int:
 
 
 class FileServer:
-    """Serves `files` (path -> bytes) with strong ETags and If-Match, like S3 or a CDN would;
-    /go/<path> redirects (302) to the Location in `redirects`."""
+    """Serves `files` (path -> bytes) with strong ETags, If-Match and "Range: bytes=N-", like S3 or
+    a CDN would; /go/<path> redirects (302) to the Location in `redirects`."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
@@ -37,6 +38,7 @@ class FileServer:
         self.no_etag: set[str] = set()  # served with Content-Length only, If-Match ignored
         self.port = 0
         self.requests: list[str] = []
+        self.ranges: list[str] = []  # the Range header of every GET ("" without one)
 
     @staticmethod
     def etag(data: bytes) -> str:
@@ -59,6 +61,14 @@ class FileServer:
             headers = {"ETag": etag}
         if request.method == "HEAD":
             return web.Response(headers={**headers, "Content-Length": str(len(data))})
+        self.ranges.append(request.headers.get("Range", ""))
+        m = re.fullmatch(r"bytes=(\d+)-", request.headers.get("Range", ""))
+        if m and path not in self.no_etag:  # "bytes=N-" only, the one form the gateway sends
+            start = int(m[1])
+            if start >= len(data):
+                raise web.HTTPRequestRangeNotSatisfiable()
+            content_range = f"bytes {start}-{len(data) - 1}/{len(data)}"
+            return web.Response(status=206, body=data[start:], headers={**headers, "Content-Range": content_range})
         return web.Response(body=data, headers=headers)
 
     @asynccontextmanager

@@ -1,38 +1,32 @@
 """Downloading a version's files: verified, atomic, never outside the destination root.
 
-Each blob is collected in memory while small and spilled to a temp file next to its destination
-once it passes 1 MiB, so large files never sit in memory; it is hashed on the way and renamed
-into place only once size and sha256 match. Blocking file work runs in threads, batched into as
-few hops as possible because per-file overhead dominates datasets of many small files.
+Each blob goes through a Sink (_sink.py): in memory while small, spilled to a temp file next to
+its destination past 1 MiB, hashed on the way and renamed into place only once size and sha256
+match. Blocking file work runs in threads, batched into as few hops as possible because per-file
+overhead dominates datasets of many small files.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
-
-import grpc
 
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._cache import BlobCache, CacheWriter
+from ._cache import BlobCache
 from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._paths import check_layout, safe_destination
 from ._progress import NullProgress
-from ._rpc import rpc_error
+from ._sink import Sink, receive_stream
 from ._statcache import StatCache, stat_key
-from ._transfer import ATTEMPTS, retry_pause, run_bounded
+from ._transfer import run_bounded
 from .version import DownloadResult, FileInfo
 
 DOWNLOAD_CONCURRENCY = 8
-SPILL_BYTES = CHUNK_SIZE
 
 
 def _umask() -> int:
@@ -116,10 +110,14 @@ def _server_path(path: str) -> str:
 
 
 def _prepare(real_root: Path, f: FileInfo, stats: StatCache | None = None) -> tuple[Path, bool]:
-    """(destination, already in place?); makes the parent folders when a download is needed."""
+    """(destination, already in place?); makes the parent folders when a download is needed.
+
+    Without a digest (reference entries that record none) nothing proves a local file right: it is
+    never "in place", and is not read.
+    """
     dest = safe_destination(real_root, f.path)
     try:
-        if dest.is_file() and dest.stat().st_size == f.size and _digest(dest, stats) == f.digest:
+        if f.digest and dest.is_file() and dest.stat().st_size == f.size and _digest(dest, stats) == f.digest:
             return dest, True
     except OSError:
         pass  # unreadable: overwrite it
@@ -146,67 +144,6 @@ def _digest(path: Path, stats: StatCache | None) -> str:
     return digest
 
 
-class _Sink:
-    """One blob on its way to dest: a memory buffer, spilled to a temp file when it grows large."""
-
-    def __init__(self, dest: Path) -> None:
-        self.dest = dest
-        self.received = 0
-        self.tee: CacheWriter | None = None
-        self._buf = bytearray()
-        self._out: BinaryIO | None = None
-        self._tmp: str | None = None
-        self._hash = hashlib.sha256()
-
-    def add_sync(self, chunk: bytes) -> None:
-        self.received += len(chunk)
-        self._write(chunk)
-
-    async def add(self, chunk: bytes) -> None:
-        self.received += len(chunk)
-        if self._out is None and len(self._buf) + len(chunk) <= SPILL_BYTES:
-            self._buf += chunk
-        else:
-            await asyncio.to_thread(self._write, chunk)
-
-    def _write(self, chunk: bytes | bytearray) -> None:
-        if self._out is None:
-            fd, self._tmp = tempfile.mkstemp(dir=self.dest.parent, prefix=".arkive-", suffix=".part")
-            self._out = os.fdopen(fd, "wb")
-        if self._buf:
-            buf, self._buf = self._buf, bytearray()
-            self._write(buf)
-        self._out.write(chunk)
-        self._hash.update(chunk)
-        if self.tee is not None:
-            self.tee.write(chunk)
-
-    def finish(self, real_root: Path, f: FileInfo, mode: int) -> None:
-        """Verifies and renames into place (blocking: run in a thread)."""
-        if self._out is None or self._buf:
-            self._write(b"")
-        assert self._out is not None and self._tmp is not None
-        self._out.close()
-        if self.received != f.size or "sha256:" + self._hash.hexdigest() != f.digest:
-            raise ArkiveError(f"download of {f.path!r} is corrupt (size or sha256 mismatch)", Code.INTERNAL)
-        os.chmod(self._tmp, mode)
-        safe_destination(real_root, f.path)
-        try:
-            os.replace(self._tmp, self.dest)
-        except IsADirectoryError:
-            raise FailedPrecondition(f"cannot write {f.path!r}: a folder is in the way") from None
-        self._tmp = None
-
-    def discard(self) -> None:
-        if self._out is not None:
-            self._out.close()
-        if self._tmp is not None:
-            try:
-                os.unlink(self._tmp)
-            except FileNotFoundError:
-                pass
-
-
 def copy_from_cache(cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, mode: int) -> bool:
     """Copies a cache entry into place, verifying size and sha256 on the way (blocking).
 
@@ -215,7 +152,7 @@ def copy_from_cache(cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, 
     entry = cache.lookup(f.digest, f.size)
     if entry is None:
         return False
-    sink = _Sink(dest)
+    sink = Sink(dest)
     try:
         with open(entry, "rb") as src:
             while chunk := src.read(CHUNK_SIZE):
@@ -258,7 +195,7 @@ async def _download_one(
         st.cached += 1
         st.cached_bytes += f.size
         return
-    sink = _Sink(dest)
+    sink = Sink(dest)
     # The blob goes into the cache as it streams by (no second read), committed once verified.
     sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
     try:
@@ -275,23 +212,10 @@ async def _download_one(
     st.downloaded += sink.received
 
 
-async def _receive(stub: object, f: FileInfo, sink: _Sink, address: str, progress: NullProgress) -> None:
+async def _receive(stub: object, f: FileInfo, sink: Sink, address: str, progress: NullProgress) -> None:
     """Streams one blob into sink, resuming from the last byte after a dropped connection."""
-    for attempt in range(ATTEMPTS):
-        request = bpb.DownloadBlobRequest(digest=f.digest, offset=sink.received)
-        call = stub.DownloadBlob(request)  # type: ignore[attr-defined]
-        try:
-            async for resp in call:
-                if sink.received + len(resp.chunk) > f.size:
-                    raise ArkiveError(f"server sent more than {f.size} bytes for {f.path!r}", Code.INTERNAL)
-                await sink.add(resp.chunk)
-                progress.advance(len(resp.chunk))
-            return
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.UNAVAILABLE and attempt + 1 < ATTEMPTS:
-                await retry_pause(attempt)
-                continue
-            raise rpc_error(exc, address) from None
-        finally:
-            if not call.done():
-                call.cancel()
+
+    def open_call(offset: int) -> object:
+        return stub.DownloadBlob(bpb.DownloadBlobRequest(digest=f.digest, offset=offset))  # type: ignore[attr-defined]
+
+    await receive_stream(open_call, sink, f.size, f.path, address, progress)

@@ -16,6 +16,7 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 from ._cache import BlobCache
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
+from ._sink import Sink
 from .version import FileInfo
 
 BATCH_MAX_FILE = 1024 * 1024
@@ -100,7 +101,7 @@ async def download_batch(
     st: Any,
 ) -> None:
     """Writes one batch of small files, adding to the counters of st (see _download._Stats)."""
-    from ._download import _prepare, _Sink, copy_from_cache  # the single-file path's checks and writers
+    from ._download import _prepare, copy_from_cache  # the single-file path's checks
 
     todo: list[tuple[FileInfo, Path]] = []
     for f in batch:
@@ -121,7 +122,7 @@ async def download_batch(
     blobs = await fetch_blobs(stub, {f.digest: f.size for f, _ in todo}, address)
     st.downloaded += sum(len(b) for b in blobs.values())
     for f, dest in todo:
-        sink = _Sink(dest)
+        sink = Sink(dest)
         try:
             await sink.add(blobs[f.digest])
             await asyncio.to_thread(sink.finish, real_root, f, mode)

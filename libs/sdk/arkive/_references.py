@@ -4,14 +4,12 @@ s3:// and http(s):// references are resolved by the gateway (ETag, S3 version id
 fetched through it on download (DownloadReference refuses a changed source). file:// references
 are resolved HERE, since the server cannot see this machine's disk: the SDK hashes the file and
 sends (uri, sha256, size); a download reads that local path again and verifies the sha256.
+Downloads are in _ref_download.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +18,15 @@ from urllib.parse import unquote, urlsplit
 
 import grpc
 
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
+from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_list, check_name, check_tag, check_type
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
 from ._files import artifact_path, hash_file
-from ._paths import safe_destination
-from ._rpc import rpc_error
 from .version import ArtifactVersion, FileInfo
 
 SPECS_PER_CALL = 100
-CONCURRENCY = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,89 +102,6 @@ async def send_references(channel: grpc.aio.Channel, draft_id: str, specs: Seque
     for i in range(0, len(protos), SPECS_PER_CALL):
         req = rpb.AddReferencesRequest(draft_id=draft_id, references=protos[i : i + SPECS_PER_CALL])
         await call(stub.AddReferences, req)
-
-
-def _verify_size(f: ReferenceFile, received: int) -> None:
-    r = f.reference
-    if r.checksum and (f.size or not r.etag) and received != f.size:
-        raise FailedPrecondition(f"source changed: {r.uri} gave {received} bytes, not {f.size}")
-
-
-def _place(tmp: str, dest: Path, mode: int) -> None:
-    os.chmod(tmp, mode)
-    os.replace(tmp, dest)
-
-
-def _discard(tmp: str) -> None:
-    if os.path.exists(tmp):  # not after a successful rename
-        os.unlink(tmp)
-
-
-def _copy_local(f: ReferenceFile, dest: Path, mode: int) -> int:
-    """file:// reference: copy the local source into place, verifying its sha256 (blocking)."""
-    src = local_path(f.reference.uri)
-    h, size = hashlib.sha256(), 0
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".arkive-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            while chunk := inp.read(1 << 20):
-                h.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        if f.reference.checksum and (size != f.size or "sha256:" + h.hexdigest() != f.digest):
-            raise FailedPrecondition(f"source changed: {src} no longer has sha256 {f.digest}")
-        os.chmod(tmp, mode)
-        os.replace(tmp, dest)
-        return size
-    except FileNotFoundError:
-        raise FailedPrecondition(f"source changed: {src} no longer exists") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-async def _fetch(channel: grpc.aio.Channel, version_ref: str, f: ReferenceFile, dest: Path, mode: int, address: str):
-    stub = rgrpc.ReferenceServiceStub(channel)
-    fd, tmp = await asyncio.to_thread(tempfile.mkstemp, dir=dest.parent, prefix=".arkive-", suffix=".part")
-    received = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                async for resp in stub.DownloadReference(rpb.DownloadReferenceRequest(ref=version_ref, path=f.path)):
-                    received += len(resp.chunk)
-                    await asyncio.to_thread(out.write, resp.chunk)
-            except grpc.aio.AioRpcError as exc:
-                raise rpc_error(exc, address) from None
-        _verify_size(f, received)
-        await asyncio.to_thread(_place, tmp, dest, mode)
-        return received
-    finally:
-        await asyncio.to_thread(_discard, tmp)
-
-
-async def download_references(
-    channel: grpc.aio.Channel, version_ref: str, root: Path, refs: list[ReferenceFile], address: str
-) -> tuple[int, int]:
-    """Writes reference entries under root; returns (files, bytes) written."""
-    real_root = await asyncio.to_thread(root.resolve)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    sem = asyncio.Semaphore(CONCURRENCY)
-    totals = [0, 0]
-
-    async def one(f: ReferenceFile) -> None:
-        async with sem:
-            dest = safe_destination(real_root, artifact_path(f.path))
-            await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
-            if f.reference.uri.startswith("file://"):
-                n = await asyncio.to_thread(_copy_local, f, dest, 0o666 & ~mask)
-            else:
-                n = await _fetch(channel, version_ref, f, dest, 0o666 & ~mask, address)
-            totals[0] += 1
-            totals[1] += n
-
-    await asyncio.gather(*(one(f) for f in refs))
-    return totals[0], totals[1]
 
 
 class RegisterMixin:

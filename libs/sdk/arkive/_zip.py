@@ -31,7 +31,7 @@ from .version import DownloadResult, FileInfo
 
 
 class _EntrySink:
-    """Receives one blob's chunks into an open zip entry, hashing them (the _Sink interface)."""
+    """Receives one blob's chunks into an open zip entry, hashing them (the Sink interface of _sink.py)."""
 
     def __init__(self, entry: IO[bytes], tee: CacheWriter | None = None) -> None:
         self.entry = entry

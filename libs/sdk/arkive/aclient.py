@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,7 +43,8 @@ from ._incremental import log_based
 from ._local import hash_local, local_files
 from ._paths import check_layout
 from ._progress import make_progress
-from ._references import ReferenceFile, RegisterMixin, download_references, reference_file
+from ._ref_download import download_references
+from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
 from .artifact import Artifact
 from .catalog import CatalogMixin
@@ -288,24 +288,24 @@ class AsyncClient(
         Default root: ./artifacts/<name>:v<N>. Files already present with the right size and
         sha256 are kept; others come from the local blob cache (verified) or the server (verified),
         and are renamed into place atomically. See also checkout(), verify(), download_zip().
-        Reference entries are fetched from their source (s3/http through the gateway, file://
-        from this machine) and fail with FailedPrecondition "source changed" if it no longer
-        matches what was logged (unless logged with checksum=False).
+        Reference entries are fetched from their source (s3/http through the gateway, resuming
+        after a dropped connection; file:// from this machine) and fail with FailedPrecondition
+        "source changed" if it no longer matches what was logged (unless logged with
+        checksum=False). Only those that recorded a sha256 (file://) can be found in place; the
+        others are fetched every time (see _ref_download.download_references).
         """
         version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)
         dest = Path(root) if root is not None else version.default_root()
         files = [f async for f in self.files(version, path_prefix=path_prefix)]
         refs = [f for f in files if isinstance(f, ReferenceFile)]
-        if refs:  # fetched from their sources and verified there (see _references.py)
+        if refs:  # fetched from their sources and verified there (see _ref_download.py)
             check_layout(f.path for f in files)
             files = [f for f in files if not isinstance(f, ReferenceFile)]
         with make_progress(self.progress) as progress:
             result = await download_files(self._blobs, dest, files, self.address, progress, BlobCache.from_env())
-        if refs:
-            n, nbytes = await download_references(self._ch(), version.version_id, dest, refs, self.address)
-            result = replace(
-                result, files_written=result.files_written + n, bytes_written=result.bytes_written + nbytes
-            )
+            if refs:
+                totals = await download_references(self._ch(), version.version_id, dest, refs, self.address, progress)
+                result = totals.add_to(result)
         return result
 
     # ---- admin ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
+import re
 from collections.abc import AsyncIterator
 from urllib.parse import unquote, urlsplit
 
@@ -134,6 +135,8 @@ class S3Source:
         try:
             resp = await self.store.s3.get_object(**args)
         except ClientError as exc:
+            if offset and _status(exc) == 416:
+                raise InvalidArgument(f"offset {offset} is at or past the end of {ref.uri}") from None
             if ref.checksum and (_status(exc) in (404, 412) or _code(exc) in ("PreconditionFailed", "NoSuchKey")):
                 raise FailedPrecondition(f"source changed: {ref.uri} no longer matches ETag {ref.etag}") from None
             raise NotFound(f"cannot read {ref.uri}: {exc}") from None
@@ -181,18 +184,29 @@ class HttpSource:
         strong = ref.checksum and ref.etag and not ref.etag.startswith("W/")
         # If-Match (strong ETags only, RFC 9110) lets the server refuse; we also check its answer.
         headers = {"If-Match": ref.etag} if strong else {}
+        # A Range only under a strong ETag: weak or absent validators do not pin which bytes sit at
+        # an offset (RFC 9110 forbids weak ones for ranges), so then the whole body is read again
+        # and its first `offset` bytes dropped. A server may also ignore the Range (200): likewise.
+        ranged = bool(offset and strong)
+        if ranged:
+            headers["Range"] = f"bytes={offset}-"
         async with self.http.request("GET", ref.uri, headers) as resp:
             if resp.status == 412:
                 raise FailedPrecondition(f"source changed: {ref.uri} no longer matches ETag {ref.etag}")
-            if resp.status != 200:
+            if resp.status == 416:
+                raise FailedPrecondition(f"source changed: {ref.uri} has fewer than {offset} bytes")
+            if resp.status != 200 and not (ranged and resp.status == 206):
                 raise FailedPrecondition(f"source changed: {ref.uri} answers HTTP {resp.status}")
+            start = _range_start(ref, resp.headers.get("Content-Range", ""), offset) if resp.status == 206 else 0
             if ref.checksum:
                 etag, length = resp.headers.get("ETag", ""), resp.headers.get("Content-Length", "")
                 if ref.etag and etag != ref.etag:
                     raise FailedPrecondition(f"source changed: {ref.uri} has ETag {etag or 'none'}, not {ref.etag}")
-                if length.isdigit() and (ref.size or not ref.etag) and int(length) != ref.size:
-                    raise FailedPrecondition(f"source changed: {ref.uri} has {length} bytes, not {ref.size}")
-            skip, received = offset, 0
+                if length.isdigit() and (ref.size or not ref.etag) and start + int(length) != ref.size:
+                    raise FailedPrecondition(
+                        f"source changed: {ref.uri} has {start + int(length)} bytes, not {ref.size}"
+                    )
+            skip, received = offset - start, start
             async for chunk in resp.content.iter_chunked(CHUNK):
                 received += len(chunk)
                 if ref.checksum and ref.size and received > ref.size:
@@ -202,3 +216,14 @@ class HttpSource:
                     continue
                 yield chunk[skip:]
                 skip = 0
+
+
+def _range_start(ref: ar.RefEntry, content_range: str, offset: int) -> int:
+    """The first byte of a 206 answer to "Range: bytes=<offset>-", checked against the request and
+    the recorded size (Content-Range "bytes <first>-<last>/<total or *>")."""
+    m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", content_range.strip())
+    if m is None or int(m[1]) != offset:
+        raise FailedPrecondition(f"{ref.uri} answered bytes={offset}- with Content-Range {content_range!r}")
+    if ref.checksum and ref.size and m[3] != "*" and int(m[3]) != ref.size:
+        raise FailedPrecondition(f"source changed: {ref.uri} has {m[3]} bytes, not {ref.size}")
+    return offset

@@ -101,6 +101,8 @@ class ReferenceServicer(pb_grpc.ReferenceServiceServicer):
             raise InvalidArgument("offset must not be negative")
         # The source comes from the version's manifest, never from the request.
         ref = await self.rpc.call(api.INGEST, ar.GET_REFERENCE, ar.GetReference(request.ref, request.path), ar.RefEntry)
+        if ref.checksum and ref.size and request.offset > ref.size:
+            raise InvalidArgument(f"offset {request.offset} is past the end of {request.path} ({ref.size} bytes)")
         if ref.uri.startswith("s3://"):
             chunks = self.s3.read(ref, request.offset)
         elif ref.uri.startswith(("http://", "https://")):

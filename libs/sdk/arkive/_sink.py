@@ -1,0 +1,149 @@
+"""Where a downloaded file's bytes go on their way into place, and the resumable stream that feeds
+them; shared by blob downloads (_download.py, _download_batch.py) and reference downloads
+(_ref_download.py).
+
+A Sink collects a file in memory while small and spills to a temp file next to its destination
+once it passes 1 MiB, hashing on the way; it is renamed into place only once verified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import grpc
+
+from arkive_common.errors import ArkiveError, Code, FailedPrecondition
+
+from ._cache import CacheWriter
+from ._files import CHUNK_SIZE
+from ._paths import safe_destination
+from ._progress import NullProgress
+from ._rpc import rpc_error
+from ._transfer import ATTEMPTS, retry_pause
+from .version import FileInfo
+
+SPILL_BYTES = CHUNK_SIZE
+
+
+class Sink:
+    """One file on its way to dest: a memory buffer, spilled to a temp file when it grows large."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        self.tee: CacheWriter | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self.received = 0
+        self._buf = bytearray()
+        self._out: BinaryIO | None = None
+        self._tmp: str | None = None
+        self._hash = hashlib.sha256()
+
+    def add_sync(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        self._write(chunk)
+
+    async def add(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        if self._out is None and len(self._buf) + len(chunk) <= SPILL_BYTES:
+            self._buf += chunk
+        else:
+            await asyncio.to_thread(self._write, chunk)
+
+    def _write(self, chunk: bytes | bytearray) -> None:
+        if self._out is None:
+            fd, self._tmp = tempfile.mkstemp(dir=self.dest.parent, prefix=".arkive-", suffix=".part")
+            self._out = os.fdopen(fd, "wb")
+        if self._buf:
+            buf, self._buf = self._buf, bytearray()
+            self._write(buf)
+        self._out.write(chunk)
+        self._hash.update(chunk)
+        if self.tee is not None:
+            self.tee.write(chunk)
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self._hash.hexdigest()
+
+    def check(self, f: FileInfo) -> None:
+        """Raises unless what was received is f (size and sha256); subclasses verify otherwise."""
+        if self.received != f.size or self.digest != f.digest:
+            raise ArkiveError(f"download of {f.path!r} is corrupt (size or sha256 mismatch)", Code.INTERNAL)
+
+    def finish(self, real_root: Path, f: FileInfo, mode: int) -> None:
+        """Verifies and renames into place (blocking: run in a thread)."""
+        if self._out is None or self._buf:
+            self._write(b"")
+        assert self._out is not None and self._tmp is not None
+        self._out.close()
+        self.check(f)
+        os.chmod(self._tmp, mode)
+        safe_destination(real_root, f.path)  # again: the tree may have changed while receiving
+        try:
+            os.replace(self._tmp, self.dest)
+        except IsADirectoryError:
+            raise FailedPrecondition(f"cannot write {f.path!r}: a folder is in the way") from None
+        self._tmp = None
+
+    def discard(self) -> None:
+        if self._out is not None:
+            self._out.close()
+        if self._tmp is not None:
+            try:
+                os.unlink(self._tmp)
+            except FileNotFoundError:
+                pass
+
+    def reset(self) -> None:
+        """Forgets everything received (blocking): for a stream that must start over. Never used
+        with a tee (blob streams always resume; a cache entry cannot be taken back)."""
+        assert self.tee is None
+        self.discard()
+        self._start()
+
+
+async def receive_stream(
+    open_call: Callable[[int], Any],
+    sink: Sink,
+    limit: int | None,
+    name: str,
+    address: str,
+    progress: NullProgress,
+    *,
+    resumable: bool = True,
+) -> None:
+    """Streams a file into sink; after a dropped connection (UNAVAILABLE) asks again from the last
+    byte received (open_call(offset) opens the stream), or from 0 when not resumable.
+
+    limit: the most bytes the file may have (None: unknown), so a server cannot fill the disk.
+    """
+    for attempt in range(ATTEMPTS):
+        call = open_call(sink.received)
+        try:
+            async for resp in call:
+                if limit is not None and sink.received + len(resp.chunk) > limit:
+                    raise ArkiveError(f"server sent more than {limit} bytes for {name!r}", Code.INTERNAL)
+                await sink.add(resp.chunk)
+                progress.advance(len(resp.chunk))
+            return
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAVAILABLE and attempt + 1 < ATTEMPTS:
+                if resumable and limit is not None and sink.received == limit:
+                    return  # every byte is here (only the end of the stream was lost); finish verifies
+                if not resumable:
+                    progress.advance(-sink.received)
+                    await asyncio.to_thread(sink.reset)
+                await retry_pause(attempt)
+                continue
+            raise rpc_error(exc, address) from None
+        finally:
+            if not call.done():
+                call.cancel()
