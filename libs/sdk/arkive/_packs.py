@@ -23,7 +23,7 @@ from ._statcache import stat_key
 PACK_MAX_FILE = SMALL_FILE  # larger files go one stream each
 PACK_MAX_BYTES = 8 * 1024 * 1024
 PACK_MAX_FILES = 1000
-PACK_CONCURRENCY = 4
+PACK_CONCURRENCY = 2  # two packs in flight kept the gateway and S3 busier than four (measured, 2 cores)
 INLINE_BYTES = 1024 * 1024  # per UploadBlobs message (the gateway accepts up to 16 MiB)
 
 
