@@ -13,12 +13,12 @@ from pathlib import Path
 import grpc
 
 from arkive_common.errors import FailedPrecondition
-from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._files import SMALL_FILE, HashedFile
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
 from ._statcache import stat_key
+from ._wire import BlobStub, inline_blobs_request
 
 PACK_MAX_FILE = SMALL_FILE  # larger files go one stream each
 PACK_MAX_BYTES = 8 * 1024 * 1024
@@ -66,30 +66,30 @@ def _contents(pack: list[HashedFile]) -> list[bytes | None]:
     return out
 
 
-async def upload_pack(stub: object, pack: list[HashedFile], address: str, progress: NullProgress) -> None:
+async def upload_pack(stub: BlobStub, pack: list[HashedFile], address: str, progress: NullProgress) -> None:
     contents = await asyncio.to_thread(_contents, pack)
     changed = [f for f, data in zip(pack, contents, strict=True) if data is None]
     if changed:
         raise FailedPrecondition(f"{changed[0].source} changed while it was being logged; log again")
 
-    async def messages() -> AsyncIterator[bpb.UploadBlobsRequest]:
+    async def messages() -> AsyncIterator[bytes]:
         # Whole blobs, about INLINE_BYTES to a message: gRPC's cost is per message, and a header
         # plus a chunk per file would double thousands of messages for 16 KiB files.
-        batch: list[bpb.InlineBlob] = []
+        batch: list[tuple[str, bytes]] = []
         size = 0
         for f, data in zip(pack, contents, strict=True):
-            batch.append(bpb.InlineBlob(digest=f.digest, size=f.size, data=data))
+            batch.append((f.digest, data))
             size += f.size
             if size >= INLINE_BYTES:
-                yield bpb.UploadBlobsRequest(blobs=bpb.InlineBlobs(blobs=batch))
+                yield inline_blobs_request(batch)
                 batch, size = [], 0
         if batch:
-            yield bpb.UploadBlobsRequest(blobs=bpb.InlineBlobs(blobs=batch))
+            yield inline_blobs_request(batch)
 
     total = sum(f.size for f in pack)
     for attempt in range(RETRY_ATTEMPTS):
         try:
-            await stub.UploadBlobs(messages())  # type: ignore[attr-defined]
+            await stub.UploadBlobsEncoded(messages())
         except grpc.aio.AioRpcError as exc:
             if should_retry(exc, attempt):  # content-addressed: sending a pack again is harmless
                 await asyncio.sleep(retry_delay(attempt))

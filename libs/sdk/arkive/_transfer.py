@@ -21,6 +21,7 @@ from ._files import CHUNK_SIZE, HashedFile, batched, hash_file
 from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
+from ._wire import BlobStub
 
 T = TypeVar("T")
 FIND_MISSING_BATCH = 10_000
@@ -77,7 +78,7 @@ LARGE_STORED_BATCH = 64  # large files stored before on_stored hears of them (fe
 
 
 async def upload_missing(
-    stub: object,
+    stub: BlobStub,
     files: list[HashedFile],
     address: str,
     timeout: float,

@@ -27,7 +27,6 @@ from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
-from arkive_proto.v1 import blob_service_pb2_grpc as bgrpc
 
 from ._blob_stats import BlobStats
 from ._cache import BlobCache
@@ -46,6 +45,7 @@ from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
+from ._wire import BlobStub
 from .artifact import Artifact
 from .catalog import CatalogMixin
 from .distributed import DistributedMixin
@@ -110,8 +110,8 @@ class AsyncClient(
         return agrpc.ArtifactServiceStub(self._ch())
 
     @property
-    def _blobs(self) -> bgrpc.BlobServiceStub:
-        return bgrpc.BlobServiceStub(self._ch())
+    def _blobs(self) -> BlobStub:
+        return BlobStub(self._ch())
 
     async def close(self) -> None:
         channel, self._channel = self._channel, None
