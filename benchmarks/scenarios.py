@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,13 @@ SMALL_FIRST_LOG_S = 1.0
 RELOG_S = 0.3
 LARGE_VS_PUT = 1.15
 EDIT_MAX_SENT = 4 * data.MiB
+
+
+def settle() -> None:
+    """Collects garbage before a timed step, as timeit does in its own way (it turns GC off): the
+    benchmark process also holds S3 clients and earlier datasets, and a full collection of their
+    objects (about 0.1 s here) would otherwise fall at random into one step or another."""
+    gc.collect()
 
 
 class Checks:
@@ -50,6 +58,7 @@ class Counted:
 
     async def log(self, ds: Dataset, project: str, root: Path | None = None, name: str = "") -> arkive.ArtifactVersion:
         before = await self.client.blob_stats()
+        settle()
         started = time.perf_counter()
         if root is None:
             v = await _log(self.client, ds, project)
@@ -204,6 +213,7 @@ async def run_dataset(
     checks.expect(got == total, f"{name} raw GET returned {got} B, expected {total}")
     raws.append(Raw(name, f"S3 GET @{aconc}", t_get, got, len(all_keys)))
     dest = work / f"download-{name}"
+    settle()
     with profiled(prof, f"{name}-download"):
         started = time.perf_counter()
         version = await client.use_artifact(v3.ref)

@@ -17,7 +17,7 @@ from arkive_stack import Stack, StackConfig
 from . import data
 from .__main__ import log, warm_up
 from .raw import s3_client
-from .scenarios import SMALL_FIRST_LOG_S
+from .scenarios import SMALL_FIRST_LOG_S, settle
 
 KiB = 1024
 
@@ -39,6 +39,7 @@ async def run(n: int) -> tuple[list[float], list[float]]:
                     await warm_up(client, s3, work)
                     for ds in datasets:
                         art = arkive.Artifact(ds.spec.name, type="dataset")
+                        settle()
                         started, cpu = time.perf_counter(), time.process_time()
                         art.add_dir(ds.root)
                         await client.log_artifact(art, project="bench")

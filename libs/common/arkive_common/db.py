@@ -9,8 +9,21 @@ import asyncpg
 MIGRATION_LOCK = 0x61726B69  # "arki": one advisory lock so N replicas starting at once migrate once.
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=60)
+# Array types the bulk statements bind (event log appends, pack indexes, leases). asyncpg looks
+# each up in the catalog once per connection, about 20 ms apiece here, on the first statement that
+# uses it; a new connection asks for all of them at once, before it serves anything.
+BULK_ARRAY_TYPES = ("bigint[]", "int[]", "uuid[]", "bytea[]")
+
+
+async def _learn_array_types(conn: asyncpg.Connection) -> None:
+    await conn.prepare("SELECT " + ", ".join(f"${i}::{t}" for i, t in enumerate(BULK_ARRAY_TYPES, start=1)))
+
+
+async def create_pool(dsn: str, *, min_size: int = 3, max_size: int = 10) -> asyncpg.Pool:
+    """min_size: connections opened at start-up, so that the first requests do not open them."""
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, command_timeout=60, init=_learn_array_types
+    )
 
 
 async def migrate(pool: asyncpg.Pool, component: str, steps: Sequence[str]) -> int:

@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 
 
 async def upload_into_draft(
-    client: AsyncClient, draft_id: str, hashed: list[HashedFile], progress: NullProgress
+    client: AsyncClient,
+    draft_id: str,
+    hashed: list[HashedFile],
+    progress: NullProgress,
+    missing: set[str] | None = None,
 ) -> tuple[int, int]:
     """Uploads the missing blobs and adds every file to the draft; returns (files, bytes) sent."""
     by_digest: dict[str, list[HashedFile]] = {}
@@ -38,7 +42,9 @@ async def upload_into_draft(
         for batch in add_files_batches(files):
             await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
 
-    return await upload_missing(client._blobs, hashed, client.address, client.timeout, progress, on_stored=add)
+    return await upload_missing(
+        client._blobs, hashed, client.address, client.timeout, progress, on_stored=add, missing=missing
+    )
 
 
 async def commit_draft(

@@ -84,18 +84,21 @@ async def upload_missing(
     timeout: float,
     progress: NullProgress,
     on_stored: OnStored | None = None,
+    missing: set[str] | None = None,
 ) -> tuple[int, int]:
     """Uploads the blobs the server lacks (each distinct digest once); returns (files, bytes) sent.
 
     on_stored(digests), if given, runs beside the uploads for each group of digests the server
     holds: first those it already had, then each pack and batch of large files once stored. A
     log adds those files to its draft meanwhile, instead of one AddFiles pass after every upload.
-    Its first failure (or an upload's) cancels the rest and is raised.
+    Its first failure (or an upload's) cancels the rest and is raised. missing: what
+    FindMissingBlobs answered for these files' digests, if the caller asked already.
     """
     by_digest: dict[str, HashedFile] = {}
     for f in files:
         by_digest.setdefault(f.digest, f)
-    missing = await find_missing(stub, list(by_digest), address, timeout)
+    if missing is None:  # else the caller asked already (beside another call)
+        missing = await find_missing(stub, list(by_digest), address, timeout)
     # Ignore digests we did not ask about: a confused server must not make us upload nonsense.
     todo = [f for d, f in by_digest.items() if d in missing]
     followers = _Followers(on_stored)

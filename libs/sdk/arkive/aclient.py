@@ -45,6 +45,7 @@ from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
+from ._transfer import find_missing
 from ._wire import BlobStub
 from .artifact import Artifact
 from .catalog import CatalogMixin
@@ -189,9 +190,13 @@ class AsyncClient(
         with make_progress(self.progress) as progress:
             hashed = await hash_local(local, progress)
             digest = local_manifest_digest(hashed)
-            found = await self._call(
-                self._artifacts.FindVersionByManifest,
-                apb.FindVersionByManifestRequest(project=project, name=artifact.name, manifest_digest=digest),
+            # Which blobs are missing is asked beside whether this content is a version already.
+            found, missing = await asyncio.gather(
+                self._call(
+                    self._artifacts.FindVersionByManifest,
+                    apb.FindVersionByManifestRequest(project=project, name=artifact.name, manifest_digest=digest),
+                ),
+                find_missing(self._blobs, list({f.digest: None for f in hashed}), self.address, self.timeout),
             )
             # A same-content version of another type is left for the server to judge. With
             # references, only the server knows the content (ETags): it dedups at commit.
@@ -201,7 +206,7 @@ class AsyncClient(
             request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
             draft_id = (await self._call(stub.CreateDraft, request)).draft_id
             try:
-                files_up, bytes_up = await upload_into_draft(self, draft_id, hashed, progress)
+                files_up, bytes_up = await upload_into_draft(self, draft_id, hashed, progress, missing)
                 resp = await commit_draft(self, draft_id, artifact, metadata_json, aliases, tags, label, run_id)
             except BaseException:  # also Ctrl-C / cancellation during a long upload
                 await abort_quietly(self, draft_id)
