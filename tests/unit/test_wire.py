@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from arkive._wire import inline_blobs_request, varint
+from arkive._wire import chunk_request, inline_blobs_request, varint
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 
@@ -33,3 +33,10 @@ def test_varint_matches_protobuf() -> None:
     for n in (1, 127, 128, 300, 16384, 2**31, 2**63 - 1):
         msg = bpb.InlineBlob(size=n)
         assert msg.SerializeToString() == b"\x10" + varint(n)
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, 1 << 20])
+def test_chunk_request_parses_as_the_generated_message(size: int) -> None:
+    data = os.urandom(size)
+    parsed = bpb.UploadBlobRequest.FromString(chunk_request(data))
+    assert parsed.WhichOneof("payload") == "chunk" and parsed.chunk == data

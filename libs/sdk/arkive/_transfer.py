@@ -21,7 +21,7 @@ from ._files import CHUNK_SIZE, HashedFile, batched, hash_file
 from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
-from ._wire import BlobStub
+from ._wire import BlobStub, chunk_request
 
 T = TypeVar("T")
 FIND_MISSING_BATCH = 10_000
@@ -163,11 +163,11 @@ class _Followers:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-async def _upload_one(stub: object, f: HashedFile, address: str, progress: NullProgress) -> None:
+async def _upload_one(stub: BlobStub, f: HashedFile, address: str, progress: NullProgress) -> None:
     for attempt in range(RETRY_ATTEMPTS):
         state = _SendState()
         try:
-            resp = await stub.UploadBlob(_upload_requests(f, state, progress))  # type: ignore[attr-defined]
+            resp = await stub.UploadBlobEncoded(_upload_requests(f, state, progress))
         except grpc.aio.AioRpcError as exc:
             progress.advance(-state.sent)
             if state.changed or (exc.code() == grpc.StatusCode.INVALID_ARGUMENT and await _differs(f)):
@@ -195,15 +195,13 @@ def _changed(f: HashedFile) -> FailedPrecondition:
     return FailedPrecondition(f"{f.source} changed while it was being logged; log again")
 
 
-async def _upload_requests(
-    f: HashedFile, state: _SendState, progress: NullProgress
-) -> AsyncIterator[bpb.UploadBlobRequest]:
+async def _upload_requests(f: HashedFile, state: _SendState, progress: NullProgress) -> AsyncIterator[bytes]:
     """Header, then the file in 1 MiB chunks read as gRPC asks for them.
 
     It never raises (an exception here would surface as an opaque cancelled call): a file that
     changed stops the stream short, which the server rejects, and state.changed says why.
     """
-    yield bpb.UploadBlobRequest(header=bpb.UploadBlobHeader(digest=f.digest, size=f.size))
+    yield bpb.UploadBlobRequest(header=bpb.UploadBlobHeader(digest=f.digest, size=f.size)).SerializeToString()
     if f.size <= CHUNK_SIZE:
         # Small files (most of a typical dataset) in one thread hop: read, hash, done.
         data, digest = await asyncio.to_thread(_read_small, f.source, f.size)
@@ -213,7 +211,7 @@ async def _upload_requests(
         if data:
             state.sent = len(data)
             progress.advance(len(data))
-            yield bpb.UploadBlobRequest(chunk=data)
+            yield chunk_request(data)
         return
     # Large files are not hashed again here: the server hashes every byte and refuses a mismatch,
     # after which _upload_one re-hashes the file to report it as changed (one sha256 pass less per
@@ -229,7 +227,7 @@ async def _upload_requests(
                 return
             state.sent += len(chunk)
             progress.advance(len(chunk))
-            yield bpb.UploadBlobRequest(chunk=chunk)
+            yield chunk_request(chunk)
     finally:
         src.close()
     if state.sent != f.size:
