@@ -66,11 +66,18 @@ async def warm_up(client: arkive.AsyncClient, s3: Any, work: Path) -> None:
     await raw.prepare_bucket(s3)
 
 
+def fresh_caches(work: Path) -> None:
+    """The SDK's stat and blob caches in the run's own folder: a user's caches (or an earlier run's,
+    with the same seeded data) would otherwise turn hashing and downloads into cache hits."""
+    os.environ["ARKIVE_CACHE_DIR"] = str(work / "sdk-cache")
+
+
 async def run(
     specs: list[data.Spec], prof: Path | None, base: Path | None, repeat: int
 ) -> tuple[list[report.Row], list[report.Raw], Checks]:
     with tempfile.TemporaryDirectory(prefix="arkive-bench-", dir=base) as tmp:
         work = Path(tmp)
+        fresh_caches(work)
         stack = Stack(StackConfig.for_tests(work / "stack"), service_commands=service_commands(prof), log=log)
 
         def generate() -> list[data.Dataset]:

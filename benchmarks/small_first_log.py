@@ -15,7 +15,7 @@ import arkive
 from arkive_stack import Stack, StackConfig
 
 from . import data
-from .__main__ import log, warm_up
+from .__main__ import fresh_caches, log, warm_up
 from .raw import s3_client
 from .scenarios import SMALL_FIRST_LOG_S, settle
 
@@ -25,6 +25,7 @@ KiB = 1024
 async def run(n: int) -> tuple[list[float], list[float]]:
     with tempfile.TemporaryDirectory(prefix="arkive-small-") as tmp:
         work = Path(tmp)
+        fresh_caches(work)
         stack = Stack(StackConfig.for_tests(work / "stack"), log=log)
         # A new seed per run: every first log uploads 2,000 blobs the server has never seen.
         specs = [data.Spec(f"small{i}", 2000, 16 * KiB, 0, 16 * KiB, seed=100 + i, in_flight=32) for i in range(n)]

@@ -39,6 +39,7 @@ from .catalog import CatalogServicer
 from .lineage import LineageServicer
 from .references import ReferenceServicer, reference_store
 from .retention import RetentionServicer
+from .wire import BLOB_DESERIALIZERS, Deserializers
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 16 * 1024 * 1024
@@ -74,7 +75,8 @@ class Gateway:
                 ("grpc.so_reuseport", 1),  # replicas may share one port
             ]
         )
-        blob_service_pb2_grpc.add_BlobServiceServicer_to_server(BlobServicer(rpc, self.store), server)
+        blobs = BlobServicer(rpc, self.store)  # uploads parsed without copying (see wire.py)
+        blob_service_pb2_grpc.add_BlobServiceServicer_to_server(blobs, Deserializers(server, BLOB_DESERIALIZERS))
         artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(rpc), server)
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(rpc), server)
         lineage_service_pb2_grpc.add_LineageServiceServicer_to_server(LineageServicer(rpc), server)
