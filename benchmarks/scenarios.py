@@ -24,11 +24,35 @@ LARGE_VS_PUT = 1.15
 EDIT_MAX_SENT = 4 * data.MiB
 
 
-def settle() -> None:
-    """Collects garbage before a timed step, as timeit does in its own way (it turns GC off): the
-    benchmark process also holds S3 clients and earlier datasets, and a full collection of their
-    objects (about 0.1 s here) would otherwise fall at random into one step or another."""
+QUIET_IDLE = 0.85  # share of the machine's CPU time idle over QUIET_WINDOW that counts as quiet
+QUIET_WINDOW = 0.5
+QUIET_MAX_WAIT = 15.0
+
+
+async def settle() -> float:
+    """Before a timed step: collects garbage, as timeit does in its own way (it turns GC off; the
+    benchmark process also holds S3 clients and earlier datasets, and a full collection, about 0.1 s
+    here, would otherwise fall at random into one step or another), then waits until the machine is
+    quiet (the raw limits just measured leave SeaweedFS busy for a few seconds after thousands of
+    PUTs) for at most QUIET_MAX_WAIT s. Returns the seconds waited."""
     gc.collect()
+    started = time.perf_counter()
+    while time.perf_counter() - started < QUIET_MAX_WAIT:
+        before = _cpu_times()
+        await asyncio.sleep(QUIET_WINDOW)
+        after = _cpu_times()
+        busy, total = after[0] - before[0], after[1] - before[1]
+        if total <= 0 or 1 - busy / total >= QUIET_IDLE:
+            break
+    return time.perf_counter() - started
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat (busy excludes idle and iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
 
 
 class Checks:
@@ -57,8 +81,8 @@ class Counted:
         self.seconds = 0.0
 
     async def log(self, ds: Dataset, project: str, root: Path | None = None, name: str = "") -> arkive.ArtifactVersion:
+        await settle()
         before = await self.client.blob_stats()
-        settle()
         started = time.perf_counter()
         if root is None:
             v = await _log(self.client, ds, project)
@@ -213,7 +237,7 @@ async def run_dataset(
     checks.expect(got == total, f"{name} raw GET returned {got} B, expected {total}")
     raws.append(Raw(name, f"S3 GET @{aconc}", t_get, got, len(all_keys)))
     dest = work / f"download-{name}"
-    settle()
+    await settle()
     with profiled(prof, f"{name}-download"):
         started = time.perf_counter()
         version = await client.use_artifact(v3.ref)

@@ -40,7 +40,7 @@ async def run(n: int) -> tuple[list[float], list[float]]:
                     await warm_up(client, s3, work)
                     for ds in datasets:
                         art = arkive.Artifact(ds.spec.name, type="dataset")
-                        settle()
+                        await settle()
                         started, cpu = time.perf_counter(), time.process_time()
                         art.add_dir(ds.root)
                         await client.log_artifact(art, project="bench")
