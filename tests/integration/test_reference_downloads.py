@@ -18,23 +18,9 @@ import arkive
 from arkive_common.errors import FailedPrecondition
 
 from .grpc_proxy import DropProxy, drop_proxy
-from .refs_helpers import FileServer, extra_gateway, project, read_tree, s3_client
+from .refs_helpers import project, read_tree, s3_client
 
 BIG = 3 * 1024 * 1024 + 12_345  # several gateway chunks (1 MiB), so a stream can be cut half-way
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def http_server() -> AsyncIterator[FileServer]:
-    async with FileServer().running() as server:
-        yield server
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def allowed_gateway(stack, http_server: FileServer, tmp_path_factory) -> AsyncIterator[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")} | stack.env
-    log = tmp_path_factory.mktemp("gw") / "gateway-allow.log"
-    async with extra_gateway(env, log, ARKIVE_REFERENCE_ALLOW=f"127.0.0.1:{http_server.port}") as addr:
-        yield addr
 
 
 @pytest_asyncio.fixture(loop_scope="session")

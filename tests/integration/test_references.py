@@ -8,12 +8,10 @@ import hashlib
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
 import pytest
-import pytest_asyncio
 from botocore.exceptions import ClientError
 
 import arkive
@@ -23,25 +21,10 @@ from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rg
 
 from .rawgrpc import Raw
-from .refs_helpers import FileServer, extra_gateway, project, read_tree, s3_client
+from .refs_helpers import FileServer, project, read_tree, s3_client
 
 CODE = Path(__file__).read_bytes()
 ARKIVE = Path(sys.executable).with_name("arkive")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def http_server() -> AsyncIterator[FileServer]:
-    async with FileServer().running() as server:
-        yield server
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def allowed_gateway(stack, http_server: FileServer, tmp_path_factory) -> AsyncIterator[str]:
-    """A gateway that may reach the HTTP server's port on loopback (and nothing else private)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")} | stack.env
-    log = tmp_path_factory.mktemp("gw") / "gateway-allow.log"
-    async with extra_gateway(env, log, ARKIVE_REFERENCE_ALLOW=f"127.0.0.1:{http_server.port}") as addr:
-        yield addr
 
 
 # --- HTTP -----------------------------------------------------------------------------------------

@@ -1,0 +1,25 @@
+"""Fixtures the reference tests share: one local HTTP source and one gateway allowed to reach it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from .refs_helpers import FileServer, extra_gateway
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def http_server() -> AsyncIterator[FileServer]:
+    async with FileServer().running() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def allowed_gateway(stack, http_server: FileServer, tmp_path_factory) -> AsyncIterator[str]:
+    """A gateway that may reach the HTTP server's port on loopback (and nothing else private)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")} | stack.env
+    log = tmp_path_factory.mktemp("gw") / "gateway-allow.log"
+    async with extra_gateway(env, log, ARKIVE_REFERENCE_ALLOW=f"127.0.0.1:{http_server.port}") as addr:
+        yield addr
