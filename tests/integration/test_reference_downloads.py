@@ -33,6 +33,20 @@ def leftovers(root: Path) -> list[Path]:
     return list(root.rglob(".arkive-*"))
 
 
+async def refused_when_changed_at_the_cut(
+    client: arkive.AsyncClient, proxy: DropProxy, version: arkive.ArtifactVersion, change, dest: Path, name: str
+) -> None:
+    """The source changes while the stream is cut: the resumed download says so and leaves nothing."""
+    proxy.drops, proxy.offsets, proxy.on_drop = 1, [], change
+    try:
+        with pytest.raises(FailedPrecondition, match="source changed"):
+            await client.download(version, dest)
+    finally:
+        proxy.on_drop = None
+    assert len(proxy.offsets) == 2 and proxy.offsets[1] > 0
+    assert not (dest / name).exists() and leftovers(dest) == []
+
+
 async def test_file_references_in_place_are_kept_and_corrupt_copies_replaced(stack, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
@@ -124,12 +138,7 @@ async def test_dropped_s3_stream_resumes_at_its_offset(proxied, stack, tmp_path)
         async def overwrite() -> None:
             await s3.put_object(Bucket=bucket, Key="big.bin", Body=os.urandom(BIG))  # same size
 
-        proxy.drops, proxy.offsets, proxy.on_drop = 1, [], overwrite
-        with pytest.raises(FailedPrecondition, match="source changed"):
-            await client.download(v, tmp_path / "b")
-        proxy.on_drop = None
-        assert len(proxy.offsets) == 2 and proxy.offsets[1] > 0
-        assert not (tmp_path / "b" / "big.bin").exists() and leftovers(tmp_path / "b") == []
+        await refused_when_changed_at_the_cut(client, proxy, v, overwrite, tmp_path / "b", "big.bin")
 
 
 async def test_dropped_http_stream_resumes_with_a_range_or_starts_over(proxied, http_server, tmp_path):
@@ -160,9 +169,4 @@ async def test_dropped_http_stream_resumes_with_a_range_or_starts_over(proxied, 
         async def change() -> None:
             http_server.files["strong.bin"] = os.urandom(BIG)
 
-        proxy.drops, proxy.offsets, proxy.on_drop = 1, [], change
-        with pytest.raises(FailedPrecondition, match="source changed"):
-            await client.download(v, tmp_path / "c")
-        proxy.on_drop = None
-        assert len(proxy.offsets) == 2 and proxy.offsets[1] > 0
-        assert not (tmp_path / "c" / "strong.bin").exists() and leftovers(tmp_path / "c") == []
+        await refused_when_changed_at_the_cut(client, proxy, v, change, tmp_path / "c", "strong.bin")

@@ -29,11 +29,12 @@ from .version import DownloadResult, FileInfo
 DOWNLOAD_CONCURRENCY = 8
 
 
-def _umask() -> int:
+def new_file_mode() -> int:
+    """The mode a newly created file gets under the current umask (0o666 & ~umask)."""
     # The only portable way to read the umask is to set it; done once per download.
     mask = os.umask(0o022)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 @dataclass
@@ -61,7 +62,7 @@ async def download_files(
     blobs are added to it (then it is trimmed back to its limit).
     """
     real_root, norm = await asyncio.to_thread(_plan, root, files)
-    mode = 0o666 & ~_umask()
+    mode = new_file_mode()
     st = _Stats(stats=StatCache.open_default())
     progress.phase("downloading", sum(f.size for f in norm))
 
@@ -109,7 +110,7 @@ def _server_path(path: str) -> str:
         raise type(exc)(f"refusing to write a file from the server: {exc.message}", exc.code) from None
 
 
-def _prepare(real_root: Path, f: FileInfo, stats: StatCache | None = None) -> tuple[Path, bool]:
+def prepare_destination(real_root: Path, f: FileInfo, stats: StatCache | None = None) -> tuple[Path, bool]:
     """(destination, already in place?); makes the parent folders when a download is needed.
 
     Without a digest (reference entries that record none) nothing proves a local file right: it is
@@ -183,7 +184,7 @@ async def _download_one(
     st: _Stats,
 ) -> None:
     """Downloads one file (or finds it in place or in the cache)."""
-    dest, in_place = await asyncio.to_thread(_prepare, real_root, f, st.stats)
+    dest, in_place = await asyncio.to_thread(prepare_destination, real_root, f, st.stats)
     if in_place:
         progress.advance(f.size)
         st.skipped += 1

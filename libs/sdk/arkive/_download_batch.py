@@ -101,11 +101,11 @@ async def download_batch(
     st: Any,
 ) -> None:
     """Writes one batch of small files, adding to the counters of st (see _download._Stats)."""
-    from ._download import _prepare, copy_from_cache  # the single-file path's checks
+    from ._download import copy_from_cache, prepare_destination  # the single-file path's checks
 
     todo: list[tuple[FileInfo, Path]] = []
     for f in batch:
-        dest, in_place = await asyncio.to_thread(_prepare, real_root, f, st.stats)
+        dest, in_place = await asyncio.to_thread(prepare_destination, real_root, f, st.stats)
         if in_place:
             st.skipped += 1
             progress.advance(f.size)

@@ -17,7 +17,7 @@ from arkive_common.errors import FailedPrecondition
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
-from ._download import _prepare, _umask
+from ._download import new_file_mode, prepare_destination
 from ._files import CHUNK_SIZE
 from ._progress import NullProgress
 from ._references import Reference, ReferenceFile, local_path
@@ -98,13 +98,13 @@ async def download_references(
     """
     progress = progress or NullProgress()
     real_root = await asyncio.to_thread(root.resolve)
-    mode = 0o666 & ~_umask()
+    mode = new_file_mode()
     stats = StatCache.open_default()
     totals = RefTotals()
     progress.phase("references", sum(f.size for f in refs))
 
     async def one(f: ReferenceFile) -> None:
-        dest, in_place = await asyncio.to_thread(_prepare, real_root, f, stats)
+        dest, in_place = await asyncio.to_thread(prepare_destination, real_root, f, stats)
         if in_place:
             totals.skipped += 1
             progress.advance(f.size)

@@ -22,7 +22,7 @@ from typing import IO
 from arkive_common.errors import ArkiveError, Code
 
 from ._cache import BlobCache, CacheWriter
-from ._download import _receive, _server_path
+from ._download import _receive, _server_path, new_file_mode
 from ._download_batch import BATCH_MAX_BYTES, BATCH_MAX_FILE, BATCH_MAX_FILES, fetch_blobs
 from ._files import CHUNK_SIZE, hash_file
 from ._paths import check_layout
@@ -184,7 +184,7 @@ async def write_zip(
                     pending.append(f)
                 elif f is not None:
                     await _large(stub, w, f, address, progress, cache)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, new_file_mode())
         os.replace(tmp, out)
         tmp = None
     finally:
@@ -203,9 +203,3 @@ def _temp_next_to(out: Path) -> tuple[int, str]:
     if out.is_dir():
         raise ArkiveError(f"{out} is a folder, expected a .zip file path", Code.FAILED_PRECONDITION)
     return tempfile.mkstemp(dir=out.parent, prefix=".arkive-", suffix=".zip.part")
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
