@@ -16,6 +16,8 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
+from .s3body import BufferBody
+
 PART_SIZE = 8 * 1024 * 1024
 MAX_PARTS_IN_FLIGHT = 2
 READ_CHUNK = 1024 * 1024
@@ -71,7 +73,7 @@ class BlobStore:
             await self.s3.head_bucket(Bucket=self.bucket)
 
     async def put(self, key: str, data: bytes) -> None:
-        await self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+        await self.s3.put_object(Bucket=self.bucket, Key=key, Body=BufferBody(data))
 
     def writer(self, key: str) -> MultipartWriter:
         return MultipartWriter(self, key)
@@ -156,7 +158,11 @@ class MultipartWriter:
 
         async def upload() -> None:
             resp = await s3.upload_part(
-                Bucket=self._store.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=part
+                Bucket=self._store.bucket,
+                Key=self.key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=BufferBody(part),
             )
             self._parts[number] = resp["ETag"]
 
@@ -164,7 +170,7 @@ class MultipartWriter:
 
     async def complete(self) -> None:
         if self._upload_id is None:
-            await self._store.s3.put_object(Bucket=self._store.bucket, Key=self.key, Body=self._take())
+            await self._store.s3.put_object(Bucket=self._store.bucket, Key=self.key, Body=BufferBody(self._take()))
             return
         if self._chunks:
             await self._send_part(self._take())
