@@ -92,6 +92,29 @@ async def test_edits_send_only_changed_chunks_and_download_identically(stack, ra
         assert await download(raw, digest_of(inserted), 7 * MiB + 12345) == inserted[7 * MiB + 12345 :]
 
 
+async def test_one_log_chunks_the_edited_file_and_sends_the_new_one_whole(stack, db, tmp_path):
+    # The samples of every large file are asked in one call: each file must still get its own answer.
+    project = unique()
+    original = random.Random(31).randbytes(12 * MiB)
+    edited = bytearray(original)
+    edited[5 * MiB : 5 * MiB + 4096] = random.Random(32).randbytes(4096)
+    fresh = random.Random(33).randbytes(9 * MiB)
+    async with arkive.AsyncClient(stack.gateway_addr, project=project, progress=False) as client:
+        await log_file(client, tmp_path / "w.bin", original)
+        await chunked(db, digest_of(original))
+        (tmp_path / "new").mkdir()
+        await asyncio.to_thread((tmp_path / "new" / "a.bin").write_bytes, fresh)
+        await asyncio.to_thread((tmp_path / "new" / "weights.bin").write_bytes, bytes(edited))
+        art = arkive.Artifact("weights", "model")
+        art.add_dir(tmp_path / "new")
+        v1 = await client.log_artifact(art)
+    assert v1.files_uploaded == 2
+    assert len(fresh) < v1.bytes_uploaded <= len(fresh) + 2 * cdc.MAX_SIZE + 4096
+    composite = await db.fetchval("SELECT key FROM hashing_blobs WHERE digest = $1", digest_of(bytes(edited)))
+    whole = await db.fetchval("SELECT key FROM hashing_blobs WHERE digest = $1", digest_of(fresh))
+    assert composite == "recipe:" + digest_of(bytes(edited)) and not whole.startswith("recipe:")
+
+
 async def test_compose_refuses_bad_recipes_and_registers_nothing(raw, db):
     data = random.Random(3).randbytes(5 * MiB)
     await raw.upload(data)

@@ -2,11 +2,16 @@
 is sent as content-defined chunks when the server already holds some of them (an earlier version of
 the file), so a small edit re-sends a few chunks instead of the whole file.
 
-Deciding must be cheap for brand-new data: chunk a few 1 MiB windows of the file (dropping each
-window's first and last chunk: the chunker resyncs after the first cut) and ask FindMissingBlobs.
-Only if one sample chunk is present is the whole file chunked (in a thread, streaming), the missing
-chunks uploaded as packs and the file registered with ComposeBlob; otherwise the caller uploads it
-whole, exactly as before. The server verifies the composed bytes against the whole-file sha256.
+Deciding must be cheap for brand-new data: chunk a few 512 KiB windows of each large file (dropping
+each window's first and last chunk: the chunker resyncs after the first cut), every file at once in
+threads, and ask one FindMissingBlobs for all the samples. Only if one sample chunk of a file is
+present is that whole file chunked (in a thread, streaming), the missing chunks uploaded as packs
+and the file registered with ComposeBlob; otherwise the caller uploads it whole, exactly as before.
+The server verifies the composed bytes against the whole-file sha256.
+
+The numpy chunker runs at ~60 MB/s here, so the samples are the decision's cost: 3 x 1 MiB windows
+of two 128 MiB files, one file after the other, took 0.09-0.12 s before any byte of a first log
+was sent; 3 x 512 KiB per file, in parallel, with one round trip, take about a third of that.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from ._packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILES
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
 
-SAMPLE_WINDOW = 1024 * 1024
+SAMPLE_WINDOW = 512 * 1024  # ~8 chunks of 64 KiB: 6 samples a window after the edges are dropped
 SAMPLES = 3
 FIND_BATCH = 10_000
 COMPOSE_BATCH = 10_000
@@ -137,13 +142,8 @@ async def _compose(stub: object, f: HashedFile, digests: list[str], address: str
             raise rpc_error(exc, address) from None
 
 
-async def _send_chunked(
-    stub: object, f: HashedFile, address: str, timeout: float, progress: NullProgress
-) -> int | None:
-    """Bytes sent if the file went as chunks; None if the caller should upload it whole."""
-    samples = await asyncio.to_thread(_sample, f)
-    if not samples or len(await _missing(stub, samples, address, timeout)) == len(set(samples)):
-        return None  # nothing of it is on the server: chunking would only cost time
+async def _send_chunked(stub: object, f: HashedFile, address: str, timeout: float, progress: NullProgress) -> int:
+    """Sends the file as its missing chunks plus a ComposeBlob; returns the bytes sent."""
     chunks = await asyncio.to_thread(_chunk_file, f)
     if chunks is None:
         raise _changed(f)
@@ -166,17 +166,26 @@ async def _send_chunked(
     return sent
 
 
+async def _partly_stored(stub: object, files: list[HashedFile], address: str, timeout: float) -> list[bool]:
+    """For each file, whether the server holds one of its sample chunks (an earlier version)."""
+    samples = await asyncio.gather(*(asyncio.to_thread(_sample, f) for f in files))
+    asked = sorted({d for s in samples for d in s})
+    missing = await _missing(stub, asked, address, timeout) if asked else set()
+    return [any(d not in missing for d in s) for s in samples]
+
+
 async def upload_chunked(
     stub: object, files: list[HashedFile], address: str, timeout: float, progress: NullProgress
 ) -> tuple[list[HashedFile], int]:
     """Sends the large files whose chunks the server partly holds; returns (files left to upload
     whole, bytes saved compared to sending the chunked files whole)."""
+    candidates = [f for f in files if f.size >= cdc.CHUNKED_FROM]
+    partly = dict(zip(map(id, candidates), await _partly_stored(stub, candidates, address, timeout), strict=True))
     rest: list[HashedFile] = []
     saved = 0
     for f in files:
-        sent = await _send_chunked(stub, f, address, timeout, progress) if f.size >= cdc.CHUNKED_FROM else None
-        if sent is None:
-            rest.append(f)
+        if partly.get(id(f), False):
+            saved += f.size - await _send_chunked(stub, f, address, timeout, progress)
         else:
-            saved += f.size - sent
+            rest.append(f)
     return rest, saved
