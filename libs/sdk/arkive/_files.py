@@ -27,6 +27,7 @@ from ._statcache import Key, StatCache, stat_key
 CHUNK_SIZE = 1024 * 1024
 HASH_THREADS = 4
 SMALL_FILE = 1024 * 1024  # read and hashed in one piece (and packed for upload, see _packs)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +157,22 @@ def read_and_hash(
     if expected is None:
         digest, size = hash_file(path, CHUNK_SIZE, on_bytes, stop)
         return digest, size, None, stat_key(os.stat(path))
-    with open(path, "rb") as src:
-        data: bytes | None = src.read(expected + 1)
+    # os.open/os.read, not open(): the file objects cost more than reading 16 KiB (2,000 small
+    # files: 0.10 s with open(), 0.065 s without, measured here).
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        data: bytes | None = os.read(fd, expected + 1)
+        # Up to EOF, or one byte past the stat's size (a file that grew since).
+        while len(data) <= expected and (more := os.read(fd, expected + 1 - len(data))):
+            data += more
         h, size = hashlib.sha256(data), len(data)
-        while size > expected and (chunk := src.read(CHUNK_SIZE)):  # it grew since its stat
+        while size > expected and (chunk := os.read(fd, CHUNK_SIZE)):  # it grew since its stat
             h.update(chunk)
             size += len(chunk)
             data = data + chunk if data is not None and size <= SMALL_FILE else None
-        after = stat_key(os.fstat(src.fileno()))
+        after = stat_key(os.fstat(fd))
+    finally:
+        os.close(fd)
     if on_bytes is not None:
         on_bytes(size)
     return "sha256:" + h.hexdigest(), size, data, after
