@@ -30,7 +30,8 @@ def free_port() -> int:
 
 class FileServer:
     """Serves `files` (path -> bytes) with strong ETags, If-Match and "Range: bytes=N-", like S3 or
-    a CDN would; /go/<path> redirects (302) to the Location in `redirects`."""
+    a CDN would; /go/<path> redirects (302) to the Location in `redirects`; paths in `ignore_range`
+    are always answered whole (200), like a server without range support."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
@@ -39,6 +40,8 @@ class FileServer:
         self.port = 0
         self.requests: list[str] = []
         self.ranges: list[str] = []  # the Range header of every GET ("" without one)
+        self.ignore_range: set[str] = set()  # Range ignored: 200, the whole body and its strong ETag
+        self.ignored_ranges: list[str] = []  # the Range headers answered that way
 
     @staticmethod
     def etag(data: bytes) -> str:
@@ -63,7 +66,9 @@ class FileServer:
             return web.Response(headers={**headers, "Content-Length": str(len(data))})
         self.ranges.append(request.headers.get("Range", ""))
         m = re.fullmatch(r"bytes=(\d+)-", request.headers.get("Range", ""))
-        if m and path not in self.no_etag:  # "bytes=N-" only, the one form the gateway sends
+        if m and path in self.ignore_range:
+            self.ignored_ranges.append(m[0])  # falls through to the whole body (RFC 9110 allows it)
+        elif m and path not in self.no_etag:  # "bytes=N-" only, the one form the gateway sends
             start = int(m[1])
             if start >= len(data):
                 raise web.HTTPRequestRangeNotSatisfiable()

@@ -170,3 +170,27 @@ async def test_dropped_http_stream_resumes_with_a_range_or_starts_over(proxied, 
             http_server.files["strong.bin"] = os.urandom(BIG)
 
         await refused_when_changed_at_the_cut(client, proxy, v, change, tmp_path / "c", "strong.bin")
+
+
+async def test_dropped_http_stream_resumes_by_dropping_bytes_when_the_source_ignores_range(
+    proxied, http_server, tmp_path
+):
+    """A source pinned by a strong ETag that ignores Range answers the resume with 200 and the whole
+    body: the gateway drops the bytes before the offset itself, so nothing is sent twice."""
+    addr, proxy = proxied
+    data = os.urandom(BIG)
+    http_server.files["norange.bin"] = data
+    http_server.ignore_range.add("norange.bin")
+    async with arkive.AsyncClient(addr, project(), progress=False) as client:
+        art = arkive.Artifact("web-norange")
+        art.add_reference(http_server.url("norange.bin"))
+        v = await client.log_artifact(art)
+        proxy.drops, proxy.offsets, http_server.ranges, http_server.ignored_ranges = 1, [], [], []
+        r = await client.download(v, tmp_path / "a")
+    assert (tmp_path / "a" / "norange.bin").read_bytes() == data
+    assert len(proxy.offsets) == 2 and 0 < proxy.offsets[1] < len(data)  # resumed, not started over
+    # The resume asked for the rest and was answered with everything: the read-and-drop path ran.
+    assert http_server.ranges == ["", f"bytes={proxy.offsets[1]}-"]
+    assert http_server.ignored_ranges == [f"bytes={proxy.offsets[1]}-"]
+    assert r.files_written == 1 and r.bytes_written == r.bytes_downloaded == len(data)
+    assert leftovers(tmp_path / "a") == []
