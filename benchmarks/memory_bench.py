@@ -1,7 +1,9 @@
 """Peak memory of a 1 GiB streamed upload and download (`python -m benchmarks.memory_bench`).
 
 Issue target: each process (the client, the gateway and every service) grows its RSS by less than
-~200 MiB while a 1 GiB file is logged with log_artifact and downloaded again. Reported, never
+~200 MiB while a 1 GiB file is logged with log_artifact and downloaded again. The upload is
+measured twice: as the SDK sends such a file (a direct PUT to S3, see libs/sdk/arkive/_direct.py)
+and streamed through the gateway (what files over 5 GiB, or clients that cannot reach S3, do). Reported, never
 enforced as a timing or memory assertion: the exit status only reflects correctness (the download
 is byte-identical).
 
@@ -27,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import arkive
+from arkive import _direct
 from arkive_stack import SERVICES, Stack, StackConfig
 
 MiB = 1 << 20
@@ -134,8 +137,9 @@ async def run(size: int, base: Path | None) -> int:
         work = Path(tmp)
         stack = Stack(StackConfig.for_tests(work / "stack"), log=log)
         src = work / "src"
-        log(f"writing a seeded {size // MiB} MiB file while the stack starts")
-        gen = asyncio.ensure_future(asyncio.to_thread(write_file, src / "big.bin", size, 7))
+        log(f"writing two seeded {size // MiB} MiB files while the stack starts")
+        files = [(src / "big.bin", 7), (work / "s" / "big.bin", 8)]  # direct upload, then streamed
+        gen = asyncio.ensure_future(asyncio.to_thread(lambda: [write_file(p, size, seed) for p, seed in files]))
         try:
             await stack.start()
             await gen
@@ -151,14 +155,26 @@ async def run(size: int, base: Path | None) -> int:
                 await client.download(await client.log_artifact(art), work / "warm-dl")
                 box: dict[str, arkive.ArtifactVersion] = {}
 
-                async def upload() -> None:
-                    art = arkive.Artifact("big", type="model")
-                    art.add_dir(src)
-                    box["v"] = await client.log_artifact(art)
+                async def upload(folder: Path, name: str) -> None:
+                    art = arkive.Artifact(name, type="model")
+                    art.add_dir(folder)
+                    box[name] = await client.log_artifact(art)
+
+                async def streamed() -> None:
+                    limit = _direct.DIRECT_MAX
+                    _direct.DIRECT_MAX = 0  # as for a file over 5 GiB: every byte through the gateway
+                    try:
+                        await upload(work / "s", "streamed")
+                    finally:
+                        _direct.DIRECT_MAX = limit
 
                 started = time.perf_counter()
-                results["upload"] = await meter.measure(upload)
-                log(f"upload {time.perf_counter() - started:.1f} s, {box['v'].bytes_uploaded} B sent")
+                results["upload"] = await meter.measure(lambda: upload(src, "big"))
+                log(f"upload {time.perf_counter() - started:.1f} s, {box['big'].bytes_uploaded} B sent")
+                started = time.perf_counter()
+                results["upload via gateway"] = await meter.measure(streamed)
+                log(f"upload via gateway {time.perf_counter() - started:.1f} s")
+                box["v"] = box["big"]
                 dest = work / "dl"
                 started = time.perf_counter()
                 results["download"] = await meter.measure(lambda: client.download(box["v"], dest))

@@ -14,12 +14,15 @@ import arkive
 import arkive._local as local_mod
 
 SIZE = 2 * 1024 * 1024 + 17  # streamed alone (not packed), below the chunking threshold
+DIRECT = 9 * 1024 * 1024 + 17  # PUT straight to S3 (see _direct.py); S3 refuses the changed bytes
 
 
 @pytest.mark.parametrize("edit", ["same size", "grown"])
+@pytest.mark.parametrize("size", [SIZE, DIRECT], ids=["streamed", "direct"])
 def test_large_file_edited_after_hashing_is_refused_as_changed(
-    stack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str
+    stack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str, size: int
 ) -> None:
+    SIZE = size
     f = tmp_path / "big.bin"
     f.write_bytes(os.urandom(SIZE))
     real = local_mod.hash_files

@@ -13,11 +13,12 @@ from typing import TypeVar
 
 import grpc
 
-from arkive_common.errors import ArkiveError, Code, FailedPrecondition
+from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._chunked import upload_chunked
-from ._files import CHUNK_SIZE, HashedFile, batched, hash_file
+from ._direct import DirectState, changed, differs, upload_direct
+from ._files import CHUNK_SIZE, HashedFile, batched
 from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
@@ -116,8 +117,11 @@ async def upload_missing(
             await upload_pack(stub, p, address, progress)
             followers.stored([f.digest for f in p])
 
+        direct = DirectState()
+
         async def one(f: HashedFile) -> None:
-            await _upload_one(stub, f, address, progress)
+            if not await upload_direct(stub, f, address, timeout, progress, direct):
+                await _upload_one(stub, f, address, progress)
             followers.stored([f.digest], LARGE_STORED_BATCH)
 
         await run_bounded(packs, pack, PACK_CONCURRENCY)
@@ -170,29 +174,17 @@ async def _upload_one(stub: BlobStub, f: HashedFile, address: str, progress: Nul
             resp = await stub.UploadBlobEncoded(_upload_requests(f, state, progress))
         except grpc.aio.AioRpcError as exc:
             progress.advance(-state.sent)
-            if state.changed or (exc.code() == grpc.StatusCode.INVALID_ARGUMENT and await _differs(f)):
-                raise _changed(f) from None
+            if state.changed or (exc.code() == grpc.StatusCode.INVALID_ARGUMENT and await differs(f)):
+                raise changed(f) from None
             if should_retry(exc, attempt):
                 await retry_pause(attempt)
                 continue
             raise rpc_error(exc, address) from None
         if state.changed:
-            raise _changed(f)
+            raise changed(f)
         if resp.digest and resp.digest != f.digest:
             raise ArkiveError(f"server stored {f.path!r} as {resp.digest}, expected {f.digest}", Code.INTERNAL)
         return
-
-
-async def _differs(f: HashedFile) -> bool:
-    """Whether the file no longer has the content it was hashed with (the server refused the bytes)."""
-    try:
-        return await asyncio.to_thread(hash_file, f.source) != (f.digest, f.size)
-    except OSError:
-        return True
-
-
-def _changed(f: HashedFile) -> FailedPrecondition:
-    return FailedPrecondition(f"{f.source} changed while it was being logged; log again")
 
 
 async def _upload_requests(f: HashedFile, state: _SendState, progress: NullProgress) -> AsyncIterator[bytes]:

@@ -13,13 +13,14 @@ import grpc
 
 from arkive_common import api
 from arkive_common.blobstore import BlobStore
-from arkive_common.errors import InvalidArgument, NotFound
+from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
 from arkive_proto.v1 import blob_service_pb2 as pb
 from arkive_proto.v1 import blob_service_pb2_grpc as pb_grpc
 
 from . import composite, packs
+from .direct import DirectUploads
 from .errors import streaming, unary
 
 MAX_FIND = 10_000
@@ -34,6 +35,7 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
     def __init__(self, rpc: RpcClient, store: BlobStore) -> None:
         self.rpc = rpc
         self.store = store
+        self.direct: DirectUploads | None = None  # set by the server once its S3 probe ran
 
     async def stat(self, digests: list[str], method: str = "stat") -> dict[str, api.BlobInfo]:
         # method "lease": the client will rely on these blobs (skip their upload), so GC keeps them.
@@ -117,6 +119,18 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         base = max(info.offset, 0)  # a packed blob starts at its offset in the pack object
         async for chunk in self.store.read(info.key, base + request.offset, info.size - request.offset):
             yield pb.DownloadBlobResponse(chunk=chunk)
+
+    @unary
+    async def StartDirectUpload(self, request: pb.StartDirectUploadRequest, context) -> pb.StartDirectUploadResponse:
+        if self.direct is None:
+            raise FailedPrecondition("direct uploads are off on this server; use UploadBlob")
+        return await self.direct.start(request)
+
+    @unary
+    async def FinishDirectUpload(self, request: pb.FinishDirectUploadRequest, context) -> pb.FinishDirectUploadResponse:
+        if self.direct is None:
+            raise FailedPrecondition("direct uploads are off on this server; use UploadBlob")
+        return await self.direct.finish(request)
 
     @unary
     async def UploadBlobs(self, request_iterator, context) -> pb.UploadBlobsResponse:

@@ -36,6 +36,7 @@ from arkive_proto.v1 import (
 from .artifacts import AdminServicer, ArtifactServicer
 from .blobs import BlobServicer
 from .catalog import CatalogServicer
+from .direct import DirectUploads
 from .lineage import LineageServicer
 from .references import ReferenceServicer, reference_store
 from .retention import RetentionServicer
@@ -55,6 +56,7 @@ class Gateway:
         )
         self.ref_store = reference_store(settings)  # s3:// references (ARKIVE_REFERENCE_S3_*)
         self.references: ReferenceServicer | None = None
+        self.direct: DirectUploads | None = None
         self.health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         self.server: grpc.aio.Server | None = None
         self.nc: NATS | None = None
@@ -76,6 +78,18 @@ class Gateway:
             ]
         )
         blobs = BlobServicer(rpc, self.store)  # uploads parsed without copying (see wire.py)
+        self.direct = DirectUploads(
+            self.store,
+            rpc,
+            blobs.stat,
+            endpoint=s.s3_endpoint,
+            public_endpoint=s.s3_public_endpoint,
+            access_key=s.s3_access_key,
+            secret_key=s.s3_secret_key,
+            region=s.s3_region,
+            mode=s.direct_uploads,
+        )
+        blobs.direct = await self.direct.__aenter__()
         blob_service_pb2_grpc.add_BlobServiceServicer_to_server(blobs, Deserializers(server, BLOB_DESERIALIZERS))
         artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(rpc), server)
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(rpc), server)
@@ -134,6 +148,8 @@ class Gateway:
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await self.nc.drain()
+        if self.direct is not None:
+            await self.direct.__aexit__(None, None, None)
         await self.store.close()
         await self.ref_store.close()
         if self.references is not None:

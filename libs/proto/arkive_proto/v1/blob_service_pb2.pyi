@@ -129,3 +129,52 @@ class ComposeBlobResponse(_message.Message):
     size: int
     already_present: bool
     def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ..., already_present: _Optional[bool] = ...) -> None: ...
+
+class StartDirectUploadRequest(_message.Message):
+    __slots__ = ("digest", "size")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    size: int
+    def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
+
+class StartDirectUploadResponse(_message.Message):
+    __slots__ = ("already_present", "upload_id", "url", "headers", "expires_in_seconds")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ALREADY_PRESENT_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    already_present: bool
+    upload_id: str
+    url: str
+    headers: _containers.ScalarMap[str, str]
+    expires_in_seconds: int
+    def __init__(self, already_present: _Optional[bool] = ..., upload_id: _Optional[str] = ..., url: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
+
+class FinishDirectUploadRequest(_message.Message):
+    __slots__ = ("digest", "size", "upload_id")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    size: int
+    upload_id: str
+    def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ..., upload_id: _Optional[str] = ...) -> None: ...
+
+class FinishDirectUploadResponse(_message.Message):
+    __slots__ = ("digest", "size", "already_present")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_PRESENT_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    size: int
+    already_present: bool
+    def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ..., already_present: _Optional[bool] = ...) -> None: ...

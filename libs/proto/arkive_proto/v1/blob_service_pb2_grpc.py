@@ -66,6 +66,16 @@ class BlobServiceStub:
                 request_serializer=arkive_dot_v1_dot_blob__service__pb2.ComposeBlobRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_blob__service__pb2.ComposeBlobResponse.FromString,
                 _registered_method=True)
+        self.StartDirectUpload = channel.unary_unary(
+                '/arkive.v1.BlobService/StartDirectUpload',
+                request_serializer=arkive_dot_v1_dot_blob__service__pb2.StartDirectUploadRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_blob__service__pb2.StartDirectUploadResponse.FromString,
+                _registered_method=True)
+        self.FinishDirectUpload = channel.unary_unary(
+                '/arkive.v1.BlobService/FinishDirectUpload',
+                request_serializer=arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadResponse.FromString,
+                _registered_method=True)
 
 
 class BlobServiceServicer:
@@ -120,6 +130,25 @@ class BlobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartDirectUpload(self, request, context):
+        """Large blobs straight to object storage, past the gateway: the answer is a presigned HTTP PUT
+        whose headers bind the object to the claimed sha256 (the storage refuses other bytes; the
+        gateway enables this only once it has seen its storage do so). Then FinishDirectUpload.
+        FAILED_PRECONDITION when direct uploads are off or the blob is too large for one PUT: use
+        UploadBlob instead.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishDirectUpload(self, request, context):
+        """Checks what the storage verified (sha256 and size of the object the client PUT) and registers
+        the blob; INVALID_ARGUMENT (and nothing registered) when they do not match the claim.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BlobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -152,6 +181,16 @@ def add_BlobServiceServicer_to_server(servicer, server):
                     servicer.ComposeBlob,
                     request_deserializer=arkive_dot_v1_dot_blob__service__pb2.ComposeBlobRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_blob__service__pb2.ComposeBlobResponse.SerializeToString,
+            ),
+            'StartDirectUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartDirectUpload,
+                    request_deserializer=arkive_dot_v1_dot_blob__service__pb2.StartDirectUploadRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_blob__service__pb2.StartDirectUploadResponse.SerializeToString,
+            ),
+            'FinishDirectUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishDirectUpload,
+                    request_deserializer=arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -318,6 +357,60 @@ class BlobService:
             '/arkive.v1.BlobService/ComposeBlob',
             arkive_dot_v1_dot_blob__service__pb2.ComposeBlobRequest.SerializeToString,
             arkive_dot_v1_dot_blob__service__pb2.ComposeBlobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartDirectUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.BlobService/StartDirectUpload',
+            arkive_dot_v1_dot_blob__service__pb2.StartDirectUploadRequest.SerializeToString,
+            arkive_dot_v1_dot_blob__service__pb2.StartDirectUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishDirectUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.BlobService/FinishDirectUpload',
+            arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadRequest.SerializeToString,
+            arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadResponse.FromString,
             options,
             channel_credentials,
             insecure,
