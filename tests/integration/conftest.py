@@ -1,13 +1,33 @@
-"""Fixtures the reference tests share: one local HTTP source and one gateway allowed to reach it."""
+"""Fixtures the integration tests share: the stack's database and blob store as a test sees them
+(`db`, `blob_store`), one local HTTP source and one gateway allowed to reach it."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
 
+import asyncpg
+import pytest
 import pytest_asyncio
 
+from arkive_common.blobstore import BlobStore
+
 from .refs_helpers import FileServer, extra_gateway
+from .stores import stack_store
+
+
+@pytest.fixture
+async def db(stack) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the stack's PostgreSQL (read models, event log)."""
+    conn = await asyncpg.connect(stack.database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def blob_store(stack) -> AsyncIterator[BlobStore]:
+    async with stack_store(stack) as store:
+        yield store
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -15,7 +15,6 @@ from support import assert_eventually
 
 import arkive
 from arkive_common import cdc
-from arkive_common.blobstore import BlobStore
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import blob_service_pb2 as bpb
@@ -23,6 +22,7 @@ from arkive_proto.v1 import retention_service_pb2 as rpb
 
 from .rawgrpc import digest_of, unique
 from .retention_helpers import RawRetention, code_of
+from .stores import stack_store
 
 MiB = 1024 * 1024
 GRACE = 1.0
@@ -33,13 +33,6 @@ async def raw(stack):
     client = RawRetention(stack.gateway_addr)
     yield client
     await client.close()
-
-
-@pytest.fixture
-async def db(stack):
-    conn = await asyncpg.connect(stack.database_url)
-    yield conn
-    await conn.close()
 
 
 async def chunked(db: asyncpg.Connection, digest: str) -> int:
@@ -222,14 +215,7 @@ async def test_gc_keeps_chunks_of_a_live_composite(stack, raw, db, tmp_path):
         )
     assert await db.fetchval("SELECT count(*) FROM hashing_recipes WHERE digest = $1", digest_of(edited)) == 0
     assert await db.fetchval("SELECT count(*) FROM hashing_blobs WHERE key = $1", key) == 0
-    env = stack.env
-    async with BlobStore(
-        env["ARKIVE_S3_ENDPOINT"],
-        env["ARKIVE_S3_ACCESS_KEY"],
-        env["ARKIVE_S3_SECRET_KEY"],
-        env["ARKIVE_S3_BUCKET"],
-        env["ARKIVE_S3_REGION"],
-    ) as store:
+    async with stack_store(stack) as store:
         assert not await store.exists(key)
 
 

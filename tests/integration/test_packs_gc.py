@@ -8,7 +8,6 @@ import asyncio
 import asyncpg
 import pytest
 
-from arkive_common.blobstore import BlobStore
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import blob_service_pb2 as bpb
 from arkive_proto.v1 import retention_service_pb2 as rpb
@@ -16,6 +15,7 @@ from arkive_proto.v1 import types_pb2
 
 from .rawgrpc import digest_of, unique
 from .retention_helpers import RawRetention
+from .stores import stack_store
 
 GRACE = 1.0
 
@@ -65,14 +65,7 @@ async def test_pack_object_lives_while_any_member_is_referenced(raw, stack):
         )
         assert last.blobs_deleted == 1
         assert await conn.fetchval("SELECT count(*) FROM hashing_blobs WHERE key = $1", key) == 0
-        env = stack.env
-        async with BlobStore(
-            env["ARKIVE_S3_ENDPOINT"],
-            env["ARKIVE_S3_ACCESS_KEY"],
-            env["ARKIVE_S3_SECRET_KEY"],
-            env["ARKIVE_S3_BUCKET"],
-            env["ARKIVE_S3_REGION"],
-        ) as store:
+        async with stack_store(stack) as store:
             assert not await store.exists(key)  # the emptied pack object is gone from S3
     finally:
         await conn.close()

@@ -10,7 +10,6 @@ import os
 import asyncpg
 import pytest
 
-from arkive_common.blobstore import BlobStore
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
@@ -20,6 +19,7 @@ from arkive_proto.v1 import types_pb2
 
 from .rawgrpc import digest_of, unique
 from .retention_helpers import RawRetention
+from .stores import stack_store
 from .test_packs_gc import pack_upload
 
 GRACE = 1.0
@@ -30,17 +30,6 @@ async def raw(stack):
     client = RawRetention(stack.gateway_addr)
     yield client
     await client.close()
-
-
-def store_of(stack) -> BlobStore:
-    env = stack.env
-    return BlobStore(
-        env["ARKIVE_S3_ENDPOINT"],
-        env["ARKIVE_S3_ACCESS_KEY"],
-        env["ARKIVE_S3_SECRET_KEY"],
-        env["ARKIVE_S3_BUCKET"],
-        env["ARKIVE_S3_REGION"],
-    )
 
 
 async def pack_with_two_live(raw: RawRetention) -> tuple[list[bytes], list[str], str]:
@@ -102,7 +91,7 @@ async def test_repack_moves_live_members_and_deletes_the_old_object(raw, stack):
         assert await download(raw, live[0]) == blobs[3]
         assert await download(raw, live[1]) == blobs[7]
         assert await download_many(raw, live) == {live[0]: blobs[3], live[1]: blobs[7]}
-        async with store_of(stack) as store:
+        async with stack_store(stack) as store:
             assert not await store.exists(old_key)  # zero read grace: gone now
             assert await store.exists(new_key)
         assert await conn.fetchval(
@@ -123,7 +112,7 @@ async def test_repack_moves_live_members_and_deletes_the_old_object(raw, stack):
             rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=live, skip_staging=True)
         )
         assert gone.blobs_deleted == 2 and await rows(conn, live) == {}
-        async with store_of(stack) as store:
+        async with stack_store(stack) as store:
             assert not await store.exists(new_key)
     finally:
         await conn.close()
@@ -138,7 +127,7 @@ async def test_old_pack_stays_readable_for_the_read_grace(raw, stack):
         gc = rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=digests, skip_staging=True, repack=True)
         await raw.retention.CollectGarbage(gc)  # default read grace: one hour
         assert (await rows(conn, [digests[3]]))[digests[3]][0] != old_key
-        async with store_of(stack) as store:
+        async with stack_store(stack) as store:
             # A download that resolved the old location just before the switch still finds its bytes.
             data = b"".join([c async for c in store.read(old_key, 0, None)])
             offset = sum(len(b) for b in blobs[:3])

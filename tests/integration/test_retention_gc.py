@@ -21,7 +21,6 @@ from support import assert_eventually
 
 from arkive_common import api_retention as ra
 from arkive_common.api import BlobInfos, Empty, Pong, StatBlobs
-from arkive_common.blobstore import BlobStore
 from arkive_common.errors import ArkiveError
 from arkive_common.rpc import RpcClient
 from arkive_proto.v1 import blob_service_pb2 as bpb
@@ -43,16 +42,8 @@ async def raw(stack):
 
 
 @pytest.fixture
-async def store(stack):
-    env = stack.env
-    async with BlobStore(
-        stack.s3_endpoint,
-        env["ARKIVE_S3_ACCESS_KEY"],
-        env["ARKIVE_S3_SECRET_KEY"],
-        env["ARKIVE_S3_BUCKET"],
-        env["ARKIVE_S3_REGION"],
-    ) as s:
-        yield s
+async def store(blob_store):
+    return blob_store
 
 
 async def gc(
