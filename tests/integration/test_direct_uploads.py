@@ -1,7 +1,9 @@
-"""Direct uploads against the real SeaweedFS: large files go from the client straight to S3 with a
-presigned PUT; the storage verifies the sha256 and the gateway registers only what it verified.
-A client that strips the checksum header or finishes an upload that never happened registers
-nothing; a gateway with direct uploads off, or a client that cannot reach S3, streams instead."""
+"""Direct transfers against the real SeaweedFS. Uploads: large files go from the client straight to
+S3 with a presigned PUT; the storage verifies the sha256 and the gateway registers only what it
+verified; a client that strips the checksum header or finishes an upload that never happened
+registers nothing; a gateway with direct transfers off, or a client that cannot reach S3, streams
+instead. Downloads: large blobs are read with presigned ranged GETs and verified like any download;
+a dropped or unreachable S3 hands over to DownloadBlob at the byte reached."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import pytest
 
 import arkive
 import arkive._direct as direct_mod
+import arkive._direct_download as direct_download_mod
+import arkive._download as download_mod
 from arkive_common.blobstore import BlobStore
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
@@ -33,26 +37,6 @@ async def raw(stack):
     client = Raw(stack.gateway_addr)
     yield client
     await client.close()
-
-
-@pytest.fixture
-async def db(stack):
-    conn = await asyncpg.connect(stack.database_url)
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-async def store(stack):
-    env = stack.env
-    async with BlobStore(
-        env["ARKIVE_S3_ENDPOINT"],
-        env["ARKIVE_S3_ACCESS_KEY"],
-        env["ARKIVE_S3_SECRET_KEY"],
-        env["ARKIVE_S3_BUCKET"],
-        env["ARKIVE_S3_REGION"],
-    ) as s:
-        yield s
 
 
 def put(url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -91,11 +75,11 @@ async def log_big(addr: str, tmp_path: Path, data: bytes) -> arkive.ArtifactVers
     return v
 
 
-async def test_a_large_file_goes_straight_to_s3_and_downloads_identically(stack, db, store, tmp_path):
+async def test_a_large_file_goes_straight_to_s3_and_downloads_identically(stack, db, blob_store, tmp_path):
     data = os.urandom(9 * MiB + 3)
     v = await log_big(stack.gateway_addr, tmp_path, data)
     assert v.files_uploaded == 1 and v.bytes_uploaded == len(data)
-    assert await stored_checksum(db, store, digest_of(data)) == s3_checksum(data)  # the direct path ran
+    assert await stored_checksum(db, blob_store, digest_of(data)) == s3_checksum(data)  # the direct path ran
 
 
 async def test_the_storage_refuses_bytes_that_do_not_match_the_signed_checksum(raw):
@@ -159,10 +143,10 @@ async def test_start_for_a_stored_blob_sends_nothing_and_checks_the_size(raw):
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_a_gateway_with_direct_uploads_off_streams_the_bytes(stack, db, store, tmp_path, tmp_path_factory):
+async def test_a_gateway_with_direct_transfers_off_streams_the_bytes(stack, db, blob_store, tmp_path, tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")} | stack.env
     log = tmp_path_factory.mktemp("gw") / "gateway-direct-off.log"
-    async with extra_gateway(env, log, ARKIVE_DIRECT_UPLOADS="off") as addr:
+    async with extra_gateway(env, log, ARKIVE_DIRECT_TRANSFERS="off") as addr:
         raw = Raw(addr)
         try:
             with pytest.raises(grpc.aio.AioRpcError) as e:
@@ -173,10 +157,10 @@ async def test_a_gateway_with_direct_uploads_off_streams_the_bytes(stack, db, st
         data = os.urandom(9 * MiB + 5)
         v = await log_big(addr, tmp_path, data)
     assert v.bytes_uploaded == len(data)
-    assert await stored_checksum(db, store, digest_of(data)) is None  # it came through the gateway
+    assert await stored_checksum(db, blob_store, digest_of(data)) is None  # it came through the gateway
 
 
-async def test_a_client_that_cannot_reach_s3_streams_the_bytes(stack, db, store, tmp_path, monkeypatch):
+async def test_a_client_that_cannot_reach_s3_streams_the_bytes(stack, db, blob_store, tmp_path, monkeypatch):
     real = direct_mod._put_blocking
 
     def unreachable(url: str, *args):
@@ -187,4 +171,93 @@ async def test_a_client_that_cannot_reach_s3_streams_the_bytes(stack, db, store,
     data = os.urandom(9 * MiB + 7)
     v = await log_big(stack.gateway_addr, tmp_path, data)
     assert v.bytes_uploaded == len(data)
-    assert await stored_checksum(db, store, digest_of(data)) is None
+    assert await stored_checksum(db, blob_store, digest_of(data)) is None
+
+
+# ---- direct downloads ------------------------------------------------------------------------
+
+
+async def test_a_large_blob_downloads_straight_from_s3(stack, tmp_path, monkeypatch):
+    data = os.urandom(9 * MiB + 11)
+    v = await log_big(stack.gateway_addr, tmp_path, data)  # warm: the cache holds it now
+
+    async def no_gateway(*args):
+        raise AssertionError("the bytes came through DownloadBlob")
+
+    monkeypatch.setattr(download_mod, "_receive", no_gateway)
+    monkeypatch.setenv("ARKIVE_CACHE", "0")
+    async with arkive.AsyncClient(stack.gateway_addr, project=v.project, progress=False) as client:
+        got = await client.download(await client.use_artifact(v.ref), tmp_path / "direct")
+    assert got.bytes_downloaded == len(data)
+    assert (tmp_path / "direct" / "weights.bin").read_bytes() == data
+
+
+async def test_urls_name_the_range_of_packed_blobs_and_leave_out_composites_and_unknowns(raw):
+    small = [os.urandom(2000 + i) for i in range(3)]
+
+    async def pack():
+        for b in small:
+            yield bpb.UploadBlobsRequest(header=bpb.UploadBlobHeader(digest=digest_of(b), size=len(b)))
+            yield bpb.UploadBlobsRequest(chunk=b)
+
+    await raw.blobs.UploadBlobs(pack())
+    unknown = digest_of(os.urandom(10))
+    resp = await raw.blobs.GetDownloadUrls(bpb.GetDownloadUrlsRequest(digests=[*map(digest_of, small), unknown]))
+    assert [u.digest for u in resp.urls] == [digest_of(b) for b in small] and resp.expires_in_seconds > 0
+    for u, b in zip(resp.urls, small, strict=True):
+        got = await asyncio.to_thread(get_range, u.url, u.offset, u.size)
+        assert got == b and u.size == len(b)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await raw.blobs.GetDownloadUrls(bpb.GetDownloadUrlsRequest(digests=["sha256:nope"]))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_bytes_the_storage_changed_are_refused_not_written(stack, db, blob_store, tmp_path, monkeypatch):
+    data = os.urandom(9 * MiB + 13)
+    v = await log_big(stack.gateway_addr, tmp_path, data)
+    key = await db.fetchval("SELECT key FROM hashing_blobs WHERE digest = $1", digest_of(data))
+    await blob_store.put(key, os.urandom(len(data)))  # the test S3 checks no signatures
+    monkeypatch.setenv("ARKIVE_CACHE", "0")
+    async with arkive.AsyncClient(stack.gateway_addr, project=v.project, progress=False) as client:
+        with pytest.raises(arkive.ArkiveError, match="corrupt"):
+            await client.download(await client.use_artifact(v.ref), tmp_path / "bad")
+    assert not (tmp_path / "bad" / "weights.bin").exists()
+    assert [p.name for p in (tmp_path / "bad").iterdir()] == []  # no temp file left either
+
+
+async def test_a_download_that_cannot_reach_s3_or_drops_goes_on_through_the_gateway(stack, tmp_path, monkeypatch):
+    data = os.urandom(9 * MiB + 17)
+    v = await log_big(stack.gateway_addr, tmp_path, data)
+    real = direct_download_mod._get_blocking
+    calls: list[int] = []
+
+    def drop_after_a_while(where, sink, progress, stop):
+        calls.append(sink.received)
+        if len(calls) == 1:  # the first GET loses its connection after 3 MiB
+            cut = bpb.DownloadUrl(digest=where.digest, url=where.url, offset=where.offset, size=3 * MiB)
+            real(cut, sink, progress, stop)
+            raise ConnectionResetError("dropped")
+        return real(
+            bpb.DownloadUrl(url="http://127.0.0.1:9/x", digest=where.digest, size=where.size), sink, progress, stop
+        )
+
+    monkeypatch.setattr(direct_download_mod, "_get_blocking", drop_after_a_while)
+    monkeypatch.setattr(direct_download_mod, "retry_delay", lambda attempt: 0.0)
+    monkeypatch.setenv("ARKIVE_CACHE", "0")
+    async with arkive.AsyncClient(stack.gateway_addr, project=v.project, progress=False) as client:
+        got = await client.download(await client.use_artifact(v.ref), tmp_path / "mixed")
+    assert calls[0] == 0 and calls[1] == 3 * MiB  # the retry resumed where the first GET stopped
+    assert got.bytes_downloaded == len(data)  # nothing fetched twice: DownloadBlob went on from there
+    assert (tmp_path / "mixed" / "weights.bin").read_bytes() == data
+
+
+def get_range(url: str, offset: int, size: int) -> bytes:
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("GET", f"{parts.path}?{parts.query}", headers={"Range": f"bytes={offset}-{offset + size - 1}"})
+        resp = conn.getresponse()
+        assert resp.status == 206
+        return resp.read()
+    finally:
+        conn.close()

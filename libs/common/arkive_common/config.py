@@ -13,7 +13,7 @@ def _env(name: str, default: str) -> str:
 
 def _direct_mode(value: str) -> str:
     if value not in ("auto", "off"):
-        raise ValueError(f"ARKIVE_DIRECT_UPLOADS must be auto or off, not {value!r}")
+        raise ValueError(f"ARKIVE_DIRECT_TRANSFERS must be auto or off, not {value!r}")
     return value
 
 
@@ -36,10 +36,10 @@ class Settings:
     s3_public_endpoint: str = ""
     """The S3 endpoint as clients reach it, for the presigned URLs of direct uploads; empty: the same
     as ARKIVE_S3_ENDPOINT (ARKIVE_S3_PUBLIC_ENDPOINT)."""
-    direct_uploads: str = "auto"
+    direct_transfers: str = "auto"
     """"auto": large blobs go from clients straight to S3 with presigned PUTs once the gateway has
     seen the storage verify sha256 checksums (probed at start); "off": every byte passes the
-    gateway (ARKIVE_DIRECT_UPLOADS)."""
+    gateway (ARKIVE_DIRECT_TRANSFERS)."""
     gateway_addr: str = "127.0.0.1:50051"
     """host:port the gRPC gateway listens on and clients dial (ARKIVE_GATEWAY_ADDR)."""
     stream_name: str = "ARKIVE_EVENTS"
@@ -69,7 +69,7 @@ class Settings:
             s3_bucket=_env("ARKIVE_S3_BUCKET", d.s3_bucket),
             s3_region=_env("ARKIVE_S3_REGION", d.s3_region),
             s3_public_endpoint=_env("ARKIVE_S3_PUBLIC_ENDPOINT", d.s3_public_endpoint),
-            direct_uploads=_direct_mode(_env("ARKIVE_DIRECT_UPLOADS", d.direct_uploads)),
+            direct_transfers=_direct_mode(_env("ARKIVE_DIRECT_TRANSFERS", d.direct_transfers)),
             gateway_addr=_env("ARKIVE_GATEWAY_ADDR", d.gateway_addr),
             stream_name=_env("ARKIVE_STREAM", d.stream_name),
             subject_prefix=_env("ARKIVE_SUBJECT_PREFIX", d.subject_prefix),

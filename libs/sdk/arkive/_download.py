@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._cache import BlobCache
+from ._direct_download import DirectReads, fetch_direct
 from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._paths import check_layout, safe_destination
@@ -46,6 +47,7 @@ class _Stats:
     cached_bytes: int = 0
     downloaded: int = 0
     stats: StatCache | None = None  # the stat cache, for files already in place
+    direct: DirectReads = field(default_factory=DirectReads)  # large blobs straight from S3, while that works
 
 
 async def download_files(
@@ -200,7 +202,9 @@ async def _download_one(
     # The blob goes into the cache as it streams by (no second read), committed once verified.
     sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
     try:
-        await _receive(stub, f, sink, address, progress)
+        # Straight from object storage when it can; DownloadBlob goes on from the byte reached.
+        if not await fetch_direct(stub, f, sink, address, progress, st.direct):
+            await _receive(stub, f, sink, address, progress)
         await asyncio.to_thread(sink.finish, real_root, f, mode)
         if sink.tee is not None:
             await asyncio.to_thread(sink.tee.commit, f.digest)

@@ -20,7 +20,7 @@ from arkive_proto.v1 import blob_service_pb2 as pb
 from arkive_proto.v1 import blob_service_pb2_grpc as pb_grpc
 
 from . import composite, packs
-from .direct import DirectUploads
+from .direct import DirectTransfers
 from .errors import streaming, unary
 
 MAX_FIND = 10_000
@@ -35,7 +35,7 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
     def __init__(self, rpc: RpcClient, store: BlobStore) -> None:
         self.rpc = rpc
         self.store = store
-        self.direct: DirectUploads | None = None  # set by the server once its S3 probe ran
+        self.direct: DirectTransfers | None = None  # set by the server once its S3 probe ran
 
     async def stat(self, digests: list[str], method: str = "stat") -> dict[str, api.BlobInfo]:
         # method "lease": the client will rely on these blobs (skip their upload), so GC keeps them.
@@ -131,6 +131,12 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         if self.direct is None:
             raise FailedPrecondition("direct uploads are off on this server; use UploadBlob")
         return await self.direct.finish(request)
+
+    @unary
+    async def GetDownloadUrls(self, request: pb.GetDownloadUrlsRequest, context) -> pb.GetDownloadUrlsResponse:
+        if self.direct is None:
+            raise FailedPrecondition("direct transfers are off on this server; use DownloadBlob")
+        return await self.direct.download_urls(request)
 
     @unary
     async def UploadBlobs(self, request_iterator, context) -> pb.UploadBlobsResponse:

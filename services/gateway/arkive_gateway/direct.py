@@ -36,6 +36,7 @@ from arkive_proto.v1 import blob_service_pb2 as pb
 
 log = logging.getLogger(__name__)
 MAX_SIZE = 5 * 1024**3  # one S3 PutObject; larger blobs stream through UploadBlob
+MAX_URLS = 1_000
 URL_SECONDS = 3600
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 PROBE_PREFIX = "blobs/probe/"  # under blobs/: the staging sweep collects a probe left behind
@@ -67,9 +68,10 @@ def _client(endpoint: str, store_settings: dict[str, str], **config: object):
     )
 
 
-class DirectUploads:
-    """StartDirectUpload / FinishDirectUpload. `async with` opens its two S3 clients: one on the
-    storage's internal endpoint (probe, HeadObject) and one that signs URLs for the public one."""
+class DirectTransfers:
+    """StartDirectUpload / FinishDirectUpload / GetDownloadUrls. `async with` opens its two S3
+    clients: one on the storage's internal endpoint (probe, HeadObject), one that signs URLs for the
+    public one. Downloads need no probe: the client verifies every byte it reads."""
 
     def __init__(
         self,
@@ -92,11 +94,11 @@ class DirectUploads:
         self._internal = self._signer = None
         self.enabled = False
 
-    async def __aenter__(self) -> DirectUploads:
+    async def __aenter__(self) -> DirectTransfers:
         self._internal = await self._internal_ctx.__aenter__()
         self._signer = await self._signer_ctx.__aenter__()
         if self._mode == "off":
-            log.info("direct uploads are off (ARKIVE_DIRECT_UPLOADS=off)")
+            log.info("direct transfers are off (ARKIVE_DIRECT_TRANSFERS=off)")
         else:
             self.enabled = await self._storage_verifies_sha256()
         return self
@@ -183,3 +185,23 @@ class DirectUploads:
         if reg.already_present and reg.blob.key != key:  # a concurrent upload of the same bytes won
             await self._store.delete(key)
         return pb.FinishDirectUploadResponse(digest=digest, size=size, already_present=reg.already_present)
+
+    async def download_urls(self, req: pb.GetDownloadUrlsRequest) -> pb.GetDownloadUrlsResponse:
+        if self._mode == "off":
+            raise FailedPrecondition("direct transfers are off on this server; use DownloadBlob")
+        digests = list(dict.fromkeys(req.digests))
+        if len(digests) > MAX_URLS:
+            raise InvalidArgument(f"at most {MAX_URLS} digests per call")
+        for d in digests:
+            check_digest(d)
+        infos = await self._stat(digests, "stat")
+        urls = []
+        for d in digests:
+            info = infos.get(d)
+            if info is None or info.key.startswith(api.RECIPE_KEY_PREFIX):
+                continue  # unknown, or a composite of chunks: DownloadBlob assembles those
+            url = await self._signer.generate_presigned_url(
+                "get_object", Params={"Bucket": self._store.bucket, "Key": info.key}, ExpiresIn=URL_SECONDS
+            )
+            urls.append(pb.DownloadUrl(digest=d, url=url, offset=max(info.offset, 0), size=info.size))
+        return pb.GetDownloadUrlsResponse(urls=urls, expires_in_seconds=URL_SECONDS)

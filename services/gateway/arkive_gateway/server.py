@@ -36,7 +36,7 @@ from arkive_proto.v1 import (
 from .artifacts import AdminServicer, ArtifactServicer
 from .blobs import BlobServicer
 from .catalog import CatalogServicer
-from .direct import DirectUploads
+from .direct import DirectTransfers
 from .lineage import LineageServicer
 from .references import ReferenceServicer, reference_store
 from .retention import RetentionServicer
@@ -56,7 +56,7 @@ class Gateway:
         )
         self.ref_store = reference_store(settings)  # s3:// references (ARKIVE_REFERENCE_S3_*)
         self.references: ReferenceServicer | None = None
-        self.direct: DirectUploads | None = None
+        self.direct: DirectTransfers | None = None
         self.health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         self.server: grpc.aio.Server | None = None
         self.nc: NATS | None = None
@@ -78,7 +78,7 @@ class Gateway:
             ]
         )
         blobs = BlobServicer(rpc, self.store)  # uploads parsed without copying (see wire.py)
-        self.direct = DirectUploads(
+        self.direct = DirectTransfers(
             self.store,
             rpc,
             blobs.stat,
@@ -87,7 +87,7 @@ class Gateway:
             access_key=s.s3_access_key,
             secret_key=s.s3_secret_key,
             region=s.s3_region,
-            mode=s.direct_uploads,
+            mode=s.direct_transfers,
         )
         blobs.direct = await self.direct.__aenter__()
         blob_service_pb2_grpc.add_BlobServiceServicer_to_server(blobs, Deserializers(server, BLOB_DESERIALIZERS))

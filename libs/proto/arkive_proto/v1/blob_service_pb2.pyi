@@ -178,3 +178,29 @@ class FinishDirectUploadResponse(_message.Message):
     size: int
     already_present: bool
     def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ..., already_present: _Optional[bool] = ...) -> None: ...
+
+class GetDownloadUrlsRequest(_message.Message):
+    __slots__ = ("digests",)
+    DIGESTS_FIELD_NUMBER: _ClassVar[int]
+    digests: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, digests: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetDownloadUrlsResponse(_message.Message):
+    __slots__ = ("urls", "expires_in_seconds")
+    URLS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    urls: _containers.RepeatedCompositeFieldContainer[DownloadUrl]
+    expires_in_seconds: int
+    def __init__(self, urls: _Optional[_Iterable[_Union[DownloadUrl, _Mapping]]] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
+
+class DownloadUrl(_message.Message):
+    __slots__ = ("digest", "url", "offset", "size")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    url: str
+    offset: int
+    size: int
+    def __init__(self, digest: _Optional[str] = ..., url: _Optional[str] = ..., offset: _Optional[int] = ..., size: _Optional[int] = ...) -> None: ...

@@ -76,6 +76,11 @@ class BlobServiceStub:
                 request_serializer=arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadResponse.FromString,
                 _registered_method=True)
+        self.GetDownloadUrls = channel.unary_unary(
+                '/arkive.v1.BlobService/GetDownloadUrls',
+                request_serializer=arkive_dot_v1_dot_blob__service__pb2.GetDownloadUrlsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_blob__service__pb2.GetDownloadUrlsResponse.FromString,
+                _registered_method=True)
 
 
 class BlobServiceServicer:
@@ -149,6 +154,17 @@ class BlobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDownloadUrls(self, request, context):
+        """Where to GET blobs straight from object storage: a presigned URL and the byte range of the
+        blob in that object (send "Range: bytes=offset-(offset+size-1)"); the client verifies size and
+        sha256 as for DownloadBlob. Blobs not readable with one ranged GET (composites of chunks) and
+        unknown digests are left out: use DownloadBlob for them. FAILED_PRECONDITION when direct
+        transfers are off.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BlobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -191,6 +207,11 @@ def add_BlobServiceServicer_to_server(servicer, server):
                     servicer.FinishDirectUpload,
                     request_deserializer=arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadResponse.SerializeToString,
+            ),
+            'GetDownloadUrls': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDownloadUrls,
+                    request_deserializer=arkive_dot_v1_dot_blob__service__pb2.GetDownloadUrlsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_blob__service__pb2.GetDownloadUrlsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -411,6 +432,33 @@ class BlobService:
             '/arkive.v1.BlobService/FinishDirectUpload',
             arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadRequest.SerializeToString,
             arkive_dot_v1_dot_blob__service__pb2.FinishDirectUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDownloadUrls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.BlobService/GetDownloadUrls',
+            arkive_dot_v1_dot_blob__service__pb2.GetDownloadUrlsRequest.SerializeToString,
+            arkive_dot_v1_dot_blob__service__pb2.GetDownloadUrlsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,121 @@
+"""Direct downloads: a large blob is read straight from object storage with the presigned URL and
+byte range GetDownloadUrls returns, past the gateway (docs/architecture.md, "Direct uploads" and
+downloads). The bytes go into the same Sink as a DownloadBlob stream, which verifies size and sha256
+before anything is renamed into place, so the storage is trusted with nothing.
+
+Why: 256 MiB through the gateway took 2.2 s here against 0.44 s for a raw GET (the gateway reads
+S3, then gRPC carries every byte again). On any failure the caller goes on with DownloadBlob from
+the byte reached (the Sink keeps what arrived): the server has direct transfers off or predates
+them, the blob is a composite of chunks, or the storage cannot be reached from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import logging
+import threading
+import urllib.parse
+from dataclasses import dataclass
+
+import grpc
+
+from arkive_common.errors import ArkiveError, Code
+from arkive_proto.v1 import blob_service_pb2 as bpb
+
+from ._progress import NullProgress
+from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
+from ._sink import Sink
+from .version import FileInfo
+
+log = logging.getLogger("arkive")
+DIRECT_FROM = 8 * 1024 * 1024  # smaller blobs come many to a gRPC stream (or alone, cheaply)
+READ_BLOCK = 1024 * 1024
+HTTP_TIMEOUT = 300.0  # per socket operation
+_FALLBACK = (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNIMPLEMENTED)
+
+
+@dataclass(slots=True)
+class DirectReads:
+    """Per download: once direct reads turned out unavailable, the other files do not try."""
+
+    off: bool = False
+
+
+async def fetch_direct(
+    stub: object, f: FileInfo, sink: Sink, address: str, progress: NullProgress, state: DirectReads
+) -> bool:
+    """Reads f into sink from object storage; False (with what arrived kept in sink) if the caller
+    should go on with DownloadBlob."""
+    if state.off or f.size < DIRECT_FROM:
+        return False
+    where = await _url(stub, f.digest, address)
+    if where is None:
+        state.off = True
+        return False
+    if where.digest != f.digest or where.size != f.size:
+        return False  # a composite (left out), or an answer about some other blob: not ours to read
+    for attempt in range(RETRY_ATTEMPTS):
+        stop = threading.Event()
+        try:
+            status = await asyncio.to_thread(_get_blocking, where, sink, progress, stop)
+        except OSError as exc:  # refused, reset, timed out, unknown host: resume from what arrived
+            if attempt + 1 < RETRY_ATTEMPTS:
+                await asyncio.sleep(retry_delay(attempt))
+                continue
+            log.warning("object storage unreachable for direct downloads (%s); reading through the gateway", exc)
+            state.off = True
+            return False
+        finally:
+            stop.set()  # cancelled: the thread stops at its next block
+        if sink.received == f.size:
+            return True
+        if status >= 500 and attempt + 1 < RETRY_ATTEMPTS:
+            await asyncio.sleep(retry_delay(attempt))
+            continue
+        return False  # expired URL (403), object moved by a repack (404), ...: the gateway knows better
+    return False
+
+
+async def _url(stub: object, digest: str, address: str) -> bpb.DownloadUrl | None:
+    req = bpb.GetDownloadUrlsRequest(digests=[digest])
+    for attempt in range(RETRY_ATTEMPTS):
+        try:
+            resp = await stub.GetDownloadUrls(req)  # type: ignore[attr-defined]
+            return resp.urls[0] if resp.urls else bpb.DownloadUrl()
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in _FALLBACK:  # off on this server, or a server from before direct transfers
+                return None
+            if not should_retry(exc, attempt):
+                raise rpc_error(exc, address) from None
+        await asyncio.sleep(retry_delay(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _get_blocking(where: bpb.DownloadUrl, sink: Sink, progress: NullProgress, stop: threading.Event) -> int:
+    """GETs the rest of the blob (from sink.received) into sink; returns the HTTP status. Bytes are
+    only taken from a 206 answer for exactly the range asked."""
+    start, end = where.offset + sink.received, where.offset + where.size - 1
+    parts = urllib.parse.urlsplit(where.url)
+    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = cls(parts.hostname or "", parts.port, timeout=HTTP_TIMEOUT)
+    try:
+        conn.request(
+            "GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={"Range": f"bytes={start}-{end}"}
+        )
+        resp = conn.getresponse()
+        if resp.status != 206 or not resp.getheader("Content-Range", "").startswith(f"bytes {start}-{end}/"):
+            resp.read(4096)
+            return resp.status if resp.status != 200 else 502  # a 200 would be the whole object
+        while chunk := resp.read(min(READ_BLOCK, where.size - sink.received)):
+            if stop.is_set():
+                raise OSError("download cancelled")
+            sink.add_sync(chunk)
+            progress.advance(len(chunk))
+            if sink.received >= where.size:
+                break
+        if sink.received > where.size:
+            raise ArkiveError(f"object storage sent more than {where.size} bytes for {where.digest}", Code.INTERNAL)
+        return resp.status
+    finally:
+        conn.close()
