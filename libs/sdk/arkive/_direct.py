@@ -20,21 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import grpc
-
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._files import HashedFile, hash_file
 from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
+from ._rpc import RETRY_ATTEMPTS, call_idempotent, call_if_offered, retry_delay
 
 log = logging.getLogger("arkive")
 DIRECT_FROM = 8 * 1024 * 1024  # smaller files stream through the gateway: two round trips less
 DIRECT_MAX = 5 * 1024**3  # one S3 PutObject
 PUT_BLOCK = 1024 * 1024  # http.client sends a file body in blocks of this size (default 8 KiB)
 HTTP_TIMEOUT = 300.0  # per socket operation
-_FALLBACK = (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNIMPLEMENTED)
 
 
 @dataclass(slots=True)
@@ -99,28 +96,13 @@ async def upload_direct(
 
 async def _start(stub: object, f: HashedFile, address: str, timeout: float) -> bpb.StartDirectUploadResponse | None:
     req = bpb.StartDirectUploadRequest(digest=f.digest, size=f.size)
-    for attempt in range(RETRY_ATTEMPTS):
-        try:
-            return await stub.StartDirectUpload(req, timeout=timeout)  # type: ignore[attr-defined]
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in _FALLBACK:  # off on this server, or a server from before direct uploads
-                return None
-            if not should_retry(exc, attempt):
-                raise rpc_error(exc, address) from None
-        await asyncio.sleep(retry_delay(attempt))
-    raise AssertionError("unreachable")  # pragma: no cover
+    return await call_if_offered(stub.StartDirectUpload, req, address, timeout)  # type: ignore[attr-defined]
 
 
 async def _finish(stub: object, f: HashedFile, upload_id: str, address: str, timeout: float) -> None:
+    # Idempotent: a second finish finds the blob registered (and keeps its one copy).
     req = bpb.FinishDirectUploadRequest(digest=f.digest, size=f.size, upload_id=upload_id)
-    for attempt in range(RETRY_ATTEMPTS):  # idempotent: a second finish finds the blob registered
-        try:
-            await stub.FinishDirectUpload(req, timeout=timeout)  # type: ignore[attr-defined]
-            return
-        except grpc.aio.AioRpcError as exc:
-            if not should_retry(exc, attempt):
-                raise rpc_error(exc, address) from None
-        await asyncio.sleep(retry_delay(attempt))
+    await call_idempotent(stub.FinishDirectUpload, req, address, timeout)  # type: ignore[attr-defined]
 
 
 async def _put(url: str, headers: dict[str, str], f: HashedFile, progress: NullProgress, sent: list[int]):

@@ -18,13 +18,11 @@ import threading
 import urllib.parse
 from dataclasses import dataclass
 
-import grpc
-
 from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
+from ._rpc import RETRY_ATTEMPTS, call_if_offered, retry_delay
 from ._sink import Sink
 from .version import FileInfo
 
@@ -32,7 +30,7 @@ log = logging.getLogger("arkive")
 DIRECT_FROM = 8 * 1024 * 1024  # smaller blobs come many to a gRPC stream (or alone, cheaply)
 READ_BLOCK = 1024 * 1024
 HTTP_TIMEOUT = 300.0  # per socket operation
-_FALLBACK = (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNIMPLEMENTED)
+RPC_TIMEOUT = 60.0
 
 
 @dataclass(slots=True)
@@ -79,17 +77,10 @@ async def fetch_direct(
 
 async def _url(stub: object, digest: str, address: str) -> bpb.DownloadUrl | None:
     req = bpb.GetDownloadUrlsRequest(digests=[digest])
-    for attempt in range(RETRY_ATTEMPTS):
-        try:
-            resp = await stub.GetDownloadUrls(req)  # type: ignore[attr-defined]
-            return resp.urls[0] if resp.urls else bpb.DownloadUrl()
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in _FALLBACK:  # off on this server, or a server from before direct transfers
-                return None
-            if not should_retry(exc, attempt):
-                raise rpc_error(exc, address) from None
-        await asyncio.sleep(retry_delay(attempt))
-    raise AssertionError("unreachable")  # pragma: no cover
+    resp = await call_if_offered(stub.GetDownloadUrls, req, address, RPC_TIMEOUT)  # type: ignore[attr-defined]
+    if resp is None:
+        return None
+    return resp.urls[0] if resp.urls else bpb.DownloadUrl()
 
 
 def _get_blocking(where: bpb.DownloadUrl, sink: Sink, progress: NullProgress, stop: threading.Event) -> int:

@@ -87,3 +87,22 @@ async def call_idempotent(
                 raise rpc_error(exc, address) from None
         await asyncio.sleep(retry_delay(attempt))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# A feature the server has off (FAILED_PRECONDITION) or predates (UNIMPLEMENTED).
+NOT_OFFERED = (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNIMPLEMENTED)
+
+
+async def call_if_offered(method: Any, request: Any, address: str, timeout: float) -> Any | None:
+    """call_idempotent, but None when the server does not offer the call (NOT_OFFERED): the caller
+    then does without it (direct transfers fall back to streaming through the gateway)."""
+    for attempt in range(RETRY_ATTEMPTS):
+        try:
+            return await method(request, timeout=timeout)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in NOT_OFFERED:
+                return None
+            if not should_retry(exc, attempt):
+                raise rpc_error(exc, address) from None
+        await asyncio.sleep(retry_delay(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
