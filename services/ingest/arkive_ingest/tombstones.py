@@ -75,20 +75,22 @@ async def referenced(conn: asyncpg.Pool, digests: list[str], grace_seconds: floa
     """The subset of `digests` that a live version, a version deleted less than the undelete grace
     ago (and not purged), or an open draft references. One statement, so one snapshot: a commit
     moving entries from a draft to a manifest is seen entirely before or entirely after."""
+    # Two index lookups by digest, not EXISTS ... OR EXISTS: PostgreSQL turned that OR into hashed
+    # subplans that read every manifest entry for each page of GC (63 ms against 21 ms a page of
+    # 1,000 digests with 52,000 entries, measured).
     rows = await conn.fetch(
         """
-        SELECT d FROM unnest($1::text[]) AS d
-        WHERE EXISTS (SELECT 1 FROM ingest_manifest_entries m
-                      JOIN ingest_versions v ON v.manifest_digest = m.manifest_digest
-                      WHERE m.digest = d
-                        AND (v.deleted_at IS NULL
-                             OR (NOT v.purged AND v.deleted_at > now() - make_interval(secs => $2))))
-           OR EXISTS (SELECT 1 FROM ingest_draft_entries e WHERE e.digest = d)
+        SELECT m.digest FROM ingest_manifest_entries m
+        JOIN ingest_versions v ON v.manifest_digest = m.manifest_digest
+        WHERE m.digest = ANY($1::text[])
+          AND (v.deleted_at IS NULL OR (NOT v.purged AND v.deleted_at > now() - make_interval(secs => $2)))
+        UNION
+        SELECT e.digest FROM ingest_draft_entries e WHERE e.digest = ANY($1::text[])
         """,
         digests,
         grace_seconds,
     )
-    return [r["d"] for r in rows]
+    return [r["digest"] for r in rows]
 
 
 async def usage(conn: asyncpg.Pool, project: str) -> ra.UsageReport:
