@@ -23,10 +23,9 @@ from collections.abc import AsyncIterator
 import grpc
 
 from arkive_common import cdc
-from arkive_common.errors import FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._files import HashedFile
+from ._files import HashedFile, changed
 from ._packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILES
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
@@ -88,14 +87,10 @@ async def _missing(stub: object, digests: list[str], address: str, timeout: floa
     return missing
 
 
-def _changed(f: HashedFile) -> FailedPrecondition:
-    return FailedPrecondition(f"{f.source} changed while it was being logged; log again")
-
-
 async def _upload_pack(stub: object, f: HashedFile, pack: list[Chunk], address: str) -> None:
     contents = await asyncio.to_thread(_read_chunks, f, pack)
     if contents is None:
-        raise _changed(f)
+        raise changed(f)
 
     async def messages() -> AsyncIterator[bpb.UploadBlobsRequest]:
         for (digest, size, _), data in zip(pack, contents, strict=True):
@@ -146,7 +141,7 @@ async def _send_chunked(stub: object, f: HashedFile, address: str, timeout: floa
     """Sends the file as its missing chunks plus a ComposeBlob; returns the bytes sent."""
     chunks = await asyncio.to_thread(_chunk_file, f)
     if chunks is None:
-        raise _changed(f)
+        raise changed(f)
     distinct: dict[str, Chunk] = {}
     for c in chunks:
         distinct.setdefault(c[0], c)

@@ -6,24 +6,22 @@ gateway checks what it verified; nothing passes the gateway, so a 256 MiB file c
 
 The caller falls back to UploadBlob when this returns False: the server has direct uploads off or
 predates them, the file is outside the sizes one PUT takes, or the storage cannot be reached from
-here (a public endpoint that is not public). A log remembers that in its DirectState.
+here (a public endpoint that is not public). A log remembers that in its DirectState (_http.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
 import logging
 import threading
-import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from arkive_common.errors import ArkiveError, Code, FailedPrecondition
+from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._files import HashedFile, hash_file
+from ._files import HashedFile, changed, differs
+from ._http import DirectState, connect
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, call_if_offered, retry_delay
 
@@ -31,26 +29,6 @@ log = logging.getLogger("arkive")
 DIRECT_FROM = 8 * 1024 * 1024  # smaller files stream through the gateway: two round trips less
 DIRECT_MAX = 5 * 1024**3  # one S3 PutObject
 PUT_BLOCK = 1024 * 1024  # http.client sends a file body in blocks of this size (default 8 KiB)
-HTTP_TIMEOUT = 300.0  # per socket operation
-
-
-@dataclass(slots=True)
-class DirectState:
-    """Per log: once direct uploads turned out unavailable, the other files do not ask again."""
-
-    off: bool = False
-
-
-def changed(f: HashedFile) -> FailedPrecondition:
-    return FailedPrecondition(f"{f.source} changed while it was being logged; log again")
-
-
-async def differs(f: HashedFile) -> bool:
-    """Whether the file no longer has the content it was hashed with (the server refused the bytes)."""
-    try:
-        return await asyncio.to_thread(hash_file, f.source) != (f.digest, f.size)
-    except OSError:
-        return True
 
 
 async def upload_direct(
@@ -146,10 +124,7 @@ def _put_blocking(
     sent: list[int],
     stop: threading.Event,
 ) -> tuple[int, bytes]:
-    parts = urllib.parse.urlsplit(url)
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname or "", parts.port, timeout=HTTP_TIMEOUT, blocksize=PUT_BLOCK)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    conn, target = connect(url, PUT_BLOCK)
     try:
         src = open(source, "rb")
     except OSError as exc:  # vanished since hashing: not the storage's fault

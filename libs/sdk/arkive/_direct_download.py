@@ -12,15 +12,12 @@ them, the blob is a composite of chunks, or the storage cannot be reached from h
 from __future__ import annotations
 
 import asyncio
-import http.client
 import logging
 import threading
-import urllib.parse
-from dataclasses import dataclass
 
-from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
+from ._http import DirectState, connect
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_if_offered, retry_delay
 from ._sink import Sink
@@ -29,19 +26,11 @@ from .version import FileInfo
 log = logging.getLogger("arkive")
 DIRECT_FROM = 8 * 1024 * 1024  # smaller blobs come many to a gRPC stream (or alone, cheaply)
 READ_BLOCK = 1024 * 1024
-HTTP_TIMEOUT = 300.0  # per socket operation
 RPC_TIMEOUT = 60.0
 
 
-@dataclass(slots=True)
-class DirectReads:
-    """Per download: once direct reads turned out unavailable, the other files do not try."""
-
-    off: bool = False
-
-
 async def fetch_direct(
-    stub: object, f: FileInfo, sink: Sink, address: str, progress: NullProgress, state: DirectReads
+    stub: object, f: FileInfo, sink: Sink, address: str, progress: NullProgress, state: DirectState
 ) -> bool:
     """Reads f into sink from object storage; False (with what arrived kept in sink) if the caller
     should go on with DownloadBlob."""
@@ -87,26 +76,19 @@ def _get_blocking(where: bpb.DownloadUrl, sink: Sink, progress: NullProgress, st
     """GETs the rest of the blob (from sink.received) into sink; returns the HTTP status. Bytes are
     only taken from a 206 answer for exactly the range asked."""
     start, end = where.offset + sink.received, where.offset + where.size - 1
-    parts = urllib.parse.urlsplit(where.url)
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname or "", parts.port, timeout=HTTP_TIMEOUT)
+    conn, target = connect(where.url)
     try:
-        conn.request(
-            "GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={"Range": f"bytes={start}-{end}"}
-        )
+        conn.request("GET", target, headers={"Range": f"bytes={start}-{end}"})
         resp = conn.getresponse()
         if resp.status != 206 or not resp.getheader("Content-Range", "").startswith(f"bytes {start}-{end}/"):
             resp.read(4096)
             return resp.status if resp.status != 200 else 502  # a 200 would be the whole object
-        while chunk := resp.read(min(READ_BLOCK, where.size - sink.received)):
+        # Never more than the blob's size: each read asks at most for what is left of it.
+        while sink.received < where.size and (chunk := resp.read(min(READ_BLOCK, where.size - sink.received))):
             if stop.is_set():
                 raise OSError("download cancelled")
             sink.add_sync(chunk)
             progress.advance(len(chunk))
-            if sink.received >= where.size:
-                break
-        if sink.received > where.size:
-            raise ArkiveError(f"object storage sent more than {where.size} bytes for {where.digest}", Code.INTERNAL)
         return resp.status
     finally:
         conn.close()

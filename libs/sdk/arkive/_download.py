@@ -17,9 +17,10 @@ from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._cache import BlobCache
-from ._direct_download import DirectReads, fetch_direct
+from ._direct_download import fetch_direct
 from ._download_batch import BATCH_MAX_FILE, batches, download_batch
 from ._files import CHUNK_SIZE, artifact_path, hash_file
+from ._http import DirectState
 from ._paths import check_layout, safe_destination
 from ._progress import NullProgress
 from ._sink import Sink, receive_stream
@@ -47,7 +48,7 @@ class _Stats:
     cached_bytes: int = 0
     downloaded: int = 0
     stats: StatCache | None = None  # the stat cache, for files already in place
-    direct: DirectReads = field(default_factory=DirectReads)  # large blobs straight from S3, while that works
+    direct: DirectState = field(default_factory=DirectState)  # large blobs straight from S3, while that works
 
 
 async def download_files(

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arkive_common.errors import InvalidArgument
+from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.manifest import manifest_digest
 from arkive_common.validation import normalize_path
 
@@ -144,6 +144,19 @@ def hash_file(
             if on_bytes is not None:
                 on_bytes(len(chunk))
     return "sha256:" + h.hexdigest(), size
+
+
+def changed(f: HashedFile) -> FailedPrecondition:
+    """The error for a file whose content is no longer what it was hashed with."""
+    return FailedPrecondition(f"{f.source} changed while it was being logged; log again")
+
+
+async def differs(f: HashedFile) -> bool:
+    """Whether the file no longer has the content it was hashed with (the server refused the bytes)."""
+    try:
+        return await asyncio.to_thread(hash_file, f.source) != (f.digest, f.size)
+    except OSError:
+        return True
 
 
 def read_and_hash(

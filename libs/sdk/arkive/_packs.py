@@ -12,9 +12,7 @@ from pathlib import Path
 
 import grpc
 
-from arkive_common.errors import FailedPrecondition
-
-from ._files import SMALL_FILE, HashedFile
+from ._files import SMALL_FILE, HashedFile, changed
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
 from ._statcache import stat_key
@@ -68,9 +66,9 @@ def _contents(pack: list[HashedFile]) -> list[bytes | None]:
 
 async def upload_pack(stub: BlobStub, pack: list[HashedFile], address: str, progress: NullProgress) -> None:
     contents = await asyncio.to_thread(_contents, pack)
-    changed = [f for f, data in zip(pack, contents, strict=True) if data is None]
-    if changed:
-        raise FailedPrecondition(f"{changed[0].source} changed while it was being logged; log again")
+    stale = [f for f, data in zip(pack, contents, strict=True) if data is None]
+    if stale:
+        raise changed(stale[0])
 
     async def messages() -> AsyncIterator[bytes]:
         # Whole blobs, about INLINE_BYTES to a message: gRPC's cost is per message, and a header

@@ -17,8 +17,9 @@ from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._chunked import upload_chunked
-from ._direct import DirectState, changed, differs, upload_direct
-from ._files import CHUNK_SIZE, HashedFile, batched
+from ._direct import upload_direct
+from ._files import CHUNK_SIZE, HashedFile, batched, changed, differs
+from ._http import DirectState
 from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry

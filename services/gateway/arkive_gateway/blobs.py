@@ -20,15 +20,15 @@ from arkive_proto.v1 import blob_service_pb2 as pb
 from arkive_proto.v1 import blob_service_pb2_grpc as pb_grpc
 
 from . import composite, packs
-from .direct import DirectTransfers
+from .direct import DirectTransfers, key_of
 from .errors import streaming, unary
 
 MAX_FIND = 10_000
 
 
 def object_key(digest: str) -> str:
-    hexd = digest.removeprefix("sha256:")
-    return f"blobs/sha256/{hexd[:2]}/{hexd}/{uuid.uuid4().hex}"
+    """A fresh key for one upload of digest (each upload its own: see the module docstring)."""
+    return key_of(digest, uuid.uuid4().hex)
 
 
 class BlobServicer(pb_grpc.BlobServiceServicer):

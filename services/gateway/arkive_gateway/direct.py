@@ -48,7 +48,7 @@ def checksum_of(digest: str) -> str:
 
 
 def key_of(digest: str, upload_id: str) -> str:
-    """The object key of one upload (the layout of blobs.object_key, with the id given)."""
+    """The object key of one upload of digest: blobs/sha256/<2 hex>/<hex>/<upload id>."""
     hexd = digest.removeprefix("sha256:")
     return f"blobs/sha256/{hexd[:2]}/{hexd}/{upload_id}"
 

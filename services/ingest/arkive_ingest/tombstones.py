@@ -71,7 +71,7 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
             )
 
 
-async def referenced(conn: asyncpg.Pool, digests: list[str], grace_seconds: float) -> list[str]:
+async def referenced(pool: asyncpg.Pool, digests: list[str], grace_seconds: float) -> list[str]:
     """The subset of `digests` that a live version, a version deleted less than the undelete grace
     ago (and not purged), or an open draft references. One statement, so one snapshot: a commit
     moving entries from a draft to a manifest is seen entirely before or entirely after."""
@@ -80,7 +80,7 @@ async def referenced(conn: asyncpg.Pool, digests: list[str], grace_seconds: floa
     # 1,000 digests with 52,000 entries, measured). Planned for each call: after five calls asyncpg's
     # prepared statement switched to a generic plan that took 1.0-1.7 s a page once 2,000 deleted
     # versions were in the tables (retention_bench's GC dry run: 2.8 s without them, 46-73 s with).
-    async with conn.acquire() as c, c.transaction():
+    async with pool.acquire() as c, c.transaction():
         await c.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         rows = await c.fetch(
             """
