@@ -156,6 +156,7 @@ class CommitDraft(msgspec.Struct, frozen=True):
     tags: list[str] = []
     label: str = ""
     run_id: str = ""
+    entries: list[tuple[str, str, int]] = []  # added in the commit's transaction, as AddFiles would
 
 
 class VersionView(msgspec.Struct, frozen=True):

@@ -3,25 +3,38 @@
 Files are added to the draft while the upload runs: the ones whose blobs the server already
 holds at once, the others as each pack (or batch of large files) is stored. The server checks at
 every AddFiles that the blobs are stored, so an entry never points at bytes still in flight, and
-the draft's last AddFiles is done about when the last upload is, not one pass after it.
+the draft's last AddFiles is done about when the last upload is, not one pass after it. The files
+of the upload that finished last travel with CommitDraft, where the server takes them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches
+from ._early import EarlyPacks
 from ._files import HashedFile
 from ._progress import NullProgress
 from ._references import send_references
 from ._transfer import upload_missing
 from .artifact import Artifact
+from .version import ArtifactVersion
 
 if TYPE_CHECKING:
     from .aclient import AsyncClient
+
+
+@dataclass(slots=True)
+class Filled:
+    """What upload_into_draft did: files and bytes sent, and the files left for the commit."""
+
+    files_uploaded: int
+    bytes_uploaded: int
+    last: list[HashedFile] = field(default_factory=list)
 
 
 async def upload_into_draft(
@@ -30,21 +43,37 @@ async def upload_into_draft(
     hashed: list[HashedFile],
     progress: NullProgress,
     missing: set[str] | None = None,
-) -> tuple[int, int]:
-    """Uploads the missing blobs and adds every file to the draft; returns (files, bytes) sent."""
+    commit_takes_files: bool = False,
+    early: EarlyPacks | None = None,
+) -> Filled:
+    """Uploads the missing blobs and adds every file to the draft, except, if the server's commit
+    takes files, those whose blobs were stored last: they go with the commit (Filled.last)."""
     by_digest: dict[str, list[HashedFile]] = {}
     for f in hashed:
         by_digest.setdefault(f.digest, []).append(f)
     stub = client._artifacts
+    last: list[HashedFile] = []
 
     async def add(digests: list[str]) -> None:
         files = [f for d in digests for f in by_digest.pop(d, ())]  # each path once
         for batch in add_files_batches(files):
             await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
 
-    return await upload_missing(
-        client._blobs, hashed, client.address, client.timeout, progress, on_stored=add, missing=missing
+    def keep_for_commit(digests: list[str]) -> None:
+        last.extend(f for d in digests for f in by_digest.pop(d, ()))
+
+    sent = await upload_missing(
+        client._blobs,
+        hashed,
+        client.address,
+        client.timeout,
+        progress,
+        on_stored=add,
+        missing=missing,
+        on_last=keep_for_commit if commit_takes_files else None,
+        early=early,
     )
+    return Filled(*sent, last)
 
 
 async def commit_draft(
@@ -56,8 +85,13 @@ async def commit_draft(
     tags: Sequence[str],
     label: str,
     run_id: str,
+    files: Sequence[HashedFile] = (),
 ) -> apb.CommitDraftResponse:
-    """Adds the artifact's references to the (filled) draft and commits it."""
+    """Adds the artifact's references and `files` to the (filled) draft and commits it; the last
+    batch of files travels in the CommitDraft request itself."""
+    batches = add_files_batches(list(files)) or [[]]
+    for batch in batches[:-1]:
+        await client._call(client._artifacts.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
     if artifact.references:
         await send_references(client._ch(), draft_id, artifact.references, client._call)
     request = apb.CommitDraftRequest(
@@ -68,8 +102,21 @@ async def commit_draft(
         tags=list(tags),
         label=label,
         run_id=run_id,
+        files=batches[-1],
     )
     return await client._call(client._artifacts.CommitDraft, request)
+
+
+async def logged(client: AsyncClient, resp: apb.CommitDraftResponse, filled: Filled, ttl: Any) -> ArtifactVersion:
+    """The committed version as the log returns it, with its TTL set if one was asked for."""
+    from .retention import INHERIT
+
+    version = client._version(
+        resp.version, created=resp.created, files_uploaded=filled.files_uploaded, bytes_uploaded=filled.bytes_uploaded
+    )
+    if ttl != INHERIT and resp.created:
+        await client.set_ttl(version, ttl)
+    return version
 
 
 async def abort_quietly(client: AsyncClient, draft_id: str) -> None:

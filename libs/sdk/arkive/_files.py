@@ -198,6 +198,7 @@ async def hash_files(
     *,
     on_total: Callable[[int], None] | None = None,
     keep_bytes: int = 0,
+    on_hashed: Callable[[list[HashedFile]], None] | None = None,
 ) -> list[HashedFile]:
     """Hashes large files on a small thread pool (hashlib releases the GIL while it hashes a 1 MiB
     chunk, so those threads really overlap) and small files on one thread of their own: for them,
@@ -207,7 +208,9 @@ async def hash_files(
     Files whose stat matches the stat cache (see _statcache.py) are not read at all. Each file is
     stat'ed once before it is read (the cache key, its size) and once, on the open file, after.
     on_total gets the total size before hashing starts (for a progress bar). keep_bytes: up to that
-    many bytes of small files (<= SMALL_FILE) stay in HashedFile.data for the upload.
+    many bytes of small files (<= SMALL_FILE) stay in HashedFile.data for the upload. on_hashed,
+    if given, hears of each batch of files as soon as it is hashed (on the event loop), so that
+    their upload can start while the rest is hashed; files the stat cache knew are not reported.
     """
     loop = asyncio.get_running_loop()
     await asyncio.to_thread(_wait_for_recording)  # what an earlier call recorded counts now
@@ -244,6 +247,14 @@ async def hash_files(
         loop.run_in_executor(small_pool if small else pool, hash_batch, b)
         for small, b in _hash_batches(todo, survey.keys)
     ]
+    if on_hashed is not None:
+
+        def report(fut: asyncio.Future[list[tuple[int, HashedFile]]]) -> None:
+            if not fut.cancelled() and fut.exception() is None:
+                on_hashed([h for _, h in fut.result()])
+
+        for fut in futures:
+            fut.add_done_callback(report)
     try:
         hashed = dict(h for batch in await asyncio.gather(*futures) for h in batch)
     except BaseException:

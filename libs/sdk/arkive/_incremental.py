@@ -16,7 +16,8 @@ from arkive_common.errors import InvalidArgument
 from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_name, check_tag
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
-from ._drafts import abort_quietly, commit_draft, upload_into_draft
+from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
+from ._early import EarlyPacks
 from ._local import hash_local, local_files
 from ._progress import make_progress
 from .artifact import Artifact
@@ -57,8 +58,6 @@ async def log_based(
     ttl: Any,
 ) -> ArtifactVersion:
     """AsyncClient.log_artifact for an artifact with a base."""
-    from .retention import INHERIT
-
     base = artifact.base
     assert base is not None
     project = base_project(artifact, project)
@@ -78,13 +77,16 @@ async def log_based(
             chunk = removals[start : start + REMOVALS_PER_CALL]
             await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
         with make_progress(client.progress) as progress:
-            hashed = await hash_local(local, progress)
-            files_up, bytes_up = await upload_into_draft(client, draft.draft_id, hashed, progress)
-        resp = await commit_draft(client, draft.draft_id, artifact, metadata_json, aliases, tags, label, run_id)
+            async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
+                hashed = await hash_local(local, progress, early.offer)
+                early.finish()
+                filled = await upload_into_draft(
+                    client, draft.draft_id, hashed, progress, None, draft.commit_takes_files, early
+                )
+        resp = await commit_draft(
+            client, draft.draft_id, artifact, metadata_json, aliases, tags, label, run_id, filled.last
+        )
     except BaseException:  # also Ctrl-C / cancellation during a long hash or upload
         await abort_quietly(client, draft.draft_id)
         raise
-    version = client._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
-    if ttl != INHERIT and resp.created:
-        await client.set_ttl(version, ttl)
-    return version
+    return await logged(client, resp, filled, ttl)

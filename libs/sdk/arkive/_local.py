@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import check_name
 
@@ -23,12 +25,15 @@ def local_files(artifact: Artifact) -> list[LocalFile]:
 KEEP_SMALL_BYTES = 128 * 1024 * 1024
 
 
-async def hash_local(local: list[LocalFile], progress: NullProgress) -> list[HashedFile]:
+async def hash_local(
+    local: list[LocalFile], progress: NullProgress, on_hashed: Callable[[list[HashedFile]], None] | None = None
+) -> list[HashedFile]:
     return await hash_files(
         local,
         on_bytes=progress.advance,
         on_total=lambda total: progress.phase("hashing", total),
         keep_bytes=KEEP_SMALL_BYTES,
+        on_hashed=on_hashed,
     )
 
 

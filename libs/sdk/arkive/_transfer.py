@@ -18,6 +18,7 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._chunked import upload_chunked
 from ._direct import upload_direct
+from ._early import EarlyPack, EarlyPacks
 from ._files import CHUNK_SIZE, HashedFile, batched, changed, differs
 from ._http import DirectState
 from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
@@ -87,6 +88,8 @@ async def upload_missing(
     progress: NullProgress,
     on_stored: OnStored | None = None,
     missing: set[str] | None = None,
+    on_last: Callable[[list[str]], None] | None = None,
+    early: EarlyPacks | None = None,
 ) -> tuple[int, int]:
     """Uploads the blobs the server lacks (each distinct digest once); returns (files, bytes) sent.
 
@@ -95,59 +98,97 @@ async def upload_missing(
     log adds those files to its draft meanwhile, instead of one AddFiles pass after every upload.
     Its first failure (or an upload's) cancels the rest and is raised. missing: what
     FindMissingBlobs answered for these files' digests, if the caller asked already.
+    on_last(digests), if given, gets the group stored when nothing else was left in flight,
+    instead of on_stored: a log sends those files with its commit (one round trip less).
+    early: packs that started while hashing (see _early); their digests are not asked about or
+    sent again here (missing must not cover them), and their files count as stored when they are.
     """
+    asked = early.asked if early is not None else set()
     by_digest: dict[str, HashedFile] = {}
     for f in files:
-        by_digest.setdefault(f.digest, f)
+        if f.digest not in asked:
+            by_digest.setdefault(f.digest, f)
     if missing is None:  # else the caller asked already (beside another call)
         missing = await find_missing(stub, list(by_digest), address, timeout)
     # Ignore digests we did not ask about: a confused server must not make us upload nonsense.
     todo = [f for d, f in by_digest.items() if d in missing]
-    followers = _Followers(on_stored)
-    followers.stored([d for d in by_digest if d not in missing])
+    followers = _Followers(on_stored, on_last)
+    early_tasks = early.tasks if early is not None else []
+    early_sent: list[HashedFile] = []
+
+    async def early_one(task: asyncio.Task[EarlyPack]) -> None:
+        got = await task
+        early_sent.extend(got.sent)
+        progress.advance(got.size)
+        followers.stored(got.present + [f.digest for f in got.sent], done=1)
+
+    lanes: list[asyncio.Task[None]] = []
     try:
         total = sum(f.size for f in todo)
-        progress.phase("uploading", total)
+        progress.phase("uploading", total + sum(early.sizes if early is not None else ()))
         packs, large = split_for_packing(todo)
+        # The chunked step below counts as one upload.
+        followers.expect(len(packs) + (1 if large else 0) + len(early_tasks))
+        followers.stored([d for d in by_digest if d not in missing])
+        lanes = [asyncio.create_task(early_one(t)) for t in early_tasks]
         # Large files partly on the server (an earlier version) go as their missing chunks.
         rest, saved = await upload_chunked(stub, large, address, timeout, progress)
         left = {id(f) for f in rest}
-        followers.stored([f.digest for f in large if id(f) not in left])
+        followers.expect(len(rest))
+        followers.stored([f.digest for f in large if id(f) not in left], done=1 if large else 0)
 
         async def pack(p: list[HashedFile]) -> None:
             await upload_pack(stub, p, address, progress)
-            followers.stored([f.digest for f in p])
+            followers.stored([f.digest for f in p], done=1)
 
         direct = DirectState()
 
         async def one(f: HashedFile) -> None:
             if not await upload_direct(stub, f, address, timeout, progress, direct):
                 await _upload_one(stub, f, address, progress)
-            followers.stored([f.digest], LARGE_STORED_BATCH)
+            followers.stored([f.digest], LARGE_STORED_BATCH, done=1)
 
         await run_bounded(packs, pack, PACK_CONCURRENCY)
         await run_bounded(rest, one, UPLOAD_CONCURRENCY)
+        for lane in lanes:
+            await lane
         followers.flush()
         await followers.wait()
     except BaseException:
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
         await followers.cancel()
         raise
-    return len(todo), total - saved
+    return len(todo) + len(early_sent), total - saved + sum(f.size for f in early_sent)
 
 
 class _Followers:
-    """The on_stored calls of one upload, as tasks; digests can be held back to make batches."""
+    """The on_stored calls of one upload, as tasks; digests can be held back to make batches.
 
-    def __init__(self, on_stored: OnStored | None) -> None:
+    It counts the uploads still to finish (expect, then done=1 per upload stored): the digests
+    held when none is left go to on_last, if given, rather than to one more on_stored call.
+    """
+
+    def __init__(self, on_stored: OnStored | None, on_last: Callable[[list[str]], None] | None = None) -> None:
         self._on_stored = on_stored
+        self._on_last = on_last
         self._tasks: list[asyncio.Task[None]] = []
         self._held: list[str] = []
+        self._pending = 0
 
-    def stored(self, digests: list[str], batch: int = 0) -> None:
+    def expect(self, uploads: int) -> None:
+        self._pending += uploads
+
+    def stored(self, digests: list[str], batch: int = 0, done: int = 0) -> None:
         if self._on_stored is None:
             return
+        self._pending -= done
         self._held += digests
-        if len(self._held) >= batch:
+        if self._on_last is not None and self._pending <= 0:
+            self._on_last(self._held)
+            self._held = []
+        elif len(self._held) >= batch:
             self.flush()
         for t in self._tasks:  # fail fast: an add refused must not wait for every upload
             if t.done() and not t.cancelled() and t.exception() is not None:

@@ -14,13 +14,7 @@ import grpc
 from arkive_common.errors import ArkiveError, InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.validation import (
-    MAX_ALIASES,
-    MAX_TAGS,
-    check_alias,
-    check_label,
-    check_list,
     check_name,
-    check_tag,
     check_type,
 )
 from arkive_proto.v1 import admin_service_pb2 as adpb
@@ -36,16 +30,13 @@ from ._convert import (
     version_from_proto,
 )
 from ._download import download_files
-from ._drafts import abort_quietly, commit_draft, upload_into_draft
-from ._files import local_manifest_digest
 from ._incremental import log_based
-from ._local import hash_local, local_files
+from ._log import log_new
 from ._paths import check_layout
 from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
-from ._transfer import find_missing
 from ._wire import BlobStub
 from .artifact import Artifact
 from .catalog import CatalogMixin
@@ -181,40 +172,7 @@ class AsyncClient(
         """
         if artifact.base is not None:  # a new_draft() of a version: only the changes travel
             return await log_based(self, artifact, project, aliases, tags, label, run_id, ttl)
-        project = check_name(project or self.project, "project")
-        aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
-        tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
-        label = check_label(label) if label else ""
-        metadata_json = artifact.metadata_json()
-        local = local_files(artifact)
-        with make_progress(self.progress) as progress:
-            hashed = await hash_local(local, progress)
-            digest = local_manifest_digest(hashed)
-            # Which blobs are missing is asked beside whether this content is a version already.
-            found, missing = await asyncio.gather(
-                self._call(
-                    self._artifacts.FindVersionByManifest,
-                    apb.FindVersionByManifestRequest(project=project, name=artifact.name, manifest_digest=digest),
-                ),
-                find_missing(self._blobs, list({f.digest: None for f in hashed}), self.address, self.timeout),
-            )
-            # A same-content version of another type is left for the server to judge. With
-            # references, only the server knows the content (ETags): it dedups at commit.
-            if found.HasField("version") and found.version.type == artifact.type and not artifact.references:
-                return await self._reuse(found.version, aliases)
-            stub = self._artifacts
-            request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
-            draft_id = (await self._call(stub.CreateDraft, request)).draft_id
-            try:
-                files_up, bytes_up = await upload_into_draft(self, draft_id, hashed, progress, missing)
-                resp = await commit_draft(self, draft_id, artifact, metadata_json, aliases, tags, label, run_id)
-            except BaseException:  # also Ctrl-C / cancellation during a long upload
-                await abort_quietly(self, draft_id)
-                raise
-        version = self._version(resp.version, created=resp.created, files_uploaded=files_up, bytes_uploaded=bytes_up)
-        if ttl != INHERIT and resp.created:
-            await self.set_ttl(version, ttl)
-        return version
+        return await log_new(self, artifact, project, aliases, tags, label, run_id, ttl)
 
     async def _reuse(self, v: Any, aliases: list[str]) -> ArtifactVersion:
         lacking = [a for a in aliases if a not in v.aliases]

@@ -57,7 +57,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     async def CreateDraft(self, request: pb.CreateDraftRequest, context) -> pb.CreateDraftResponse:
         cmd = api.CreateDraft(request.project, request.name, request.type, base_ref=request.base_ref)
         reply = await self.ingest("create_draft", cmd, api.DraftCreatedReply)
-        return pb.CreateDraftResponse(draft_id=reply.draft_id)
+        return pb.CreateDraftResponse(draft_id=reply.draft_id, commit_takes_files=True)
 
     @unary
     async def AddFiles(self, request: pb.AddFilesRequest, context) -> pb.AddFilesResponse:
@@ -72,14 +72,21 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
 
     @unary
     async def CommitDraft(self, request: pb.CommitDraftRequest, context) -> pb.CommitDraftResponse:
+        if len(request.files) > MAX_FILES_PER_CALL:
+            raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per CommitDraft call")
+        metadata = parse_metadata(request.metadata_json)  # before anything is added
+        *earlier, last = slices_by_bytes([(f.path, f.digest, f.size) for f in request.files])
+        for part in earlier:  # as AddFiles would; the last slice travels with the commit
+            await self.ingest("add_files", api.AddFiles(request.draft_id, part), api.FileCount)
         cmd = api.CommitDraft(
             draft_id=request.draft_id,
-            metadata=parse_metadata(request.metadata_json),
+            metadata=metadata,
             description=request.description,
             aliases=list(request.aliases),
             tags=list(request.tags),
             label=request.label,
             run_id=request.run_id,
+            entries=last,
         )
         reply = await self.ingest("commit_draft", cmd, api.Committed)
         return pb.CommitDraftResponse(version=convert.version(reply.version), created=reply.created)

@@ -233,6 +233,7 @@ class IngestHandlers:
     async def commit_draft(self, cmd: api.CommitDraft) -> api.Committed:
         options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label, cmd.run_id)
         await self.check_run(options.run_id)
+        entries = await self.check_entries(cmd.entries)  # the files sent with the commit, as add_files
 
         async def attempt(conn: asyncpg.Connection) -> api.Committed:
             draft = await find_draft(conn, cmd.draft_id, "FOR UPDATE")
@@ -241,6 +242,9 @@ class IngestHandlers:
                 return api.Committed(version=view, created=False)
             if draft["aborted"]:
                 raise FailedPrecondition(f"draft {cmd.draft_id} was aborted")
+            if entries:  # in the commit's transaction: a refused commit adds nothing either
+                event = DraftFilesAdded(draft_id=cmd.draft_id, entries=list(entries.values()), added_at=time.time())
+                await apply_and_append(conn, [eventlog.Append(draft_stream(cmd.draft_id), [event], None)])
             return await commit(conn, draft, options)
 
         return await retrying(self.pool, attempt)

@@ -225,13 +225,31 @@ async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.Coll
     )
 
 
+# A page is one bus reply (NATS' 1 MiB default): 5,000 entries of long paths would not fit.
+PAGE_BYTES = 512 * 1024
+ENTRY_BYTES = 48  # msgpack framing, the size and the empty fields of one entry, generously
+
+
+def _within_bytes(rows: list, budget: int) -> list:
+    """The first rows whose entries fit in about `budget` bytes (always at least one)."""
+    total = 0
+    for i, r in enumerate(rows):
+        total += ENTRY_BYTES + len(r["path"].encode()) + len(r["digest"] or "")
+        if r["uri"]:
+            total += len(r["path"].encode()) + sum(len(r[k] or "") for k in ("uri", "etag", "version_id"))
+        if total > budget and i:
+            return rows[:i]
+    return rows
+
+
 async def list_files(conn: asyncpg.Pool, req: api.ListFiles) -> api.FilePage:
     size = _page_size(req.page_size, 1000, 5000)
     version = await resolve(conn, req.ref)
     prefix = normalize_path(req.path_prefix) if req.path_prefix else ""
     rows = await references.list_page(conn, version.manifest_digest, req.page_token, size + 1, prefix)
-    more = len(rows) > size
-    rows = rows[:size]
+    kept = _within_bytes(rows[:size], PAGE_BYTES)
+    more = len(rows) > len(kept)
+    rows = kept
     return api.FilePage(
         files=[(r["path"], r["digest"], r["size"]) for r in rows],
         next_page_token=rows[-1]["path"] if more else "",

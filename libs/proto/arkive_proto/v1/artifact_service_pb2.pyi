@@ -23,10 +23,12 @@ class CreateDraftRequest(_message.Message):
     def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., base_ref: _Optional[str] = ...) -> None: ...
 
 class CreateDraftResponse(_message.Message):
-    __slots__ = ("draft_id",)
+    __slots__ = ("draft_id", "commit_takes_files")
     DRAFT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TAKES_FILES_FIELD_NUMBER: _ClassVar[int]
     draft_id: str
-    def __init__(self, draft_id: _Optional[str] = ...) -> None: ...
+    commit_takes_files: bool
+    def __init__(self, draft_id: _Optional[str] = ..., commit_takes_files: _Optional[bool] = ...) -> None: ...
 
 class AddFilesRequest(_message.Message):
     __slots__ = ("draft_id", "files")
@@ -43,7 +45,7 @@ class AddFilesResponse(_message.Message):
     def __init__(self, file_count: _Optional[int] = ...) -> None: ...
 
 class CommitDraftRequest(_message.Message):
-    __slots__ = ("draft_id", "metadata_json", "description", "aliases", "tags", "label", "run_id")
+    __slots__ = ("draft_id", "metadata_json", "description", "aliases", "tags", "label", "run_id", "files")
     DRAFT_ID_FIELD_NUMBER: _ClassVar[int]
     METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +53,7 @@ class CommitDraftRequest(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
     draft_id: str
     metadata_json: str
     description: str
@@ -58,7 +61,8 @@ class CommitDraftRequest(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     label: str
     run_id: str
-    def __init__(self, draft_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+    files: _containers.RepeatedCompositeFieldContainer[_types_pb2.FileEntry]
+    def __init__(self, draft_id: _Optional[str] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ..., run_id: _Optional[str] = ..., files: _Optional[_Iterable[_Union[_types_pb2.FileEntry, _Mapping]]] = ...) -> None: ...
 
 class CommitDraftResponse(_message.Message):
     __slots__ = ("version", "created")

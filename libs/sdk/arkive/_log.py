@@ -1,0 +1,83 @@
+"""Logging a new artifact (AsyncClient.log_artifact without a base).
+
+Its steps: hash the local files, sending packs of small files as soon as each pack's worth is
+hashed (_early); ask whether this content is a version already (then nothing is committed) beside
+which blobs of the rest are missing; open a draft; upload the rest while adding every stored file
+to the draft; commit, with the files stored last carried by the commit itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_name, check_tag
+from arkive_proto.v1 import artifact_service_pb2 as apb
+
+from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
+from ._early import EarlyPacks
+from ._files import HashedFile, local_manifest_digest
+from ._local import hash_local, local_files
+from ._progress import make_progress
+from ._transfer import find_missing
+from .artifact import Artifact
+from .version import ArtifactVersion
+
+if TYPE_CHECKING:
+    from .aclient import AsyncClient
+
+
+async def log_new(
+    client: AsyncClient,
+    artifact: Artifact,
+    project: str | None,
+    aliases: Sequence[str],
+    tags: Sequence[str],
+    label: str | None,
+    run_id: str,
+    ttl: Any,
+) -> ArtifactVersion:
+    """AsyncClient.log_artifact for an artifact without a base."""
+    project = check_name(project or client.project, "project")
+    aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
+    tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
+    label = check_label(label) if label else ""
+    metadata_json = artifact.metadata_json()
+    local = local_files(artifact)
+    with make_progress(client.progress) as progress:
+        async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
+            hashed = await hash_local(local, progress, early.offer)
+            early.finish()
+            found, missing = await _find(client, project, artifact.name, hashed, early.asked)
+            # A same-content version of another type is left for the server to judge. With
+            # references, only the server knows the content (ETags): it dedups at commit.
+            if found.HasField("version") and found.version.type == artifact.type and not artifact.references:
+                return await client._reuse(found.version, aliases)
+            request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
+            draft = await client._call(client._artifacts.CreateDraft, request)
+            try:
+                filled = await upload_into_draft(
+                    client, draft.draft_id, hashed, progress, missing, draft.commit_takes_files, early
+                )
+                resp = await commit_draft(
+                    client, draft.draft_id, artifact, metadata_json, aliases, tags, label, run_id, filled.last
+                )
+            except BaseException:  # also Ctrl-C / cancellation during a long upload
+                await abort_quietly(client, draft.draft_id)
+                raise
+    return await logged(client, resp, filled, ttl)
+
+
+async def _find(
+    client: AsyncClient, project: str, name: str, hashed: list[HashedFile], asked: set[str]
+) -> tuple[apb.FindVersionByManifestResponse, set[str]]:
+    """(the version with this content, if any; which blobs not asked about early are missing),
+    asked at once."""
+    digest = local_manifest_digest(hashed)
+    request = apb.FindVersionByManifestRequest(project=project, name=name, manifest_digest=digest)
+    digests = list({f.digest: None for f in hashed if f.digest not in asked})
+    return await asyncio.gather(
+        client._call(client._artifacts.FindVersionByManifest, request),
+        find_missing(client._blobs, digests, client.address, client.timeout),
+    )
