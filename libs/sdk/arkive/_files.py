@@ -199,6 +199,7 @@ async def hash_files(
     on_total: Callable[[int], None] | None = None,
     keep_bytes: int = 0,
     on_hashed: Callable[[list[HashedFile]], None] | None = None,
+    deferred: list[threading.Thread] | None = None,
 ) -> list[HashedFile]:
     """Hashes large files on a small thread pool (hashlib releases the GIL while it hashes a 1 MiB
     chunk, so those threads really overlap) and small files on one thread of their own: for them,
@@ -211,6 +212,8 @@ async def hash_files(
     many bytes of small files (<= SMALL_FILE) stay in HashedFile.data for the upload. on_hashed,
     if given, hears of each batch of files as soon as it is hashed (on the event loop), so that
     their upload can start while the rest is hashed; files the stat cache knew are not reported.
+    deferred: if given, the stat cache write is put there, not started: a log starts it with
+    start_deferred once it is done, so that the write does not take CPU from its upload.
     """
     loop = asyncio.get_running_loop()
     await asyncio.to_thread(_wait_for_recording)  # what an earlier call recorded counts now
@@ -268,8 +271,10 @@ async def hash_files(
     if cache is not None:
         # Recording helps the next log, not this one: it runs beside the upload instead of before it.
         writer = threading.Thread(target=_record, args=(cache, record), name="arkive-stat-cache")
-        _RECORDING.append(writer)
-        writer.start()
+        if deferred is not None:
+            deferred.append(writer)
+        else:
+            start_deferred([writer])
     if on_bytes is not None and survey.known:
         on_bytes(sum(size for _, size in survey.known.values()))
     return [
@@ -278,6 +283,14 @@ async def hash_files(
 
 
 _RECORDING: list[threading.Thread] = []  # stat cache writes still running (see hash_files)
+
+
+def start_deferred(writers: list[threading.Thread]) -> None:
+    """Starts stat cache writes that hash_files deferred (a later hash_files waits for them)."""
+    for writer in writers:
+        _RECORDING.append(writer)
+        writer.start()
+    writers.clear()
 
 
 def _record(cache: StatCache, record: list[tuple[str, Key, str]]) -> None:

@@ -18,7 +18,7 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
 from ._early import EarlyPacks
-from ._local import hash_local, local_files
+from ._local import hash_local, local_files, recording_after
 from ._progress import make_progress
 from .artifact import Artifact
 from .version import ArtifactVersion
@@ -76,9 +76,9 @@ async def log_based(
         for start in range(0, len(removals), REMOVALS_PER_CALL):
             chunk = removals[start : start + REMOVALS_PER_CALL]
             await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
-        with make_progress(client.progress) as progress:
+        with make_progress(client.progress) as progress, recording_after() as deferred:
             async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
-                hashed = await hash_local(local, progress, early.offer)
+                hashed = await hash_local(local, progress, early.offer, deferred)
                 early.finish()
                 filled = await upload_into_draft(
                     client, draft.draft_id, hashed, progress, None, draft.commit_takes_files, early

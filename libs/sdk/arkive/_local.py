@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import check_name
 
-from ._files import HashedFile, LocalFile, hash_files
+from ._files import HashedFile, LocalFile, hash_files, start_deferred
 from ._paths import check_layout
 from ._progress import NullProgress
 from .artifact import Artifact
@@ -26,15 +28,31 @@ KEEP_SMALL_BYTES = 128 * 1024 * 1024
 
 
 async def hash_local(
-    local: list[LocalFile], progress: NullProgress, on_hashed: Callable[[list[HashedFile]], None] | None = None
+    local: list[LocalFile],
+    progress: NullProgress,
+    on_hashed: Callable[[list[HashedFile]], None] | None = None,
+    deferred: list[threading.Thread] | None = None,
 ) -> list[HashedFile]:
+    """hash_files for a log; see there for on_hashed and deferred."""
     return await hash_files(
         local,
         on_bytes=progress.advance,
         on_total=lambda total: progress.phase("hashing", total),
         keep_bytes=KEEP_SMALL_BYTES,
         on_hashed=on_hashed,
+        deferred=deferred,
     )
+
+
+@contextlib.contextmanager
+def recording_after() -> Iterator[list[threading.Thread]]:
+    """A list for hash_local(deferred=...): the stat cache writes in it start when the block ends
+    (the log is done, or failed: the digests of unchanged files are right either way)."""
+    writers: list[threading.Thread] = []
+    try:
+        yield writers
+    finally:
+        start_deferred(writers)
 
 
 def split_name(text: str, default_project: str) -> tuple[str, str]:

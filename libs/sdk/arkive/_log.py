@@ -18,7 +18,7 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
 from ._early import EarlyPacks
 from ._files import HashedFile, local_manifest_digest
-from ._local import hash_local, local_files
+from ._local import hash_local, local_files, recording_after
 from ._progress import make_progress
 from ._transfer import find_missing
 from .artifact import Artifact
@@ -45,9 +45,9 @@ async def log_new(
     label = check_label(label) if label else ""
     metadata_json = artifact.metadata_json()
     local = local_files(artifact)
-    with make_progress(client.progress) as progress:
+    with make_progress(client.progress) as progress, recording_after() as deferred:
         async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
-            hashed = await hash_local(local, progress, early.offer)
+            hashed = await hash_local(local, progress, early.offer, deferred)
             early.finish()
             found, missing = await _find(client, project, artifact.name, hashed, early.asked)
             # A same-content version of another type is left for the server to judge. With
