@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 
@@ -17,11 +17,13 @@ from ._cache import BlobCache
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
 from ._sink import Sink
+from ._transfer import run_bounded
 from .version import FileInfo
 
 BATCH_MAX_FILE = 1024 * 1024
 BATCH_MAX_BYTES = 32 * 1024 * 1024
 BATCH_MAX_FILES = 2000
+T = TypeVar("T")
 
 
 def batches(files: list[FileInfo]) -> list[list[FileInfo]]:
@@ -90,6 +92,13 @@ def _verified(digest: str, buf: bytes | bytearray, want: dict[str, int]) -> byte
     return data
 
 
+# The files of a batch are checked, written and cached in chunks, on a few threads at once: one
+# thread hop per file (three of them, awaited in turn) made 2,000 small files take 3.5-8 s here,
+# waiting on the disk one file at a time, when fetching their bytes took 0.3 s.
+FILES_PER_HOP = 64
+PARALLEL_HOPS = 4
+
+
 async def download_batch(
     stub: object,
     real_root: Path,
@@ -104,37 +113,59 @@ async def download_batch(
     from ._download import copy_from_cache, prepare_destination  # the single-file path's checks
 
     todo: list[tuple[FileInfo, Path]] = []
-    for f in batch:
-        dest, in_place = await asyncio.to_thread(prepare_destination, real_root, f, st.stats)
-        if in_place:
-            st.skipped += 1
+
+    def prepare(chunk: list[FileInfo]) -> list[tuple[FileInfo, Path, str]]:
+        out = []
+        for f in chunk:
+            dest, in_place = prepare_destination(real_root, f, st.stats)
+            if in_place:
+                out.append((f, dest, "in place"))
+            elif cache is not None and copy_from_cache(cache, real_root, f, dest, mode):
+                out.append((f, dest, "cached"))
+            else:
+                out.append((f, dest, ""))
+        return out
+
+    async def prepared(chunk: list[FileInfo]) -> None:
+        for f, dest, how in await asyncio.to_thread(prepare, chunk):
+            if not how:
+                todo.append((f, dest))
+                continue
+            if how == "in place":
+                st.skipped += 1
+            else:
+                st.written += 1
+                st.nbytes += f.size
+                st.cached += 1
+                st.cached_bytes += f.size
             progress.advance(f.size)
-        elif cache is not None and await asyncio.to_thread(copy_from_cache, cache, real_root, f, dest, mode):
-            st.written += 1
-            st.nbytes += f.size
-            st.cached += 1
-            st.cached_bytes += f.size
-            progress.advance(f.size)
-        else:
-            todo.append((f, dest))
+
+    await run_bounded(_chunks(batch), prepared, PARALLEL_HOPS)
     if not todo:
         return
     blobs = await fetch_blobs(stub, {f.digest: f.size for f, _ in todo}, address)
     st.downloaded += sum(len(b) for b in blobs.values())
-    for f, dest in todo:
-        sink = Sink(dest)
-        try:
-            await sink.add(blobs[f.digest])
-            await asyncio.to_thread(sink.finish, real_root, f, mode)
-        finally:
-            sink.discard()
-        st.written += 1
-        st.nbytes += f.size
-        progress.advance(f.size)
-    if cache is not None:
-        await asyncio.to_thread(_add_all, cache, blobs)
+
+    def write(chunk: list[tuple[FileInfo, Path]]) -> None:
+        for f, dest in chunk:
+            sink = Sink(dest)
+            try:
+                sink.add_sync(blobs[f.digest])
+                sink.finish(real_root, f, mode)
+            finally:
+                sink.discard()
+        if cache is not None:
+            for f, _ in chunk:
+                cache.add_bytes(f.digest, blobs[f.digest])
+
+    async def written(chunk: list[tuple[FileInfo, Path]]) -> None:
+        await asyncio.to_thread(write, chunk)
+        st.written += len(chunk)
+        st.nbytes += sum(f.size for f, _ in chunk)
+        progress.advance(sum(f.size for f, _ in chunk))
+
+    await run_bounded(_chunks(todo), written, PARALLEL_HOPS)
 
 
-def _add_all(cache: BlobCache, blobs: dict[str, bytes]) -> None:
-    for digest, data in blobs.items():
-        cache.add_bytes(digest, data)
+def _chunks(items: list[T]) -> list[list[T]]:
+    return [items[i : i + FILES_PER_HOP] for i in range(0, len(items), FILES_PER_HOP)]
