@@ -134,6 +134,10 @@ def finish(args: argparse.Namespace, specs: list[data.Spec], prof: Path | None, 
         + (" (--quick sizes: targets are for the full sizes)." if args.quick else ".")
     )
     print("Logs are timed from Artifact() + add_dir to the returned version; downloads include use_artifact.")
+    for row in rows:
+        if "samples" in row.extra:  # the median rows: every sample, first one first
+            samples = ", ".join(f"{x:.3f}" for x in row.extra["samples"])
+            print(f"{row.dataset} {row.scenario}: the first log above and fresh datasets of its shape: {samples} s.")
     print(
         "bytes sent (SDK) = version.bytes_uploaded; server recv / stored = deltas of GetBlobStats' bytes_received "
         "(verified upload bytes, dropped duplicates included) and bytes_stored (new blobs) around the step."
