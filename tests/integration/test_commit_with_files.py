@@ -108,3 +108,48 @@ async def test_commit_files_beyond_one_bus_message(raw):
     assert sorted(listed) == sorted(paths) and set(listed.values()) == {digest_of(data)}
     # Asked for 5,000 a page, ListFiles answers in pages that fit one bus reply (it used to time out).
     assert len(pages) >= 2 and sum(pages) == 5000
+
+
+async def test_versions_with_large_metadata_list_in_pages_that_fit_a_bus_reply(raw):
+    """20 versions with ~60 KiB of metadata each are more than NATS' 1 MiB: ListVersions (and
+    ListArtifacts, whose entries carry their latest version) answer in pages that fit, where one
+    reply used to exceed the limit and time out."""
+    project = unique()
+    N = 20
+    data = f"one blob {project}".encode()
+    await raw.upload(data)
+    for i in range(N):
+        metadata = json.dumps({"i": i, "preview": "x" * 60_000})
+        draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=project, name="ds", type="dataset"))
+        files = [entry(f"v{i}", data)]
+        await raw.artifacts.CommitDraft(
+            apb.CommitDraftRequest(draft_id=draft.draft_id, files=files, metadata_json=metadata)
+        )
+    seen, pages, token = [], 0, ""
+    while True:
+        resp = await raw.artifacts.ListVersions(
+            apb.ListVersionsRequest(project=project, name="ds", page_size=100, page_token=token)
+        )
+        seen += [v.version for v in resp.versions]
+        pages += 1
+        if not resp.next_page_token:
+            break
+        token = resp.next_page_token
+    assert seen == list(range(N - 1, -1, -1)) and pages >= 2
+    for i in range(N):
+        other = f"other{i:02d}"
+        draft = await raw.artifacts.CreateDraft(apb.CreateDraftRequest(project=project, name=other, type="dataset"))
+        metadata = json.dumps({"preview": "y" * 60_000})
+        await raw.artifacts.CommitDraft(
+            apb.CommitDraftRequest(draft_id=draft.draft_id, files=[entry("f", data)], metadata_json=metadata)
+        )
+    names, token = [], ""
+    while True:
+        resp = await raw.artifacts.ListArtifacts(
+            apb.ListArtifactsRequest(project=project, page_size=100, page_token=token)
+        )
+        names += [a.name for a in resp.artifacts]
+        if not resp.next_page_token:
+            break
+        token = resp.next_page_token
+    assert names == ["ds"] + [f"other{i:02d}" for i in range(N)]

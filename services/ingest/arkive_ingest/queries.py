@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import asyncpg
+import msgspec
 
 from arkive_common import api, eventlog
 from arkive_common.errors import InvalidArgument, NotFound
@@ -14,6 +16,8 @@ from arkive_common.refs import parse_ref
 from arkive_common.validation import normalize_path
 
 from . import references
+
+T = TypeVar("T")
 
 _VERSION_SQL = """
 SELECT v.*, coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM ingest_aliases a
@@ -181,11 +185,9 @@ async def list_versions(conn: asyncpg.Pool, req: api.ListVersions) -> api.Versio
             "SELECT 1 FROM ingest_collections WHERE project = $1 AND name = $2", req.project, req.name
         ):
             raise NotFound(f"artifact {req.project}/{req.name} not found")
-    more = len(rows) > size
-    rows = rows[:size]
-    return api.VersionPage(
-        versions=[to_view(r) for r in rows], next_page_token=str(rows[-1]["version"]) if more else ""
-    )
+    views = _fit([to_view(r) for r in rows[:size]], PAGE_BYTES)  # metadata may be 64 KiB a version
+    more = len(rows) > len(views)
+    return api.VersionPage(versions=views, next_page_token=str(views[-1].version) if more else "")
 
 
 async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.CollectionPage:
@@ -202,32 +204,41 @@ async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.Coll
         req.page_token,
         size + 1,
     )
-    more = len(rows) > size
-    rows = rows[:size]
     latest = {}
-    ids = [r["latest_id"] for r in rows if r["latest_id"]]
+    ids = [r["latest_id"] for r in rows[:size] if r["latest_id"]]
     if ids:
         for v in await conn.fetch(_VERSION_SQL + " WHERE v.version_id = ANY($1::text[])", ids):
             latest[v["version_id"]] = to_view(v)
-    return api.CollectionPage(
-        artifacts=[
-            api.CollectionView(
-                project=r["project"],
-                name=r["name"],
-                type=r["type"],
-                version_count=r["live_count"],
-                created_at=r["created_at"].timestamp(),
-                latest=latest.get(r["latest_id"]),
-            )
-            for r in rows
-        ],
-        next_page_token=rows[-1]["name"] if more else "",
-    )
+    views = [
+        api.CollectionView(
+            project=r["project"],
+            name=r["name"],
+            type=r["type"],
+            version_count=r["live_count"],
+            created_at=r["created_at"].timestamp(),
+            latest=latest.get(r["latest_id"]),
+        )
+        for r in rows[:size]
+    ]
+    views = _fit(views, PAGE_BYTES)  # each carries its latest version's metadata
+    more = len(rows) > len(views)
+    return api.CollectionPage(artifacts=views, next_page_token=views[-1].name if more else "")
 
 
-# A page is one bus reply (NATS' 1 MiB default): 5,000 entries of long paths would not fit.
+# A page is one bus reply (NATS' 1 MiB default): 5,000 entries of long paths, or 100 versions
+# with 64 KiB of metadata each, would not fit.
 PAGE_BYTES = 512 * 1024
 ENTRY_BYTES = 48  # msgpack framing, the size and the empty fields of one entry, generously
+
+
+def _fit(items: list[T], budget: int) -> list[T]:
+    """The first items whose msgpack encodings fit in `budget` bytes (always at least one)."""
+    total = 0
+    for i, item in enumerate(items):
+        total += len(msgspec.msgpack.encode(item))
+        if total > budget and i:
+            return items[:i]
+    return items
 
 
 def _within_bytes(rows: list, budget: int) -> list:
