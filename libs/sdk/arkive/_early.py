@@ -35,8 +35,8 @@ class EarlyPack:
 
 
 class EarlyPacks:
-    """`async with EarlyPacks(...) as early`: pass early.offer as hash_local's on_hashed, then
-    early to upload_into_draft. Leaving the block cancels whatever upload_missing did not take."""
+    """`async with EarlyPacks(...) as early`: pass early to hash_local, then to upload_into_draft.
+    Leaving the block cancels whatever upload_missing did not take."""
 
     def __init__(self, stub: BlobStub, address: str, timeout: float) -> None:
         self._stub = stub
@@ -48,8 +48,8 @@ class EarlyPacks:
         self.asked: set[str] = set()
         """Digests an early group covers (asked about, and uploaded if missing)."""
         self.tasks: list[asyncio.Task[EarlyPack]] = []
-        self.sizes: list[int] = []
-        """Each early group's bytes (the uploading phase's share of them)."""
+        self.asked_bytes = 0
+        """The early groups' bytes (the uploading phase's share of them)."""
 
     def offer(self, files: list[HashedFile]) -> None:
         """Takes newly hashed files (on the event loop; it must not raise)."""
@@ -65,11 +65,11 @@ class EarlyPacks:
             self._start()
 
     def _start(self) -> None:
-        group, self._group, self._group_bytes = self._group, [], 0
-        self.sizes.append(sum(f.size for f in group))
-        self.tasks.append(asyncio.create_task(self._send(group)))
+        group, size, self._group, self._group_bytes = self._group, self._group_bytes, [], 0
+        self.asked_bytes += size
+        self.tasks.append(asyncio.create_task(self._send(group, size)))
 
-    async def _send(self, group: list[HashedFile]) -> EarlyPack:
+    async def _send(self, group: list[HashedFile], size: int) -> EarlyPack:
         async with self._lanes:
             request = bpb.FindMissingBlobsRequest(digests=[f.digest for f in group])
             resp = await call_idempotent(self._stub.FindMissingBlobs, request, self._address, self._timeout)
@@ -77,7 +77,7 @@ class EarlyPacks:
             sent = [f for f in group if f.digest in missing]
             if sent:
                 await upload_pack(self._stub, sent, self._address, NullProgress())
-            return EarlyPack(sum(f.size for f in group), [f.digest for f in group if f.digest not in missing], sent)
+            return EarlyPack(size, [f.digest for f in group if f.digest not in missing], sent)
 
     def finish(self) -> None:
         """Hashing is over: the last, partial group leaves now too (before the log's other calls)."""

@@ -78,8 +78,7 @@ async def log_based(
             await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
         with make_progress(client.progress) as progress, recording_after() as deferred:
             async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
-                hashed = await hash_local(local, progress, early.offer, deferred)
-                early.finish()
+                hashed = await hash_local(local, progress, early, deferred)
                 filled = await upload_into_draft(
                     client, draft.draft_id, hashed, progress, None, draft.commit_takes_files, early
                 )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import check_name
 
+from ._early import EarlyPacks
 from ._files import HashedFile, LocalFile, hash_files, start_deferred
 from ._paths import check_layout
 from ._progress import NullProgress
@@ -30,18 +31,22 @@ KEEP_SMALL_BYTES = 128 * 1024 * 1024
 async def hash_local(
     local: list[LocalFile],
     progress: NullProgress,
-    on_hashed: Callable[[list[HashedFile]], None] | None = None,
+    early: EarlyPacks | None = None,
     deferred: list[threading.Thread] | None = None,
 ) -> list[HashedFile]:
-    """hash_files for a log; see there for on_hashed and deferred."""
-    return await hash_files(
+    """hash_files for a log: newly hashed small files go to `early` as they are hashed (its last
+    partial pack leaves once hashing is over); see hash_files for deferred."""
+    hashed = await hash_files(
         local,
         on_bytes=progress.advance,
         on_total=lambda total: progress.phase("hashing", total),
         keep_bytes=KEEP_SMALL_BYTES,
-        on_hashed=on_hashed,
+        on_hashed=early.offer if early is not None else None,
         deferred=deferred,
     )
+    if early is not None:
+        early.finish()
+    return hashed
 
 
 @contextlib.contextmanager

@@ -47,8 +47,7 @@ async def log_new(
     local = local_files(artifact)
     with make_progress(client.progress) as progress, recording_after() as deferred:
         async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
-            hashed = await hash_local(local, progress, early.offer, deferred)
-            early.finish()
+            hashed = await hash_local(local, progress, early, deferred)
             found, missing = await _find(client, project, artifact.name, hashed, early.asked)
             # A same-content version of another type is left for the server to judge. With
             # references, only the server knows the content (ETags): it dedups at commit.

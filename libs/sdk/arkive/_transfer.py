@@ -125,7 +125,7 @@ async def upload_missing(
     lanes: list[asyncio.Task[None]] = []
     try:
         total = sum(f.size for f in todo)
-        progress.phase("uploading", total + sum(early.sizes if early is not None else ()))
+        progress.phase("uploading", total + (early.asked_bytes if early is not None else 0))
         packs, large = split_for_packing(todo)
         # The chunked step below counts as one upload.
         followers.expect(len(packs) + (1 if large else 0) + len(early_tasks))

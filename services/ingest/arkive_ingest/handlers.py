@@ -161,6 +161,13 @@ async def commit(conn: asyncpg.Connection, draft: asyncpg.Record, options: Commi
     return api.Committed(version=view, created=decision.created)
 
 
+async def append_files(conn: asyncpg.Connection, draft_id: str, entries: dict[str, tuple[str, str, int]]) -> None:
+    """Adds checked entries (see check_entries) to an open, locked draft: one DraftFilesAdded."""
+    if entries:
+        event = DraftFilesAdded(draft_id=draft_id, entries=list(entries.values()), added_at=time.time())
+        await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], None)])
+
+
 class IngestHandlers:
     def __init__(self, pool: asyncpg.Pool, rpc: RpcClient) -> None:
         self.pool = pool
@@ -224,9 +231,7 @@ class IngestHandlers:
             # upgrading to an update deadlock), a commit (FOR UPDATE) waits for them, and an add that
             # waited for a commit sees the committed row and stops. Their blob checks above overlap.
             draft = await open_draft(conn, cmd.draft_id, "FOR NO KEY UPDATE")
-            if entries:
-                event = DraftFilesAdded(draft_id=cmd.draft_id, entries=list(entries.values()), added_at=time.time())
-                await apply_and_append(conn, [eventlog.Append(draft_stream(draft["draft_id"]), [event], None)])
+            await append_files(conn, draft["draft_id"], entries)
             count = await conn.fetchval("SELECT count(*) FROM ingest_draft_entries WHERE draft_id = $1", cmd.draft_id)
         return api.FileCount(file_count=count)
 
@@ -242,9 +247,7 @@ class IngestHandlers:
                 return api.Committed(version=view, created=False)
             if draft["aborted"]:
                 raise FailedPrecondition(f"draft {cmd.draft_id} was aborted")
-            if entries:  # in the commit's transaction: a refused commit adds nothing either
-                event = DraftFilesAdded(draft_id=cmd.draft_id, entries=list(entries.values()), added_at=time.time())
-                await apply_and_append(conn, [eventlog.Append(draft_stream(cmd.draft_id), [event], None)])
+            await append_files(conn, cmd.draft_id, entries)  # in the commit's transaction: a refused commit adds none
             return await commit(conn, draft, options)
 
         return await retrying(self.pool, attempt)

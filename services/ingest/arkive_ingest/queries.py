@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -168,6 +169,22 @@ def _int_token(token: str) -> int | None:
         raise InvalidArgument(f"invalid page_token {token!r}") from None
 
 
+# A page is one bus reply (NATS' 1 MiB default): 5,000 entries of long paths, or 100 versions
+# with 64 KiB of metadata each, would not fit.
+PAGE_BYTES = 512 * 1024
+
+
+def _fit(items: list[T], budget: int, as_sent: Callable[[T], object] = lambda item: item) -> list[T]:
+    """The first items whose msgpack encodings (of as_sent(item)) fit in `budget` bytes (always at
+    least one)."""
+    total = 0
+    for i, item in enumerate(items):
+        total += len(msgspec.msgpack.encode(as_sent(item)))
+        if total > budget and i:
+            return items[:i]
+    return items
+
+
 async def list_versions(conn: asyncpg.Pool, req: api.ListVersions) -> api.VersionPage:
     size = _page_size(req.page_size, 100, 1000)
     before = _int_token(req.page_token)
@@ -225,40 +242,12 @@ async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.Coll
     return api.CollectionPage(artifacts=views, next_page_token=views[-1].name if more else "")
 
 
-# A page is one bus reply (NATS' 1 MiB default): 5,000 entries of long paths, or 100 versions
-# with 64 KiB of metadata each, would not fit.
-PAGE_BYTES = 512 * 1024
-ENTRY_BYTES = 48  # msgpack framing, the size and the empty fields of one entry, generously
-
-
-def _fit(items: list[T], budget: int) -> list[T]:
-    """The first items whose msgpack encodings fit in `budget` bytes (always at least one)."""
-    total = 0
-    for i, item in enumerate(items):
-        total += len(msgspec.msgpack.encode(item))
-        if total > budget and i:
-            return items[:i]
-    return items
-
-
-def _within_bytes(rows: list, budget: int) -> list:
-    """The first rows whose entries fit in about `budget` bytes (always at least one)."""
-    total = 0
-    for i, r in enumerate(rows):
-        total += ENTRY_BYTES + len(r["path"].encode()) + len(r["digest"] or "")
-        if r["uri"]:
-            total += len(r["path"].encode()) + sum(len(r[k] or "") for k in ("uri", "etag", "version_id"))
-        if total > budget and i:
-            return rows[:i]
-    return rows
-
-
 async def list_files(conn: asyncpg.Pool, req: api.ListFiles) -> api.FilePage:
     size = _page_size(req.page_size, 1000, 5000)
     version = await resolve(conn, req.ref)
     prefix = normalize_path(req.path_prefix) if req.path_prefix else ""
     rows = await references.list_page(conn, version.manifest_digest, req.page_token, size + 1, prefix)
-    kept = _within_bytes(rows[:size], PAGE_BYTES)
+    kept = _fit(rows[:size], PAGE_BYTES, tuple)  # a row's fields: its file entry and any reference
     more = len(rows) > len(kept)
     rows = kept
     return api.FilePage(
