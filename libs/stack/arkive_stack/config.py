@@ -117,6 +117,12 @@ class StackConfig:
         return cls(**values)
 
     def __post_init__(self) -> None:
+        # Absolute from here on: the servers run with their working directory inside the data dir,
+        # so a relative path (the default `.arkive`) would be read relative to that, not to the
+        # directory `arkive up` was started from.
+        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
+        if self.log_dir is not None:
+            object.__setattr__(self, "log_dir", Path(self.log_dir).expanduser().absolute())
         if self.replicas < 1:
             raise ValueError("replicas must be >= 1")
         unknown = [s for s in self.services if s not in SERVICES]

@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         "ARKIVE_NATS_URL / ARKIVE_DATABASE_URL / ARKIVE_S3_ENDPOINT, when set, name external servers "
         "that are used instead of starting embedded ones.",
     )
-    p.add_argument("--data-dir", type=Path, help=f"state directory (ARKIVE_DATA_DIR; default {d.data_dir})")
+    p.add_argument(
+        "--data-dir", type=Path, help="state directory (ARKIVE_DATA_DIR; default .arkive in the current directory)"
+    )
     p.add_argument("--replicas", type=int, help="processes per service (ARKIVE_REPLICAS; default 1)")
     p.add_argument(
         "--gateway-addr",
