@@ -20,6 +20,7 @@ class Code(StrEnum):
     UNAVAILABLE = "UNAVAILABLE"
     DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
     INTERNAL = "INTERNAL"
+    DATA_LOSS = "DATA_LOSS"
 
 
 class ArkiveError(Exception):
@@ -70,6 +71,16 @@ class Conflict(ArkiveError):
     code = Code.ABORTED
 
 
+class DataLoss(ArkiveError):
+    """Bytes that do not hash to what they should (a corrupt stored blob); `digests` names them."""
+
+    code = Code.DATA_LOSS
+
+    def __init__(self, message: str, code: Code | None = None, *, digests: list[str] | None = None) -> None:
+        super().__init__(message, code)
+        self.digests = list(digests or [])
+
+
 _BY_CODE: dict[Code, type[ArkiveError]] = {
     Code.INVALID_ARGUMENT: InvalidArgument,
     Code.NOT_FOUND: NotFound,
@@ -78,6 +89,7 @@ _BY_CODE: dict[Code, type[ArkiveError]] = {
     Code.UNAVAILABLE: Unavailable,
     Code.PERMISSION_DENIED: PermissionDenied,
     Code.ABORTED: Conflict,
+    Code.DATA_LOSS: DataLoss,
 }
 
 

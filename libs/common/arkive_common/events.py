@@ -305,6 +305,18 @@ class BlobsDeleted(Event, frozen=True, kw_only=True):
     deleted_at: float
 
 
+class BlobsCorrupted(Event, frozen=True, kw_only=True):
+    """The bytes stored for these (digest, object key, size) no longer hash to the digest (or the
+    object is gone): they leave the content index, so the next upload of those bytes stores them
+    again instead of being told they exist. The object is left where it is (other pack members may
+    be sound); GC treats it like any object the index no longer names."""
+
+    blobs: list[tuple[str, str, int]]
+    reason: str
+    found_by: str  # "scrub" or "download"
+    found_at: float
+
+
 class BlobsRepacked(Event, frozen=True, kw_only=True):
     """The live members of a partly collected pack were copied (read by range, sha256 re-verified)
     into a new pack object: (digest, size, offset in new_key) per member moved out of old_key. The
@@ -405,6 +417,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     VersionLinked,
     DraftReferencesAdded,
     BlobsRepacked,
+    BlobsCorrupted,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}
 

@@ -19,6 +19,7 @@ from typing import Any
 from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
 from ._cache import BlobCache, CacheInfo, CleanupResult, cache_cleanup, cache_info
+from ._corrupt import reporting_corruption
 from ._download import download_files
 from ._files import LocalFile, artifact_path, hash_files
 from ._paths import check_layout
@@ -165,7 +166,7 @@ class CheckoutMixin:
         await asyncio.to_thread(_remove_extras, real_root, extras)
         await asyncio.to_thread(_clear_folders_in_the_way, real_root, wanted)
         with make_progress(self.progress) as progress:  # type: ignore[attr-defined]
-            result = await download_files(
+            work = download_files(
                 self._blobs,  # type: ignore[attr-defined]
                 dest,
                 norm,
@@ -173,6 +174,7 @@ class CheckoutMixin:
                 progress,
                 BlobCache.from_env(),
             )
+            result = await reporting_corruption(self._ch(), work)  # type: ignore[attr-defined]
         removed = tuple(p for p in extras if p not in wanted)  # replaced symlinks are not "removed"
         return dataclasses.replace(result, files_removed=removed)
 

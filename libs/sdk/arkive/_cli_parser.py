@@ -210,4 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     adsub = ad.add_subparsers(dest="admin_command", metavar="ACTION", parser_class=_Parser, required=True)
     adsub.add_parser("rebuild-projections", parents=[common], help="replay the event log into every read model")
     adsub.add_parser("blob-stats", parents=[common], help="cluster-wide byte counters of the blob storage")
+    sc = adsub.add_parser(
+        "scrub", parents=[common], help="re-read stored blobs, verify sha256, drop corrupt ones from the index"
+    )
+    sc.add_argument("--sample", type=int, metavar="N", help="verify N objects picked at random instead of all")
     return p

@@ -166,7 +166,7 @@ def copy_from_cache(cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, 
         sink.finish(real_root, f, mode)
         return True
     except ArkiveError as exc:
-        if exc.code != Code.INTERNAL:
+        if exc.code not in (Code.INTERNAL, Code.DATA_LOSS):
             raise  # e.g. a folder in the way: not the cache's fault
         cache.drop(f.digest)
         return False

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import grpc
 
-from arkive_common.errors import ArkiveError, Code
+from arkive_common.errors import ArkiveError, Code, DataLoss
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._cache import BlobCache
@@ -88,7 +88,7 @@ async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[
 def _verified(digest: str, buf: bytes | bytearray, want: dict[str, int]) -> bytes:
     data = bytes(buf)
     if len(data) != want[digest] or "sha256:" + hashlib.sha256(data).hexdigest() != digest:
-        raise ArkiveError(f"download of blob {digest} is corrupt (size or sha256 mismatch)", Code.INTERNAL)
+        raise DataLoss(f"download of blob {digest} is corrupt (size or sha256 mismatch)", digests=[digest])
     return data
 
 

@@ -50,8 +50,11 @@ async def log_new(
             hashed = await hash_local(local, progress, early, deferred)
             found, missing = await _find(client, project, artifact.name, hashed, early.asked)
             # A same-content version of another type is left for the server to judge. With
-            # references, only the server knows the content (ETags): it dedups at commit.
-            if found.HasField("version") and found.version.type == artifact.type and not artifact.references:
+            # references, only the server knows the content (ETags): it dedups at commit. A blob
+            # of that version the server lacks was found corrupt and dropped (a scrub): it goes
+            # through a draft so that it is uploaded again; the commit then dedups to that version.
+            reusable = found.HasField("version") and not missing and not artifact.references
+            if reusable and found.version.type == artifact.type:
                 return await client._reuse(found.version, aliases)
             request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
             draft = await client._call(client._artifacts.CreateDraft, request)

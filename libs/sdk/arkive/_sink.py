@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import grpc
 
-from arkive_common.errors import ArkiveError, Code, FailedPrecondition
+from arkive_common.errors import ArkiveError, Code, DataLoss, FailedPrecondition
 
 from ._cache import CacheWriter
 from ._files import CHUNK_SIZE
@@ -76,7 +76,7 @@ class Sink:
     def check(self, f: FileInfo) -> None:
         """Raises unless what was received is f (size and sha256); subclasses verify otherwise."""
         if self.received != f.size or self.digest != f.digest:
-            raise ArkiveError(f"download of {f.path!r} is corrupt (size or sha256 mismatch)", Code.INTERNAL)
+            raise DataLoss(f"download of {f.path!r} is corrupt (size or sha256 mismatch)", digests=[f.digest])
 
     def finish(self, real_root: Path, f: FileInfo, mode: int) -> None:
         """Verifies and renames into place (blocking: run in a thread)."""

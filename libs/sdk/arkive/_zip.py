@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from arkive_common.errors import ArkiveError, Code
+from arkive_common.errors import ArkiveError, Code, DataLoss
 
 from ._cache import BlobCache, CacheWriter
 from ._download import _receive, _server_path, new_file_mode
@@ -51,7 +51,7 @@ class _EntrySink:
 
     def check(self, f: FileInfo) -> None:
         if self.received != f.size or "sha256:" + self.hash.hexdigest() != f.digest:
-            raise ArkiveError(f"download of {f.path!r} is corrupt (size or sha256 mismatch)", Code.INTERNAL)
+            raise DataLoss(f"download of {f.path!r} is corrupt (size or sha256 mismatch)", digests=[f.digest])
 
 
 class _Writer:

@@ -29,6 +29,7 @@ from ._convert import (
     collection_from_proto,
     version_from_proto,
 )
+from ._corrupt import reporting_corruption
 from ._download import download_files
 from ._incremental import log_based
 from ._log import log_new
@@ -37,6 +38,7 @@ from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
+from ._scrub import ScrubResult, scrub_all
 from ._wire import BlobStub
 from .artifact import Artifact
 from .catalog import CatalogMixin
@@ -265,7 +267,9 @@ class AsyncClient(
             check_layout(f.path for f in files)
             files = [f for f in files if not isinstance(f, ReferenceFile)]
         with make_progress(self.progress) as progress:
-            result = await download_files(self._blobs, dest, files, self.address, progress, BlobCache.from_env())
+            cache = BlobCache.from_env()
+            work = download_files(self._blobs, dest, files, self.address, progress, cache)
+            result = await reporting_corruption(self._ch(), work)
             if refs:
                 totals = await download_references(self._ch(), version.version_id, dest, refs, self.address, progress)
                 result = totals.add_to(result)
@@ -286,3 +290,10 @@ class AsyncClient(
         """Cluster-wide byte counters of the blob plane (stored, physical, received); see BlobStats."""
         stub = adgrpc.AdminServiceStub(self._ch())
         return BlobStats.from_proto(await self._call_idempotent(stub.GetBlobStats, adpb.GetBlobStatsRequest()))
+
+    async def scrub(self, *, sample: int | None = None) -> ScrubResult:
+        """Has the server re-read stored blobs and verify their sha256 (all of them, or `sample`
+        objects picked at random); corrupt ones leave the content index so that the next log of the
+        same bytes uploads them again. Idempotent: a page is retried as a whole."""
+        stub = adgrpc.AdminServiceStub(self._ch())
+        return await scrub_all(lambda req: self._call_idempotent(stub.ScrubBlobs, req), sample)

@@ -350,6 +350,15 @@ def cmd_admin(args: argparse.Namespace) -> int:
             stats = client.blob_stats()
         show.emit_json(stats.to_dict()) if getattr(args, "json", False) else print_table(stats)
         return 0
+    if args.admin_command == "scrub":
+        from ._scrub import print_result
+
+        if args.sample is not None and args.sample <= 0:
+            raise UsageError("--sample must be a positive number")
+        with _client(args) as client:
+            result = client.scrub(sample=args.sample)
+        show.emit_json(result.to_dict()) if getattr(args, "json", False) else print_result(result)
+        return 1 if result.corrupt else 0
     # The subparser guarantees the other action is "rebuild-projections".
     with _client(args) as client:
         rebuilds = client.rebuild_projections()

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from ._blob_stats import BlobStats
 from ._references import SyncRegisterMixin
+from ._scrub import ScrubResult
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_checkout import SyncCheckoutMixin
 from ._sync_retention import SyncRetentionMixin
@@ -251,3 +252,7 @@ class Client(
     def blob_stats(self) -> BlobStats:
         """See AsyncClient.blob_stats."""
         return self._run(self._aclient.blob_stats())
+
+    def scrub(self, *, sample: int | None = None) -> ScrubResult:
+        """See AsyncClient.scrub."""
+        return self._run(self._aclient.scrub(sample=sample))

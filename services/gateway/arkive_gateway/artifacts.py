@@ -16,7 +16,7 @@ from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import artifact_service_pb2 as pb
 from arkive_proto.v1 import artifact_service_pb2_grpc as pb_grpc
 
-from . import convert
+from . import convert, scrub
 from .errors import unary
 
 MAX_FILES_PER_CALL = 5000
@@ -232,3 +232,11 @@ class AdminServicer(admin_grpc.AdminServiceServicer):
     async def GetBlobStats(self, request, context) -> admin_pb.GetBlobStatsResponse:
         stats = await self.rpc.call(api.HASHING, "blob_stats", api.Empty(), api.BlobStats)
         return admin_pb.GetBlobStatsResponse(**msgspec.structs.asdict(stats))
+
+    @unary
+    async def ScrubBlobs(self, request, context) -> admin_pb.ScrubBlobsResponse:
+        return await scrub.scrub_blobs(self.rpc, request)
+
+    @unary
+    async def ReportCorruptBlobs(self, request, context) -> admin_pb.ReportCorruptBlobsResponse:
+        return await scrub.report_corrupt(self.rpc, request)

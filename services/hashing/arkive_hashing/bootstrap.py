@@ -5,13 +5,14 @@ from __future__ import annotations
 from arkive_common import api, db
 from arkive_common import api_refs as ar
 from arkive_common import api_retention as ra
+from arkive_common import api_scrub as sc
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
 from arkive_common.errors import InvalidArgument
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import chunks, index, repack, stats
+from . import chunks, index, repack, scrub, stats
 from .chunker import ChunkIndexer
 from .gc import Collector
 
@@ -70,6 +71,16 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 await store.ensure_bucket()  # a deployment may run GC before any gateway created it
                 return await Collector(pool, RpcClient(rt.nc, s.subject_prefix), store).collect(c)
 
+        # The chunk index (chunker.py) and scrubs read stored objects: one S3 client for the service's life.
+        s = settings
+        store = await BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region).__aenter__()
+
+        async def scrub_page(q: sc.ScrubPage) -> sc.ScrubReport:
+            return await scrub.scrub(pool, store, q)
+
+        async def verify_blobs(q: sc.VerifyBlobs) -> sc.ScrubReport:
+            return await scrub.verify(pool, store, q)
+
         rt.methods.update(
             {
                 api.PING: Method(api.Empty, ping),
@@ -84,12 +95,11 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
                 ra.COLLECT_GARBAGE: Method(ra.CollectGarbage, collect_garbage),
                 "count_received": Method(api.CountReceived, count_received),
                 "blob_stats": Method(api.Empty, blob_stats),
+                sc.SCRUB: Method(sc.ScrubPage, scrub_page),
+                sc.VERIFY_BLOBS: Method(sc.VerifyBlobs, verify_blobs),
             }
         )
 
-        # The chunk index (chunker.py) reads stored objects: one S3 client for the service's life.
-        s = settings
-        store = await BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region).__aenter__()
         assert rt.js is not None
         rt.runnables.append(ChunkIndexer(rt.js, pool, store, stream=s.stream_name, prefix=s.subject_prefix))
 

@@ -11,7 +11,15 @@ import msgspec
 
 from arkive_common import api, eventlog, projection
 from arkive_common.errors import InvalidArgument
-from arkive_common.events import BlobsDeleted, BlobsPacked, BlobsRepacked, BlobStored, Envelope, Event
+from arkive_common.events import (
+    BlobsCorrupted,
+    BlobsDeleted,
+    BlobsPacked,
+    BlobsRepacked,
+    BlobStored,
+    Envelope,
+    Event,
+)
 from arkive_common.validation import check_digest, check_size
 
 from . import chunks, repack, stats
@@ -58,6 +66,9 @@ async def apply(conn: asyncpg.Connection, event: Event) -> bool:
         )
         await stats.packs_emptied(conn, sorted(set(keys)))
         return True
+    if isinstance(event, BlobsCorrupted):
+        await _apply_corrupted(conn, event)
+        return True
     if isinstance(event, BlobsPacked):
         return bool(await _apply_pack(conn, event))
     if isinstance(event, BlobsRepacked):
@@ -73,6 +84,25 @@ async def apply(conn: asyncpg.Connection, event: Event) -> bool:
         event.stored_at,
     )
     return inserted is not None
+
+
+async def _apply_corrupted(conn: asyncpg.Connection, event: BlobsCorrupted) -> None:
+    """Drops the corrupt (digest, key) rows, and every composite blob built from one of them: its
+    bytes can no longer be served, so it must count as missing too and be uploaded again."""
+    digests, keys = [b[0] for b in event.blobs], [b[1] for b in event.blobs]
+    await conn.execute(
+        "DELETE FROM hashing_blobs b USING unnest($1::text[], $2::text[]) AS x(d, k)"
+        " WHERE b.digest = x.d AND b.key = x.k",
+        digests,
+        keys,
+    )
+    await conn.execute(
+        "DELETE FROM hashing_blobs b WHERE b.key = ANY(SELECT $2 || r.digest FROM hashing_recipes r"
+        " WHERE r.chunk_digest = ANY($1::text[]))",
+        digests,
+        api.RECIPE_KEY_PREFIX,
+    )
+    await stats.packs_emptied(conn, sorted(set(keys)))
 
 
 async def _apply_pack(conn: asyncpg.Connection, event: BlobsPacked) -> list[str]:
@@ -183,4 +213,5 @@ async def rebuild(pool: asyncpg.Pool) -> int:
     async def replay(conn: asyncpg.Connection, env: Envelope) -> None:
         await apply(conn, env.event())
 
-    return await projection.rebuild(pool, tables=TABLES, stream_prefixes=("blob-", "pack-", "gc-"), apply=replay)
+    prefixes = ("blob-", "pack-", "gc-", "scrub-")
+    return await projection.rebuild(pool, tables=TABLES, stream_prefixes=prefixes, apply=replay)

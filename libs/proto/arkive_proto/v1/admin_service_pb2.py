@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rkive/v1/admin_service.proto\x12\tarkive.v1\"\x1b\n\x19RebuildProjectionsRequest\"=\n\x11ProjectionRebuild\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x17\n\x0f\x65vents_replayed\x18\x02 \x01(\x03\"L\n\x1aRebuildProjectionsResponse\x12.\n\x08rebuilds\x18\x01 \x03(\x0b\x32\x1c.arkive.v1.ProjectionRebuild\"\x15\n\x13GetBlobStatsRequest\"\xe4\x01\n\x14GetBlobStatsResponse\x12\x15\n\rblobs_indexed\x18\x01 \x01(\x03\x12\x15\n\rlogical_bytes\x18\x02 \x01(\x03\x12\x18\n\x10physical_objects\x18\x03 \x01(\x03\x12\x16\n\x0ephysical_bytes\x18\x04 \x01(\x03\x12\x14\n\x0cpack_objects\x18\x05 \x01(\x03\x12\x12\n\npack_bytes\x18\x06 \x01(\x03\x12\x16\n\x0e\x62ytes_received\x18\x07 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x08 \x01(\x03\x12\x14\n\x0c\x62lobs_stored\x18\t \x01(\x03\x32\xc2\x01\n\x0c\x41\x64minService\x12\x61\n\x12RebuildProjections\x12$.arkive.v1.RebuildProjectionsRequest\x1a%.arkive.v1.RebuildProjectionsResponse\x12O\n\x0cGetBlobStats\x12\x1e.arkive.v1.GetBlobStatsRequest\x1a\x1f.arkive.v1.GetBlobStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rkive/v1/admin_service.proto\x12\tarkive.v1\"\x1b\n\x19RebuildProjectionsRequest\"=\n\x11ProjectionRebuild\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x17\n\x0f\x65vents_replayed\x18\x02 \x01(\x03\"L\n\x1aRebuildProjectionsResponse\x12.\n\x08rebuilds\x18\x01 \x03(\x0b\x32\x1c.arkive.v1.ProjectionRebuild\"\x15\n\x13GetBlobStatsRequest\"\xe4\x01\n\x14GetBlobStatsResponse\x12\x15\n\rblobs_indexed\x18\x01 \x01(\x03\x12\x15\n\rlogical_bytes\x18\x02 \x01(\x03\x12\x18\n\x10physical_objects\x18\x03 \x01(\x03\x12\x16\n\x0ephysical_bytes\x18\x04 \x01(\x03\x12\x14\n\x0cpack_objects\x18\x05 \x01(\x03\x12\x12\n\npack_bytes\x18\x06 \x01(\x03\x12\x16\n\x0e\x62ytes_received\x18\x07 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x08 \x01(\x03\x12\x14\n\x0c\x62lobs_stored\x18\t \x01(\x03\"I\n\x11ScrubBlobsRequest\x12\x11\n\tafter_key\x18\x01 \x01(\t\x12\x11\n\tmax_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sample\x18\x03 \x01(\x05\":\n\x0b\x43orruptBlob\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x93\x01\n\x12ScrubBlobsResponse\x12\x17\n\x0fobjects_checked\x18\x01 \x01(\x03\x12\x15\n\rblobs_checked\x18\x02 \x01(\x03\x12\x12\n\nbytes_read\x18\x03 \x01(\x03\x12\'\n\x07\x63orrupt\x18\x04 \x03(\x0b\x32\x16.arkive.v1.CorruptBlob\x12\x10\n\x08next_key\x18\x05 \x01(\t\",\n\x19ReportCorruptBlobsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\t\"\\\n\x1aReportCorruptBlobsResponse\x12\x15\n\rblobs_checked\x18\x01 \x01(\x03\x12\'\n\x07\x63orrupt\x18\x02 \x03(\x0b\x32\x16.arkive.v1.CorruptBlob2\xf0\x02\n\x0c\x41\x64minService\x12\x61\n\x12RebuildProjections\x12$.arkive.v1.RebuildProjectionsRequest\x1a%.arkive.v1.RebuildProjectionsResponse\x12O\n\x0cGetBlobStats\x12\x1e.arkive.v1.GetBlobStatsRequest\x1a\x1f.arkive.v1.GetBlobStatsResponse\x12I\n\nScrubBlobs\x12\x1c.arkive.v1.ScrubBlobsRequest\x1a\x1d.arkive.v1.ScrubBlobsResponse\x12\x61\n\x12ReportCorruptBlobs\x12$.arkive.v1.ReportCorruptBlobsRequest\x1a%.arkive.v1.ReportCorruptBlobsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,6 +41,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETBLOBSTATSREQUEST']._serialized_end=235
   _globals['_GETBLOBSTATSRESPONSE']._serialized_start=238
   _globals['_GETBLOBSTATSRESPONSE']._serialized_end=466
-  _globals['_ADMINSERVICE']._serialized_start=469
-  _globals['_ADMINSERVICE']._serialized_end=663
+  _globals['_SCRUBBLOBSREQUEST']._serialized_start=468
+  _globals['_SCRUBBLOBSREQUEST']._serialized_end=541
+  _globals['_CORRUPTBLOB']._serialized_start=543
+  _globals['_CORRUPTBLOB']._serialized_end=601
+  _globals['_SCRUBBLOBSRESPONSE']._serialized_start=604
+  _globals['_SCRUBBLOBSRESPONSE']._serialized_end=751
+  _globals['_REPORTCORRUPTBLOBSREQUEST']._serialized_start=753
+  _globals['_REPORTCORRUPTBLOBSREQUEST']._serialized_end=797
+  _globals['_REPORTCORRUPTBLOBSRESPONSE']._serialized_start=799
+  _globals['_REPORTCORRUPTBLOBSRESPONSE']._serialized_end=891
+  _globals['_ADMINSERVICE']._serialized_start=894
+  _globals['_ADMINSERVICE']._serialized_end=1262
 # @@protoc_insertion_point(module_scope)

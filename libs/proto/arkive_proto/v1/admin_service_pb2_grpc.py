@@ -45,6 +45,16 @@ class AdminServiceStub:
                 request_serializer=arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsResponse.FromString,
                 _registered_method=True)
+        self.ScrubBlobs = channel.unary_unary(
+                '/arkive.v1.AdminService/ScrubBlobs',
+                request_serializer=arkive_dot_v1_dot_admin__service__pb2.ScrubBlobsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_admin__service__pb2.ScrubBlobsResponse.FromString,
+                _registered_method=True)
+        self.ReportCorruptBlobs = channel.unary_unary(
+                '/arkive.v1.AdminService/ReportCorruptBlobs',
+                request_serializer=arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -65,6 +75,23 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScrubBlobs(self, request, context):
+        """Re-reads stored objects and verifies every blob's sha256; corrupt blobs leave the content
+        index (a BlobsCorrupted event), so the next upload of those bytes stores them again. One call
+        covers one page of objects: call again with next_key until it comes back empty.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportCorruptBlobs(self, request, context):
+        """A client whose download of these blobs did not verify says so; the server re-reads them itself
+        and records those that are corrupt (the report alone changes nothing).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +104,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetBlobStats,
                     request_deserializer=arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsResponse.SerializeToString,
+            ),
+            'ScrubBlobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScrubBlobs,
+                    request_deserializer=arkive_dot_v1_dot_admin__service__pb2.ScrubBlobsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_admin__service__pb2.ScrubBlobsResponse.SerializeToString,
+            ),
+            'ReportCorruptBlobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportCorruptBlobs,
+                    request_deserializer=arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +171,60 @@ class AdminService:
             '/arkive.v1.AdminService/GetBlobStats',
             arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsRequest.SerializeToString,
             arkive_dot_v1_dot_admin__service__pb2.GetBlobStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScrubBlobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.AdminService/ScrubBlobs',
+            arkive_dot_v1_dot_admin__service__pb2.ScrubBlobsRequest.SerializeToString,
+            arkive_dot_v1_dot_admin__service__pb2.ScrubBlobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportCorruptBlobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.AdminService/ReportCorruptBlobs',
+            arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsRequest.SerializeToString,
+            arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsResponse.FromString,
             options,
             channel_credentials,
             insecure,
