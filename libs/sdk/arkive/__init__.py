@@ -32,6 +32,7 @@ from .aclient import AsyncClient
 from .artifact import Artifact
 from .catalog import LinkResult
 from .client import Client
+from .materializers import Materializer, register_materializer
 from .retention import (
     INHERIT,
     ApplyResult,
@@ -46,7 +47,7 @@ from .retention import (
     UndeleteResult,
 )
 from .runs import AsyncRun, RunInfo
-from .step import Ref, step
+from .step import ExternalArtifact, Ref, step
 from .version import (
     ArtifactCollection,
     ArtifactVersion,
@@ -78,6 +79,7 @@ __all__ = [
     "DeleteResult",
     "DownloadResult",
     "Draft",
+    "ExternalArtifact",
     "FailedPrecondition",
     "FileInfo",
     "GcResult",
@@ -86,6 +88,7 @@ __all__ = [
     "LineageGraph",
     "LineageNode",
     "LinkResult",
+    "Materializer",
     "NotFound",
     "PlannedDeletion",
     "PolicyList",
@@ -101,6 +104,7 @@ __all__ = [
     "VerifyResult",
     "cache_cleanup",
     "cache_info",
+    "register_materializer",
     "step",
 ]
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +12,38 @@ from .version import ArtifactVersion
 
 class SyncTypedMixin:
     """Typed-artifact methods of Client."""
+
+    def log_object(
+        self,
+        obj: Any,
+        name: str,
+        project: str | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        description: str = "",
+        aliases: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        label: str | None = None,
+        run_id: str = "",
+    ) -> ArtifactVersion:
+        """Logs a Python object with its materializer (see AsyncClient.log_object)."""
+        return self._run(  # type: ignore[attr-defined]
+            self._aclient.log_object(  # type: ignore[attr-defined]
+                obj,
+                name,
+                project,
+                metadata=metadata,
+                description=description,
+                aliases=aliases,
+                tags=tags,
+                label=label,
+                run_id=run_id,
+            )
+        )
+
+    def load(self, ref: Any, root: str | os.PathLike[str] | None = None) -> Any:
+        """The Python object a version holds (see AsyncClient.load)."""
+        return self._run(self._aclient.load(ref, root))  # type: ignore[attr-defined]
 
     def log_model(
         self,

@@ -194,6 +194,38 @@ class TypedMixin:
                 art, project, aliases=aliases, tags=tags, label=label, run_id=run_id
             )
 
+    async def log_object(
+        self,
+        obj: Any,
+        name: str,
+        project: str | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        description: str = "",
+        aliases: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        label: str | None = None,
+        run_id: str = "",
+    ) -> ArtifactVersion:
+        """Logs a Python object with the materializer that handles it (see arkive.materializers):
+        a DataFrame as a dataset, a numpy array, a dict or list as JSON, text, bytes, anything
+        else as a pickled model; `load()` gives it back."""
+        from ._objects import build_object
+
+        def build(tmp: Path) -> Artifact:
+            return build_object(obj, name, tmp, metadata=metadata, description=description)
+
+        return await self._log_built(build, project, aliases, tags, label, run_id)
+
+    async def load(self, ref: Any, root: str | os.PathLike[str] | None = None) -> Any:
+        """The Python object a version holds (a DataFrame, an array, a model, a dict, text), read
+        by the materializer it was logged with or recognised from its files; a folder path for
+        anything else (downloaded to root, default ./artifacts/<name>:v<N>). With root, the files
+        are also kept there. Pickled models run code when loaded: load only versions you trust."""
+        from ._objects import load
+
+        return await load(self, ref, None if root is None else Path(root))
+
     async def log_model(
         self,
         path_or_bytes: Source,

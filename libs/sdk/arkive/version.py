@@ -112,6 +112,11 @@ class ArtifactVersion:
         """Iterates (path, digest, size) of every file, sorted by path, fetched page by page."""
         return self._owner().files(self)
 
+    def load(self, root: str | Path | None = None) -> Any:
+        """The Python object this version holds (a DataFrame, an array, a model, a dict, text), or
+        the folder it was downloaded to when no materializer reads it; see Client.load."""
+        return self._owner().load(self, root)
+
     def new_draft(self) -> Artifact:
         """An Artifact for the next version of this artifact that starts with all of this version's files.
 
@@ -170,6 +175,9 @@ class AsyncArtifactVersion(ArtifactVersion):
 
     def files(self) -> AsyncIterator[FileInfo]:  # type: ignore[override]
         return self._owner().files(self)
+
+    async def load(self, root: str | Path | None = None) -> Any:
+        return await self._owner().load(self, root)
 
 
 @dataclass(frozen=True, slots=True)
