@@ -30,6 +30,10 @@ class RunView(msgspec.Struct, frozen=True):
     finished_at: float | None
     used_version_ids: list[str]
     logged_version_ids: list[str]
+    # "project/name:vN" of each id above, in the same order (the id itself for a version the graph
+    # does not know yet, e.g. an event still on its way)
+    used_refs: list[str] = []
+    logged_refs: list[str] = []
 
 
 class RunId(msgspec.Struct, frozen=True):

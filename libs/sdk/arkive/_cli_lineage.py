@@ -69,8 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(_run_line(run))
         print(f"project {run.project}  group {run.group or '-'}  config {run.config}")
-        print(f"used    {', '.join(run.used_version_ids) or '-'}")
-        print(f"logged  {', '.join(run.logged_version_ids) or '-'}")
+        print(f"used    {', '.join(run.used) or '-'}")
+        print(f"logged  {', '.join(run.logged) or '-'}")
     return 0
 
 

@@ -44,6 +44,30 @@ class Run:
             self._arun.log_artifact(artifact, aliases=aliases, tags=tags, label=label, cache_key=cache_key)
         )
 
+    def log_dataset(self, df_or_path: Any, name: str, **options: Any) -> ArtifactVersion:
+        """Client.log_dataset as an output of this run (in the run's project)."""
+        return self._client._run(self._arun.log_dataset(df_or_path, name, **options))
+
+    def log_model(self, path_or_bytes: Any, name: str, **options: Any) -> ArtifactVersion:
+        """Client.log_model as an output of this run (in the run's project)."""
+        return self._client._run(self._arun.log_model(path_or_bytes, name, **options))
+
+    def log_plot(self, source: Any, name: str, **options: Any) -> ArtifactVersion:
+        """Client.log_plot as an output of this run (in the run's project)."""
+        return self._client._run(self._arun.log_plot(source, name, **options))
+
+    def log_object(self, obj: Any, name: str, **options: Any) -> ArtifactVersion:
+        """Client.log_object as an output of this run (in the run's project)."""
+        return self._client._run(self._arun.log_object(obj, name, **options))
+
+    def upsert_artifact(self, artifact: Artifact, *, distributed_id: str, **options: Any) -> Any:
+        """Client.upsert_artifact into the run's project (see AsyncRun.upsert_artifact)."""
+        return self._client._run(self._arun.upsert_artifact(artifact, distributed_id=distributed_id, **options))
+
+    def finish_artifact(self, artifact: Artifact | str, *, distributed_id: str, **options: Any) -> ArtifactVersion:
+        """Client.finish_artifact as an output of this run."""
+        return self._client._run(self._arun.finish_artifact(artifact, distributed_id=distributed_id, **options))
+
     def record_cache_key(self, cache_key: str, versions: Sequence[ArtifactVersion]) -> None:
         self._client._run(self._arun.record_cache_key(cache_key, versions))
 

@@ -187,6 +187,7 @@ class Client(
         aliases: Sequence[str] = (),
         tags: Sequence[str] = (),
         label: str | None = None,
+        run_id: str = "",
     ) -> ArtifactVersion:
         """See AsyncClient.finish_artifact: commits the distributed draft as exactly one version."""
         return self._run(
@@ -199,6 +200,7 @@ class Client(
                 aliases=aliases,
                 tags=tags,
                 label=label,
+                run_id=run_id,
             )
         )
 

@@ -111,6 +111,7 @@ class DistributedMixin:
         aliases: Sequence[str] = (),
         tags: Sequence[str] = (),
         label: str | None = None,
+        run_id: str = "",
     ) -> ArtifactVersion:
         """Commits the distributed draft as one version; returns it (created=True if this call made it).
 
@@ -152,6 +153,7 @@ class DistributedMixin:
             aliases=aliases,
             tags=tags,
             label=label,
+            run_id=run_id,  # the run that produced the version (an output edge); it must be running
         )
         # Idempotent: a retry after a lost answer gets the version the first attempt committed.
         resp = await self._call_idempotent(self._artifacts.FinishDistributed, request)

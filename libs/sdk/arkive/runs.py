@@ -56,6 +56,8 @@ class RunInfo:
     finished_at: datetime | None
     used_version_ids: list[str]
     logged_version_ids: list[str]
+    used: list[str]  # "project/name:vN" of each used version (its id while the server does not know it yet)
+    logged: list[str]
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__slots__}
@@ -77,6 +79,8 @@ def run_from_proto(r: lpb.Run) -> RunInfo:
         finished_at=to_datetime(r.finished_at) if r.HasField("finished_at") else None,
         used_version_ids=list(r.used_version_ids),
         logged_version_ids=list(r.logged_version_ids),
+        used=list(r.used_refs) or list(r.used_version_ids),  # a server older than the refs sends ids only
+        logged=list(r.logged_refs) or list(r.logged_version_ids),
     )
 
 
@@ -153,6 +157,36 @@ class AsyncRun:
         if cache_key:
             await self.record_cache_key(cache_key, [version])
         return version
+
+    async def log_dataset(self, df_or_path: Any, name: str, **options: Any) -> ArtifactVersion:
+        """AsyncClient.log_dataset as an output of this run (in the run's project)."""
+        return await self._client.log_dataset(df_or_path, name, self.project, run_id=self.run_id, **options)
+
+    async def log_model(self, path_or_bytes: Any, name: str, **options: Any) -> ArtifactVersion:
+        """AsyncClient.log_model as an output of this run (in the run's project)."""
+        return await self._client.log_model(path_or_bytes, name, self.project, run_id=self.run_id, **options)
+
+    async def log_plot(self, source: Any, name: str, **options: Any) -> ArtifactVersion:
+        """AsyncClient.log_plot as an output of this run (in the run's project)."""
+        return await self._client.log_plot(source, name, self.project, run_id=self.run_id, **options)
+
+    async def log_object(self, obj: Any, name: str, **options: Any) -> ArtifactVersion:
+        """AsyncClient.log_object as an output of this run (in the run's project)."""
+        return await self._client.log_object(obj, name, self.project, run_id=self.run_id, **options)
+
+    async def upsert_artifact(self, artifact: Artifact, *, distributed_id: str, **options: Any) -> Any:
+        """AsyncClient.upsert_artifact into the run's project. The version the draft becomes is
+        an output of the run that finishes it (finish_artifact)."""
+        return await self._client.upsert_artifact(artifact, self.project, distributed_id=distributed_id, **options)
+
+    async def finish_artifact(
+        self, artifact: Artifact | str, *, distributed_id: str, **options: Any
+    ) -> ArtifactVersion:
+        """AsyncClient.finish_artifact as an output of this run: the version records this run as
+        the one that produced it."""
+        return await self._client.finish_artifact(
+            artifact, self.project, distributed_id=distributed_id, run_id=self.run_id, **options
+        )
 
     async def record_cache_key(self, cache_key: str, versions: Sequence[ArtifactVersion]) -> None:
         await self._client._call(

@@ -42,6 +42,8 @@ def run(v: al.RunView) -> pb.Run:
         started_at=convert.timestamp(v.started_at),
         used_version_ids=v.used_version_ids,
         logged_version_ids=v.logged_version_ids,
+        used_refs=v.used_refs,
+        logged_refs=v.logged_refs,
     )
     if v.finished_at is not None:
         msg.finished_at.CopyFrom(convert.timestamp(v.finished_at))

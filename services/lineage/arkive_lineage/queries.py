@@ -46,6 +46,11 @@ async def _views(conn, rows: list[asyncpg.Record]) -> list[al.RunView]:
             used[e["target"]].append(e["source"])
         else:
             logged[e["source"]].append(e["target"])
+    version_ids = sorted({v for vs in (*used.values(), *logged.values()) for v in vs})
+    nodes = await conn.fetch(
+        "SELECT node_id, project, name, version FROM lineage_nodes WHERE node_id = ANY($1::text[])", version_ids
+    )
+    refs = {n["node_id"]: f"{n['project']}/{n['name']}:v{n['version']}" for n in nodes if n["version"] is not None}
     return [
         al.RunView(
             run_id=r["run_id"],
@@ -59,6 +64,8 @@ async def _views(conn, rows: list[asyncpg.Record]) -> list[al.RunView]:
             finished_at=_ts(r["finished_at"]),
             used_version_ids=used[r["run_id"]],
             logged_version_ids=logged[r["run_id"]],
+            used_refs=[refs.get(v, v) for v in used[r["run_id"]]],
+            logged_refs=[refs.get(v, v) for v in logged[r["run_id"]]],
         )
         for r in rows
     ]

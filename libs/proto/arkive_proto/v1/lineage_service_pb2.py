@@ -26,59 +26,59 @@ from arkive_proto.v1 import types_pb2 as arkive_dot_v1_dot_types__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61rkive/v1/lineage_service.proto\x12\tarkive.v1\x1a\x15\x61rkive/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x02\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08job_type\x18\x04 \x01(\t\x12\r\n\x05group\x18\x05 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x06 \x01(\t\x12\"\n\x05state\x18\x07 \x01(\x0e\x32\x13.arkive.v1.RunState\x12.\n\nstarted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10used_version_ids\x18\n \x03(\t\x12\x1a\n\x12logged_version_ids\x18\x0b \x03(\t\"\x89\x01\n\x0fStartRunRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08job_type\x18\x03 \x01(\t\x12\r\n\x05group\x18\x04 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x05 \x01(\t\x12!\n\x19heartbeat_timeout_seconds\x18\x06 \x01(\x03\"/\n\x10StartRunResponse\x12\x1b\n\x03run\x18\x01 \x01(\x0b\x32\x0e.arkive.v1.Run\"%\n\x13HeartbeatRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\":\n\x14HeartbeatRunResponse\x12\"\n\x05state\x18\x01 \x01(\x0e\x32\x13.arkive.v1.RunState\"F\n\x10\x46inishRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\"\n\x05state\x18\x02 \x01(\x0e\x32\x13.arkive.v1.RunState\"0\n\x11\x46inishRunResponse\x12\x1b\n\x03run\x18\x01 \x01(\x0b\x32\x0e.arkive.v1.Run\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"-\n\x0eGetRunResponse\x12\x1b\n\x03run\x18\x01 \x01(\x0b\x32\x0e.arkive.v1.Run\"j\n\x0fListRunsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x10\n\x08job_type\x18\x02 \x01(\t\x12\r\n\x05group\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"I\n\x10ListRunsResponse\x12\x1c\n\x04runs\x18\x01 \x03(\x0b\x32\x0e.arkive.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x12UseArtifactRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\":\n\x13UseArtifactResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\"O\n\x15RecordCacheKeyRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tcache_key\x18\x02 \x01(\t\x12\x13\n\x0bversion_ids\x18\x03 \x03(\t\"\x18\n\x16RecordCacheKeyResponse\"8\n\x12LookupCacheRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x11\n\tcache_key\x18\x02 \x01(\t\"X\n\x13LookupCacheResponse\x12\x0b\n\x03hit\x18\x01 \x01(\x08\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12$\n\x08versions\x18\x03 \x03(\x0b\x32\x12.arkive.v1.Version\"\xa9\x01\n\x0bLineageNode\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07project\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x0c\n\x04type\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x03\x12\r\n\x05\x64\x65pth\x18\x07 \x01(\x05\x12\x0f\n\x07\x64\x65leted\x18\x08 \x01(\x08\x12\"\n\x05state\x18\t \x01(\x0e\x32\x13.arkive.v1.RunState\";\n\x0bLineageEdge\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\"\xe9\x01\n\x11GetLineageRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12.\n\tdirection\x18\x02 \x01(\x0e\x32\x1b.arkive.v1.LineageDirection\x12\r\n\x05\x64\x65pth\x18\x03 \x01(\x05\x12\x15\n\rartifact_type\x18\x04 \x01(\t\x12\x10\n\x08job_type\x18\x05 \x01(\t\x12)\n\x05\x61s_of\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"\xb4\x01\n\x12GetLineageResponse\x12$\n\x04root\x18\x01 \x01(\x0b\x32\x16.arkive.v1.LineageNode\x12%\n\x05nodes\x18\x02 \x03(\x0b\x32\x16.arkive.v1.LineageNode\x12%\n\x05\x65\x64ges\x18\x03 \x03(\x0b\x32\x16.arkive.v1.LineageEdge\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x05 \x01(\t*\x81\x01\n\x08RunState\x12\x19\n\x15RUN_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11RUN_STATE_RUNNING\x10\x01\x12\x16\n\x12RUN_STATE_FINISHED\x10\x02\x12\x14\n\x10RUN_STATE_FAILED\x10\x03\x12\x15\n\x11RUN_STATE_CRASHED\x10\x04*\x93\x01\n\x10LineageDirection\x12!\n\x1dLINEAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_DIRECTION_UPSTREAM\x10\x01\x12 \n\x1cLINEAGE_DIRECTION_DOWNSTREAM\x10\x02\x12\x1a\n\x16LINEAGE_DIRECTION_BOTH\x10\x03\x32\xb0\x05\n\x0eLineageService\x12\x43\n\x08StartRun\x12\x1a.arkive.v1.StartRunRequest\x1a\x1b.arkive.v1.StartRunResponse\x12O\n\x0cHeartbeatRun\x12\x1e.arkive.v1.HeartbeatRunRequest\x1a\x1f.arkive.v1.HeartbeatRunResponse\x12\x46\n\tFinishRun\x12\x1b.arkive.v1.FinishRunRequest\x1a\x1c.arkive.v1.FinishRunResponse\x12=\n\x06GetRun\x12\x18.arkive.v1.GetRunRequest\x1a\x19.arkive.v1.GetRunResponse\x12\x43\n\x08ListRuns\x12\x1a.arkive.v1.ListRunsRequest\x1a\x1b.arkive.v1.ListRunsResponse\x12L\n\x0bUseArtifact\x12\x1d.arkive.v1.UseArtifactRequest\x1a\x1e.arkive.v1.UseArtifactResponse\x12U\n\x0eRecordCacheKey\x12 .arkive.v1.RecordCacheKeyRequest\x1a!.arkive.v1.RecordCacheKeyResponse\x12L\n\x0bLookupCache\x12\x1d.arkive.v1.LookupCacheRequest\x1a\x1e.arkive.v1.LookupCacheResponse\x12I\n\nGetLineage\x12\x1c.arkive.v1.GetLineageRequest\x1a\x1d.arkive.v1.GetLineageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61rkive/v1/lineage_service.proto\x12\tarkive.v1\x1a\x15\x61rkive/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x02\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08job_type\x18\x04 \x01(\t\x12\r\n\x05group\x18\x05 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x06 \x01(\t\x12\"\n\x05state\x18\x07 \x01(\x0e\x32\x13.arkive.v1.RunState\x12.\n\nstarted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10used_version_ids\x18\n \x03(\t\x12\x1a\n\x12logged_version_ids\x18\x0b \x03(\t\x12\x11\n\tused_refs\x18\x0c \x03(\t\x12\x13\n\x0blogged_refs\x18\r \x03(\t\"\x89\x01\n\x0fStartRunRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08job_type\x18\x03 \x01(\t\x12\r\n\x05group\x18\x04 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x05 \x01(\t\x12!\n\x19heartbeat_timeout_seconds\x18\x06 \x01(\x03\"/\n\x10StartRunResponse\x12\x1b\n\x03run\x18\x01 \x01(\x0b\x32\x0e.arkive.v1.Run\"%\n\x13HeartbeatRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\":\n\x14HeartbeatRunResponse\x12\"\n\x05state\x18\x01 \x01(\x0e\x32\x13.arkive.v1.RunState\"F\n\x10\x46inishRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\"\n\x05state\x18\x02 \x01(\x0e\x32\x13.arkive.v1.RunState\"0\n\x11\x46inishRunResponse\x12\x1b\n\x03run\x18\x01 \x01(\x0b\x32\x0e.arkive.v1.Run\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"-\n\x0eGetRunResponse\x12\x1b\n\x03run\x18\x01 \x01(\x0b\x32\x0e.arkive.v1.Run\"j\n\x0fListRunsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x10\n\x08job_type\x18\x02 \x01(\t\x12\r\n\x05group\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"I\n\x10ListRunsResponse\x12\x1c\n\x04runs\x18\x01 \x03(\x0b\x32\x0e.arkive.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x12UseArtifactRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0b\n\x03ref\x18\x02 \x01(\t\":\n\x13UseArtifactResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\"O\n\x15RecordCacheKeyRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tcache_key\x18\x02 \x01(\t\x12\x13\n\x0bversion_ids\x18\x03 \x03(\t\"\x18\n\x16RecordCacheKeyResponse\"8\n\x12LookupCacheRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x11\n\tcache_key\x18\x02 \x01(\t\"X\n\x13LookupCacheResponse\x12\x0b\n\x03hit\x18\x01 \x01(\x08\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12$\n\x08versions\x18\x03 \x03(\x0b\x32\x12.arkive.v1.Version\"\xa9\x01\n\x0bLineageNode\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07project\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x0c\n\x04type\x18\x05 \x01(\t\x12\x0f\n\x07version\x18\x06 \x01(\x03\x12\r\n\x05\x64\x65pth\x18\x07 \x01(\x05\x12\x0f\n\x07\x64\x65leted\x18\x08 \x01(\x08\x12\"\n\x05state\x18\t \x01(\x0e\x32\x13.arkive.v1.RunState\";\n\x0bLineageEdge\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\"\xe9\x01\n\x11GetLineageRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12.\n\tdirection\x18\x02 \x01(\x0e\x32\x1b.arkive.v1.LineageDirection\x12\r\n\x05\x64\x65pth\x18\x03 \x01(\x05\x12\x15\n\rartifact_type\x18\x04 \x01(\t\x12\x10\n\x08job_type\x18\x05 \x01(\t\x12)\n\x05\x61s_of\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"\xb4\x01\n\x12GetLineageResponse\x12$\n\x04root\x18\x01 \x01(\x0b\x32\x16.arkive.v1.LineageNode\x12%\n\x05nodes\x18\x02 \x03(\x0b\x32\x16.arkive.v1.LineageNode\x12%\n\x05\x65\x64ges\x18\x03 \x03(\x0b\x32\x16.arkive.v1.LineageEdge\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x05 \x01(\t*\x81\x01\n\x08RunState\x12\x19\n\x15RUN_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11RUN_STATE_RUNNING\x10\x01\x12\x16\n\x12RUN_STATE_FINISHED\x10\x02\x12\x14\n\x10RUN_STATE_FAILED\x10\x03\x12\x15\n\x11RUN_STATE_CRASHED\x10\x04*\x93\x01\n\x10LineageDirection\x12!\n\x1dLINEAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_DIRECTION_UPSTREAM\x10\x01\x12 \n\x1cLINEAGE_DIRECTION_DOWNSTREAM\x10\x02\x12\x1a\n\x16LINEAGE_DIRECTION_BOTH\x10\x03\x32\xb0\x05\n\x0eLineageService\x12\x43\n\x08StartRun\x12\x1a.arkive.v1.StartRunRequest\x1a\x1b.arkive.v1.StartRunResponse\x12O\n\x0cHeartbeatRun\x12\x1e.arkive.v1.HeartbeatRunRequest\x1a\x1f.arkive.v1.HeartbeatRunResponse\x12\x46\n\tFinishRun\x12\x1b.arkive.v1.FinishRunRequest\x1a\x1c.arkive.v1.FinishRunResponse\x12=\n\x06GetRun\x12\x18.arkive.v1.GetRunRequest\x1a\x19.arkive.v1.GetRunResponse\x12\x43\n\x08ListRuns\x12\x1a.arkive.v1.ListRunsRequest\x1a\x1b.arkive.v1.ListRunsResponse\x12L\n\x0bUseArtifact\x12\x1d.arkive.v1.UseArtifactRequest\x1a\x1e.arkive.v1.UseArtifactResponse\x12U\n\x0eRecordCacheKey\x12 .arkive.v1.RecordCacheKeyRequest\x1a!.arkive.v1.RecordCacheKeyResponse\x12L\n\x0bLookupCache\x12\x1d.arkive.v1.LookupCacheRequest\x1a\x1e.arkive.v1.LookupCacheResponse\x12I\n\nGetLineage\x12\x1c.arkive.v1.GetLineageRequest\x1a\x1d.arkive.v1.GetLineageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'arkive.v1.lineage_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RUNSTATE']._serialized_start=2090
-  _globals['_RUNSTATE']._serialized_end=2219
-  _globals['_LINEAGEDIRECTION']._serialized_start=2222
-  _globals['_LINEAGEDIRECTION']._serialized_end=2369
+  _globals['_RUNSTATE']._serialized_start=2130
+  _globals['_RUNSTATE']._serialized_end=2259
+  _globals['_LINEAGEDIRECTION']._serialized_start=2262
+  _globals['_LINEAGEDIRECTION']._serialized_end=2409
   _globals['_RUN']._serialized_start=103
-  _globals['_RUN']._serialized_end=396
-  _globals['_STARTRUNREQUEST']._serialized_start=399
-  _globals['_STARTRUNREQUEST']._serialized_end=536
-  _globals['_STARTRUNRESPONSE']._serialized_start=538
-  _globals['_STARTRUNRESPONSE']._serialized_end=585
-  _globals['_HEARTBEATRUNREQUEST']._serialized_start=587
-  _globals['_HEARTBEATRUNREQUEST']._serialized_end=624
-  _globals['_HEARTBEATRUNRESPONSE']._serialized_start=626
-  _globals['_HEARTBEATRUNRESPONSE']._serialized_end=684
-  _globals['_FINISHRUNREQUEST']._serialized_start=686
-  _globals['_FINISHRUNREQUEST']._serialized_end=756
-  _globals['_FINISHRUNRESPONSE']._serialized_start=758
-  _globals['_FINISHRUNRESPONSE']._serialized_end=806
-  _globals['_GETRUNREQUEST']._serialized_start=808
-  _globals['_GETRUNREQUEST']._serialized_end=839
-  _globals['_GETRUNRESPONSE']._serialized_start=841
-  _globals['_GETRUNRESPONSE']._serialized_end=886
-  _globals['_LISTRUNSREQUEST']._serialized_start=888
-  _globals['_LISTRUNSREQUEST']._serialized_end=994
-  _globals['_LISTRUNSRESPONSE']._serialized_start=996
-  _globals['_LISTRUNSRESPONSE']._serialized_end=1069
-  _globals['_USEARTIFACTREQUEST']._serialized_start=1071
-  _globals['_USEARTIFACTREQUEST']._serialized_end=1120
-  _globals['_USEARTIFACTRESPONSE']._serialized_start=1122
-  _globals['_USEARTIFACTRESPONSE']._serialized_end=1180
-  _globals['_RECORDCACHEKEYREQUEST']._serialized_start=1182
-  _globals['_RECORDCACHEKEYREQUEST']._serialized_end=1261
-  _globals['_RECORDCACHEKEYRESPONSE']._serialized_start=1263
-  _globals['_RECORDCACHEKEYRESPONSE']._serialized_end=1287
-  _globals['_LOOKUPCACHEREQUEST']._serialized_start=1289
-  _globals['_LOOKUPCACHEREQUEST']._serialized_end=1345
-  _globals['_LOOKUPCACHERESPONSE']._serialized_start=1347
-  _globals['_LOOKUPCACHERESPONSE']._serialized_end=1435
-  _globals['_LINEAGENODE']._serialized_start=1438
-  _globals['_LINEAGENODE']._serialized_end=1607
-  _globals['_LINEAGEEDGE']._serialized_start=1609
-  _globals['_LINEAGEEDGE']._serialized_end=1668
-  _globals['_GETLINEAGEREQUEST']._serialized_start=1671
-  _globals['_GETLINEAGEREQUEST']._serialized_end=1904
-  _globals['_GETLINEAGERESPONSE']._serialized_start=1907
-  _globals['_GETLINEAGERESPONSE']._serialized_end=2087
-  _globals['_LINEAGESERVICE']._serialized_start=2372
-  _globals['_LINEAGESERVICE']._serialized_end=3060
+  _globals['_RUN']._serialized_end=436
+  _globals['_STARTRUNREQUEST']._serialized_start=439
+  _globals['_STARTRUNREQUEST']._serialized_end=576
+  _globals['_STARTRUNRESPONSE']._serialized_start=578
+  _globals['_STARTRUNRESPONSE']._serialized_end=625
+  _globals['_HEARTBEATRUNREQUEST']._serialized_start=627
+  _globals['_HEARTBEATRUNREQUEST']._serialized_end=664
+  _globals['_HEARTBEATRUNRESPONSE']._serialized_start=666
+  _globals['_HEARTBEATRUNRESPONSE']._serialized_end=724
+  _globals['_FINISHRUNREQUEST']._serialized_start=726
+  _globals['_FINISHRUNREQUEST']._serialized_end=796
+  _globals['_FINISHRUNRESPONSE']._serialized_start=798
+  _globals['_FINISHRUNRESPONSE']._serialized_end=846
+  _globals['_GETRUNREQUEST']._serialized_start=848
+  _globals['_GETRUNREQUEST']._serialized_end=879
+  _globals['_GETRUNRESPONSE']._serialized_start=881
+  _globals['_GETRUNRESPONSE']._serialized_end=926
+  _globals['_LISTRUNSREQUEST']._serialized_start=928
+  _globals['_LISTRUNSREQUEST']._serialized_end=1034
+  _globals['_LISTRUNSRESPONSE']._serialized_start=1036
+  _globals['_LISTRUNSRESPONSE']._serialized_end=1109
+  _globals['_USEARTIFACTREQUEST']._serialized_start=1111
+  _globals['_USEARTIFACTREQUEST']._serialized_end=1160
+  _globals['_USEARTIFACTRESPONSE']._serialized_start=1162
+  _globals['_USEARTIFACTRESPONSE']._serialized_end=1220
+  _globals['_RECORDCACHEKEYREQUEST']._serialized_start=1222
+  _globals['_RECORDCACHEKEYREQUEST']._serialized_end=1301
+  _globals['_RECORDCACHEKEYRESPONSE']._serialized_start=1303
+  _globals['_RECORDCACHEKEYRESPONSE']._serialized_end=1327
+  _globals['_LOOKUPCACHEREQUEST']._serialized_start=1329
+  _globals['_LOOKUPCACHEREQUEST']._serialized_end=1385
+  _globals['_LOOKUPCACHERESPONSE']._serialized_start=1387
+  _globals['_LOOKUPCACHERESPONSE']._serialized_end=1475
+  _globals['_LINEAGENODE']._serialized_start=1478
+  _globals['_LINEAGENODE']._serialized_end=1647
+  _globals['_LINEAGEEDGE']._serialized_start=1649
+  _globals['_LINEAGEEDGE']._serialized_end=1708
+  _globals['_GETLINEAGEREQUEST']._serialized_start=1711
+  _globals['_GETLINEAGEREQUEST']._serialized_end=1944
+  _globals['_GETLINEAGERESPONSE']._serialized_start=1947
+  _globals['_GETLINEAGERESPONSE']._serialized_end=2127
+  _globals['_LINEAGESERVICE']._serialized_start=2412
+  _globals['_LINEAGESERVICE']._serialized_end=3100
 # @@protoc_insertion_point(module_scope)

@@ -36,7 +36,7 @@ LINEAGE_DIRECTION_DOWNSTREAM: LineageDirection
 LINEAGE_DIRECTION_BOTH: LineageDirection
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "project", "name", "job_type", "group", "config_json", "state", "started_at", "finished_at", "used_version_ids", "logged_version_ids")
+    __slots__ = ("run_id", "project", "name", "job_type", "group", "config_json", "state", "started_at", "finished_at", "used_version_ids", "logged_version_ids", "used_refs", "logged_refs")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +48,8 @@ class Run(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     USED_VERSION_IDS_FIELD_NUMBER: _ClassVar[int]
     LOGGED_VERSION_IDS_FIELD_NUMBER: _ClassVar[int]
+    USED_REFS_FIELD_NUMBER: _ClassVar[int]
+    LOGGED_REFS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     project: str
     name: str
@@ -59,7 +61,9 @@ class Run(_message.Message):
     finished_at: _timestamp_pb2.Timestamp
     used_version_ids: _containers.RepeatedScalarFieldContainer[str]
     logged_version_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, run_id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., job_type: _Optional[str] = ..., group: _Optional[str] = ..., config_json: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., used_version_ids: _Optional[_Iterable[str]] = ..., logged_version_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    used_refs: _containers.RepeatedScalarFieldContainer[str]
+    logged_refs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., job_type: _Optional[str] = ..., group: _Optional[str] = ..., config_json: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., used_version_ids: _Optional[_Iterable[str]] = ..., logged_version_ids: _Optional[_Iterable[str]] = ..., used_refs: _Optional[_Iterable[str]] = ..., logged_refs: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StartRunRequest(_message.Message):
     __slots__ = ("project", "name", "job_type", "group", "config_json", "heartbeat_timeout_seconds")
