@@ -12,6 +12,8 @@ import grpc
 
 from arkive_common.errors import ArkiveError, Code, error_from
 
+from ._tls import channel_credentials
+
 DEFAULT_GATEWAY = "127.0.0.1:50051"
 DEFAULT_PROJECT = "default"
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -46,7 +48,7 @@ def default_project() -> str:
 
 
 def open_channel(address: str) -> grpc.aio.Channel:
-    """An insecure channel to the gateway (connects lazily, on the first call)."""
+    """A channel to the gateway (connects lazily, on the first call); TLS per the environment (_tls.py)."""
     options = [
         # Servers may pick larger download chunks than grpc's 4 MiB default allows.
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -55,6 +57,9 @@ def open_channel(address: str) -> grpc.aio.Channel:
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_permit_without_calls", 0),
     ]
+    credentials = channel_credentials()  # TLS when ARKIVE_TLS_CA / ARKIVE_TLS say so
+    if credentials is not None:
+        return grpc.aio.secure_channel(address, credentials, options=options)
     return grpc.aio.insecure_channel(address, options=options)
 
 

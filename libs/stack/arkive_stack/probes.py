@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .config import StackConfig
@@ -66,13 +68,35 @@ async def http_get(host: str, port: int, path: str = "/", timeout: float = 2.0) 
     return int(parts[1]), body
 
 
+def _tls_files() -> tuple[bytes, bytes | None, bytes | None] | None:
+    """What the health probe needs when the gateway serves TLS (ARKIVE_TLS_CERT set): the roots to
+    trust (ARKIVE_TLS_CA, else the certificate file itself: self-signed, or with its CA appended),
+    and the client key and certificate when the gateway requires one."""
+    cert = os.environ.get("ARKIVE_TLS_CERT", "").strip()
+    if not cert:
+        return None
+    ca = os.environ.get("ARKIVE_TLS_CA", "").strip()
+    key, mine = os.environ.get("ARKIVE_TLS_CLIENT_KEY"), os.environ.get("ARKIVE_TLS_CLIENT_CERT")
+    if key and mine:
+        return Path(ca or cert).read_bytes(), Path(key).read_bytes(), Path(mine).read_bytes()
+    return Path(ca or cert).read_bytes(), None, None
+
+
 async def grpc_serving(addr: str, timeout: float = 2.0) -> bool:
     """True if the standard health service at `addr` reports SERVING for service ""."""
     import grpc  # lazy: importing grpc is slow and `arkive up` without services does not need it
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     # http_proxy must not capture a loopback dial.
-    async with grpc.aio.insecure_channel(addr, options=[("grpc.enable_http_proxy", 0)]) as channel:
+    options = [("grpc.enable_http_proxy", 0)]
+    tls = await asyncio.to_thread(_tls_files)
+    if tls is not None:  # a gateway given ARKIVE_TLS_CERT serves TLS only
+        roots, key, cert = tls
+        credentials = grpc.ssl_channel_credentials(root_certificates=roots, private_key=key, certificate_chain=cert)
+        channel = grpc.aio.secure_channel(addr, credentials, options=options)
+    else:
+        channel = grpc.aio.insecure_channel(addr, options=options)
+    async with channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
             reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)

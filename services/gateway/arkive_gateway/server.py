@@ -40,6 +40,7 @@ from .direct import DirectTransfers
 from .lineage import LineageServicer
 from .references import ReferenceServicer, reference_store
 from .retention import RetentionServicer
+from .tls import TlsFiles
 from .wire import BLOB_DESERIALIZERS, Deserializers
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,16 @@ class Gateway:
         ]
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING, names)
-        if server.add_insecure_port(s.gateway_addr) == 0:
+        tls = TlsFiles.from_env()
+        if tls is not None:  # TLS only: no plaintext listener beside it
+            bound = server.add_secure_port(s.gateway_addr, tls.credentials())
+        else:
+            bound = server.add_insecure_port(s.gateway_addr)
+        if bound == 0:
             raise RuntimeError(f"cannot listen on {s.gateway_addr}")
+        if tls is not None:
+            mutual = " (client certificates required)" if tls.client_ca else ""
+            log.info("gateway serves TLS%s with %s", mutual, tls.cert)
         await server.start()
         self.server = server
         log.info("gateway listening on %s; waiting for %s", s.gateway_addr, ", ".join(REQUIRED))
