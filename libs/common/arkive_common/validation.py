@@ -5,12 +5,19 @@ Shared by the SDK (to fail early) and the services (which never trust the SDK di
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from typing import Any
 
 from .errors import InvalidArgument
+from .limits import (  # noqa: F401  (re-exported: callers import the limits from here)
+    MAX_ALIASES,
+    MAX_DESCRIPTION_CHARS,
+    MAX_METADATA_BYTES,
+    MAX_TAGS,
+    check_text,
+    parse_json_object,
+)
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -18,10 +25,6 @@ DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 VERSION_SELECTOR_RE = re.compile(r"^v(0|[1-9][0-9]{0,17})$")
 MAX_PATH_BYTES = 1024
 MAX_COMPONENT_BYTES = 255
-MAX_METADATA_BYTES = 64 * 1024
-MAX_DESCRIPTION_CHARS = 4096
-MAX_TAGS = 64
-MAX_ALIASES = 32
 
 
 def check_name(value: str, what: str = "name") -> str:
@@ -143,22 +146,19 @@ def check_path(value: str) -> str:
     return value
 
 
-def parse_metadata(text: str) -> dict[str, Any]:
-    """Parses a metadata JSON object, limited to MAX_METADATA_BYTES."""
-    if not text:
-        return {}
-    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
-        raise InvalidArgument(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InvalidArgument(f"metadata is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InvalidArgument("metadata must be a JSON object")
-    return value
+def parse_metadata(text: str, field: str = "metadata") -> dict[str, Any]:
+    """Parses a metadata JSON object: at most MAX_METADATA_BYTES, values as limits.py describes."""
+    return parse_json_object(text, field)
 
 
 def check_description(value: str) -> str:
-    if len(value) > MAX_DESCRIPTION_CHARS:
-        raise InvalidArgument(f"description is longer than {MAX_DESCRIPTION_CHARS} characters")
-    return value
+    return check_text(value, "description", MAX_DESCRIPTION_CHARS)
+
+
+def check_annotations(description: str, aliases: list[str], tags: list[str], label: str = "") -> None:
+    """What a commit carries besides metadata, checked at the edge before anything is written."""
+    check_description(description)
+    check_list(aliases, check_alias, "aliases", MAX_ALIASES)
+    check_list(tags, check_tag, "tags", MAX_TAGS)
+    if label:
+        check_label(label)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
 from collections.abc import AsyncIterator, Callable
 
 import grpc
 
 from arkive_common.errors import ArkiveError
+from arkive_common.rpc import failure
 
-log = logging.getLogger(__name__)
 # A client still sending when the call is rejected can see grpc core's bare "Internal error from Core"
 # instead of our status; reading (and dropping) the rest of its stream first avoids that race. Bounded:
 # a rejected multi-gigabyte upload is cut off instead.
@@ -28,6 +27,12 @@ async def _drain(requests: AsyncIterator) -> None:
                 seen += msg.ByteSize()
                 if seen > DRAIN_BYTES:
                     return
+
+
+async def _abort_unexpected(exc: Exception, method: str, context: grpc.aio.ServicerContext) -> None:
+    """Not an ArkiveError: the client gets a code and a generic message, the details go to the log."""
+    code, message = failure(exc, f"gateway.{method}")
+    await context.abort(getattr(grpc.StatusCode, code.value), message)
 
 
 def status_of(exc: ArkiveError) -> grpc.StatusCode:
@@ -46,8 +51,7 @@ def unary(fn: Callable):
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
-            log.exception("%s failed", fn.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {exc}")
+            await _abort_unexpected(exc, fn.__name__, context)
 
     return wrapper
 
@@ -63,7 +67,6 @@ def streaming(fn: Callable):
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
-            log.exception("%s failed", fn.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {exc}")
+            await _abort_unexpected(exc, fn.__name__, context)
 
     return wrapper
