@@ -28,7 +28,7 @@ BAD_METADATA = {
     "nan": ('{"loss": NaN}', "NaN"),
     "infinity": ('{"loss": -Infinity}', "Infinity"),
     "overflow": ('{"loss": 1e400}', "finite"),
-    "huge_int": ('{"rows": %d}' % 10**30, "int64"),
+    "huge_int": ('{"rows": ' + str(10**30) + "}", "int64"),
     "deep_20000": ('{"a":' + "[" * 20000 + "]" * 20000 + "}", "nested deeper than 32"),
     "deep_40": ('{"a":' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32"),
     "nul": ('{"a": "x\\u0000y"}', "NUL"),
