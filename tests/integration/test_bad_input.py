@@ -8,6 +8,8 @@ against the real stack; the event log is read after each refusal to check nothin
 from __future__ import annotations
 
 import json
+import math
+import time
 
 import asyncpg
 import grpc
@@ -18,6 +20,8 @@ from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cg
 from arkive_proto.v1 import lineage_service_pb2 as lpb
 from arkive_proto.v1 import lineage_service_pb2_grpc as lg
+from arkive_proto.v1 import retention_service_pb2 as rpb
+from arkive_proto.v1 import retention_service_pb2_grpc as rg
 
 from .rawgrpc import Raw, unique
 from .retention_helpers import code_of
@@ -169,3 +173,18 @@ async def test_bad_tags_aliases_label_and_keys_are_refused_before_files_are_adde
     await refused(raw.catalog.UpdateVersion(update), "unset_metadata_keys", "NUL")
     run = lpb.StartRunRequest(project=project, job_type="x" * 2000)
     await refused(raw.lineage.StartRun(run), "job_type", "longer than 1024")
+
+
+async def test_requests_the_bus_cannot_carry_are_refused_at_once(raw):
+    """A request whose fields are each valid but that would not fit one NATS message: refused by
+    the gateway at once (it used to end as "nats: maximum payload exceeded")."""
+    retention = rg.RetentionServiceStub(raw.channel)
+    digests = [f"sha256:{i:064x}" for i in range(20_000)]  # 1.5 MB on the bus
+    started = time.monotonic()
+    message = await refused(retention.CollectGarbage(rpb.CollectGarbageRequest(digests=digests, dry_run=True)))
+    assert "a bus message holds" in message and time.monotonic() - started < 10
+    for value in (math.nan, math.inf, -1.0):
+        bad = rpb.CollectGarbageRequest(grace_seconds=value, dry_run=True)
+        await refused(retention.CollectGarbage(bad), "grace_seconds")
+    search = cpb.SearchVersionsRequest(project=unique(), metadata_filters=[f"k{i}>1" for i in range(17)])
+    await refused(raw.catalog.SearchVersions(search), "at most 16 metadata_filters")

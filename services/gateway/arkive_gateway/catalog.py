@@ -46,6 +46,10 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     @unary
     async def SearchVersions(self, request: pb.SearchVersionsRequest, context) -> pb.SearchVersionsResponse:
         check_name(request.project, "project")
+        if len(request.metadata_filters) > ac.MAX_FILTERS:
+            raise InvalidArgument(f"at most {ac.MAX_FILTERS} metadata_filters")
+        check_text(request.name_pattern, "name_pattern")
+        check_text(request.order_by, "order_by", MAX_KEY_CHARS)
 
         def seconds(field: str) -> float | None:
             return getattr(request, field).ToNanoseconds() / 1e9 if request.HasField(field) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 from arkive_common import api
 from arkive_common import api_retention as ra
@@ -169,6 +170,10 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
     async def CollectGarbage(self, request: pb.CollectGarbageRequest, context) -> pb.CollectGarbageResponse:
         for d in request.digests:
             check_digest(d)
+        for field in ("grace_seconds", "repack_read_grace_seconds"):  # NaN compares false with any age
+            value = getattr(request, field)
+            if request.HasField(field) and not (math.isfinite(value) and value >= 0):
+                raise InvalidArgument(f"{field} must be a finite number of seconds >= 0, not {value}")
         grace = request.grace_seconds if request.HasField("grace_seconds") else DEFAULT_GRACE
         r = await self._gc(
             ra.CollectGarbage(
