@@ -188,3 +188,12 @@ async def test_requests_the_bus_cannot_carry_are_refused_at_once(raw):
         await refused(retention.CollectGarbage(bad), "grace_seconds")
     search = cpb.SearchVersionsRequest(project=unique(), metadata_filters=[f"k{i}>1" for i in range(17)])
     await refused(raw.catalog.SearchVersions(search), "at most 16 metadata_filters")
+
+
+async def test_nul_in_search_filters_and_policies_is_refused_naming_the_field(raw):
+    project = unique()
+    search = cpb.SearchVersionsRequest(project=project, metadata_filters=["framework=sk\x00learn"])
+    await refused(raw.catalog.SearchVersions(search), "metadata filter on framework", "NUL")
+    retention = rg.RetentionServiceStub(raw.channel)
+    policy = rpb.RetentionPolicy(project=project, name="p", name_pattern="a\x00*", keep_last=1)
+    await refused(retention.PutPolicy(rpb.PutPolicyRequest(policy=policy)), "policy.name_pattern", "NUL")

@@ -8,6 +8,7 @@ import math
 from arkive_common import api
 from arkive_common import api_retention as ra
 from arkive_common.errors import FailedPrecondition, InvalidArgument
+from arkive_common.limits import MAX_KEY_CHARS, check_text
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_name
@@ -115,6 +116,8 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
         p = request.policy
         if p.mode not in ("", "max", "min"):
             raise InvalidArgument("mode is 'max' or 'min'")
+        check_text(p.name_pattern, "policy.name_pattern")
+        check_text(p.metric, "policy.metric", MAX_KEY_CHARS)
         policy = ra.Policy(
             project=p.project,
             name=p.name,
