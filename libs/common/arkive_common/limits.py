@@ -105,6 +105,13 @@ def _check_text(value: str, where: str) -> None:
             raise InvalidArgument(f"{where}: unpaired surrogate, not valid UTF-8") from None
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """repr(value) for an error message, cut to about `limit` characters: a refusal must not echo a
+    megabyte back (a gRPC status message travels in a trailer of at most 16 KiB)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}...({len(str(value))} characters)"
+
+
 def _short(value: object) -> str:
     text = str(value) if isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

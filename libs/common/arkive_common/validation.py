@@ -17,6 +17,7 @@ from .limits import (  # noqa: F401  (re-exported: callers import the limits fro
     MAX_TAGS,
     check_text,
     parse_json_object,
+    shown,
 )
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -30,28 +31,28 @@ MAX_COMPONENT_BYTES = 255
 def check_name(value: str, what: str = "name") -> str:
     if not isinstance(value, str) or not NAME_RE.fullmatch(value) or value.endswith("."):
         raise InvalidArgument(
-            f"invalid {what} {value!r}: use 1-128 letters, digits, '_', '.', '-', starting with a letter or digit"
+            f"invalid {what} {shown(value)}: use 1-128 letters, digits, '_', '.', '-', starting with a letter or digit"
         )
     return value
 
 
 def check_type(value: str) -> str:
     if not isinstance(value, str) or not TYPE_RE.fullmatch(value):
-        raise InvalidArgument(f"invalid type {value!r}: use 1-64 letters, digits, '_', '.', '-'")
+        raise InvalidArgument(f"invalid type {shown(value)}: use 1-64 letters, digits, '_', '.', '-'")
     return value
 
 
 def check_alias(value: str) -> str:
     check_name(value, "alias")
     if VERSION_SELECTOR_RE.fullmatch(value):
-        raise InvalidArgument(f"invalid alias {value!r}: 'v<number>' is reserved for version numbers")
+        raise InvalidArgument(f"invalid alias {shown(value)}: 'v<number>' is reserved for version numbers")
     return value
 
 
 def check_label(value: str) -> str:
     check_name(value, "version label")
     if VERSION_SELECTOR_RE.fullmatch(value) or value == "latest":
-        raise InvalidArgument(f"invalid version label {value!r}: 'latest' and 'v<number>' are reserved")
+        raise InvalidArgument(f"invalid version label {shown(value)}: 'latest' and 'v<number>' are reserved")
     return value
 
 
@@ -72,13 +73,13 @@ def check_list(values: list[str], check, what: str, limit: int) -> list[str]:
 
 def check_digest(value: str) -> str:
     if not isinstance(value, str) or not DIGEST_RE.fullmatch(value):
-        raise InvalidArgument(f"invalid digest {value!r}: expected 'sha256:' and 64 lowercase hex digits")
+        raise InvalidArgument(f"invalid digest {shown(value)}: expected 'sha256:' and 64 lowercase hex digits")
     return value
 
 
 def check_size(value: int) -> int:
     if not isinstance(value, int) or value < 0:
-        raise InvalidArgument(f"invalid size {value!r}: must be a non-negative integer")
+        raise InvalidArgument(f"invalid size {shown(value)}: must be a non-negative integer")
     return value
 
 
@@ -142,7 +143,7 @@ def check_path(value: str) -> str:
     """Like normalize_path, but a path must already be in canonical form (server side)."""
     norm = normalize_path(value)
     if norm != value:
-        raise InvalidArgument(f"invalid path {value!r}: not in normalized (NFC) form")
+        raise InvalidArgument(f"invalid path {shown(value)}: not in normalized (NFC) form")
     return value
 
 

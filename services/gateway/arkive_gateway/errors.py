@@ -17,6 +17,7 @@ from arkive_common.rpc import failure
 # a rejected multi-gigabyte upload is cut off instead.
 DRAIN_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 10.0
+MAX_MESSAGE_CHARS = 2000  # percent-encoded, non-ASCII triples: still far below the 16 KiB trailer limit
 
 
 async def _drain(requests: AsyncIterator) -> None:
@@ -35,6 +36,13 @@ async def _abort_unexpected(exc: Exception, method: str, context: grpc.aio.Servi
     await context.abort(getattr(grpc.StatusCode, code.value), message)
 
 
+def client_message(exc: ArkiveError) -> str:
+    """The message as sent: gRPC carries it in a trailer a client refuses beyond 16 KiB (it would see
+    RESOURCE_EXHAUSTED instead of our status), so a message that echoes a long value is cut."""
+    text = exc.message
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "... (cut)"
+
+
 def status_of(exc: ArkiveError) -> grpc.StatusCode:
     return getattr(grpc.StatusCode, exc.code.value, grpc.StatusCode.INTERNAL)
 
@@ -47,7 +55,7 @@ def unary(fn: Callable):
         except ArkiveError as exc:
             if hasattr(request, "__aiter__"):  # a client stream (uploads): let the client finish sending
                 await _drain(request)
-            await context.abort(status_of(exc), exc.message)
+            await context.abort(status_of(exc), client_message(exc))
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
@@ -63,7 +71,7 @@ def streaming(fn: Callable):
             async for item in fn(self, request, context):
                 yield item
         except ArkiveError as exc:
-            await context.abort(status_of(exc), exc.message)
+            await context.abort(status_of(exc), client_message(exc))
         except grpc.aio.AbortError:
             raise
         except Exception as exc:

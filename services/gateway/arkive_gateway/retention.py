@@ -134,6 +134,8 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
 
     @unary
     async def RemovePolicy(self, request: pb.RemovePolicyRequest, context) -> pb.RemovePolicyResponse:
+        check_name(request.project, "project")
+        check_name(request.name, "policy name")
         await self._retention(ra.REMOVE_POLICY, ra.PolicyRef(request.project, request.name), api.Empty)
         return pb.RemovePolicyResponse()
 
