@@ -16,7 +16,7 @@ from .rawgrpc import Raw, unique
 from .test_malformed_requests import METHODS
 
 # Whole-system effects (projection rebuilds, garbage collection) are not for a shared test stack.
-SKIP = {"RebuildProjections", "CollectGarbage", "ApplyRetention", "GetStorageReport", "GetBlobStats"}
+SKIP = {"RebuildProjections", "CollectGarbage", "ApplyRetention", "GetStorageReport", "GetBlobStats", "ScrubBlobs"}
 MODES = ("nul", "long", "max", "min")
 NOT_AN_ANSWER = {
     grpc.StatusCode.INTERNAL,
