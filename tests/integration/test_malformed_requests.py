@@ -95,9 +95,24 @@ async def test_every_rpc_answers_garbage_with_invalid_argument_and_one_log_line(
 
 
 async def test_a_bad_message_later_in_an_upload_stream_is_refused(stack):
-    header = bpb.UploadBlobRequest(header=bpb.UploadBlobHeader(digest="sha256:" + "0" * 64, size=3))
+    log_path = stack.config.logs / "gateway.log"
+    start = log_path.stat().st_size
     method = bpb.DESCRIPTOR.services_by_name["BlobService"].methods_by_name["UploadBlob"]
+    good = bpb.UploadBlobRequest(header=bpb.UploadBlobHeader(digest="sha256:" + "0" * 64, size=3))
+    wrong = bpb.UploadBlobRequest(header=bpb.UploadBlobHeader(digest="sha256:nothex", size=3))
     async with grpc.aio.insecure_channel(stack.gateway_addr) as channel:
-        code, details = await call_raw(channel, method, [header.SerializeToString(), GARBAGE["length_overrun"]])
-    assert code == grpc.StatusCode.INVALID_ARGUMENT, (code, details)
-    assert "arkive.v1.BlobService.UploadBlob" in details
+        code, details = await call_raw(channel, method, [good.SerializeToString(), GARBAGE["length_overrun"]])
+        assert code == grpc.StatusCode.INVALID_ARGUMENT, (code, details)
+        assert "arkive.v1.BlobService.UploadBlob" in details
+        # Refused for its header first: the garbage after it is drained, the header's error stands.
+        code, details = await call_raw(channel, method, [wrong.SerializeToString(), GARBAGE["length_overrun"]])
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "invalid digest" in details, (code, details)
+
+    def logged() -> str:
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            f.seek(start)
+            text = f.read()
+        assert text.count("malformed request to ") >= 1
+        return text
+
+    assert "Traceback" not in await assert_eventually(logged)

@@ -3,8 +3,8 @@
 grpc's server parses a request before the servicer runs; a parser that raises makes grpc log a
 traceback and answer UNKNOWN, and no servicer code can catch it. So every method is registered
 with its parser wrapped: a parse error becomes a Malformed value, and the method's behaviour
-(wrapped too) aborts the call with INVALID_ARGUMENT when it sees one, for a unary request at
-once and for a request stream when the bad message is read.
+(wrapped too) aborts the call with INVALID_ARGUMENT when it sees one: a unary request at once,
+a request stream when the bad message is read (as a MalformedRequest raised to the reader).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+
+from arkive_common.errors import InvalidArgument
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +43,18 @@ def _safe(parse: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None
     return parse_or_mark
 
 
-async def _refuse(method: str, bad: Malformed, context: grpc.aio.ServicerContext) -> None:
+class MalformedRequest(InvalidArgument):
+    """Raised to the servicer reading a request stream: its error handling answers with it (after
+    draining the stream), and the guard below answers if the servicer lets it through."""
+
+
+def _refusal(method: str, bad: Malformed, context: grpc.aio.ServicerContext) -> MalformedRequest:
     log.warning("malformed request to %s from %s: %s", method, context.peer(), bad.error)
-    message = f"malformed request: the bytes are not a valid {method} request message"
-    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, message)
+    return MalformedRequest(f"malformed request: the bytes are not a valid {method} request message")
+
+
+async def _refuse(method: str, bad: Malformed, context: grpc.aio.ServicerContext) -> None:
+    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _refusal(method, bad, context).message)
 
 
 async def _replies(result: Any) -> AsyncIterator:
@@ -63,21 +73,27 @@ def _guard(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler
         async def checked(requests: AsyncIterator, context) -> AsyncIterator:
             async for request in requests:
                 if isinstance(request, Malformed):
-                    await _refuse(method, request, context)
+                    raise _refusal(method, request, context)
                 yield request
 
         if handler.stream_unary is not None:
 
             @functools.wraps(inner)
             async def stream_unary(requests, context):
-                return await inner(checked(requests, context), context)
+                try:
+                    return await inner(checked(requests, context), context)
+                except MalformedRequest as exc:
+                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, exc.message)
 
             return handler._replace(stream_unary=stream_unary, request_deserializer=_safe(handler.request_deserializer))
 
         @functools.wraps(inner)
         async def stream_stream(requests, context):
-            async for reply in _replies(inner(checked(requests, context), context)):
-                yield reply
+            try:
+                async for reply in _replies(inner(checked(requests, context), context)):
+                    yield reply
+            except MalformedRequest as exc:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, exc.message)
 
         return handler._replace(stream_stream=stream_stream, request_deserializer=_safe(handler.request_deserializer))
 
