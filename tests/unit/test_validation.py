@@ -116,3 +116,36 @@ def test_file_folder_conflicts():
 
     assert file_folder_conflicts(["a", "a/b", "c/d", "c/e"]) == [("a", "a/b")]
     assert file_folder_conflicts(["ab", "a/b"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"a": NaN}', "NaN"),
+        ('{"a": Infinity}', "Infinity"),
+        ('{"a": 1e400}', "finite"),
+        ('{"a": -1e400}', "finite"),
+        ('{"a": 9223372036854775808}', "int64"),
+        ('{"a": -9223372036854775809}', "int64"),
+        ('{"a": ' + "[" * 32 + "]" * 32 + "}", "nested deeper than 32"),
+        ('{"a": ' + "[" * 20000 + "]" * 20000 + "}", "nested deeper than 32"),
+        ('{"a": "\\u0000"}', "NUL"),
+        ('{"\\u0000": 1}', "NUL"),
+        ('{"a": "\\udc80"}', "surrogate"),
+        ('{"a": "' + "x" * 70000 + '"}', "65536 bytes"),
+    ],
+)
+def test_metadata_values_the_stack_cannot_keep_are_refused(text, words):
+    with pytest.raises(InvalidArgument, match="metadata") as info:
+        parse_metadata(text)
+    assert words in info.value.message
+
+
+def test_metadata_limits_themselves_are_accepted():
+    deepest = '{"a": ' + "[" * 31 + "]" * 31 + "}"
+    inner = parse_metadata(deepest)["a"]  # 32 levels with the top-level object
+    for _ in range(30):
+        inner = inner[0]
+    assert inner == []
+    value = parse_metadata('{"max": 9223372036854775807, "min": -9223372036854775808, "f": 1.7976931348623157e308}')
+    assert value == {"max": 2**63 - 1, "min": -(2**63), "f": 1.7976931348623157e308}

@@ -11,6 +11,7 @@ import msgspec
 
 from .api import VersionView
 from .errors import InvalidArgument
+from .limits import check_text
 
 UPDATE_VERSION = "update_version"
 SEARCH_VERSIONS = "search_versions"
@@ -145,6 +146,6 @@ def check_predicate(p: Predicate) -> Predicate:
         raise InvalidArgument(f"invalid metadata filter operator {p.op!r}: use one of {' '.join(OPERATORS)}")
     if (isinstance(p.value, bool) or p.value is None) and p.op not in ("=", "!="):
         raise InvalidArgument(f"metadata filter on {p.key}: true, false and null only compare with = and !=")
-    if isinstance(p.value, str) and len(p.value) > 1024:
-        raise InvalidArgument(f"metadata filter on {p.key}: value longer than 1024 characters")
+    if isinstance(p.value, str):
+        check_text(p.value, f"metadata filter on {p.key}: the value")  # 1024 characters, no NUL
     return p

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -50,3 +52,18 @@ async def migrate(pool: asyncpg.Pool, component: str, steps: Sequence[str]) -> i
             await conn.execute("INSERT INTO schema_migrations (component, step) VALUES ($1, $2)", component, index)
             applied += 1
     return applied
+
+
+def _stored_int(text: str) -> int | float:
+    value = int(text)
+    return value if -(2**63) <= value < 2**63 else float(text)
+
+
+def load_jsonb(text: str) -> Any:
+    """JSON read back from a jsonb column.
+
+    jsonb keeps numbers as numeric and prints them without an exponent: the float 1e20 comes back
+    as 100000000000000000000, which json.loads makes an int too large for msgpack (the reply would
+    fail). The edge refuses integers outside int64 (limits.py), so such a number was a float.
+    """
+    return json.loads(text, parse_int=_stored_int)

@@ -152,8 +152,8 @@ async def append(
             causation_id,
             correlation_id,
         )
-    except asyncpg.UniqueViolationError as exc:  # a writer that appended with expected_version=None
-        raise Conflict(f"concurrent append to the same stream: {exc}") from None
+    except asyncpg.UniqueViolationError:  # a writer that appended with expected_version=None
+        raise Conflict("concurrent append to the same stream; try again") from None
     rows = sorted(rows, key=lambda r: r["position"])
     await conn.execute("INSERT INTO outbox (position) SELECT unnest($1::bigint[])", [r["position"] for r in rows])
     await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import InvalidArgument
+from .limits import shown
 from .validation import NAME_RE, VERSION_SELECTOR_RE
 
 VERSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -42,21 +43,21 @@ def parse_ref(text: str, default_project: str = "") -> Ref:
         return Ref(project="", name="", selector="", version_id=text)
     body, _, selector = text.partition(":")
     if ":" in selector:
-        raise InvalidArgument(f"invalid ref {text!r}: more than one ':'")
+        raise InvalidArgument(f"invalid ref {shown(text)}: more than one ':'")
     parts = body.split("/")
     if len(parts) == 1:
         project, name = default_project, parts[0]
     elif len(parts) == 2:
         project, name = parts
     else:
-        raise InvalidArgument(f"invalid ref {text!r}: expected [project/]name[:version|alias|label]")
+        raise InvalidArgument(f"invalid ref {shown(text)}: expected [project/]name[:version|alias|label]")
     if not project:
-        raise InvalidArgument(f"invalid ref {text!r}: no project given")
+        raise InvalidArgument(f"invalid ref {shown(text)}: no project given")
     for what, value in (("project", project), ("name", name)):
         if not NAME_RE.fullmatch(value):
-            raise InvalidArgument(f"invalid ref {text!r}: bad {what} {value!r}")
+            raise InvalidArgument(f"invalid ref {shown(text)}: bad {what} {shown(value)}")
     if selector == "":
         selector = "latest"
     elif not NAME_RE.fullmatch(selector):
-        raise InvalidArgument(f"invalid ref {text!r}: bad version, alias or label {selector!r}")
+        raise InvalidArgument(f"invalid ref {shown(text)}: bad version, alias or label {shown(selector)}")
     return Ref(project=project, name=name, selector=selector)

@@ -3,16 +3,23 @@
 A command has exactly one handler: every replica of the owning service subscribes in one queue
 group, and NATS hands each request to one of them. Errors travel back as (code, message) and are
 raised again at the caller, so a FAILED_PRECONDITION in ingest reaches the gRPC client as one.
+
+Any other exception is reported without its text (it may quote SQL, stored values or server
+internals): the caller gets a generic message with an incident id, the details are in the log of
+the service that failed. A request or reply too large for one NATS message is refused at once,
+by the side that would have sent it, instead of leaving the caller to time out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import msgspec
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -21,7 +28,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
 from .bus import rpc_subject
-from .errors import ArkiveError, Code, Unavailable, error_from
+from .errors import ArkiveError, Code, InvalidArgument, Unavailable, error_from
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,20 @@ class Reply(msgspec.Struct, frozen=True, omit_defaults=True):
 
 _reply_decoder = msgspec.msgpack.Decoder(Reply)
 _encoder = msgspec.msgpack.Encoder()
+_CONFLICTS = (asyncpg.UniqueViolationError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+
+
+def failure(exc: Exception, where: str) -> tuple[Code, str]:
+    """The code and message a caller sees for an exception that is not an ArkiveError."""
+    if isinstance(exc, asyncpg.DataError):  # SQLSTATE class 22: the database refused a value sent to it
+        log.warning("%s: a value was refused by the database: %s", where, exc)
+        return Code.INVALID_ARGUMENT, f"{where}: a value in the request cannot be stored (too large or not valid text)"
+    if isinstance(exc, _CONFLICTS):  # lost a race that the handler did not retry: the caller may
+        log.info("%s: conflict: %s", where, exc)
+        return Code.ABORTED, f"{where}: conflict with a concurrent change; try again"
+    incident = uuid.uuid4().hex[:12]
+    log.error("%s failed (incident %s)", where, incident, exc_info=exc)
+    return Code.INTERNAL, f"internal error in {where} (incident {incident}; the details are in its log)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +105,15 @@ class RpcServer:
             except ArkiveError as exc:
                 reply = Reply(ok=False, code=exc.code.value, message=exc.message)
             except Exception as exc:
-                log.exception("%s.%s failed", self._service, name)
-                reply = Reply(ok=False, code=Code.INTERNAL.value, message=f"internal error: {exc}")
+                code, message = failure(exc, f"{self._service}.{name}")
+                reply = Reply(ok=False, code=code.value, message=message)
             if msg.reply:
+                data = _encoder.encode(reply)
+                if len(data) > self._nc.max_payload:
+                    log.error("%s.%s: reply of %d bytes does not fit the bus", self._service, name, len(data))
+                    data = _encoder.encode(_too_large(f"the reply of {self._service}.{name}", len(data), self._nc))
                 try:
-                    await msg.respond(_encoder.encode(reply))
+                    await msg.respond(data)
                 except Exception as exc:  # the caller gave up or NATS is away; it will retry
                     log.warning("%s.%s: could not reply: %s", self._service, name, exc)
 
@@ -111,8 +136,12 @@ class RpcClient:
 
     async def call(self, service: str, method: str, request: Any, result_type: type, *, timeout: float = 30.0) -> Any:
         subject = rpc_subject(self._prefix, service, method)
+        payload = _encoder.encode(request)
+        if len(payload) > self._nc.max_payload:
+            too_large = _too_large(f"the request to {service}.{method}", len(payload), self._nc)
+            raise InvalidArgument(too_large.message)
         try:
-            msg = await self._nc.request(subject, _encoder.encode(request), timeout=timeout)
+            msg = await self._nc.request(subject, payload, timeout=timeout)
         except NoRespondersError:
             raise Unavailable(f"the {service} service is not running (no responders)") from None
         except NatsTimeout:
@@ -126,3 +155,8 @@ class RpcClient:
         if decoder is None:
             decoder = self._decoders[result_type] = msgspec.msgpack.Decoder(result_type)
         return decoder.decode(reply.result)
+
+
+def _too_large(what: str, size: int, nc: NATS) -> Reply:
+    message = f"{what} is {size} bytes, more than the {nc.max_payload} bytes a bus message holds: ask for less per call"
+    return Reply(ok=False, code=Code.RESOURCE_EXHAUSTED.value, message=message)

@@ -5,12 +5,20 @@ Shared by the SDK (to fail early) and the services (which never trust the SDK di
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from typing import Any
 
 from .errors import InvalidArgument
+from .limits import (  # noqa: F401  (re-exported: callers import the limits from here)
+    MAX_ALIASES,
+    MAX_DESCRIPTION_CHARS,
+    MAX_METADATA_BYTES,
+    MAX_TAGS,
+    check_text,
+    parse_json_object,
+    shown,
+)
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -18,37 +26,33 @@ DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 VERSION_SELECTOR_RE = re.compile(r"^v(0|[1-9][0-9]{0,17})$")
 MAX_PATH_BYTES = 1024
 MAX_COMPONENT_BYTES = 255
-MAX_METADATA_BYTES = 64 * 1024
-MAX_DESCRIPTION_CHARS = 4096
-MAX_TAGS = 64
-MAX_ALIASES = 32
 
 
 def check_name(value: str, what: str = "name") -> str:
     if not isinstance(value, str) or not NAME_RE.fullmatch(value) or value.endswith("."):
         raise InvalidArgument(
-            f"invalid {what} {value!r}: use 1-128 letters, digits, '_', '.', '-', starting with a letter or digit"
+            f"invalid {what} {shown(value)}: use 1-128 letters, digits, '_', '.', '-', starting with a letter or digit"
         )
     return value
 
 
 def check_type(value: str) -> str:
     if not isinstance(value, str) or not TYPE_RE.fullmatch(value):
-        raise InvalidArgument(f"invalid type {value!r}: use 1-64 letters, digits, '_', '.', '-'")
+        raise InvalidArgument(f"invalid type {shown(value)}: use 1-64 letters, digits, '_', '.', '-'")
     return value
 
 
 def check_alias(value: str) -> str:
     check_name(value, "alias")
     if VERSION_SELECTOR_RE.fullmatch(value):
-        raise InvalidArgument(f"invalid alias {value!r}: 'v<number>' is reserved for version numbers")
+        raise InvalidArgument(f"invalid alias {shown(value)}: 'v<number>' is reserved for version numbers")
     return value
 
 
 def check_label(value: str) -> str:
     check_name(value, "version label")
     if VERSION_SELECTOR_RE.fullmatch(value) or value == "latest":
-        raise InvalidArgument(f"invalid version label {value!r}: 'latest' and 'v<number>' are reserved")
+        raise InvalidArgument(f"invalid version label {shown(value)}: 'latest' and 'v<number>' are reserved")
     return value
 
 
@@ -69,13 +73,13 @@ def check_list(values: list[str], check, what: str, limit: int) -> list[str]:
 
 def check_digest(value: str) -> str:
     if not isinstance(value, str) or not DIGEST_RE.fullmatch(value):
-        raise InvalidArgument(f"invalid digest {value!r}: expected 'sha256:' and 64 lowercase hex digits")
+        raise InvalidArgument(f"invalid digest {shown(value)}: expected 'sha256:' and 64 lowercase hex digits")
     return value
 
 
 def check_size(value: int) -> int:
     if not isinstance(value, int) or value < 0:
-        raise InvalidArgument(f"invalid size {value!r}: must be a non-negative integer")
+        raise InvalidArgument(f"invalid size {shown(value)}: must be a non-negative integer")
     return value
 
 
@@ -139,26 +143,23 @@ def check_path(value: str) -> str:
     """Like normalize_path, but a path must already be in canonical form (server side)."""
     norm = normalize_path(value)
     if norm != value:
-        raise InvalidArgument(f"invalid path {value!r}: not in normalized (NFC) form")
+        raise InvalidArgument(f"invalid path {shown(value)}: not in normalized (NFC) form")
     return value
 
 
-def parse_metadata(text: str) -> dict[str, Any]:
-    """Parses a metadata JSON object, limited to MAX_METADATA_BYTES."""
-    if not text:
-        return {}
-    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
-        raise InvalidArgument(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise InvalidArgument(f"metadata is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InvalidArgument("metadata must be a JSON object")
-    return value
+def parse_metadata(text: str, field: str = "metadata") -> dict[str, Any]:
+    """Parses a metadata JSON object: at most MAX_METADATA_BYTES, values as limits.py describes."""
+    return parse_json_object(text, field)
 
 
 def check_description(value: str) -> str:
-    if len(value) > MAX_DESCRIPTION_CHARS:
-        raise InvalidArgument(f"description is longer than {MAX_DESCRIPTION_CHARS} characters")
-    return value
+    return check_text(value, "description", MAX_DESCRIPTION_CHARS)
+
+
+def check_annotations(description: str, aliases: list[str], tags: list[str], label: str = "") -> None:
+    """What a commit carries besides metadata, checked at the edge before anything is written."""
+    check_description(description)
+    check_list(aliases, check_alias, "aliases", MAX_ALIASES)
+    check_list(tags, check_tag, "tags", MAX_TAGS)
+    if label:
+        check_label(label)

@@ -13,7 +13,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from arkive_common.errors import InvalidArgument
-from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_name, check_tag
+from arkive_common.validation import (
+    MAX_ALIASES,
+    MAX_TAGS,
+    check_alias,
+    check_description,
+    check_label,
+    check_list,
+    check_name,
+    check_tag,
+)
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
@@ -65,6 +74,7 @@ async def log_based(
     tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
     label = check_label(label) if label else ""
     metadata_json = artifact.metadata_json()
+    check_description(artifact.description)  # it may have been changed since the Artifact was made
     local = local_files(artifact)
     stub = client._artifacts
     # The exact base version by id: an alias moving meanwhile must not change what we start from.

@@ -12,7 +12,16 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_name, check_tag
+from arkive_common.validation import (
+    MAX_ALIASES,
+    MAX_TAGS,
+    check_alias,
+    check_description,
+    check_label,
+    check_list,
+    check_name,
+    check_tag,
+)
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
@@ -44,6 +53,7 @@ async def log_new(
     tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
     label = check_label(label) if label else ""
     metadata_json = artifact.metadata_json()
+    check_description(artifact.description)  # it may have been changed since the Artifact was made
     local = local_files(artifact)
     with make_progress(client.progress) as progress, recording_after() as deferred:
         async with EarlyPacks(client._blobs, client.address, client.timeout) as early:

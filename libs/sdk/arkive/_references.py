@@ -19,7 +19,16 @@ from urllib.parse import unquote, urlsplit
 import grpc
 
 from arkive_common.errors import InvalidArgument, NotFound
-from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_list, check_name, check_tag, check_type
+from arkive_common.validation import (
+    MAX_ALIASES,
+    MAX_TAGS,
+    check_alias,
+    check_description,
+    check_list,
+    check_name,
+    check_tag,
+    check_type,
+)
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
@@ -134,7 +143,7 @@ class RegisterMixin:
             uri=uri,
             max_objects=max_objects or 0,
             metadata_json=to_metadata_json(metadata or {}),
-            description=description,
+            description=check_description(description),
             aliases=check_list(list(aliases), check_alias, "aliases", MAX_ALIASES),
             tags=check_list(list(tags), check_tag, "tags", MAX_TAGS),
         )

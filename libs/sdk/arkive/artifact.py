@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arkive_common.errors import InvalidArgument, NotFound
-from arkive_common.validation import MAX_METADATA_BYTES, check_description, check_name, check_type
+from arkive_common.limits import MAX_METADATA_DEPTH, parse_json_object
+from arkive_common.validation import check_description, check_name, check_type
 
 from ._files import LocalFile, artifact_path, join_prefix, walk_dir
 from ._references import ReferenceSpec, check_spec
@@ -20,16 +21,19 @@ if TYPE_CHECKING:
 DEFAULT_TYPE = "dataset"
 
 
-def metadata_json(metadata: dict[str, Any]) -> str:
-    """Metadata as compact JSON (what is sent), validated like the server does."""
+def metadata_json(metadata: dict[str, Any], field: str = "metadata") -> str:
+    """Metadata as compact JSON (what is sent), validated by the gateway's own function."""
     if not isinstance(metadata, dict):
-        raise InvalidArgument(f"metadata must be a dict, not {type(metadata).__name__}")
+        raise InvalidArgument(f"{field} must be a dict, not {type(metadata).__name__}")
     try:
         text = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgument(f"metadata is not JSON-serializable: {exc}") from None
-    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
-        raise InvalidArgument(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
+    except RecursionError:
+        raise InvalidArgument(f"{field} is nested deeper than {MAX_METADATA_DEPTH} levels") from None
+    except ValueError as exc:  # NaN or Infinity: allow_nan=False
+        raise InvalidArgument(f"{field} holds a number that is not finite: {exc}") from None
+    except TypeError as exc:
+        raise InvalidArgument(f"{field} is not JSON-serializable: {exc}") from None
+    parse_json_object(text, field)  # int64 range, nesting, size, text: what the gateway checks
     return text
 
 

@@ -27,7 +27,7 @@ from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
 
 from ._convert import to_datetime
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
-from .artifact import Artifact
+from .artifact import Artifact, metadata_json
 from .version import ArtifactVersion
 
 STATE_NAMES = {
@@ -254,7 +254,7 @@ class LineageMixin:
                 name=name,
                 job_type=job_type,
                 group=group,  # type: ignore[attr-defined]
-                config_json=json.dumps(config or {}),
+                config_json=metadata_json(config or {}, "config"),
                 heartbeat_timeout_seconds=heartbeat_timeout,
             ),
         )

@@ -10,7 +10,7 @@ from arkive_common import api
 from arkive_common.errors import InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_digest, check_name, normalize_path, parse_metadata
+from arkive_common.validation import check_annotations, check_digest, check_name, normalize_path, parse_metadata
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import artifact_service_pb2 as pb
@@ -75,6 +75,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         if len(request.files) > MAX_FILES_PER_CALL:
             raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per CommitDraft call")
         metadata = parse_metadata(request.metadata_json)  # before anything is added
+        check_annotations(request.description, list(request.aliases), list(request.tags), request.label)
         *earlier, last = slices_by_bytes([(f.path, f.digest, f.size) for f in request.files])
         for part in earlier:  # as AddFiles would; the last slice travels with the commit
             await self.ingest("add_files", api.AddFiles(request.draft_id, part), api.FileCount)
@@ -182,6 +183,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
 
     @unary
     async def FinishDistributed(self, request: pb.FinishDistributedRequest, context) -> pb.FinishDistributedResponse:
+        check_annotations(request.description, list(request.aliases), list(request.tags), request.label)
         cmd = api.FinishDistributed(
             project=request.project,
             name=request.name,

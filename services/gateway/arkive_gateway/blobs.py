@@ -144,6 +144,8 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
 
     @streaming
     async def DownloadBlobs(self, request: pb.DownloadBlobsRequest, context: grpc.aio.ServicerContext):
+        if len(request.digests) > MAX_FIND:
+            raise InvalidArgument(f"at most {MAX_FIND} digests per DownloadBlobs call")
         infos = await self.stat(list(dict.fromkeys(request.digests))) if request.digests else {}
         async for msg in packs.download_many(list(request.digests), self.store, infos, self.rpc):
             yield msg

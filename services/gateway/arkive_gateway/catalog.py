@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from arkive_common import api
 from arkive_common import api_catalog as ac
+from arkive_common.errors import InvalidArgument
+from arkive_common.limits import MAX_KEY_CHARS, MAX_METADATA_KEYS_TO_UNSET, check_text
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_name, parse_metadata
+from arkive_common.validation import MAX_TAGS, check_description, check_list, check_name, check_tag, parse_metadata
 from arkive_proto.v1 import catalog_service_pb2 as pb
 from arkive_proto.v1 import catalog_service_pb2_grpc as pb_grpc
 
@@ -22,6 +24,14 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     @unary
     async def UpdateVersion(self, request: pb.UpdateVersionRequest, context) -> pb.UpdateVersionResponse:
         parse_ref(request.ref)
+        check_list(list(request.add_tags), check_tag, "add_tags", MAX_TAGS)
+        check_list(list(request.remove_tags), check_tag, "remove_tags", MAX_TAGS)
+        if len(request.unset_metadata_keys) > MAX_METADATA_KEYS_TO_UNSET:
+            raise InvalidArgument(f"too many unset_metadata_keys: more than {MAX_METADATA_KEYS_TO_UNSET}")
+        for key in request.unset_metadata_keys:
+            check_text(key, "unset_metadata_keys", MAX_KEY_CHARS)
+        if request.HasField("description"):
+            check_description(request.description)
         cmd = ac.UpdateVersion(
             ref=request.ref,
             assign=parse_metadata(request.set_metadata_json),
@@ -36,6 +46,10 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
     @unary
     async def SearchVersions(self, request: pb.SearchVersionsRequest, context) -> pb.SearchVersionsResponse:
         check_name(request.project, "project")
+        if len(request.metadata_filters) > ac.MAX_FILTERS:
+            raise InvalidArgument(f"at most {ac.MAX_FILTERS} metadata_filters")
+        check_text(request.name_pattern, "name_pattern")
+        check_text(request.order_by, "order_by", MAX_KEY_CHARS)
 
         def seconds(field: str) -> float | None:
             return getattr(request, field).ToNanoseconds() / 1e9 if request.HasField(field) else None

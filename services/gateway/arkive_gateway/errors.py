@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
 from collections.abc import AsyncIterator, Callable
 
 import grpc
 
 from arkive_common.errors import ArkiveError
+from arkive_common.rpc import failure
 
-log = logging.getLogger(__name__)
 # A client still sending when the call is rejected can see grpc core's bare "Internal error from Core"
 # instead of our status; reading (and dropping) the rest of its stream first avoids that race. Bounded:
 # a rejected multi-gigabyte upload is cut off instead.
 DRAIN_BYTES = 64 * 1024 * 1024
 DRAIN_SECONDS = 10.0
+MAX_MESSAGE_CHARS = 2000  # percent-encoded, non-ASCII triples: still far below the 16 KiB trailer limit
 
 
 async def _drain(requests: AsyncIterator) -> None:
@@ -28,6 +28,19 @@ async def _drain(requests: AsyncIterator) -> None:
                 seen += msg.ByteSize()
                 if seen > DRAIN_BYTES:
                     return
+
+
+async def _abort_unexpected(exc: Exception, method: str, context: grpc.aio.ServicerContext) -> None:
+    """Not an ArkiveError: the client gets a code and a generic message, the details go to the log."""
+    code, message = failure(exc, f"gateway.{method}")
+    await context.abort(getattr(grpc.StatusCode, code.value), message)
+
+
+def client_message(exc: ArkiveError) -> str:
+    """The message as sent: gRPC carries it in a trailer a client refuses beyond 16 KiB (it would see
+    RESOURCE_EXHAUSTED instead of our status), so a message that echoes a long value is cut."""
+    text = exc.message
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "... (cut)"
 
 
 def status_of(exc: ArkiveError) -> grpc.StatusCode:
@@ -42,12 +55,11 @@ def unary(fn: Callable):
         except ArkiveError as exc:
             if hasattr(request, "__aiter__"):  # a client stream (uploads): let the client finish sending
                 await _drain(request)
-            await context.abort(status_of(exc), exc.message)
+            await context.abort(status_of(exc), client_message(exc))
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
-            log.exception("%s failed", fn.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {exc}")
+            await _abort_unexpected(exc, fn.__name__, context)
 
     return wrapper
 
@@ -59,11 +71,10 @@ def streaming(fn: Callable):
             async for item in fn(self, request, context):
                 yield item
         except ArkiveError as exc:
-            await context.abort(status_of(exc), exc.message)
+            await context.abort(status_of(exc), client_message(exc))
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
-            log.exception("%s failed", fn.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"internal error: {exc}")
+            await _abort_unexpected(exc, fn.__name__, context)
 
     return wrapper

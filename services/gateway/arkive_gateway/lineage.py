@@ -7,6 +7,7 @@ import json
 from arkive_common import api
 from arkive_common import api_lineage as al
 from arkive_common.errors import InvalidArgument
+from arkive_common.limits import check_text
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_name, parse_metadata
@@ -74,12 +75,14 @@ class LineageServicer(pb_grpc.LineageServiceServicer):
     @unary
     async def StartRun(self, request: pb.StartRunRequest, context) -> pb.StartRunResponse:
         check_name(request.project, "project")
+        check_text(request.job_type, "job_type")
+        check_text(request.group, "group")
         cmd = al.StartRun(
             project=request.project,
             name=request.name,
             job_type=request.job_type,
             group=request.group,
-            config=parse_metadata(request.config_json),
+            config=parse_metadata(request.config_json, "config"),
             heartbeat_timeout=request.heartbeat_timeout_seconds,
         )
         return pb.StartRunResponse(run=run(await self.call("start_run", cmd, al.RunView)))

@@ -19,7 +19,7 @@ from arkive_common import api_refs as ar
 from arkive_common.blobstore import BlobStore
 from arkive_common.errors import InvalidArgument, NotFound, PermissionDenied
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_name, check_type, parse_metadata
+from arkive_common.validation import check_annotations, check_name, check_type, parse_metadata
 from arkive_proto.v1 import reference_service_pb2 as pb
 
 from . import convert
@@ -59,6 +59,7 @@ async def register_objects(req: pb.RegisterObjectsRequest, rpc: RpcClient, store
     check_name(req.name)
     check_type(req.type)
     metadata = parse_metadata(req.metadata_json)
+    check_annotations(req.description, list(req.aliases), list(req.tags))
     bucket, key = split_s3(req.uri)
     if bucket != store.bucket:
         raise PermissionDenied(

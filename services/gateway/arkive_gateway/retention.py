@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 from arkive_common import api
 from arkive_common import api_retention as ra
 from arkive_common.errors import FailedPrecondition, InvalidArgument
+from arkive_common.limits import MAX_KEY_CHARS, check_text
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_name
@@ -114,6 +116,8 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
         p = request.policy
         if p.mode not in ("", "max", "min"):
             raise InvalidArgument("mode is 'max' or 'min'")
+        check_text(p.name_pattern, "policy.name_pattern")
+        check_text(p.metric, "policy.metric", MAX_KEY_CHARS)
         policy = ra.Policy(
             project=p.project,
             name=p.name,
@@ -130,6 +134,8 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
 
     @unary
     async def RemovePolicy(self, request: pb.RemovePolicyRequest, context) -> pb.RemovePolicyResponse:
+        check_name(request.project, "project")
+        check_name(request.name, "policy name")
         await self._retention(ra.REMOVE_POLICY, ra.PolicyRef(request.project, request.name), api.Empty)
         return pb.RemovePolicyResponse()
 
@@ -169,6 +175,10 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
     async def CollectGarbage(self, request: pb.CollectGarbageRequest, context) -> pb.CollectGarbageResponse:
         for d in request.digests:
             check_digest(d)
+        for field in ("grace_seconds", "repack_read_grace_seconds"):  # NaN compares false with any age
+            value = getattr(request, field)
+            if request.HasField(field) and not (math.isfinite(value) and value >= 0):
+                raise InvalidArgument(f"{field} must be a finite number of seconds >= 0, not {value}")
         grace = request.grace_seconds if request.HasField("grace_seconds") else DEFAULT_GRACE
         r = await self._gc(
             ra.CollectGarbage(

@@ -38,10 +38,11 @@ from .blobs import BlobServicer
 from .catalog import CatalogServicer
 from .direct import DirectTransfers
 from .lineage import LineageServicer
+from .malformed import GuardedRegistration
 from .references import ReferenceServicer, reference_store
 from .retention import RetentionServicer
 from .tls import TlsFiles
-from .wire import BLOB_DESERIALIZERS, Deserializers
+from .wire import BLOB_DESERIALIZERS
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 16 * 1024 * 1024
@@ -91,14 +92,16 @@ class Gateway:
             mode=s.direct_transfers,
         )
         blobs.direct = await self.direct.__aenter__()
-        blob_service_pb2_grpc.add_BlobServiceServicer_to_server(blobs, Deserializers(server, BLOB_DESERIALIZERS))
-        artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(rpc), server)
-        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(rpc), server)
-        lineage_service_pb2_grpc.add_LineageServiceServicer_to_server(LineageServicer(rpc), server)
-        retention_service_pb2_grpc.add_RetentionServiceServicer_to_server(RetentionServicer(rpc), server)
-        catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(rpc), server)
+        # Every method registered through GuardedRegistration: bytes that do not parse get INVALID_ARGUMENT.
+        guarded = GuardedRegistration(server)
+        blob_service_pb2_grpc.add_BlobServiceServicer_to_server(blobs, GuardedRegistration(server, BLOB_DESERIALIZERS))
+        artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(rpc), guarded)
+        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(rpc), guarded)
+        lineage_service_pb2_grpc.add_LineageServiceServicer_to_server(LineageServicer(rpc), guarded)
+        retention_service_pb2_grpc.add_RetentionServiceServicer_to_server(RetentionServicer(rpc), guarded)
+        catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(rpc), guarded)
         self.references = ReferenceServicer(rpc, s, self.ref_store, self.store)
-        reference_service_pb2_grpc.add_ReferenceServiceServicer_to_server(self.references, server)
+        reference_service_pb2_grpc.add_ReferenceServiceServicer_to_server(self.references, guarded)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [
             blob_service_pb2.DESCRIPTOR.services_by_name["BlobService"].full_name,

@@ -10,11 +10,8 @@ before: nothing here trusts them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import grpc
 
 from arkive_proto.v1 import blob_service_pb2 as pb
 
@@ -123,24 +120,5 @@ def _inline_blob(buf: memoryview, at: int, end: int) -> InlineBlob:
     return InlineBlob(digest, size, data)
 
 
-class Deserializers:
-    """Stands in for the server in a generated add_*Servicer_to_server call and passes it on with
-    some methods' request deserializers replaced."""
-
-    def __init__(self, server: grpc.aio.Server, replace: dict[str, Callable[[bytes], Any]]) -> None:
-        self._server = server
-        self._replace = replace
-
-    def add_generic_rpc_handlers(self, handlers: Any) -> None:
-        pass  # made again from the registered method handlers below
-
-    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
-        handlers = {
-            name: h._replace(request_deserializer=self._replace[name]) if name in self._replace else h
-            for name, h in handlers.items()
-        }
-        self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
-        self._server.add_registered_method_handlers(service, handlers)
-
-
+# Registered with malformed.GuardedRegistration, which also turns their errors into INVALID_ARGUMENT.
 BLOB_DESERIALIZERS = {"UploadBlob": upload_blob_request, "UploadBlobs": upload_blobs_request}

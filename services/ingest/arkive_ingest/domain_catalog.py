@@ -18,6 +18,7 @@ from arkive_common.events import (
     VersionMetadataUpdated,
     VersionTagsUpdated,
 )
+from arkive_common.limits import check_json_value
 from arkive_common.validation import MAX_METADATA_BYTES, MAX_TAGS
 
 from . import domain
@@ -93,6 +94,7 @@ def decide_annotate(state: Catalog, cmd: Annotate) -> list[Event]:
     base = dict(version_id=cmd.version_id, project=cmd.project, name=cmd.name, version=info.version)
     events: list[Event] = []
 
+    check_json_value(cmd.assign)  # the gateway checked it; the domain trusts no caller
     metadata = {k: v for k, v in notes.metadata.items() if k not in cmd.unset} | cmd.assign
     if metadata != notes.metadata:
         if len(json.dumps(metadata).encode()) > MAX_METADATA_BYTES:

@@ -15,6 +15,7 @@ import asyncpg
 from arkive_common import api, api_lineage, eventlog
 from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
+from arkive_common.limits import check_json_value
 from arkive_common.manifest import manifest_digest
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import (
@@ -108,6 +109,7 @@ class CommitOptions:
     ):
         if label:
             check_label(label)
+        check_json_value(metadata)  # the gateway checked it; a service trusts no caller
         if run_id and not RUN_ID_RE.fullmatch(run_id):
             raise InvalidArgument(f"invalid run id {run_id!r}")
         return cls(

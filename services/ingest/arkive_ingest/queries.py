@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -11,6 +10,7 @@ import asyncpg
 import msgspec
 
 from arkive_common import api, eventlog
+from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import AliasAssigned, VersionCommitted
 from arkive_common.refs import parse_ref
@@ -38,7 +38,7 @@ def to_view(row: asyncpg.Record) -> api.VersionView:
         manifest_digest=row["manifest_digest"],
         file_count=row["file_count"],
         total_size=row["total_size"],
-        metadata=json.loads(row["metadata"]),
+        metadata=load_jsonb(row["metadata"]),
         description=row["description"],
         aliases=list(row["aliases"]),
         tags=list(row["tags"]),

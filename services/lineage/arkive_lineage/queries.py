@@ -7,13 +7,13 @@ and the depth and node limits bound the work.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import asyncpg
 
 from arkive_common import api
 from arkive_common import api_lineage as al
+from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
 
@@ -58,7 +58,7 @@ async def _views(conn, rows: list[asyncpg.Record]) -> list[al.RunView]:
             name=r["name"],
             job_type=r["job_type"],
             group=r["run_group"],
-            config=json.loads(r["config"]),
+            config=load_jsonb(r["config"]),
             state=r["state"],
             started_at=r["started_at"].timestamp(),
             finished_at=_ts(r["finished_at"]),

@@ -14,6 +14,7 @@ import msgspec
 
 from arkive_common import api, eventlog
 from arkive_common import api_retention as ra
+from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument
 from arkive_common.events import DefaultTtlSet, Event, RetentionPolicyRemoved, RetentionPolicySet, VersionTtlSet
 from arkive_common.rpc import Method, RpcClient
@@ -123,7 +124,7 @@ class RetentionCommands:
                 version_id=r["version_id"],
                 version=r["version"],
                 created_at=r["created_at"].timestamp(),
-                metadata=json.loads(r["metadata"]),
+                metadata=load_jsonb(r["metadata"]),
                 aliases=tuple(r["aliases"]),
                 ttl_seconds=r["ttl"],
             )

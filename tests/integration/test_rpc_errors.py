@@ -1,0 +1,103 @@
+"""The bus RPC layer against the session's real NATS and PostgreSQL: what a caller sees when a
+handler fails in an unexpected way, and when a request or reply does not fit one NATS message."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import msgspec
+import pytest
+
+from arkive_common import bus
+from arkive_common.errors import ArkiveError, Code, InvalidArgument
+from arkive_common.rpc import Method, RpcClient, RpcServer
+
+
+class Blob(msgspec.Struct):
+    data: bytes = b""
+
+
+class Calls:
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.seen: list[str] = []
+
+    async def echo(self, request: Blob) -> int:
+        self.seen.append("echo")
+        return len(request.data)
+
+    async def big_reply(self, request: Blob) -> bytes:
+        return b"x" * (2 << 20)
+
+    async def nul_text(self, request: Blob) -> None:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            await conn.execute("SELECT $1::text", "a\x00b")  # PostgreSQL refuses NUL in text
+        finally:
+            await conn.close()
+
+    async def duplicate(self, request: Blob) -> None:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            await conn.execute("CREATE TEMP TABLE once (x int PRIMARY KEY); INSERT INTO once VALUES (1), (1)")
+        finally:
+            await conn.close()
+
+    async def bug(self, request: Blob) -> None:
+        raise RuntimeError("password=hunter2 SELECT * FROM secrets")
+
+
+@pytest.fixture
+async def rpc(infra) -> AsyncIterator[tuple[RpcClient, Calls]]:
+    nc = await bus.connect(infra.nats_url, "test-rpc-errors")
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    calls = Calls(infra.database_url)
+    methods = {
+        name: Method(Blob, getattr(calls, name)) for name in ("echo", "big_reply", "nul_text", "duplicate", "bug")
+    }
+    server = RpcServer(nc, prefix, "svc", methods)
+    await server.start()
+    try:
+        yield RpcClient(nc, prefix), calls
+    finally:
+        await server.shutdown()
+        await nc.close()
+
+
+async def failure_of(client: RpcClient, method: str, request: Blob | None = None) -> tuple[ArkiveError, float]:
+    start = time.monotonic()
+    with pytest.raises(ArkiveError) as info:
+        await client.call("svc", method, request or Blob(), object, timeout=20)
+    return info.value, time.monotonic() - start
+
+
+async def test_a_request_too_large_for_the_bus_is_refused_before_sending(rpc):
+    client, calls = rpc
+    assert await client.call("svc", "echo", Blob(b"x" * 1000), int) == 1000
+    error, seconds = await failure_of(client, "echo", Blob(b"x" * (2 << 20)))
+    assert isinstance(error, InvalidArgument) and "svc.echo" in error.message and "bytes" in error.message
+    assert seconds < 1 and calls.seen == ["echo"]  # the handler never saw it
+
+
+async def test_a_reply_too_large_for_the_bus_is_an_error_at_once(rpc):
+    error, seconds = await failure_of(rpc[0], "big_reply")
+    assert error.code == Code.RESOURCE_EXHAUSTED and "reply of svc.big_reply" in error.message
+    assert seconds < 5  # not the 20 s timeout
+
+
+async def test_database_errors_reach_the_caller_without_their_text(rpc):
+    refused, _ = await failure_of(rpc[0], "nul_text")
+    assert refused.code == Code.INVALID_ARGUMENT
+    assert "0x00" not in refused.message and "UTF8" not in refused.message
+    conflict, _ = await failure_of(rpc[0], "duplicate")
+    assert conflict.code == Code.ABORTED
+    assert "once" not in conflict.message and "duplicate key" not in conflict.message
+
+
+async def test_an_unexpected_error_is_internal_with_an_incident_id_only(rpc):
+    error, _ = await failure_of(rpc[0], "bug")
+    assert error.code == Code.INTERNAL and "incident" in error.message
+    assert "hunter2" not in error.message and "SELECT" not in error.message
