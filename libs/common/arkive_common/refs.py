@@ -5,6 +5,7 @@ The selector is "vN" (a version number), an alias ("latest" when omitted) or a c
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -34,6 +35,24 @@ class Ref:
         return f"{self.project}/{self.name}:{self.selector}"
 
 
+def _without_entity(text: str, parts: list[str], selector: str) -> tuple[str, str]:
+    """W&B's "entity/project/name": accepted when the entity is this instance's (ARKIVE_ENTITY),
+    otherwise refused with the ref to write instead."""
+    entity = os.environ.get("ARKIVE_ENTITY", "").strip()
+    if entity and parts[0] == entity:
+        return parts[1], parts[2]
+    instead = f"{parts[1]}/{parts[2]}" + (f":{selector}" if selector else "")
+    why = (
+        f"this instance's entity is {shown(entity)}"
+        if entity
+        else "set ARKIVE_ENTITY to accept refs that start with your entity"
+    )
+    raise InvalidArgument(
+        f"invalid ref {shown(text)}: arkive refs are [project/]name[:version|alias|label] "
+        f"(W&B's entity/project/name): write {shown(instead)} ({why})"
+    )
+
+
 def parse_ref(text: str, default_project: str = "") -> Ref:
     """Parses a ref; a ref without project takes default_project (an error if that is empty)."""
     if not isinstance(text, str) or not text.strip():
@@ -49,6 +68,8 @@ def parse_ref(text: str, default_project: str = "") -> Ref:
         project, name = default_project, parts[0]
     elif len(parts) == 2:
         project, name = parts
+    elif len(parts) == 3:
+        project, name = _without_entity(text, parts, selector)
     else:
         raise InvalidArgument(f"invalid ref {shown(text)}: expected [project/]name[:version|alias|label]")
     if not project:

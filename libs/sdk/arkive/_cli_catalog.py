@@ -302,6 +302,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not versions:
         out.print(f"no matching versions in project {project}", markup=False)
         return 0
+    if not sys.stdout.isatty():  # piped: tab-separated lines, nothing cut to a terminal's width
+        sys.stdout.write("\t".join(("ref", "type", "aliases", "tags", *keys, "size", "created")) + "\n")
+        for v in versions:
+            extra = [json.dumps(_lookup(v.metadata, k), ensure_ascii=False) for k in keys]
+            row = [v.ref, v.type, ",".join(v.aliases) or "-", ",".join(v.tags) or "-", *extra]
+            row += [str(v.total_size), v.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")]
+            sys.stdout.write("\t".join(row) + "\n")
+        return 0
     table = Table(title=f"project {project}: {len(versions)} version{'s' if len(versions) != 1 else ''}")
     for col in ("ref", "type", "aliases", "tags", *keys, "size", "created"):
         table.add_column(col, justify="right" if col == "size" else "left")

@@ -48,8 +48,10 @@ def cmd_log_based(
                 draft.description = args.description
             for p in args.remove:
                 draft.remove(p)
+        from ._paths import placement
+
         for p in args.path:
-            draft.add(Path(p))
+            draft.add(Path(p), placement(Path(p), args.as_prefix))
         add_references(draft, args)
         warn_skipped(draft)
         v = client.log_artifact(draft, aliases=args.alias, tags=args.tag, label=args.label)

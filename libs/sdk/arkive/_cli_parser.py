@@ -91,7 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Identical content is detected: no upload, no new version. Symlinked folders are not entered; "
         "symlinked files count only if they resolve inside the folder.",
     )
-    lg.add_argument("path", nargs="*", help="folder or file to log (optional with --reference; any number with --base)")
+    lg.add_argument("path", nargs="*", help="folders or files to log (optional with --reference)")
+    lg.add_argument(
+        "--as",
+        dest="as_prefix",
+        metavar="FOLDER",
+        help="put the PATHs under this folder inside the artifact (data/train): a folder's files, a file by its name",
+    )
     lg.add_argument("--name", "-n", help="artifact name (default: the folder's or file's base name)")
     lg.add_argument("--type", "-t", default="dataset", help="artifact type (default: dataset)")
     lg.add_argument("--alias", "-a", action="append", default=[], help="alias to point at the version (repeatable)")
@@ -129,7 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--distributed-id, then one `arkive finish` commits all of it as one version. Re-sending the "
         "same content is a no-op, so a failed upsert can simply be run again.",
     )
-    up.add_argument("path", help="folder or file to add")
+    up.add_argument("path", nargs="+", help="folders or files to add")
+    up.add_argument(
+        "--as", dest="as_prefix", metavar="FOLDER", help="put the PATHs under this folder inside the artifact"
+    )
     up.add_argument("--name", "-n", required=True, help="artifact name (the same in every worker)")
     up.add_argument("--type", "-t", default="dataset", help="artifact type (default: dataset)")
     up.add_argument(
@@ -186,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     gt.add_argument("--out", "-o", help="destination folder (default: ./artifacts/<name>:v<N>)")
     gt.add_argument("--path-prefix", "--prefix", metavar="FOLDER", help="only the files in this folder of the version")
     gt.add_argument("--zip", metavar="OUT.ZIP", help="write the files into this zip file instead of a folder")
+    gt.add_argument("--as-of", metavar="WHEN", help="the version REF named at that time (2d, 12h, yesterday, ISO 8601)")
 
     ls = sub.add_parser("ls", parents=[common, proj], help="list the artifacts of a project")
     ls.add_argument("--type", "-t", help="only artifacts of this type")

@@ -61,3 +61,12 @@ def check_layout(
             if parent in files:
                 raise error(f"{source} has {parent!r} as a file and as a folder")
             dirs.add(parent)
+
+
+def placement(src: Path, prefix: str | None) -> str | None:
+    """Where `arkive log/upsert --as PREFIX` puts a local path: a folder's files under PREFIX/, a
+    file at PREFIX/<its name>; None (the default place) without a prefix."""
+    folder = prefix.strip("/") if prefix else ""
+    if not folder:
+        return None
+    return f"{folder}/" if src.is_dir() else f"{folder}/{src.name}"

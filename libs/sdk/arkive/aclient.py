@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import grpc
 
-from arkive_common.errors import ArkiveError, InvalidArgument
+from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.validation import (
     check_name,
@@ -39,6 +40,7 @@ from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
 from ._scrub import ScrubResult, scrub_all
+from ._when import as_of_seconds
 from ._wire import BlobStub
 from .artifact import Artifact
 from .catalog import CatalogMixin
@@ -186,14 +188,26 @@ class AsyncClient(
 
     # ---- reading ----------------------------------------------------------------------------
 
-    async def get_version(self, ref: VersionRef) -> ArtifactVersion:
-        """Resolves "[project/]name[:vN|alias|label]" (or a version id) to one version."""
-        resp = await self._call(self._artifacts.GetVersion, apb.GetVersionRequest(ref=self._ref(ref)))
+    async def get_version(self, ref: VersionRef, *, as_of: datetime | float | str | None = None) -> ArtifactVersion:
+        """Resolves "[project/]name[:vN|alias|label]" (or a version id) to one version; with as_of
+        (a datetime, epoch seconds, or text such as "2d", "yesterday", an ISO 8601 time), to the
+        version the ref named at that time (an alias that has moved since resolves as it was)."""
+        request = apb.GetVersionRequest(ref=self._ref(ref))
+        when = as_of_seconds(as_of)
+        if when is not None:
+            request.as_of.FromNanoseconds(int(when * 1e9))
+        resp = await self._call(self._artifacts.GetVersion, request)
         return self._version(resp.version)
 
-    async def use_artifact(self, ref: VersionRef) -> ArtifactVersion:
-        """Like get_version; the name W&B users reach for before .download()."""
-        return await self.get_version(ref)
+    async def use_artifact(
+        self, ref: VersionRef, *, type: str | None = None, as_of: datetime | float | str | None = None
+    ) -> ArtifactVersion:
+        """Like get_version (the name W&B users reach for before .download()); with `type`, the
+        version must be of that type (FailedPrecondition otherwise, as W&B's use_artifact checks)."""
+        version = await self.get_version(ref, as_of=as_of)
+        if type is not None and version.type != type:
+            raise FailedPrecondition(f"{version.ref} is of type {version.type!r}, not {type!r}")
+        return version
 
     async def versions(self, name: str) -> list[ArtifactVersion]:
         """Every version of "[project/]name", newest first."""

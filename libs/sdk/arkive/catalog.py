@@ -205,9 +205,11 @@ class CatalogMixin:
         limit: int | None = None,
         page_size: int = SEARCH_PAGE_SIZE,
     ) -> AsyncIterator[ArtifactVersion]:
-        """Like search(), but yields versions as pages arrive (no limit by default)."""
-        if limit is not None and limit <= 0:
-            return
+        """Like search(), but yields versions as pages arrive (no limit by default; 0 also means
+        none, as `arkive search --limit 0`)."""
+        if limit is not None and limit < 0:
+            raise InvalidArgument("limit must be 0 (all) or more")
+        limit = limit or None
         page_size = max(1, min(page_size, 1000, limit or 1000))
         request = self._search_request(
             project,
@@ -255,7 +257,7 @@ class CatalogMixin:
         descending: bool | None = None,
         limit: int | None = 100,
     ) -> list[ArtifactVersion]:
-        """Live versions of a project matching every given filter, sorted, at most `limit` (None: all).
+        """Live versions of a project matching every given filter, sorted, at most `limit` (None or 0: all).
 
         type: artifact type; name: glob over the collection name ("res*", "clf-?");
         tags: versions carrying all of them; alias: versions that alias points at ("production");

@@ -157,6 +157,22 @@ def _warn_skipped(art: Any) -> None:
         show.warn(f"skipped {n} {'entry' if n == 1 else 'entries'}: {shown}{more}")
 
 
+def add_paths(art: Any, paths: list[str], prefix: str | None) -> None:
+    """Adds each PATH (a folder's files, or a file by its name) at the artifact's root or under
+    --as; two PATHs that would put files at the same artifact path are a usage error, not a
+    silent overwrite."""
+    from ._paths import placement
+
+    for p in paths:
+        before = len(art.paths)
+        added = art.add(Path(p), placement(Path(p), prefix))  # a missing path: NOT_FOUND, exit 1
+        if len(art.paths) - before != added:
+            raise UsageError(
+                f"{p}: {added - (len(art.paths) - before)} of its files land on artifact paths an earlier "
+                "PATH already gave; log them separately or place them with --as"
+            )
+
+
 def cmd_log(args: argparse.Namespace) -> int:
     from arkive_common.validation import check_name
 
@@ -166,11 +182,11 @@ def cmd_log(args: argparse.Namespace) -> int:
         from ._cli_incremental import cmd_log_based
 
         return cmd_log_based(args, _client, _version_options, _warn_skipped)
-    if len(args.path) > 1:
-        raise UsageError("log takes one path (several only with --base)")
     with usage_errors():
         if not args.path and not (args.reference and args.name):
             raise InvalidArgument("the path to log is required (or --name with --reference URIs)")
+        if len(args.path) > 1 and not args.name:
+            raise InvalidArgument("several paths need --name (the artifact's name)")
     src = Path(args.path[0] if args.path else ".")
     with usage_errors():
         name = args.name or src.resolve().name
@@ -181,8 +197,7 @@ def cmd_log(args: argparse.Namespace) -> int:
                 raise InvalidArgument(f"{name!r} is not a valid artifact name; pass --name") from None
         metadata = _version_options(args)
         art = Artifact(name, type=args.type, metadata=metadata, description=args.description)
-    if args.path:
-        art.add(src)
+    add_paths(art, args.path, args.as_prefix)
     add_references(art, args)
     _warn_skipped(art)
     with _client(args) as client:
@@ -243,9 +258,15 @@ def cmd_get(args: argparse.Namespace) -> int:
         from ._cli_download import get_zip
 
         return get_zip(args)
+    with usage_errors():
+        from ._when import as_of_seconds
+
+        as_of = as_of_seconds(args.as_of)
     with _client(args) as client:
-        v = client.get_version(args.ref)
+        v = client.get_version(args.ref, as_of=as_of)
         result = client.download(v, args.out, path_prefix=args.path_prefix)
+        if args.path_prefix and not (result.files_written or result.files_skipped):
+            return _nothing_under(client, v, args.path_prefix)
     if getattr(args, "json", False):
         doc = v.to_dict()
         doc.update(result.to_dict())
@@ -253,6 +274,14 @@ def cmd_get(args: argparse.Namespace) -> int:
     else:
         show.download_result(v, result)
     return 0
+
+
+def _nothing_under(client: Any, v: Any, prefix: str) -> int:
+    """`get --prefix` that matched no file: say so, with the version's top-level entries as a hint."""
+    tops = sorted({f.path.split("/", 1)[0] + ("/" if "/" in f.path else "") for f in client.files(v)})
+    shown = ", ".join(tops[:20]) + (", …" if len(tops) > 20 else "")
+    _fail(f"NOT_FOUND: no files under {prefix!r} in {v.ref}; its top level holds: {shown or 'nothing'}")
+    return 1
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -264,6 +293,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
                 check_type(args.type)
         cols = client.artifacts(type=args.type)
         project = client.project
+        if args.type and not cols:
+            types = sorted({c.type for c in client.artifacts()})
+            there = f"types here: {', '.join(types)}" if types else "the project has no artifacts"
+            _fail(f"NOT_FOUND: no artifacts of type {args.type!r} in project {project} ({there})")
+            return 1
     if getattr(args, "json", False):
         show.emit_json({"project": project, "type": args.type or "", "artifacts": [c.to_dict() for c in cols]})
     else:
@@ -279,7 +313,7 @@ def cmd_upsert(args: argparse.Namespace) -> int:
     with usage_errors():
         check_name(args.distributed_id, "distributed id")
         art = Artifact(args.name, type=args.type)
-    art.add(Path(args.path))
+    add_paths(art, args.path, args.as_prefix)
     _warn_skipped(art)
     with _client(args) as client:
         r = client.upsert_artifact(

@@ -12,6 +12,7 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine, Iterator, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -212,13 +213,16 @@ class Client(
         """Aborts an open draft (its files are forgotten)."""
         self._run(self._aclient.abort_draft(draft))
 
-    def get_version(self, ref: VersionRef) -> ArtifactVersion:
-        """Resolves "[project/]name[:vN|alias|label]" (or a version id) to one version."""
-        return self._run(self._aclient.get_version(ref))
+    def get_version(self, ref: VersionRef, *, as_of: datetime | float | str | None = None) -> ArtifactVersion:
+        """Resolves "[project/]name[:vN|alias|label]" (or a version id) to one version; see
+        AsyncClient.get_version for as_of."""
+        return self._run(self._aclient.get_version(ref, as_of=as_of))
 
-    def use_artifact(self, ref: VersionRef) -> ArtifactVersion:
-        """Like get_version; call .download() on the result."""
-        return self._run(self._aclient.use_artifact(ref))
+    def use_artifact(
+        self, ref: VersionRef, *, type: str | None = None, as_of: datetime | float | str | None = None
+    ) -> ArtifactVersion:
+        """Like get_version, checking the type when given; call .download() on the result."""
+        return self._run(self._aclient.use_artifact(ref, type=type, as_of=as_of))
 
     def versions(self, name: str) -> list[ArtifactVersion]:
         """Every version of "[project/]name", newest first."""

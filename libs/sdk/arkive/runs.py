@@ -337,9 +337,7 @@ class LineageMixin:
 
 
 def parse_as_of(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidArgument(f"invalid --as-of {text!r}: use ISO 8601, e.g. 2026-11-23T17:00:00+00:00") from None
+    """--as-of of the CLI: "2d", "yesterday", ISO 8601 … (see _when.py)."""
+    from ._when import as_of_datetime
+
+    return as_of_datetime(text)
