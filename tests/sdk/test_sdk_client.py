@@ -233,8 +233,12 @@ def test_errors_map_to_arkive_errors(fake_gateway: FakeGateway) -> None:
 
 
 def test_unreachable_gateway_is_unavailable(tmp_path: Path) -> None:
-    with Client("127.0.0.1:1", project="demo", progress=False, timeout=5) as client:
+    # The call waits for the gateway (wait_for_ready) until the retry deadline, then says why.
+    with Client("127.0.0.1:1", project="demo", progress=False, timeout=5, retry_deadline=1) as client:
         with pytest.raises(arkive.Unavailable, match="cannot reach"):
+            client.get_version("demo/x")
+    with Client("127.0.0.1:1", project="demo", progress=False, retry_deadline=0) as client:
+        with pytest.raises(arkive.Unavailable, match="cannot reach"):  # 0: one attempt, no waiting
             client.get_version("demo/x")
 
 

@@ -37,7 +37,19 @@ from ._paths import check_layout
 from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
-from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
+from ._rpc import (
+    IDEMPOTENT,
+    IDEMPOTENT_CALL_TIMEOUT,
+    Retry,
+    call_idempotent,
+    call_kind,
+    call_once,
+    check_retry_deadline,
+    default_address,
+    default_project,
+    default_retry_deadline,
+    open_channel,
+)
 from ._scrub import ScrubResult, scrub_all
 from ._wire import BlobStub
 from .artifact import Artifact
@@ -64,6 +76,8 @@ class AsyncClient(
     address: "host:port" of the gateway (default ARKIVE_GATEWAY_ADDR or 127.0.0.1:50051).
     project: used when a ref or call names none (default ARKIVE_PROJECT or "default").
     timeout: seconds allowed for each non-streaming call; transfers have no deadline.
+    retry_deadline: seconds an operation keeps retrying idempotent calls (and waiting for a
+    restarting gateway) before it fails (default ARKIVE_RETRY_DEADLINE or 60; 0 fails at once).
     progress: byte progress bars on stderr; None shows them iff stderr is a terminal.
     """
 
@@ -76,10 +90,13 @@ class AsyncClient(
         *,
         timeout: float = 120.0,
         progress: bool | None = None,
+        retry_deadline: float | None = None,
     ) -> None:
         self.address = address or default_address()
         self.project = check_name(project or default_project(), "project")
         self.timeout = timeout
+        deadline = default_retry_deadline() if retry_deadline is None else check_retry_deadline(retry_deadline)
+        self.retry_deadline = deadline
         self.progress = progress
         self._channel: grpc.aio.Channel | None = None
         self._channel_loop: asyncio.AbstractEventLoop | None = None
@@ -105,7 +122,7 @@ class AsyncClient(
 
     @property
     def _blobs(self) -> BlobStub:
-        return BlobStub(self._ch())
+        return BlobStub(self._ch(), self.retry_deadline)
 
     async def close(self) -> None:
         channel, self._channel = self._channel, None
@@ -120,11 +137,14 @@ class AsyncClient(
     ) -> None:
         await self.close()
 
+    def _retry(self) -> Retry:
+        return Retry(self.retry_deadline, self._channel)
+
     async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
-        try:
-            return await method(request, timeout=timeout or self.timeout)
-        except grpc.aio.AioRpcError as exc:
-            raise rpc_error(exc, self.address) from None
+        """A unary call, retried within the retry deadline if its kind (_rpc.CALL_KINDS) is
+        IDEMPOTENT, else sent once; both wait for a (re)connecting channel."""
+        send = call_idempotent if call_kind(method) == IDEMPOTENT else call_once
+        return await send(method, request, self.address, timeout or self.timeout, self._retry())
 
     @property
     def _idempotent_timeout(self) -> float:
@@ -132,7 +152,7 @@ class AsyncClient(
 
     async def _call_idempotent(self, method: Any, request: Any) -> Any:
         """For calls that are safe to repeat: retried on UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED."""
-        return await call_idempotent(method, request, self.address, self._idempotent_timeout)
+        return await call_idempotent(method, request, self.address, self._idempotent_timeout, self._retry())
 
     def _ref(self, ref: VersionRef) -> str:
         if isinstance(ref, ArtifactVersion):
@@ -271,7 +291,9 @@ class AsyncClient(
             work = download_files(self._blobs, dest, files, self.address, progress, cache)
             result = await reporting_corruption(self._ch(), work)
             if refs:
-                totals = await download_references(self._ch(), version.version_id, dest, refs, self.address, progress)
+                totals = await download_references(
+                    self._ch(), version.version_id, dest, refs, self.address, progress, self.retry_deadline
+                )
                 result = totals.add_to(result)
         return result
 
