@@ -166,6 +166,9 @@ async def test_logs_ride_out_gateway_kills(infra, restartable: RestartableGatewa
             await client.close()
 
     def each_lane_logged_since(moment: float) -> bool:
+        failed = [t.exception() for t in lanes if t.done() and t.exception() is not None]
+        if failed:  # a log gave up: fail now, with its error
+            raise failed[0]  # type: ignore[misc]
         return {name for name, _, ended, _ in logged if ended > moment} == {"kept", "fresh"}
 
     lanes = [asyncio.create_task(lane("kept", False)), asyncio.create_task(lane("fresh", True))]
