@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import grpc
 from support import assert_eventually, scratch_dir
 
 from arkive_stack import Stack, StackConfig
@@ -67,3 +68,49 @@ async def own_stack(infra: Stack) -> AsyncIterator[tuple[Stack, RestartableGatew
                 yield stack, gateway
             finally:
                 await gateway.stop()
+
+
+class LosingProxy(grpc.GenericRpcHandler):
+    """Forwards every call to the gateway unchanged (messages stay serialized), except that the
+    next `lose[method]` calls of a method are carried out by the gateway and then answered with
+    UNAVAILABLE, as when the gateway dies between doing the work and answering."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.channel = channel
+        self.lose: dict[str, int] = {}
+        self.calls: dict[str, int] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        method = handler_call_details.method
+        name = method.rsplit("/", 1)[-1]
+
+        async def forward(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext):
+            self.calls[name] = self.calls.get(name, 0) + 1
+            msgs = [m async for m in requests]
+            try:
+                answers = [m async for m in self.channel.stream_stream(method)(iter(msgs))]
+            except grpc.aio.AioRpcError as exc:
+                await context.abort(exc.code(), exc.details() or "")
+            if self.lose.get(name, 0) > 0:
+                self.lose[name] -= 1
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "the answer was lost (simulated)")
+            for answer in answers:
+                yield answer
+
+        return grpc.stream_stream_rpc_method_handler(forward)
+
+
+@asynccontextmanager
+async def losing_proxy(target: str, port: int = 0) -> AsyncIterator[tuple[str, LosingProxy]]:
+    """(address, proxy) of a LosingProxy on `port` (0: any free one) in front of `target`."""
+    options = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)]
+    async with grpc.aio.insecure_channel(target, options=options) as channel:
+        proxy = LosingProxy(channel)
+        server = grpc.aio.server(options=options)
+        server.add_generic_rpc_handlers([proxy])
+        bound = server.add_insecure_port(f"127.0.0.1:{port}")
+        await server.start()
+        try:
+            yield f"127.0.0.1:{bound}", proxy
+        finally:
+            await server.stop(None)

@@ -9,7 +9,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -24,10 +23,9 @@ from arkive_common import eventlog
 from arkive_gateway import server as gateway_server
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
-from .grpc_proxy import OPTIONS, DropProxy
 from .rawgrpc import Raw, unique
 from .refs_helpers import free_port
-from .restarts import RestartableGateway, own_stack
+from .restarts import RestartableGateway, losing_proxy, own_stack
 
 SLACK = 5.0  # a log may take this much longer than the outage it met
 
@@ -78,21 +76,6 @@ def test_every_rpc_is_classified() -> None:
     assert all(rpc_mod.CALL_KINDS[name] == rpc_mod.IDEMPOTENT for name in rpc_mod.READ_ONLY_CALLS)
 
 
-@asynccontextmanager
-async def forwarder(port: int, target: str) -> AsyncIterator[None]:
-    """A gRPC server on `port` passing every call on to the gateway at `target`: it starts in
-    milliseconds, where a gateway process takes seconds (imports) on a busy machine."""
-    async with grpc.aio.insecure_channel(target, options=OPTIONS) as channel:
-        server = grpc.aio.server(options=OPTIONS)
-        server.add_generic_rpc_handlers([DropProxy(channel)])
-        server.add_insecure_port(f"127.0.0.1:{port}")
-        await server.start()
-        try:
-            yield
-        finally:
-            await server.stop(None)
-
-
 async def _stuck_then_new_client(target: str) -> float:
     """A first client fails to connect where nothing listens yet (its connection then sits in a
     30 s reconnect backoff); a server comes up there; seconds a second, new client needs for a call."""
@@ -103,7 +86,7 @@ async def _stuck_then_new_client(target: str) -> float:
     try:
         with pytest.raises(arkive.Unavailable):
             await first.versions("nothing")
-        async with forwarder(port, target):
+        async with losing_proxy(target, port):
             started = time.monotonic()
             try:
                 await second.versions("nothing")
@@ -213,6 +196,25 @@ async def test_logs_ride_out_gateway_kills(infra, restartable: RestartableGatewa
         await conn.close()
     assert len(drafts) == len(ids)
     assert sorted(d["committed_version_id"] for d in drafts) == sorted(ids)
+
+
+async def test_a_log_whose_answers_are_lost_retries_into_one_draft_and_version(stack, tmp_path: Path) -> None:
+    project = unique()
+    async with losing_proxy(stack.gateway_addr) as (addr, proxy):
+        proxy.lose = {"CreateDraft": 1, "AddFiles": 1, "UploadBlob": 1, "UploadBlobs": 1, "CommitDraft": 1}
+        async with arkive.AsyncClient(addr, project, progress=False) as client:
+            version = await client.log_artifact(_artifact(tmp_path, "lost", 0))
+            assert version.created and version.version == 0  # the retried commit's answer is the first one's
+            listed = await client.versions("ds")
+        assert not any(proxy.lose.values()), proxy.calls  # every answer meant to be lost was
+        assert proxy.calls["CreateDraft"] == 2 and proxy.calls["CommitDraft"] == 2
+    assert [v.version_id for v in listed] == [version.version_id]
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        drafts = await conn.fetch("SELECT committed_version_id FROM ingest_drafts WHERE project = $1", project)
+    finally:
+        await conn.close()
+    assert [d["committed_version_id"] for d in drafts] == [version.version_id]  # no orphan draft
 
 
 async def test_create_draft_is_idempotent_by_request_id(stack, db: asyncpg.Connection) -> None:

@@ -132,6 +132,11 @@ class Retry:
         self.channel = channel
         self.wait = deadline > 0  # queue calls while the channel (re)connects instead of failing
 
+    @staticmethod
+    def deadline_or_default(seconds: float | None) -> float:
+        """`seconds` checked, or ARKIVE_RETRY_DEADLINE / DEFAULT_RETRY_DEADLINE when None."""
+        return default_retry_deadline() if seconds is None else check_retry_deadline(seconds)
+
     @classmethod
     def of(cls, stub: Any) -> Retry:
         """The budget a stub carries (BlobStub: the client's retry deadline and channel)."""
@@ -239,6 +244,12 @@ async def call_once(method: Any, request: Any, address: str, timeout: float, ret
         return await method(request, timeout=timeout, wait_for_ready=retry.wait)
     except grpc.aio.AioRpcError as exc:
         raise retry.error(exc, address) from None
+
+
+async def call(method: Any, request: Any, address: str, timeout: float, retry: Retry) -> Any:
+    """call_idempotent or call_once, as CALL_KINDS says of `method`."""
+    send = call_idempotent if call_kind(method) == IDEMPOTENT else call_once
+    return await send(method, request, address, timeout, retry)
 
 
 # A feature the server has off (FAILED_PRECONDITION) or predates (UNIMPLEMENTED).

@@ -37,19 +37,7 @@ from ._paths import check_layout
 from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
-from ._rpc import (
-    IDEMPOTENT,
-    IDEMPOTENT_CALL_TIMEOUT,
-    Retry,
-    call_idempotent,
-    call_kind,
-    call_once,
-    check_retry_deadline,
-    default_address,
-    default_project,
-    default_retry_deadline,
-    open_channel,
-)
+from ._rpc import IDEMPOTENT_CALL_TIMEOUT, Retry, call, call_idempotent, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
 from ._wire import BlobStub
 from .artifact import Artifact
@@ -95,8 +83,7 @@ class AsyncClient(
         self.address = address or default_address()
         self.project = check_name(project or default_project(), "project")
         self.timeout = timeout
-        deadline = default_retry_deadline() if retry_deadline is None else check_retry_deadline(retry_deadline)
-        self.retry_deadline = deadline
+        self.retry_deadline = Retry.deadline_or_default(retry_deadline)
         self.progress = progress
         self._channel: grpc.aio.Channel | None = None
         self._channel_loop: asyncio.AbstractEventLoop | None = None
@@ -143,8 +130,7 @@ class AsyncClient(
     async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
         """A unary call, retried within the retry deadline if its kind (_rpc.CALL_KINDS) is
         IDEMPOTENT, else sent once; both wait for a (re)connecting channel."""
-        send = call_idempotent if call_kind(method) == IDEMPOTENT else call_once
-        return await send(method, request, self.address, timeout or self.timeout, self._retry())
+        return await call(method, request, self.address, timeout or self.timeout, self._retry())
 
     @property
     def _idempotent_timeout(self) -> float:
