@@ -100,8 +100,9 @@ async def _upload_pack(stub: object, f: HashedFile, pack: list[Chunk], address: 
 
     retry = Retry.of(stub)
     while True:
+        await retry.connect(address)
         try:
-            await stub.UploadBlobs(messages(), wait_for_ready=retry.wait)  # type: ignore[attr-defined]
+            await stub.UploadBlobs(messages())  # type: ignore[attr-defined]
             return
         except grpc.aio.AioRpcError as exc:
             if not await retry.pause(exc):  # content-addressed: sending again is harmless
@@ -128,8 +129,9 @@ async def _compose(stub: object, f: HashedFile, digests: list[str], address: str
 
     retry = Retry.of(stub)
     while True:
+        await retry.connect(address)
         try:
-            await stub.ComposeBlob(iter(messages()), timeout=max(timeout, 600.0), wait_for_ready=retry.wait)  # type: ignore[attr-defined]
+            await stub.ComposeBlob(iter(messages()), timeout=max(timeout, 600.0))  # type: ignore[attr-defined]
             return
         except grpc.aio.AioRpcError as exc:
             if not await retry.pause(exc):

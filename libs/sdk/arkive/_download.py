@@ -226,6 +226,6 @@ async def _receive(stub: object, f: FileInfo, sink: Sink, address: str, progress
 
     def open_call(offset: int) -> object:
         request = bpb.DownloadBlobRequest(digest=f.digest, offset=offset)
-        return stub.DownloadBlob(request, wait_for_ready=retry.wait)  # type: ignore[attr-defined]
+        return stub.DownloadBlob(request)  # type: ignore[attr-defined]
 
     await receive_stream(open_call, sink, f.size, f.path, address, progress, retry=retry)

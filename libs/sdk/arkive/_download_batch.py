@@ -45,10 +45,11 @@ async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[
     """digest -> verified bytes for every wanted (digest -> size) blob; retried as a whole."""
     retry = Retry.of(stub)
     while True:
+        await retry.connect(address)
         got: dict[str, bytes] = {}
         current, buf = "", bytearray()
         request = bpb.DownloadBlobsRequest(digests=list(want))
-        call = stub.DownloadBlobs(request, wait_for_ready=retry.wait)  # type: ignore[attr-defined]
+        call = stub.DownloadBlobs(request)  # type: ignore[attr-defined]
         try:
             async for msg in call:
                 kind = msg.WhichOneof("payload")

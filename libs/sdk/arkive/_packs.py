@@ -87,8 +87,9 @@ async def upload_pack(stub: BlobStub, pack: list[HashedFile], address: str, prog
     total = sum(f.size for f in pack)
     retry = Retry.of(stub)
     while True:
+        await retry.connect(address)
         try:
-            await stub.UploadBlobsEncoded(messages(), wait_for_ready=retry.wait)
+            await stub.UploadBlobsEncoded(messages())
         except grpc.aio.AioRpcError as exc:
             if await retry.pause(exc):  # content-addressed: sending a pack again is harmless
                 continue

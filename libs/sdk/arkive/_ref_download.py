@@ -160,7 +160,7 @@ async def _fetch(
 
     def open_call(offset: int) -> object:
         request = rpb.DownloadReferenceRequest(ref=version_ref, path=f.path, offset=offset)
-        return stub.DownloadReference(request, wait_for_ready=retry.wait)
+        return stub.DownloadReference(request)
 
     size, resume = expected_size(f), resumable(f.reference)
     await receive_stream(open_call, sink, size, f.path, address, progress, resumable=resume, retry=retry)

@@ -116,13 +116,17 @@ class Retry:
 
         retry = Retry(deadline, channel)
         while True:
+            await retry.connect(address)
             try:
-                return await method(request, timeout=retry.timeout(t), wait_for_ready=retry.wait)
+                return await method(request, timeout=t, wait_for_ready=retry.wait)
             except grpc.aio.AioRpcError as exc:
                 if not await retry.pause(exc):
                     raise retry.error(exc, address) from None
 
     A deadline of 0 means one attempt that fails at once when the gateway cannot be reached.
+    Streams leave out wait_for_ready: one without a deadline would wait for a gateway that never
+    comes back for ever; connect() bounds that wait, and a connection lost after it fails the
+    attempt, which is retried.
     """
 
     def __init__(self, deadline: float, channel: grpc.aio.Channel | None = None) -> None:
@@ -130,7 +134,7 @@ class Retry:
         self.end = time.monotonic() + deadline
         self.attempt = 0
         self.channel = channel
-        self.wait = deadline > 0  # queue calls while the channel (re)connects instead of failing
+        self.wait = deadline > 0  # wait for the channel to (re)connect instead of failing at once
 
     @staticmethod
     def deadline_or_default(seconds: float | None) -> float:
@@ -143,12 +147,19 @@ class Retry:
         deadline = getattr(stub, "retry_deadline", None)
         return cls(default_retry_deadline() if deadline is None else deadline, getattr(stub, "channel", None))
 
-    def timeout(self, per_attempt: float) -> float:
-        """An attempt's deadline: `per_attempt`, but an attempt that will first wait for the channel
-        to connect ends with the budget (a connected call may take its whole `per_attempt`)."""
-        if self.channel is not None and self.channel.get_state() == grpc.ChannelConnectivity.READY:
-            return per_attempt
-        return max(min(per_attempt, self.end - time.monotonic()), min(per_attempt, 1.0))
+    async def connect(self, address: str) -> None:
+        """Before an attempt: waits until the channel is connected, at most until the deadline (so
+        a call's own timeout is spent on the call, not on waiting for the gateway), and raises
+        Unavailable if it is not by then. With a deadline of 0 (or no channel known) the attempt
+        itself finds out."""
+        if not self.wait or self.channel is None:
+            return
+        if self.channel.get_state(try_to_connect=True) == grpc.ChannelConnectivity.READY:
+            return
+        try:
+            await asyncio.wait_for(self.channel.channel_ready(), max(self.end - time.monotonic(), 0.0))
+        except TimeoutError:
+            raise unreachable(address, f"not connected within the retry deadline ({self.deadline:g} s)") from None
 
     async def pause(self, exc: grpc.aio.AioRpcError) -> bool:
         """After a failed attempt: False if `exc` is final (not in RETRY_CODES, or the budget is
@@ -163,13 +174,13 @@ class Retry:
         return True
 
     def error(self, exc: grpc.aio.AioRpcError, address: str) -> ArkiveError:
-        """rpc_error, where a wait for a channel that never connected reads as UNAVAILABLE."""
-        unreachable = (
+        """rpc_error, where a call that timed out waiting for a lost connection reads as UNAVAILABLE."""
+        lost = (
             exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED
             and self.channel is not None
             and self.channel.get_state() != grpc.ChannelConnectivity.READY
         )
-        return rpc_error(exc, address, unreachable=unreachable)
+        return rpc_error(exc, address, lost_connection=lost)
 
 
 def default_address() -> str:
@@ -207,17 +218,19 @@ def open_channel(address: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
 
 
-def rpc_error(exc: grpc.aio.AioRpcError, address: str, *, unreachable: bool = False) -> ArkiveError:
+def unreachable(address: str, details: str = "") -> ArkiveError:
+    hint = f"cannot reach the arkive gateway at {address} "
+    hint += "(is `arkive up` running? set ARKIVE_GATEWAY_ADDR or --gateway)"
+    return error_from("UNAVAILABLE", f"{hint}: {details}" if details else hint)
+
+
+def rpc_error(exc: grpc.aio.AioRpcError, address: str, *, lost_connection: bool = False) -> ArkiveError:
     """The ArkiveError subclass for a failed call, with a message a user can act on."""
     code = exc.code()
-    name = "UNAVAILABLE" if unreachable else (code.name if code is not None else "UNKNOWN")
+    name = "UNAVAILABLE" if lost_connection else (code.name if code is not None else "UNKNOWN")
     details = exc.details() or ""
     if name == "UNAVAILABLE":
-        hint = (
-            f"cannot reach the arkive gateway at {address} "
-            "(is `arkive up` running? set ARKIVE_GATEWAY_ADDR or --gateway)"
-        )
-        details = f"{hint}: {details}" if details else hint
+        return unreachable(address, details)
     if name not in Code.__members__:
         # UNIMPLEMENTED, CANCELLED, UNKNOWN...: keep the gRPC name visible in the message.
         details = f"{name}: {details}"
@@ -229,8 +242,9 @@ async def call_idempotent(method: Any, request: Any, address: str, timeout: floa
     RETRY_CODES until the retry deadline (`timeout` per attempt)."""
     retry = retry or Retry(default_retry_deadline())
     while True:
+        await retry.connect(address)
         try:
-            return await method(request, timeout=retry.timeout(timeout), wait_for_ready=retry.wait)
+            return await method(request, timeout=timeout, wait_for_ready=retry.wait)
         except grpc.aio.AioRpcError as exc:
             if not await retry.pause(exc):
                 raise retry.error(exc, address) from None
@@ -238,8 +252,9 @@ async def call_idempotent(method: Any, request: Any, address: str, timeout: floa
 
 async def call_once(method: Any, request: Any, address: str, timeout: float, retry: Retry | None = None) -> Any:
     """A unary call that is not safe to repeat: sent once, but (like every call) it waits for a
-    reconnecting channel, which sends nothing twice."""
+    reconnecting channel up to the retry deadline, which sends nothing twice."""
     retry = retry or Retry(default_retry_deadline())
+    await retry.connect(address)
     try:
         return await method(request, timeout=timeout, wait_for_ready=retry.wait)
     except grpc.aio.AioRpcError as exc:
@@ -260,8 +275,9 @@ async def call_if_offered(method: Any, request: Any, address: str, timeout: floa
     """call_idempotent, but None when the server does not offer the call (NOT_OFFERED): the caller
     then does without it (direct transfers fall back to streaming through the gateway)."""
     while True:
+        await retry.connect(address)
         try:
-            return await method(request, timeout=retry.timeout(timeout), wait_for_ready=retry.wait)
+            return await method(request, timeout=timeout, wait_for_ready=retry.wait)
         except grpc.aio.AioRpcError as exc:
             if exc.code() in NOT_OFFERED:
                 return None

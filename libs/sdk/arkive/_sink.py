@@ -121,12 +121,13 @@ async def receive_stream(
     retry: Retry,
 ) -> None:
     """Streams a file into sink; after a dropped connection (UNAVAILABLE) asks again from the last
-    byte received (open_call(offset) opens the stream, waiting for the channel if retry.wait), or
-    from 0 when not resumable, within the retry deadline.
+    byte received (open_call(offset) opens the stream, once retry.connect() saw the channel
+    connected), or from 0 when not resumable, within the retry deadline.
 
     limit: the most bytes the file may have (None: unknown), so a server cannot fill the disk.
     """
     while True:
+        await retry.connect(address)
         call = open_call(sink.received)
         try:
             async for resp in call:

@@ -207,9 +207,10 @@ class _Followers:
 async def _upload_one(stub: BlobStub, f: HashedFile, address: str, progress: NullProgress) -> None:
     retry = Retry.of(stub)
     while True:
+        await retry.connect(address)
         state = _SendState()
         try:
-            resp = await stub.UploadBlobEncoded(_upload_requests(f, state, progress), wait_for_ready=retry.wait)
+            resp = await stub.UploadBlobEncoded(_upload_requests(f, state, progress))
         except grpc.aio.AioRpcError as exc:
             progress.advance(-state.sent)
             if state.changed or (exc.code() == grpc.StatusCode.INVALID_ARGUMENT and await differs(f)):
