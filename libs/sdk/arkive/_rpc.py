@@ -77,6 +77,8 @@ CALL_KINDS: dict[str, str] = {
     "SetDefaultTtl": IDEMPOTENT,
     "PutPolicy": IDEMPOTENT,  # by policy name
     "HeartbeatRun": IDEMPOTENT,
+    "ScrubBlobs": IDEMPOTENT,  # re-reads a page of objects; what was found corrupt stays found
+    "ReportCorruptBlobs": IDEMPOTENT,  # the server re-reads the blobs itself; a repeat finds the same
     **dict.fromkeys(ONCE_CALLS, ONCE),
 }
 

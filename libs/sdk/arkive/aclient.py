@@ -24,6 +24,7 @@ from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
 from ._blob_stats import BlobStats
 from ._cache import BlobCache
+from ._calls import CallsMixin
 from ._checkout import CheckoutMixin, folder_prefix
 from ._convert import (
     collection_from_proto,
@@ -37,7 +38,7 @@ from ._paths import check_layout
 from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
-from ._rpc import IDEMPOTENT_CALL_TIMEOUT, Retry, call, call_idempotent, default_address, default_project, open_channel
+from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
 from ._wire import BlobStub
 from .artifact import Artifact
@@ -53,7 +54,7 @@ VersionRef = str | ArtifactVersion
 
 
 class AsyncClient(
-    LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
+    CallsMixin, LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
 ):
     """Talks to the arkive gateway; every method is a coroutine.
 
@@ -123,22 +124,6 @@ class AsyncClient(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-    def _retry(self) -> Retry:
-        return Retry(self.retry_deadline, self._channel)
-
-    async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
-        """A unary call, retried within the retry deadline if its kind (_rpc.CALL_KINDS) is
-        IDEMPOTENT, else sent once; both wait for a (re)connecting channel."""
-        return await call(method, request, self.address, timeout or self.timeout, self._retry())
-
-    @property
-    def _idempotent_timeout(self) -> float:
-        return min(self.timeout, IDEMPOTENT_CALL_TIMEOUT)
-
-    async def _call_idempotent(self, method: Any, request: Any) -> Any:
-        """For calls that are safe to repeat: retried on UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED."""
-        return await call_idempotent(method, request, self.address, self._idempotent_timeout, self._retry())
 
     def _ref(self, ref: VersionRef) -> str:
         if isinstance(ref, ArtifactVersion):
