@@ -49,10 +49,11 @@ def test_channel_options_reconnect_fast_and_keep_their_own_connections() -> None
     assert server["grpc.http2.min_recv_ping_interval_without_data_ms"] <= options["grpc.keepalive_time_ms"]
 
 
-def test_every_rpc_is_classified() -> None:
+async def test_every_rpc_is_classified() -> None:
     from arkive_proto.v1 import (
         admin_service_pb2,
         artifact_service_pb2,
+        artifact_service_pb2_grpc,
         blob_service_pb2,
         catalog_service_pb2,
         lineage_service_pb2,
@@ -74,6 +75,11 @@ def test_every_rpc_is_classified() -> None:
     assert sorted(set(rpcs) - set(rpc_mod.CALL_KINDS)) == []
     assert sorted(set(rpc_mod.CALL_KINDS) - set(rpcs)) == []
     assert all(rpc_mod.CALL_KINDS[name] == rpc_mod.IDEMPOTENT for name in rpc_mod.READ_ONLY_CALLS)
+    # The kind is found from a generated stub's method, as AsyncClient._call gets it.
+    async with grpc.aio.insecure_channel("127.0.0.1:1") as channel:
+        stub = artifact_service_pb2_grpc.ArtifactServiceStub(channel)
+        assert rpc_mod.call_kind(stub.CreateDraft) == rpc_mod.call_kind(stub.GetVersion) == rpc_mod.IDEMPOTENT
+        assert rpc_mod.call_kind(stub.AbortDraft) == rpc_mod.call_kind(stub.RemoveFiles) == rpc_mod.ONCE
 
 
 async def _stuck_then_new_client(target: str) -> float:

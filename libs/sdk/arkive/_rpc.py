@@ -3,9 +3,9 @@ idempotent calls.
 
 Riding out a gateway restart takes three things together: a channel that tries to reconnect at
 least every RECONNECT_BACKOFF_MS (grpc's default backoff grows to 120 s, so a client kept waiting
-long after the gateway was back), calls that wait for the channel to be ready instead of failing
-at once (wait_for_ready), and retries bounded by one overall deadline per operation
-(ARKIVE_RETRY_DEADLINE, 60 s by default) rather than a count of attempts. Each channel has its own
+long after the gateway was back), calls that wait for the channel to connect instead of failing
+at once (Retry.connect, wait_for_ready), and retries of idempotent calls bounded by one deadline
+per call (ARKIVE_RETRY_DEADLINE, 60 s by default) rather than a count of attempts. Each channel has its own
 subchannel pool: grpc otherwise shares a connection (and its backoff state) between every channel
 to the same address with the same options, so a new Client inherited a stuck one.
 """
@@ -33,13 +33,13 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 # ABORTED the server's own "too much contention, retry the command".
 RETRY_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED})
 RETRY_DEADLINE_ENV = "ARKIVE_RETRY_DEADLINE"
-DEFAULT_RETRY_DEADLINE = 60.0  # seconds from the first attempt of an operation to the last one
+DEFAULT_RETRY_DEADLINE = 60.0  # seconds from a call's first attempt to its last (waits included)
 RETRY_BASE_DELAY = 0.1  # seconds; doubled per attempt, jittered, capped below
 RETRY_MAX_DELAY = 2.0
 RETRY_ATTEMPTS = 5  # direct transfers' HTTP attempts to S3 before falling back to the gateway
 RECONNECT_BACKOFF_MS = 2_000  # the channel's reconnect backoff never grows beyond this
 IDEMPOTENT_CALL_TIMEOUT = 60.0  # per attempt: long enough for a big finish, short enough to retry
-KEEPALIVE_MS = 20_000  # the gateway allows pings this often (server.py: KEEPALIVE_MIN_INTERVAL_MS)
+KEEPALIVE_MS = 20_000  # >= the gateway's KEEPALIVE_MIN_INTERVAL_MS (server.py), or it sends GOAWAY
 
 # How each unary call of the SDK is sent. "idempotent": sending it again after an unknown outcome
 # changes nothing, so it is retried within the deadline; every read-only query is one.
