@@ -54,7 +54,7 @@ READ_ONLY_CALLS = """
 # A repeat would do the work again, or fail on the first attempt's effect (AbortDraft and
 # RemoveFiles answer FAILED_PRECONDITION / NOT_FOUND the second time).
 ONCE_CALLS = """
-    AbortDraft RemoveFiles StartRun FinishRun UseArtifact RecordCacheKey UpdateVersion AddReferences RegisterObjects
+    AbortDraft RemoveFiles StartRun FinishRun UseArtifact RecordCacheKey UpdateVersion RegisterObjects
     DeleteVersion DeleteCollection UndeleteVersion UndeleteCollection RemovePolicy ApplyRetention
     CollectGarbage RebuildProjections
 """.split()
@@ -68,6 +68,7 @@ CALL_KINDS: dict[str, str] = {
     "StartDirectUpload": IDEMPOTENT,  # a fresh presigned URL; an unused one just expires
     "FinishDirectUpload": IDEMPOTENT,  # registering the same object again answers "already present"
     "AddFiles": IDEMPOTENT,  # entries are keyed by path: the same entries again change nothing
+    "AddReferences": IDEMPOTENT,  # upserted by path (the gateway resolves the sources again)
     "CommitDraft": IDEMPOTENT,  # a committed draft answers with its version and `created`
     "AssignAliases": IDEMPOTENT,  # moving an alias onto the version it is on changes nothing
     "LinkVersion": IDEMPOTENT,  # linking the same version again creates nothing
