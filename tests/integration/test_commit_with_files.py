@@ -57,11 +57,11 @@ async def test_commit_adds_its_files_after_the_draft_entries(raw):
     done = await raw.artifacts.CommitDraft(apb.CommitDraftRequest(draft_id=draft.draft_id, files=files))
     assert done.created and done.version.file_count == 2
     assert await files_of(raw, done.version.version_id) == {"a": digest_of(blobs["c"]), "dir/b": digest_of(blobs["b"])}
-    # A retried commit (its answer lost) gets the same version and adds nothing.
+    # A retried commit (its answer lost) gets the same answer, `created` included, and adds nothing.
     again = await raw.artifacts.CommitDraft(
         apb.CommitDraftRequest(draft_id=draft.draft_id, files=[entry("extra", blobs["a"])])
     )
-    assert again.version.version_id == done.version.version_id and not again.created
+    assert again.version.version_id == done.version.version_id and again.created  # the same answer
     assert again.version.file_count == 2
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import types
@@ -95,7 +96,8 @@ def test_missing_path_is_not_found(capsys: pytest.CaptureFixture[str], tmp_path:
     assert one_error_line(err).startswith("error: NOT_FOUND: ")
 
 
-def test_unreachable_gateway(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_gateway(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARKIVE_RETRY_DEADLINE", "1")  # else it waits 60 s for a gateway to come up
     code, out, err = run(capsys, "--gateway", "127.0.0.1:1", "show", "demo/x", "--json")
     assert code == 1 and out == ""
     assert one_error_line(err).startswith("error: UNAVAILABLE: cannot reach the arkive gateway at 127.0.0.1:1")
@@ -208,7 +210,11 @@ def test_console_script_no_traceback(tmp_path: Path) -> None:
     assert p.returncode == 2 and p.stdout == ""
     one_error_line(p.stderr)
     p = subprocess.run(
-        [str(ARKIVE), "--gateway", "127.0.0.1:1", "ls", "--json"], capture_output=True, text=True, timeout=60
+        [str(ARKIVE), "--gateway", "127.0.0.1:1", "ls", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ARKIVE_RETRY_DEADLINE": "0"},
     )
     assert p.returncode == 1 and p.stdout == ""
     assert one_error_line(p.stderr).startswith("error: UNAVAILABLE")

@@ -233,8 +233,12 @@ def test_errors_map_to_arkive_errors(fake_gateway: FakeGateway) -> None:
 
 
 def test_unreachable_gateway_is_unavailable(tmp_path: Path) -> None:
-    with Client("127.0.0.1:1", project="demo", progress=False, timeout=5) as client:
+    # The call waits for the gateway (wait_for_ready) until the retry deadline, then says why.
+    with Client("127.0.0.1:1", project="demo", progress=False, timeout=5, retry_deadline=1) as client:
         with pytest.raises(arkive.Unavailable, match="cannot reach"):
+            client.get_version("demo/x")
+    with Client("127.0.0.1:1", project="demo", progress=False, retry_deadline=0) as client:
+        with pytest.raises(arkive.Unavailable, match="cannot reach"):  # 0: one attempt, no waiting
             client.get_version("demo/x")
 
 
@@ -322,3 +326,17 @@ def test_log_refuses_file_folder_conflict_before_upload(fake_gateway: FakeGatewa
         with pytest.raises(arkive.InvalidArgument, match="as a file and as a folder"):
             client.log_artifact(art)
     assert fake_gateway.state.calls["FindMissingBlobs"] == 0
+
+
+def test_retry_deadline_from_argument_or_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ARKIVE_RETRY_DEADLINE", raising=False)
+    assert AsyncClient("127.0.0.1:1").retry_deadline == 60
+    monkeypatch.setenv("ARKIVE_RETRY_DEADLINE", "2.5")
+    assert AsyncClient("127.0.0.1:1").retry_deadline == 2.5
+    assert AsyncClient("127.0.0.1:1", retry_deadline=0).retry_deadline == 0  # the argument wins
+    monkeypatch.setenv("ARKIVE_RETRY_DEADLINE", "soon")
+    with pytest.raises(arkive.InvalidArgument, match="ARKIVE_RETRY_DEADLINE"):
+        AsyncClient("127.0.0.1:1")
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(arkive.InvalidArgument, match="retry deadline"):
+            Client("127.0.0.1:1", retry_deadline=bad)

@@ -4,6 +4,7 @@ finish_artifact, drafts, abort_draft, the retry policy of idempotent calls, and 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -192,13 +193,16 @@ def test_transient_failures_are_retried(fake_gateway: FakeGateway, tmp_path: Pat
     assert st.faults == {"FindMissingBlobs": [], "UploadBlobs": [], "UpsertFiles": [], "FinishDistributed": []}
 
 
-def test_retries_are_bounded(fake_gateway: FakeGateway, tmp_path: Path) -> None:
+def test_retries_are_bounded_by_the_retry_deadline(fake_gateway: FakeGateway, tmp_path: Path) -> None:
     st = fake_gateway.state
-    st.fail("UpsertFiles", "UNAVAILABLE", times=rpc_mod.RETRY_ATTEMPTS)
-    with client(fake_gateway) as c:
+    st.fail("UpsertFiles", "UNAVAILABLE", times=10_000)
+    with Client(fake_gateway.address, project="demo", progress=False, retry_deadline=0.5) as c:
+        started = time.monotonic()
         with pytest.raises(Unavailable, match="UpsertFiles failed"):
             c.upsert_artifact(shard(tmp_path, 0), distributed_id="run-1")
-    assert st.calls["UpsertFiles"] == rpc_mod.RETRY_ATTEMPTS == 5
+        took = time.monotonic() - started
+    # Retried (with 1 ms base delays, many times) until the half second was spent, then given up.
+    assert st.calls["UpsertFiles"] > 5 and 0.4 < took < 3.0, (st.calls["UpsertFiles"], took)
 
 
 def test_non_idempotent_calls_are_not_retried(fake_gateway: FakeGateway, tmp_path: Path) -> None:

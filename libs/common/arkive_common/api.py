@@ -133,6 +133,7 @@ class CreateDraft(msgspec.Struct, frozen=True):
     name: str
     type: str
     base_ref: str = ""  # start with every entry of this version of project/name
+    request_id: str = ""  # the client's id of this request: a repeat gets the same draft
 
 
 class DraftCreatedReply(msgspec.Struct, frozen=True):

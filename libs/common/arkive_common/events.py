@@ -68,9 +68,11 @@ class DraftCreated(Event, frozen=True, kw_only=True):
     """v2 added distributed_id: the shared id of workers upserting into one draft ("" for a plain draft).
     v3 added base_version_id: the draft starts with every entry of that version of the same
     project/name ("" for an empty draft); the entries are not repeated in the event, the read model
-    copies them from the base's manifest, which exists at this point of the log."""
+    copies them from the base's manifest, which exists at this point of the log.
+    v4 added request_id: the client's id of the CreateDraft request ("" if it sent none); a request
+    repeating it gets this draft (a retry after a lost answer opens no second draft)."""
 
-    schema_version: ClassVar[int] = 3
+    schema_version: ClassVar[int] = 4
     draft_id: str
     project: str
     name: str
@@ -78,6 +80,7 @@ class DraftCreated(Event, frozen=True, kw_only=True):
     created_at: float
     distributed_id: str = ""
     base_version_id: str = ""
+    request_id: str = ""
 
 
 class DraftFilesAdded(Event, frozen=True, kw_only=True):

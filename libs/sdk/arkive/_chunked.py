@@ -28,7 +28,7 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 from ._files import HashedFile, changed
 from ._packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILES
 from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
+from ._rpc import Retry, call_idempotent
 
 SAMPLE_WINDOW = 512 * 1024  # ~8 chunks of 64 KiB: 6 samples a window after the edges are dropped
 SAMPLES = 3
@@ -83,7 +83,8 @@ async def _missing(stub: object, digests: list[str], address: str, timeout: floa
     missing: set[str] = set()
     for i in range(0, len(digests), FIND_BATCH):
         req = bpb.FindMissingBlobsRequest(digests=digests[i : i + FIND_BATCH])
-        missing.update((await call_idempotent(stub.FindMissingBlobs, req, address, timeout)).missing)  # type: ignore[attr-defined]
+        resp = await call_idempotent(stub.FindMissingBlobs, req, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
+        missing.update(resp.missing)
     return missing
 
 
@@ -97,15 +98,15 @@ async def _upload_pack(stub: object, f: HashedFile, pack: list[Chunk], address: 
             yield bpb.UploadBlobsRequest(header=bpb.UploadBlobHeader(digest=digest, size=size))
             yield bpb.UploadBlobsRequest(chunk=data)
 
-    for attempt in range(RETRY_ATTEMPTS):
+    retry = Retry.of(stub)
+    while True:
+        await retry.connect(address)
         try:
             await stub.UploadBlobs(messages())  # type: ignore[attr-defined]
             return
         except grpc.aio.AioRpcError as exc:
-            if should_retry(exc, attempt):  # content-addressed: sending again is harmless
-                await asyncio.sleep(retry_delay(attempt))
-                continue
-            raise rpc_error(exc, address) from None
+            if not await retry.pause(exc):  # content-addressed: sending again is harmless
+                raise retry.error(exc, address) from None
 
 
 def _packs(chunks: list[Chunk]) -> list[list[Chunk]]:
@@ -126,15 +127,15 @@ async def _compose(stub: object, f: HashedFile, digests: list[str], address: str
         first = bpb.ComposeBlobRequest(digest=f.digest, size=f.size, chunks=batches[0])
         return [first, *(bpb.ComposeBlobRequest(chunks=b) for b in batches[1:])]
 
-    for attempt in range(RETRY_ATTEMPTS):
+    retry = Retry.of(stub)
+    while True:
+        await retry.connect(address)
         try:
             await stub.ComposeBlob(iter(messages()), timeout=max(timeout, 600.0))  # type: ignore[attr-defined]
             return
         except grpc.aio.AioRpcError as exc:
-            if should_retry(exc, attempt):
-                await asyncio.sleep(retry_delay(attempt))
-                continue
-            raise rpc_error(exc, address) from None
+            if not await retry.pause(exc):
+                raise retry.error(exc, address) from None
 
 
 async def _send_chunked(stub: object, f: HashedFile, address: str, timeout: float, progress: NullProgress) -> int:

@@ -23,7 +23,7 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 from ._files import HashedFile, changed, differs
 from ._http import DirectState, connect
 from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, call_idempotent, call_if_offered, retry_delay
+from ._rpc import RETRY_ATTEMPTS, Retry, call_idempotent, call_if_offered, retry_delay
 
 log = logging.getLogger("arkive")
 DIRECT_FROM = 8 * 1024 * 1024  # smaller files stream through the gateway: two round trips less
@@ -74,13 +74,13 @@ async def upload_direct(
 
 async def _start(stub: object, f: HashedFile, address: str, timeout: float) -> bpb.StartDirectUploadResponse | None:
     req = bpb.StartDirectUploadRequest(digest=f.digest, size=f.size)
-    return await call_if_offered(stub.StartDirectUpload, req, address, timeout)  # type: ignore[attr-defined]
+    return await call_if_offered(stub.StartDirectUpload, req, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
 
 
 async def _finish(stub: object, f: HashedFile, upload_id: str, address: str, timeout: float) -> None:
     # Idempotent: a second finish finds the blob registered (and keeps its one copy).
     req = bpb.FinishDirectUploadRequest(digest=f.digest, size=f.size, upload_id=upload_id)
-    await call_idempotent(stub.FinishDirectUpload, req, address, timeout)  # type: ignore[attr-defined]
+    await call_idempotent(stub.FinishDirectUpload, req, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
 
 
 async def _put(url: str, headers: dict[str, str], f: HashedFile, progress: NullProgress, sent: list[int]):

@@ -19,7 +19,7 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._http import DirectState, connect
 from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, call_if_offered, retry_delay
+from ._rpc import RETRY_ATTEMPTS, Retry, call_if_offered, retry_delay
 from ._sink import Sink
 from .version import FileInfo
 
@@ -66,7 +66,7 @@ async def fetch_direct(
 
 async def _url(stub: object, digest: str, address: str) -> bpb.DownloadUrl | None:
     req = bpb.GetDownloadUrlsRequest(digests=[digest])
-    resp = await call_if_offered(stub.GetDownloadUrls, req, address, RPC_TIMEOUT)  # type: ignore[attr-defined]
+    resp = await call_if_offered(stub.GetDownloadUrls, req, address, RPC_TIMEOUT, Retry.of(stub))  # type: ignore[attr-defined]
     if resp is None:
         return None
     return resp.urls[0] if resp.urls else bpb.DownloadUrl()

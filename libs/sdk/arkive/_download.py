@@ -23,6 +23,7 @@ from ._files import CHUNK_SIZE, artifact_path, hash_file
 from ._http import DirectState
 from ._paths import check_layout, safe_destination
 from ._progress import NullProgress
+from ._rpc import Retry
 from ._sink import Sink, receive_stream
 from ._statcache import StatCache, stat_key
 from ._transfer import run_bounded
@@ -221,7 +222,10 @@ async def _download_one(
 async def _receive(stub: object, f: FileInfo, sink: Sink, address: str, progress: NullProgress) -> None:
     """Streams one blob into sink, resuming from the last byte after a dropped connection."""
 
-    def open_call(offset: int) -> object:
-        return stub.DownloadBlob(bpb.DownloadBlobRequest(digest=f.digest, offset=offset))  # type: ignore[attr-defined]
+    retry = Retry.of(stub)
 
-    await receive_stream(open_call, sink, f.size, f.path, address, progress)
+    def open_call(offset: int) -> object:
+        request = bpb.DownloadBlobRequest(digest=f.digest, offset=offset)
+        return stub.DownloadBlob(request)  # type: ignore[attr-defined]
+
+    await receive_stream(open_call, sink, f.size, f.path, address, progress, retry=retry)

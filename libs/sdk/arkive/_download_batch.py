@@ -15,7 +15,7 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._cache import BlobCache
 from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
+from ._rpc import Retry
 from ._sink import Sink
 from ._transfer import run_bounded
 from .version import FileInfo
@@ -43,10 +43,13 @@ def batches(files: list[FileInfo]) -> list[list[FileInfo]]:
 
 async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[str, bytes]:
     """digest -> verified bytes for every wanted (digest -> size) blob; retried as a whole."""
-    for attempt in range(RETRY_ATTEMPTS):
+    retry = Retry.of(stub)
+    while True:
+        await retry.connect(address)
         got: dict[str, bytes] = {}
         current, buf = "", bytearray()
-        call = stub.DownloadBlobs(bpb.DownloadBlobsRequest(digests=list(want)))  # type: ignore[attr-defined]
+        request = bpb.DownloadBlobsRequest(digests=list(want))
+        call = stub.DownloadBlobs(request)  # type: ignore[attr-defined]
         try:
             async for msg in call:
                 kind = msg.WhichOneof("payload")
@@ -71,10 +74,9 @@ async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[
             if current:
                 got[current] = _verified(current, buf, want)
         except grpc.aio.AioRpcError as exc:
-            if should_retry(exc, attempt):
-                await asyncio.sleep(retry_delay(attempt))
+            if await retry.pause(exc):
                 continue
-            raise rpc_error(exc, address) from None
+            raise retry.error(exc, address) from None
         finally:
             if not call.done():
                 call.cancel()
@@ -82,7 +84,6 @@ async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[
         if lacking:
             raise ArkiveError(f"server did not send blob {sorted(lacking)[0]}", Code.INTERNAL)
         return got
-    raise ArkiveError("download failed after retries", Code.UNAVAILABLE)
 
 
 def _verified(digest: str, buf: bytes | bytearray, want: dict[str, int]) -> bytes:

@@ -21,7 +21,7 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 from ._files import HashedFile
 from ._packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILE, PACK_MAX_FILES, upload_pack
 from ._progress import NullProgress
-from ._rpc import call_idempotent
+from ._rpc import Retry, call_idempotent
 from ._wire import BlobStub
 
 
@@ -72,7 +72,9 @@ class EarlyPacks:
     async def _send(self, group: list[HashedFile], size: int) -> EarlyPack:
         async with self._lanes:
             request = bpb.FindMissingBlobsRequest(digests=[f.digest for f in group])
-            resp = await call_idempotent(self._stub.FindMissingBlobs, request, self._address, self._timeout)
+            resp = await call_idempotent(
+                self._stub.FindMissingBlobs, request, self._address, self._timeout, Retry.of(self._stub)
+            )
             missing = set(resp.missing)
             sent = [f for f in group if f.digest in missing]
             if sent:

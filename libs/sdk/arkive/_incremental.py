@@ -9,6 +9,7 @@ base is listed, downloaded or hashed.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +79,9 @@ async def log_based(
     local = local_files(artifact)
     stub = client._artifacts
     # The exact base version by id: an alias moving meanwhile must not change what we start from.
-    request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type, base_ref=base.version_id)
+    request = apb.CreateDraftRequest(
+        project=project, name=artifact.name, type=artifact.type, base_ref=base.version_id, request_id=uuid.uuid4().hex
+    )  # the request id makes CreateDraft safe to retry
     draft = await client._call(stub.CreateDraft, request)
     try:
         # Removals first: a wrong path fails the log before anything is hashed or uploaded.

@@ -9,6 +9,7 @@ to the draft; commit, with the files stored last carried by the commit itself.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +67,10 @@ async def log_new(
             reusable = found.HasField("version") and not missing and not artifact.references
             if reusable and found.version.type == artifact.type:
                 return await client._reuse(found.version, aliases)
-            request = apb.CreateDraftRequest(project=project, name=artifact.name, type=artifact.type)
+            # The request id makes CreateDraft safe to retry: a repeat gets the same draft.
+            request = apb.CreateDraftRequest(
+                project=project, name=artifact.name, type=artifact.type, request_id=uuid.uuid4().hex
+            )
             draft = await client._call(client._artifacts.CreateDraft, request)
             try:
                 filled = await upload_into_draft(

@@ -14,7 +14,7 @@ import grpc
 
 from ._files import SMALL_FILE, HashedFile, changed
 from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, retry_delay, rpc_error, should_retry
+from ._rpc import Retry
 from ._statcache import stat_key
 from ._wire import BlobStub, inline_blobs_request
 
@@ -85,13 +85,14 @@ async def upload_pack(stub: BlobStub, pack: list[HashedFile], address: str, prog
             yield inline_blobs_request(batch)
 
     total = sum(f.size for f in pack)
-    for attempt in range(RETRY_ATTEMPTS):
+    retry = Retry.of(stub)
+    while True:
+        await retry.connect(address)
         try:
             await stub.UploadBlobsEncoded(messages())
         except grpc.aio.AioRpcError as exc:
-            if should_retry(exc, attempt):  # content-addressed: sending a pack again is harmless
-                await asyncio.sleep(retry_delay(attempt))
+            if await retry.pause(exc):  # content-addressed: sending a pack again is harmless
                 continue
-            raise rpc_error(exc, address) from None
+            raise retry.error(exc, address) from None
         progress.advance(total)
         return

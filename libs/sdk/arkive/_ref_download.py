@@ -21,6 +21,7 @@ from ._download import new_file_mode, prepare_destination
 from ._files import CHUNK_SIZE
 from ._progress import NullProgress
 from ._references import Reference, ReferenceFile, local_path
+from ._rpc import Retry, default_retry_deadline
 from ._sink import Sink, receive_stream
 from ._statcache import StatCache
 from ._transfer import run_bounded
@@ -85,6 +86,7 @@ async def download_references(
     refs: list[ReferenceFile],
     address: str,
     progress: NullProgress | None = None,
+    retry_deadline: float | None = None,
 ) -> RefTotals:
     """Writes reference entries under root (paths checked by the caller's check_layout).
 
@@ -114,7 +116,7 @@ async def download_references(
             if f.reference.uri.startswith("file://"):
                 await asyncio.to_thread(_read_local, f, sink, progress)
             else:
-                await _fetch(channel, version_ref, f, sink, address, progress)
+                await _fetch(channel, version_ref, f, sink, address, progress, retry_deadline)
                 totals.downloaded += sink.received
             await asyncio.to_thread(sink.finish, real_root, f, mode)
         finally:
@@ -145,11 +147,20 @@ def _read_local(f: ReferenceFile, sink: _RefSink, progress: NullProgress) -> Non
 
 
 async def _fetch(
-    channel: grpc.aio.Channel, version_ref: str, f: ReferenceFile, sink: _RefSink, address: str, progress: NullProgress
+    channel: grpc.aio.Channel,
+    version_ref: str,
+    f: ReferenceFile,
+    sink: _RefSink,
+    address: str,
+    progress: NullProgress,
+    retry_deadline: float | None,
 ) -> None:
     stub = rgrpc.ReferenceServiceStub(channel)
+    retry = Retry(default_retry_deadline() if retry_deadline is None else retry_deadline, channel)
 
     def open_call(offset: int) -> object:
-        return stub.DownloadReference(rpb.DownloadReferenceRequest(ref=version_ref, path=f.path, offset=offset))
+        request = rpb.DownloadReferenceRequest(ref=version_ref, path=f.path, offset=offset)
+        return stub.DownloadReference(request)
 
-    await receive_stream(open_call, sink, expected_size(f), f.path, address, progress, resumable=resumable(f.reference))
+    size, resume = expected_size(f), resumable(f.reference)
+    await receive_stream(open_call, sink, size, f.path, address, progress, resumable=resume, retry=retry)

@@ -24,8 +24,7 @@ from ._cache import CacheWriter
 from ._files import CHUNK_SIZE
 from ._paths import safe_destination
 from ._progress import NullProgress
-from ._rpc import rpc_error
-from ._transfer import ATTEMPTS, retry_pause
+from ._rpc import Retry
 from .version import FileInfo
 
 SPILL_BYTES = CHUNK_SIZE
@@ -119,13 +118,16 @@ async def receive_stream(
     progress: NullProgress,
     *,
     resumable: bool = True,
+    retry: Retry,
 ) -> None:
     """Streams a file into sink; after a dropped connection (UNAVAILABLE) asks again from the last
-    byte received (open_call(offset) opens the stream), or from 0 when not resumable.
+    byte received (open_call(offset) opens the stream, once retry.connect() saw the channel
+    connected), or from 0 when not resumable, within the retry deadline.
 
     limit: the most bytes the file may have (None: unknown), so a server cannot fill the disk.
     """
-    for attempt in range(ATTEMPTS):
+    while True:
+        await retry.connect(address)
         call = open_call(sink.received)
         try:
             async for resp in call:
@@ -135,15 +137,14 @@ async def receive_stream(
                 progress.advance(len(resp.chunk))
             return
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.UNAVAILABLE and attempt + 1 < ATTEMPTS:
-                if resumable and limit is not None and sink.received == limit:
-                    return  # every byte is here (only the end of the stream was lost); finish verifies
-                if not resumable:
-                    progress.advance(-sink.received)
-                    await asyncio.to_thread(sink.reset)
-                await retry_pause(attempt)
-                continue
-            raise rpc_error(exc, address) from None
+            dropped = exc.code() == grpc.StatusCode.UNAVAILABLE
+            if dropped and resumable and limit is not None and sink.received == limit:
+                return  # every byte is here (only the end of the stream was lost); finish verifies
+            if not dropped or not await retry.pause(exc):
+                raise retry.error(exc, address) from None
+            if not resumable:
+                progress.advance(-sink.received)
+                await asyncio.to_thread(sink.reset)
         finally:
             if not call.done():
                 call.cancel()

@@ -23,16 +23,15 @@ from ._files import CHUNK_SIZE, HashedFile, batched, changed, differs
 from ._http import DirectState
 from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
 from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, call_idempotent, retry_delay, rpc_error, should_retry
+from ._rpc import Retry, call_idempotent
 from ._wire import BlobStub, chunk_request
 
 T = TypeVar("T")
 FIND_MISSING_BATCH = 10_000
 UPLOAD_CONCURRENCY = 8
 DOWNLOAD_CONCURRENCY = 8
-ATTEMPTS = 3  # per download, only for UNAVAILABLE (gateway restarting, connection reset)
 # Uploads are content-addressed, so sending a blob twice is harmless: they follow the retry policy
-# of idempotent calls (RETRY_ATTEMPTS on UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED; see _rpc).
+# of idempotent calls (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED within the retry deadline; see _rpc).
 
 
 async def run_bounded(items: Iterable[T], worker: Callable[[T], Awaitable[None]], limit: int) -> None:
@@ -57,10 +56,6 @@ async def run_bounded(items: Iterable[T], worker: Callable[[T], Awaitable[None]]
         raise
 
 
-async def retry_pause(attempt: int) -> None:
-    await asyncio.sleep(retry_delay(attempt))
-
-
 @dataclass(slots=True)
 class _SendState:
     sent: int = 0
@@ -71,7 +66,7 @@ async def find_missing(stub: object, digests: list[str], address: str, timeout: 
     missing: set[str] = set()
     for batch in batched(digests, FIND_MISSING_BATCH):
         request = bpb.FindMissingBlobsRequest(digests=batch)
-        resp = await call_idempotent(stub.FindMissingBlobs, request, address, timeout)  # type: ignore[attr-defined]
+        resp = await call_idempotent(stub.FindMissingBlobs, request, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
         missing.update(resp.missing)
     return missing
 
@@ -210,7 +205,9 @@ class _Followers:
 
 
 async def _upload_one(stub: BlobStub, f: HashedFile, address: str, progress: NullProgress) -> None:
-    for attempt in range(RETRY_ATTEMPTS):
+    retry = Retry.of(stub)
+    while True:
+        await retry.connect(address)
         state = _SendState()
         try:
             resp = await stub.UploadBlobEncoded(_upload_requests(f, state, progress))
@@ -218,10 +215,9 @@ async def _upload_one(stub: BlobStub, f: HashedFile, address: str, progress: Nul
             progress.advance(-state.sent)
             if state.changed or (exc.code() == grpc.StatusCode.INVALID_ARGUMENT and await differs(f)):
                 raise changed(f) from None
-            if should_retry(exc, attempt):
-                await retry_pause(attempt)
+            if await retry.pause(exc):
                 continue
-            raise rpc_error(exc, address) from None
+            raise retry.error(exc, address) from None
         if state.changed:
             raise changed(f)
         if resp.digest and resp.digest != f.digest:

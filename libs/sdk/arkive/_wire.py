@@ -59,8 +59,11 @@ class BlobStub(bgrpc.BlobServiceStub):
     """The generated BlobService stub, plus UploadBlobsEncoded and UploadBlobEncoded: the upload
     calls taking requests that are already serialized (bytes pass through gRPC as they are)."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, retry_deadline: float | None = None) -> None:
         super().__init__(channel)
+        # What the transfer helpers that get only this stub need for their retries (_rpc.Retry.of).
+        self.channel = channel
+        self.retry_deadline = retry_deadline
         self.UploadBlobsEncoded = channel.stream_unary(
             UPLOAD_BLOBS, response_deserializer=bpb.UploadBlobsResponse.FromString
         )

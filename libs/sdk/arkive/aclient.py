@@ -25,6 +25,7 @@ from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
 from ._blob_stats import BlobStats
 from ._cache import BlobCache
+from ._calls import CallsMixin
 from ._checkout import CheckoutMixin, folder_prefix
 from ._convert import (
     collection_from_proto,
@@ -38,7 +39,7 @@ from ._paths import check_layout
 from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
-from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
+from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
 from ._when import as_of_seconds
 from ._wire import BlobStub
@@ -55,7 +56,7 @@ VersionRef = str | ArtifactVersion
 
 
 class AsyncClient(
-    LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
+    CallsMixin, LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
 ):
     """Talks to the arkive gateway; every method is a coroutine.
 
@@ -66,6 +67,8 @@ class AsyncClient(
     address: "host:port" of the gateway (default ARKIVE_GATEWAY_ADDR or 127.0.0.1:50051).
     project: used when a ref or call names none (default ARKIVE_PROJECT or "default").
     timeout: seconds allowed for each non-streaming call; transfers have no deadline.
+    retry_deadline: seconds an operation keeps retrying idempotent calls (and waiting for a
+    restarting gateway) before it fails (default ARKIVE_RETRY_DEADLINE or 60; 0 fails at once).
     progress: byte progress bars on stderr; None shows them iff stderr is a terminal.
     """
 
@@ -78,10 +81,12 @@ class AsyncClient(
         *,
         timeout: float = 120.0,
         progress: bool | None = None,
+        retry_deadline: float | None = None,
     ) -> None:
         self.address = address or default_address()
         self.project = check_name(project or default_project(), "project")
         self.timeout = timeout
+        self.retry_deadline = Retry.deadline_or_default(retry_deadline)
         self.progress = progress
         self._channel: grpc.aio.Channel | None = None
         self._channel_loop: asyncio.AbstractEventLoop | None = None
@@ -107,7 +112,7 @@ class AsyncClient(
 
     @property
     def _blobs(self) -> BlobStub:
-        return BlobStub(self._ch())
+        return BlobStub(self._ch(), self.retry_deadline)
 
     async def close(self) -> None:
         channel, self._channel = self._channel, None
@@ -121,20 +126,6 @@ class AsyncClient(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-    async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
-        try:
-            return await method(request, timeout=timeout or self.timeout)
-        except grpc.aio.AioRpcError as exc:
-            raise rpc_error(exc, self.address) from None
-
-    @property
-    def _idempotent_timeout(self) -> float:
-        return min(self.timeout, IDEMPOTENT_CALL_TIMEOUT)
-
-    async def _call_idempotent(self, method: Any, request: Any) -> Any:
-        """For calls that are safe to repeat: retried on UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED."""
-        return await call_idempotent(method, request, self.address, self._idempotent_timeout)
 
     def _ref(self, ref: VersionRef) -> str:
         if isinstance(ref, ArtifactVersion):
@@ -285,7 +276,9 @@ class AsyncClient(
             work = download_files(self._blobs, dest, files, self.address, progress, cache)
             result = await reporting_corruption(self._ch(), work)
             if refs:
-                totals = await download_references(self._ch(), version.version_id, dest, refs, self.address, progress)
+                totals = await download_references(
+                    self._ch(), version.version_id, dest, refs, self.address, progress, self.retry_deadline
+                )
                 result = totals.add_to(result)
         return result
 

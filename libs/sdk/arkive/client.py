@@ -101,9 +101,10 @@ class Client(
         *,
         timeout: float = 120.0,
         progress: bool | None = None,
+        retry_deadline: float | None = None,
     ) -> None:
         # Validate arguments (and fail) before starting a thread.
-        aclient = AsyncClient(address, project, timeout=timeout, progress=progress)
+        aclient = AsyncClient(address, project, timeout=timeout, progress=progress, retry_deadline=retry_deadline)
         aclient._owner_ref = weakref.ref(self)  # weak: the finalizer below holds aclient
         self._aclient = aclient
         self._runner = _LoopThread()

@@ -55,7 +55,9 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
 
     @unary
     async def CreateDraft(self, request: pb.CreateDraftRequest, context) -> pb.CreateDraftResponse:
-        cmd = api.CreateDraft(request.project, request.name, request.type, base_ref=request.base_ref)
+        cmd = api.CreateDraft(
+            request.project, request.name, request.type, base_ref=request.base_ref, request_id=request.request_id
+        )
         reply = await self.ingest("create_draft", cmd, api.DraftCreatedReply)
         return pb.CreateDraftResponse(draft_id=reply.draft_id, commit_takes_files=True)
 

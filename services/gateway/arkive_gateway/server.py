@@ -46,6 +46,19 @@ from .wire import BLOB_DESERIALIZERS
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 16 * 1024 * 1024
+# Clients ping every 20 s, also between calls, to find dead connections (arkive._rpc): grpc's
+# server default refuses pings more often than every 5 minutes without data and answers repeated
+# "too many pings" with GOAWAY, which would drop healthy idle clients. 10 s leaves them room.
+KEEPALIVE_MIN_INTERVAL_MS = 10_000
+SERVER_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE),
+    ("grpc.max_send_message_length", MAX_MESSAGE),
+    ("grpc.so_reuseport", 1),  # replicas may share one port
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", KEEPALIVE_MIN_INTERVAL_MS),
+    ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MIN_INTERVAL_MS),
+    ("grpc.http2.max_ping_strikes", 2),
+]
 # The backends the gateway cannot serve without; health turns SERVING once they answer.
 REQUIRED = (api.INGEST, api.HASHING)
 
@@ -72,13 +85,7 @@ class Gateway:
         await self.store.ensure_bucket()
         await self.ref_store.__aenter__()
         rpc = RpcClient(self.nc, s.subject_prefix)
-        server = grpc.aio.server(
-            options=[
-                ("grpc.max_receive_message_length", MAX_MESSAGE),
-                ("grpc.max_send_message_length", MAX_MESSAGE),
-                ("grpc.so_reuseport", 1),  # replicas may share one port
-            ]
-        )
+        server = grpc.aio.server(options=SERVER_OPTIONS)
         blobs = BlobServicer(rpc, self.store)  # uploads parsed without copying (see wire.py)
         self.direct = DirectTransfers(
             self.store,

@@ -34,11 +34,20 @@ from arkive_common.validation import (
     file_folder_conflicts,
 )
 
-from . import domain, incremental, projection, queries, references
+from . import domain, draft_requests, incremental, projection, queries, references
 
 MAX_ENTRIES_PER_CALL = 5000
 COMMIT_ATTEMPTS = 200
 RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+async def committed_created(conn: asyncpg.Connection, draft_id: str) -> bool:
+    """Whether the commit of a committed draft made a new version (its DraftCommitted says)."""
+    for env in reversed(await eventlog.read_stream(conn, draft_stream(draft_id))):
+        event = env.event()
+        if isinstance(event, DraftCommitted):
+            return event.created
+    return False
 
 
 def collection_stream(project: str, name: str) -> str:
@@ -180,8 +189,13 @@ class IngestHandlers:
         check_name(cmd.name)
         if not cmd.base_ref:  # with a base, an empty type means the base's type
             check_type(cmd.type)
-        draft_id = uuid.uuid4().hex
-        async with self.pool.acquire() as conn, conn.transaction():
+        draft_requests.check_request_id(cmd.request_id)
+
+        async def attempt(conn: asyncpg.Connection) -> str:
+            earlier = await draft_requests.draft_of_request(conn, cmd)
+            if earlier is not None:  # a retry: the answer to the first request was lost
+                return earlier
+            draft_id = uuid.uuid4().hex
             base_id, type_ = await incremental.resolve_base(conn, cmd) if cmd.base_ref else ("", cmd.type)
             event = DraftCreated(
                 draft_id=draft_id,
@@ -190,9 +204,13 @@ class IngestHandlers:
                 type=type_,
                 created_at=time.time(),
                 base_version_id=base_id,
+                request_id=cmd.request_id,
             )
             await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], 0)])
-        return api.DraftCreatedReply(draft_id=draft_id)
+            return draft_id
+
+        # Two requests racing with one id: the unique index fails the second insert, which retries.
+        return api.DraftCreatedReply(draft_id=await retrying(self.pool, attempt))
 
     async def check_run(self, run_id: str) -> None:
         """A version can be logged by a run only while the run is running (lineage owns runs)."""
@@ -246,7 +264,7 @@ class IngestHandlers:
             draft = await find_draft(conn, cmd.draft_id, "FOR UPDATE")
             if draft["committed_version_id"]:  # a retried commit gets the same answer
                 view = await queries.version_by_id(conn, draft["committed_version_id"])
-                return api.Committed(version=view, created=False)
+                return api.Committed(version=view, created=await committed_created(conn, cmd.draft_id))
             if draft["aborted"]:
                 raise FailedPrecondition(f"draft {cmd.draft_id} was aborted")
             await append_files(conn, cmd.draft_id, entries)  # in the commit's transaction: a refused commit adds none

@@ -30,7 +30,7 @@ from arkive_common.events import (
     VersionTagsUpdated,
 )
 
-from . import catalog_model, incremental, references, tombstones
+from . import catalog_model, draft_requests, incremental, references, tombstones
 
 TABLES = (
     "ingest_collections",
@@ -87,6 +87,7 @@ MIGRATIONS: list[str] = [
     tombstones.MIGRATION,  # deleted versions (retention)
     catalog_model.MIGRATION,  # run ids, metadata index, links, search indexes (catalogue)
     references.MIGRATION,  # reference entries of drafts and manifests
+    draft_requests.MIGRATION,  # the client's request id of each draft (idempotent CreateDraft)
 ]
 
 
@@ -152,14 +153,16 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
             )
         case DraftCreated():
             await conn.execute(
-                "INSERT INTO ingest_drafts (draft_id, project, name, type, created_at, updated_at, distributed_id)"
-                " VALUES ($1, $2, $3, $4, $5, $5, $6)",
+                "INSERT INTO ingest_drafts"
+                " (draft_id, project, name, type, created_at, updated_at, distributed_id, request_id)"
+                " VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
                 event.draft_id,
                 event.project,
                 event.name,
                 event.type,
                 ts(event.created_at),
                 event.distributed_id,
+                event.request_id,
             )
             if event.base_version_id:  # an incremental draft starts with the base's entries
                 await incremental.copy_base(conn, event.draft_id, event.base_version_id)

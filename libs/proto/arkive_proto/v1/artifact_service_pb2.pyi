@@ -11,16 +11,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateDraftRequest(_message.Message):
-    __slots__ = ("project", "name", "type", "base_ref")
+    __slots__ = ("project", "name", "type", "base_ref", "request_id")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     BASE_REF_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     project: str
     name: str
     type: str
     base_ref: str
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., base_ref: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., base_ref: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CreateDraftResponse(_message.Message):
     __slots__ = ("draft_id", "commit_takes_files")

@@ -129,6 +129,7 @@ class ArtifactServiceServicer:
 
     def CommitDraft(self, request, context):
         """Commits a draft as the next version; identical content returns the existing version instead.
+        Safe to retry: a committed draft answers with the same version and the same `created`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
