@@ -49,15 +49,20 @@ class Calls:
     async def bug(self, request: Blob) -> None:
         raise RuntimeError("password=hunter2 SELECT * FROM secrets")
 
+    async def db_restarting(self, request: Blob) -> None:
+        raise asyncpg.CannotConnectNowError("the database system is starting up")
+
+    async def db_gone(self, request: Blob) -> None:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
 
 @pytest.fixture
 async def rpc(infra) -> AsyncIterator[tuple[RpcClient, Calls]]:
     nc = await bus.connect(infra.nats_url, "test-rpc-errors")
     prefix = f"t{uuid.uuid4().hex[:8]}"
     calls = Calls(infra.database_url)
-    methods = {
-        name: Method(Blob, getattr(calls, name)) for name in ("echo", "big_reply", "nul_text", "duplicate", "bug")
-    }
+    names = ("echo", "big_reply", "nul_text", "duplicate", "bug", "db_restarting", "db_gone")
+    methods = {name: Method(Blob, getattr(calls, name)) for name in names}
     server = RpcServer(nc, prefix, "svc", methods)
     await server.start()
     try:
@@ -101,3 +106,10 @@ async def test_an_unexpected_error_is_internal_with_an_incident_id_only(rpc):
     error, _ = await failure_of(rpc[0], "bug")
     assert error.code == Code.INTERNAL and "incident" in error.message
     assert "hunter2" not in error.message and "SELECT" not in error.message
+
+
+async def test_a_restarting_or_lost_database_is_unavailable_so_callers_retry(rpc):
+    for method in ("db_restarting", "db_gone"):
+        error, _ = await failure_of(rpc[0], method)
+        assert error.code == Code.UNAVAILABLE and "try again" in error.message, method
+        assert "starting up" not in error.message and "closed" not in error.message

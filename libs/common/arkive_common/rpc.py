@@ -21,6 +21,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -43,6 +44,19 @@ class Reply(msgspec.Struct, frozen=True, omit_defaults=True):
 _reply_decoder = msgspec.msgpack.Decoder(Reply)
 _encoder = msgspec.msgpack.Encoder()
 _CONFLICTS = (asyncpg.UniqueViolationError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+# A dependency that is restarting or unreachable (PostgreSQL killed or starting up, a pooled
+# connection that died with it, S3 or the network down): the request did not happen or must be
+# treated as unknown, and the caller may retry it (the SDK does for idempotent calls).
+_OUTAGES: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.InterfaceError,  # "connection is closed", ConnectionDoesNotExistError
+    asyncpg.CannotConnectNowError,  # 57P03: the server is starting up
+    asyncpg.OperatorInterventionError,  # 57P01/57P02: admin or crash shutdown
+    ConnectionError,
+    TimeoutError,
+    EndpointConnectionError,
+    ConnectionClosedError,
+)
 
 
 def failure(exc: Exception, where: str) -> tuple[Code, str]:
@@ -50,6 +64,9 @@ def failure(exc: Exception, where: str) -> tuple[Code, str]:
     if isinstance(exc, asyncpg.DataError):  # SQLSTATE class 22: the database refused a value sent to it
         log.warning("%s: a value was refused by the database: %s", where, exc)
         return Code.INVALID_ARGUMENT, f"{where}: a value in the request cannot be stored (too large or not valid text)"
+    if isinstance(exc, _OUTAGES):
+        log.warning("%s: a dependency is unavailable: %s: %s", where, type(exc).__name__, exc)
+        return Code.UNAVAILABLE, f"{where}: a storage dependency is unavailable (restarting?); try again"
     if isinstance(exc, _CONFLICTS):  # lost a race that the handler did not retry: the caller may
         log.info("%s: conflict: %s", where, exc)
         return Code.ABORTED, f"{where}: conflict with a concurrent change; try again"
