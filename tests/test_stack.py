@@ -53,8 +53,7 @@ def data_dir() -> Iterator[Path]:
 
 def external(infra: Stack, data_dir: Path, **overrides: object) -> StackConfig:
     """A config that reuses the session's servers, so only service processes start."""
-    urls = {"nats_url": infra.nats_url, "database_url": infra.database_url, "s3_endpoint": infra.s3_endpoint}
-    return StackConfig.for_tests(data_dir, **{**urls, **overrides})
+    return StackConfig.for_tests(data_dir, **{**infra.server_settings(), **overrides})
 
 
 def alive(pid: int) -> bool:
