@@ -71,7 +71,7 @@ class OutboxRelay:
     async def run(self) -> None:
         await self._listen()
         while not self._stopping:
-            if self._listener is None or self._listener.is_closed():
+            if self._listener_lost():
                 await self._listen()  # PostgreSQL restarted: its notifications died with the session
             try:
                 sent = await self.relay_once()
@@ -100,6 +100,14 @@ class OutboxRelay:
             self._listener = conn
         except Exception as exc:  # polling still works without notifications; tried again next round
             log.warning("outbox relay: LISTEN failed (%s); polling meanwhile", exc)
+
+    def _listener_lost(self) -> bool:
+        if self._listener is None:
+            return True
+        try:
+            return self._listener.is_closed()
+        except asyncpg.InterfaceError:  # the pool already took the broken connection back
+            return True
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
