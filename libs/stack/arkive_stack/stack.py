@@ -8,11 +8,11 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from . import datadir, postgres, s3identity, servers
+from . import datadir, embedded, postgres, s3identity, servers
 from .config import StackConfig
 from .errors import StackError
 from .ports import HOST, choose_port, split_addr
@@ -169,48 +169,15 @@ class Stack:
             self._log(note)
 
     async def _start_servers(self) -> None:
-        cfg, logs, data, ports = self.config, self.config.logs, self.config.data_dir, self._ports
+        cfg = self.config
         await check_external(cfg)  # first: a wrong external URL must not cost a SeaweedFS start+stop
-        # Spawn the slow one first: all three start concurrently and are awaited in turn.
-        if "s3" in ports:
-            assert self._s3_identity is not None  # _plan() made it along with the S3 port
-            weed = servers.weed_process(
-                data / "seaweedfs",
-                ports["s3"],
-                self._weed_ports,
-                self._s3_identity,
-                logs / "seaweedfs.log",
-                cfg.weed_stop_timeout,
-            )
-            self._spawn_server(weed)
-        if "nats" in ports:
-            stop = cfg.server_stop_timeout
-            self._spawn_server(servers.nats_process(data / "nats", ports["nats"], logs / "nats.log", stop))
-        if "postgres" in ports:
-            pg_data, pg_log = data / "postgres", logs / "postgres.log"
-            uid, gid = await asyncio.to_thread(postgres.prepare, pg_data, pg_log)
-            pg = postgres.process(pg_data, ports["postgres"], pg_log, uid, gid, cfg.server_stop_timeout)
-            self._spawn_server(pg)
-        # (what, probe, poll interval): each SeaweedFS probe writes a log line, hence the slower poll
-        probes: dict[str, tuple[str, Callable[[], Awaitable[bool]], float]] = {
-            "nats": ("nats-server", lambda: servers.nats_ready(HOST, ports["nats"]), 0.05),
-            "postgres": ("PostgreSQL", lambda: postgres.ready(data / "postgres", ports["postgres"]), 0.05),
-            "seaweedfs": (
-                "SeaweedFS S3",
-                lambda: servers.weed_ready(ports["s3"], self._weed_ports["master"]),
-                0.25,
-            ),
-        }
+        await embedded.spawn(cfg, self._ports, self._weed_ports, self._s3_identity, self._spawn_server)
         watch = list(self.servers.values())
-        for name, (what, probe, interval) in probes.items():
+        for name, (what, probe, interval) in embedded.probes(cfg, self._ports, self._weed_ports).items():
             if name in self.servers:
+                blame = self.servers[name]
                 took = await wait_until(
-                    probe,
-                    what=what,
-                    timeout=cfg.ready_timeout,
-                    watch=watch,
-                    blame=self.servers[name],
-                    interval=interval,
+                    probe, what=what, timeout=cfg.ready_timeout, watch=watch, blame=blame, interval=interval
                 )
                 self._log(f"{what} ready ({took:.1f} s)")
 
