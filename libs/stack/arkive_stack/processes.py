@@ -58,8 +58,6 @@ class ManagedProcess:
         """How often start() spawned it again after an exit (the supervisor's restarts)."""
         self.exits: list[int] = []
         """Return codes of the earlier runs that ended in a restart, oldest first."""
-        self.started_at: float | None = None
-        """time.monotonic() of the latest spawn."""
         self._popen: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -102,7 +100,6 @@ class ManagedProcess:
             header = f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} arkive_stack starts: {' '.join(self.argv)}\n"
             log.write(header.encode())
             log.flush()
-            self.started_at = time.monotonic()
             self._popen = subprocess.Popen(
                 _with_parent_death_signal(self.argv, self.stop_signal),
                 stdin=subprocess.DEVNULL,

@@ -148,8 +148,8 @@ class Stack:
         access, secret = cfg.s3_access_key or "arkive", cfg.s3_secret_key or "arkive-secret"
         if cfg.s3_endpoint is None:
             self._ports["s3"] = port(cfg.s3_port, "s3")
-            self._weed_ports = servers.weed_ports(cfg.data_dir / "seaweedfs", taken)
             weed = cfg.data_dir / "seaweedfs"
+            self._weed_ports = servers.weed_ports(weed, taken)
             self._s3_identity, access, secret = s3identity.ensure(weed, cfg.s3_access_key, cfg.s3_secret_key)
         host, gw_port = split_addr(cfg.gateway_addr)
         if "gateway" in cfg.services:
