@@ -34,7 +34,8 @@ SERVER_RECOVERY = 15.0  # the same after a server (nats-server, PostgreSQL, Seaw
 # Both targets hold for a machine that gets the services of a fresh stack serving within
 # NOMINAL_START s. A restart is the same work (a fresh Python process, SeaweedFS' master election
 # and volume heartbeat), so on a slower (shared, loaded) machine the limits grow in proportion to
-# what start() measured there.
+# what start() measured there, with half as much again for the load changing meanwhile (on the
+# shared 2-core test machine one gateway restart took longer than the whole start had).
 NOMINAL_START = 5.0
 
 
@@ -50,7 +51,7 @@ class Running:
     """Seconds start() waited for the gateway to serve (from the spawn of the services)."""
 
     def limit(self, target: float) -> float:
-        return target * max(1.0, self.services_started_in / NOMINAL_START)
+        return target * max(1.0, 1.5 * self.services_started_in / NOMINAL_START)
 
 
 @pytest_asyncio.fixture(scope="module")
