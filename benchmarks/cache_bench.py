@@ -42,9 +42,7 @@ async def main(mib: int) -> dict[str, object]:
         os.environ["ARKIVE_CACHE_DIR"] = str(base / "cache")
         infra = Stack(StackConfig.for_tests(base / "infra", services=()))
         await infra.start()
-        cfg = StackConfig.for_tests(
-            base / "svc", nats_url=infra.nats_url, database_url=infra.database_url, s3_endpoint=infra.s3_endpoint
-        )
+        cfg = StackConfig.for_tests(base / "svc", **infra.server_settings())
         svc = Stack(cfg)
         await svc.start()
         try:

@@ -67,12 +67,7 @@ async def infra(stack_dir: Path) -> AsyncIterator[Stack]:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
     """All five services on `infra`'s servers; ready when the gateway's health check says SERVING."""
-    cfg = StackConfig.for_tests(
-        stack_dir / "services",
-        nats_url=infra.nats_url,
-        database_url=infra.database_url,
-        s3_endpoint=infra.s3_endpoint,
-    )
+    cfg = StackConfig.for_tests(stack_dir / "services", **infra.server_settings())
     services = Stack(cfg)
     await services.start()
     try:

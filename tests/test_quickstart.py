@@ -29,19 +29,22 @@ def _wait_for_exports(proc: subprocess.Popen[str], timeout: float) -> dict[str, 
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     sel.register(proc.stderr, selectors.EVENT_READ)
+    # os.read on the descriptors, not readline(): a buffered readline() can take several lines out
+    # of the pipe at once, and select() then reports nothing for the ones left in the buffer.
+    pending: dict[object, str] = {proc.stdout: "", proc.stderr: ""}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for key, _ in sel.select(timeout=1.0):
-            line = key.fileobj.readline()  # type: ignore[union-attr]
-            if not line:
-                continue
-            if key.fileobj is proc.stdout and line.startswith("export "):
-                name, _, value = line.removeprefix("export ").strip().partition("=")
-                exports[name] = value
-            else:
-                said.append(line.rstrip())
-                if " ready in " in line:
-                    return exports
+            chunk = os.read(key.fd, 65536).decode(errors="replace")
+            *lines, pending[key.fileobj] = (pending[key.fileobj] + chunk).split("\n")
+            for line in lines:
+                if key.fileobj is proc.stdout and line.startswith("export "):
+                    name, _, value = line.removeprefix("export ").strip().partition("=")
+                    exports[name] = value
+                else:
+                    said.append(line.rstrip())
+            if any(" ready in " in line for line in said) and "ARKIVE_GATEWAY_ADDR" in exports:
+                return exports
         if proc.poll() is not None:
             break
     raise AssertionError(f"arkive up did not get ready (exit {proc.poll()}):\n" + "\n".join(said[-30:]))

@@ -53,8 +53,7 @@ def data_dir() -> Iterator[Path]:
 
 def external(infra: Stack, data_dir: Path, **overrides: object) -> StackConfig:
     """A config that reuses the session's servers, so only service processes start."""
-    urls = {"nats_url": infra.nats_url, "database_url": infra.database_url, "s3_endpoint": infra.s3_endpoint}
-    return StackConfig.for_tests(data_dir, **{**urls, **overrides})
+    return StackConfig.for_tests(data_dir, **{**infra.server_settings(), **overrides})
 
 
 def alive(pid: int) -> bool:
@@ -128,11 +127,11 @@ async def test_restart_keeps_postgres_nats_and_s3_data(data_dir: Path) -> None:
     print(f"\ninfra start {started:.1f} s, stop {stopped:.1f} s")
 
 
-async def test_services_get_env_and_a_dying_service_stops_everything(infra: Stack, tmp_path: Path) -> None:
+async def test_without_restarts_a_dying_service_stops_everything(infra: Stack, tmp_path: Path) -> None:
     dies = "import os, sys, time; print('url', os.environ['ARKIVE_NATS_URL'], flush=True); time.sleep(1); "
     dies += "print('boom', flush=True); sys.exit(3)"
     stack = Stack(
-        external(infra, tmp_path, services=("ingest", "hashing"), replicas=2),
+        external(infra, tmp_path, services=("ingest", "hashing"), replicas=2, restart_limit=0),
         service_commands={"ingest": [PY, "-c", "import time; time.sleep(600)"], "hashing": [PY, "-c", dies]},
     )
     await stack.start()
@@ -144,6 +143,42 @@ async def test_services_get_env_and_a_dying_service_stops_everything(infra: Stac
     assert err.value.name.startswith("hashing-") and err.value.returncode == 3
     assert "boom" in err.value.log_tail and f"url {infra.nats_url}" in err.value.log_tail
     assert_all_gone(pids, tmp_path)
+
+
+async def test_a_killed_service_is_restarted_alone_and_a_crash_loop_stops_everything(
+    infra: Stack, tmp_path: Path
+) -> None:
+    flaky = "import sys, time; print('up', flush=True); time.sleep(0.3); sys.exit('flaky gave up')"
+    lines: list[str] = []
+    cfg = external(infra, tmp_path, services=("ingest", "lineage", "hashing"), restart_delay=0.05, restart_limit=3)
+    sleeper = [PY, "-c", "import time; time.sleep(600)"]
+    stack = Stack(cfg, service_commands={"ingest": sleeper, "lineage": sleeper, "hashing": sleeper}, log=lines.append)
+    await stack.start()
+    ingest, lineage, hashing = stack.services
+    running = asyncio.create_task(stack.run(handle_signals=False))
+    try:
+        first = ingest.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        await ingest.wait_restarts(1, timeout=10)
+        assert ingest.pid != first and ingest.exits == [-signal.SIGKILL]
+        assert (lineage.restarts, hashing.restarts) == (0, 0)
+        assert any(line.startswith("ingest exited with code -9 (SIGKILL); restarted in 0.") for line in lines)
+        # hashing now exits 0.3 s after every start: restarted 3 times (0.05, 0.1, 0.2 s backoff),
+        # then the 4th exit within the window stops the stack
+        hashing.argv = [PY, "-c", flaky]
+        hashing.signal_group(signal.SIGTERM)
+        with pytest.raises(ProcessDiedError, match=r"after 3 restarts within 60 s \(crash loop\)") as err:
+            await asyncio.wait_for(running, 30)
+    finally:
+        stack.request_stop()
+        await asyncio.gather(running, return_exceptions=True)
+    assert err.value.name == "hashing" and err.value.returncode == 1 and "flaky gave up" in err.value.log_tail
+    assert hashing.restarts == 3 and hashing.exits == [-signal.SIGTERM, 1, 1]
+    restarted = [line for line in lines if line.startswith("hashing exited") and "restarted in" in line]
+    assert [line.split("(restart ")[1].split(",")[0] for line in restarted] == ["1", "2", "3"]
+    assert ingest.restarts == 1 and lineage.restarts == 0
+    assert_all_gone([p.pid for p in stack.processes if p.pid], tmp_path)
 
 
 async def test_gateway_replicas_share_one_port(infra: Stack, tmp_path: Path) -> None:

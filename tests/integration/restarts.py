@@ -59,9 +59,7 @@ async def own_stack(infra: Stack) -> AsyncIterator[tuple[Stack, RestartableGatew
     """All five services of the test's own on the session's servers (they join the session
     stack's services as replicas), and its gateway as a RestartableGateway."""
     with scratch_dir("arkive-restarts-") as data_dir:
-        cfg = StackConfig.for_tests(
-            data_dir, nats_url=infra.nats_url, database_url=infra.database_url, s3_endpoint=infra.s3_endpoint
-        )
+        cfg = StackConfig.for_tests(data_dir, **infra.server_settings())
         async with Stack(cfg) as stack:
             gateway = RestartableGateway(stack)
             try:

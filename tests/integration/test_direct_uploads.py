@@ -28,6 +28,7 @@ from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from .rawgrpc import Raw, digest_of, unique
 from .refs_helpers import extra_gateway
+from .stores import stack_store
 
 MiB = 1024 * 1024
 
@@ -103,12 +104,16 @@ async def test_the_storage_refuses_bytes_that_do_not_match_the_signed_checksum(r
     assert b"".join(chunks) == data
 
 
-async def test_bytes_put_without_the_checksum_header_are_never_registered(raw):
-    # The test S3 checks no signatures, so this client can leave the header out: the gateway must
-    # still refuse, from what the storage reports, and keep the blob invisible.
+async def test_bytes_put_without_the_checksum_header_are_never_registered(raw, stack):
+    # The storage refuses an unsigned PUT (the launcher's S3 identity); one holding the S3 keys can
+    # still write the upload's key without the checksum header: the gateway must refuse, from what
+    # the storage reports, and keep the blob invisible.
     data = os.urandom(MiB)
     start = await raw.blobs.StartDirectUpload(bpb.StartDirectUploadRequest(digest=digest_of(data), size=len(data)))
-    assert await asyncio.to_thread(put, start.url.split("?")[0] + "?x=1", os.urandom(MiB), {}) == 200
+    assert await asyncio.to_thread(put, start.url.split("?")[0] + "?x=1", os.urandom(MiB), {}) == 403
+    key = urllib.parse.unquote(urllib.parse.urlsplit(start.url).path).split("/", 2)[2]  # /<bucket>/<key>
+    async with stack_store(stack) as store:
+        await store.put(key, os.urandom(MiB))
     finish = bpb.FinishDirectUploadRequest(digest=digest_of(data), size=len(data), upload_id=start.upload_id)
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await raw.blobs.FinishDirectUpload(finish)
@@ -216,7 +221,7 @@ async def test_bytes_the_storage_changed_are_refused_not_written(stack, db, blob
     data = os.urandom(9 * MiB + 13)
     v = await log_big(stack.gateway_addr, tmp_path, data)
     key = await db.fetchval("SELECT key FROM hashing_blobs WHERE digest = $1", digest_of(data))
-    await blob_store.put(key, os.urandom(len(data)))  # the test S3 checks no signatures
+    await blob_store.put(key, os.urandom(len(data)))  # the storage changed the bytes under the key
     monkeypatch.setenv("ARKIVE_CACHE", "0")
     async with arkive.AsyncClient(stack.gateway_addr, project=v.project, progress=False) as client:
         with pytest.raises(arkive.ArkiveError, match="corrupt"):

@@ -81,6 +81,8 @@ async def replicated(infra: Stack) -> AsyncIterator[Stack]:
             nats_url=infra.nats_url,
             database_url=_database_url(infra.database_url, database),
             s3_endpoint=infra.s3_endpoint,
+            s3_access_key=infra.env["ARKIVE_S3_ACCESS_KEY"],
+            s3_secret_key=infra.env["ARKIVE_S3_SECRET_KEY"],
             s3_bucket=f"arkive-scale-{tag}",
         )
         stack = Stack(cfg, service_commands=commands)

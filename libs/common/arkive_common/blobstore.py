@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from types import TracebackType
 
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import ClientError
 
 from .s3body import BufferBody
@@ -23,12 +24,20 @@ MAX_PARTS_IN_FLIGHT = 2
 READ_CHUNK = 1024 * 1024
 
 
+@functools.cache
+def shared_session() -> AioSession:
+    """One botocore session per process: it caches the parsed S3 service model (~1 MB of JSON),
+    which each new session would parse again for every client; a gateway opens four S3 clients
+    at start-up, and a restarted one should be serving again quickly."""
+    return get_session()
+
+
 class BlobStore:
     """One bucket. Use as `async with BlobStore(...) as store:` (opens and closes the HTTP client)."""
 
     def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, region: str) -> None:
         self.bucket = bucket
-        self._ctx = get_session().create_client(
+        self._ctx = shared_session().create_client(
             "s3",
             endpoint_url=endpoint,
             aws_access_key_id=access_key,

@@ -71,6 +71,8 @@ class OutboxRelay:
     async def run(self) -> None:
         await self._listen()
         while not self._stopping:
+            if self._listener_lost():
+                await self._listen()  # PostgreSQL restarted: its notifications died with the session
             try:
                 sent = await self.relay_once()
             except Exception as exc:  # NATS or Postgres away: keep the rows, retry later
@@ -84,11 +86,28 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), self._poll)
 
     async def _listen(self) -> None:
+        if self._listener is not None:  # a dead session: give its pool slot back
+            listener, self._listener = self._listener, None
+            with contextlib.suppress(Exception):
+                await self._pool.release(listener)
         try:
-            self._listener = await self._pool.acquire()
-            await self._listener.add_listener(OUTBOX_CHANNEL, self._on_notify)
-        except Exception as exc:  # polling still works without notifications
-            log.warning("outbox relay: LISTEN failed (%s); polling only", exc)
+            conn = await self._pool.acquire()
+            try:
+                await conn.add_listener(OUTBOX_CHANNEL, self._on_notify)
+            except BaseException:
+                await self._pool.release(conn)
+                raise
+            self._listener = conn
+        except Exception as exc:  # polling still works without notifications; tried again next round
+            log.warning("outbox relay: LISTEN failed (%s); polling meanwhile", exc)
+
+    def _listener_lost(self) -> bool:
+        if self._listener is None:
+            return True
+        try:
+            return self._listener.is_closed()
+        except asyncpg.InterfaceError:  # the pool already took the broken connection back
+            return True
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

@@ -44,10 +44,12 @@ class StackConfig:
     """External PostgreSQL (ARKIVE_DATABASE_URL): when set, no PostgreSQL is started."""
     s3_endpoint: str | None = None
     """External S3 endpoint (ARKIVE_S3_ENDPOINT): when set, no SeaweedFS is started."""
-    s3_access_key: str = "arkive"
-    """ARKIVE_S3_ACCESS_KEY given to the services (SeaweedFS without an identity config accepts any)."""
-    s3_secret_key: str = "arkive-secret"
-    """ARKIVE_S3_SECRET_KEY given to the services."""
+    s3_access_key: str | None = None
+    """ARKIVE_S3_ACCESS_KEY given to the services. With the embedded SeaweedFS, None means the key
+    pair kept in seaweedfs/s3-identity.json (generated on the first start); a given pair replaces
+    it there. With an external S3 endpoint, None means "arkive"."""
+    s3_secret_key: str | None = None
+    """ARKIVE_S3_SECRET_KEY given to the services (see s3_access_key; external default "arkive-secret")."""
     s3_bucket: str = "arkive"
     """ARKIVE_S3_BUCKET; the services create it if missing."""
     s3_region: str = "us-east-1"
@@ -63,6 +65,16 @@ class StackConfig:
     waits 15 s for its own idle metadata subscriptions). Volume and filer-journal writes are plain
     write()s, so a SIGKILL after the services stopped keeps acknowledged objects (tests/test_stack.py
     checks it); short values suit throw-away data."""
+
+    restart_limit: int = 5
+    """Restarts of one process allowed within `restart_window` s; one more exit in that window stops
+    the stack (a crash loop). 0: never restart, any exit stops the stack."""
+    restart_window: float = 60.0
+    """Seconds over which restarts are counted (and after which the backoff starts over)."""
+    restart_delay: float = 0.2
+    """Backoff before the first restart; it doubles with each restart counted in the window ..."""
+    restart_max_delay: float = 5.0
+    """... up to this many seconds."""
 
     @property
     def logs(self) -> Path:
@@ -123,6 +135,8 @@ class StackConfig:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
         if self.log_dir is not None:
             object.__setattr__(self, "log_dir", Path(self.log_dir).expanduser().absolute())
+        if self.restart_limit < 0 or self.restart_delay < 0 or self.restart_window <= 0:
+            raise ValueError("restart_limit and restart_delay must be >= 0, restart_window > 0")
         if self.replicas < 1:
             raise ValueError("replicas must be >= 1")
         unknown = [s for s in self.services if s not in SERVICES]

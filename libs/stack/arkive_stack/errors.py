@@ -17,6 +17,7 @@ class ProcessDiedError(StackError):
         self.returncode = returncode
         self.log_path = log_path
         self.log_tail = log_tail
+        self.when = when
         super().__init__(f"{name} exited with code {returncode} {when}; last lines of {log_path}:\n{log_tail}")
 
 

@@ -107,6 +107,9 @@ def process(
         f"port={port}",
         "unix_socket_directories=",
         f"max_connections={MAX_CONNECTIONS}",
+        # after a crash (the supervisor restarts a killed postmaster) one syncfs() of the data
+        # dir's filesystem instead of an fsync per file: recovery began 0.65 s after start, not 2.2 s
+        "recovery_init_sync_method=syncfs",
     ):
         argv += ["-c", setting]
     # SIGINT is PostgreSQL's "fast" shutdown (disconnect clients, checkpoint, exit); SIGTERM ("smart")

@@ -54,6 +54,10 @@ class ManagedProcess:
         self.group = group
         self.expected_exit = False
         """Set once the launcher decided to stop it: an exit after that is not a failure."""
+        self.restarts = 0
+        """How often start() spawned it again after an exit (the supervisor's restarts)."""
+        self.exits: list[int] = []
+        """Return codes of the earlier runs that ended in a restart, oldest first."""
         self._popen: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -79,9 +83,16 @@ class ManagedProcess:
         return self._popen is not None and self.returncode is None
 
     def start(self) -> None:
-        """Spawn the child (synchronously, from the calling thread: see the module docstring)."""
+        """Spawn the child (synchronously, from the calling thread: see the module docstring). Once
+        the previous run has exited (and was not stopped by stop()), start() spawns it again."""
         if self._popen is not None:
-            raise RuntimeError(f"{self.name} already started")
+            rc = self.returncode
+            if rc is None:
+                raise RuntimeError(f"{self.name} already running")
+            if self.expected_exit:
+                raise RuntimeError(f"{self.name} was stopped")
+            self.exits.append(rc)
+            self.restarts += 1
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         _ensure_atexit()
         with open(self.log_path, "ab") as log:
@@ -109,6 +120,28 @@ class ManagedProcess:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._popen.pid, sig)
+
+    def group_alive(self) -> bool:
+        """True while any member of the child's process group is left (e.g. postgres backends
+        after their postmaster was killed)."""
+        if self._popen is None:
+            return False
+        try:
+            os.killpg(self._popen.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    async def wait_restarts(self, count: int, timeout: float) -> None:
+        """Wait until the process was restarted at least `count` times in total and the latest run
+        is up (for tests); TimeoutError after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while not (self.restarts >= count and self.running):
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{self.name}: {self.restarts} of {count} restarts after {timeout} s")
+            await asyncio.sleep(0.02)
 
     async def stop(self, timeout: float | None = None) -> int | None:
         """Stop signal, wait up to `timeout` (default `stop_timeout`), then SIGKILL. Idempotent.

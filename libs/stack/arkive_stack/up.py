@@ -2,7 +2,8 @@
 
 The SDK's CLI calls `main(argv)` with the arguments that follow `up`; `python -m arkive_stack` does
 the same. Progress goes to stderr; once ready, stdout gets `export ARKIVE_...=...` lines a shell can
-eval. Exit status: 0 after Ctrl-C/SIGTERM, 1 if start-up failed or a process died.
+eval. A process that exits on its own is restarted (with a status line saying which and why); exit
+status: 0 after Ctrl-C/SIGTERM, 1 if start-up failed or a process kept crashing (a crash loop).
 """
 
 from __future__ import annotations

@@ -24,11 +24,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
 from arkive_common import api
-from arkive_common.blobstore import BlobStore
+from arkive_common.blobstore import BlobStore, shared_session
 from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
@@ -54,7 +53,7 @@ def key_of(digest: str, upload_id: str) -> str:
 
 
 def _client(endpoint: str, store_settings: dict[str, str], **config: object):
-    return get_session().create_client(
+    return shared_session().create_client(
         "s3",
         endpoint_url=endpoint,
         config=AioConfig(
