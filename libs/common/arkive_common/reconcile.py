@@ -82,7 +82,8 @@ class Reconciler:
         name = self.consumer.name
         row = await self._pool.fetchrow("SELECT position, expected FROM consumer_checkpoints WHERE consumer = $1", name)
         mark, mark_expected = (row["position"], row["expected"]) if row else (0, 0)
-        position, expected, redriven, missing, horizon = mark, mark_expected, 0, 0, mark
+        position, expected, redriven = mark, mark_expected, 0
+        waiting: list[asyncpg.Record] = []
         settled = True
         while settled:
             rows = await self._pool.fetch(_SCAN, name, position, self._pattern, margin)
@@ -90,15 +91,24 @@ class Reconciler:
                 if not r["settled"]:
                     settled = False
                     break
-                position, expected, horizon = r["position"], expected + 1, r["position"]
+                position, expected = r["position"], expected + 1
                 if not (r["processed"] or r["parked"]):
                     outcome = await self._redrive(r)
                     redriven += outcome == "applied"
-                    missing += outcome == "waiting"
-                if missing == 0:  # the mark stops below the first event still missing
+                    if outcome == "waiting":
+                        waiting.append(r)
+                if not waiting:  # the mark stops below the first event still missing
                     mark, mark_expected = position, expected
             if len(rows) < BATCH:
                 break
+        # An event that waited for one later in the log (replicas append in any order across
+        # streams) gets one more try now that the scan applied what came after it.
+        retried = [r for r in waiting if await self._redrive(r) != "waiting"]
+        redriven += len(retried)
+        missing = len(waiting) - len(retried)
+        if waiting and not missing:
+            mark, mark_expected = position, expected
+        horizon = position
         await self._pool.execute(
             "INSERT INTO consumer_checkpoints (consumer, position, expected) VALUES ($1, $2, $3)"
             " ON CONFLICT (consumer) DO UPDATE SET position = EXCLUDED.position, expected = EXCLUDED.expected",
