@@ -140,3 +140,21 @@ async def test_event_waiting_for_an_earlier_one_does_not_block_and_retry_applies
     assert (await retention_version(isolated, first.version_id))["deleted_at"] is not None
     assert (await lineage_node(isolated, first.version_id))["deleted_at"] is not None
     assert await isolated.pool.fetchval("SELECT count(*) FROM dead_letters WHERE event_id = $1", denv.id) == 0
+
+
+async def test_chunk_indexer_parks_a_poison_blob_event(isolated: Deployment):
+    data = b"\x93 three items, then garbage"
+    await isolated.js.publish(f"{isolated.prefix}.events.blob.BlobStored", data)
+
+    async def parked():
+        sql = "SELECT deliveries FROM dead_letters WHERE consumer = 'hashing-chunker' AND data = $1"
+        assert await isolated.pool.fetchval(sql, data) == 3
+
+    await assert_eventually(parked, timeout=20)
+    async with isolated.client() as client:
+        (letter,) = [
+            d for d in await client.dead_letters() if d.consumer == "hashing-chunker" and d.data_size == len(data)
+        ]
+        assert letter.event_id == "" and letter.subject.endswith(".events.blob.BlobStored")
+        with pytest.raises(FailedPrecondition, match="cannot be decoded"):
+            await client.retry_dead_letter(letter.id)

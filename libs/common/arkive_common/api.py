@@ -16,7 +16,7 @@ SERVICES = (INGEST, HASHING, LINEAGE, RETENTION)
 PING = "ping"
 REBUILD = "rebuild_projections"
 # Answered by every service that runs a bus consumer (see consumer_admin.py).
-CONSUMING = (LINEAGE, RETENTION)
+CONSUMING = (HASHING, LINEAGE, RETENTION)
 DEAD_LETTERS = "dead_letters"
 RETRY_DEAD_LETTER = "retry_dead_letter"
 CHECK_CONSUMERS = "check_consumers"

@@ -31,16 +31,26 @@ _SCAN = f"""
     FROM events e
     LEFT JOIN processed_events p ON p.consumer = $1 AND p.event_id = e.id
     LEFT JOIN dead_letters d ON d.consumer = $1 AND d.event_id = e.id
-    WHERE e.position > $2 AND e.stream_id LIKE $3
+    WHERE e.position > $2 AND e.stream_id LIKE $3 AND ($5::text IS NULL OR e.type = $5)
     ORDER BY e.position LIMIT {BATCH}
 """
 
 
 class Reconciler:
     def __init__(
-        self, consumer: EventConsumer, pool: asyncpg.Pool, *, category: str, margin: float, interval: float
+        self,
+        consumer: EventConsumer,
+        pool: asyncpg.Pool,
+        *,
+        category: str,
+        margin: float,
+        interval: float,
+        event_type: str | None = None,
     ) -> None:
+        """Owned events: those on `category`-… streams (of `event_type` only, when given), as the
+        consumer's subject filter selects them."""
         self.consumer = consumer
+        self._event_type = event_type
         self._pool = pool
         self._pattern = category.replace("%", r"\%").replace("_", r"\_") + "-%"
         self._margin = margin
@@ -86,7 +96,7 @@ class Reconciler:
         waiting: list[asyncpg.Record] = []
         settled = True
         while settled:
-            rows = await self._pool.fetch(_SCAN, name, position, self._pattern, margin)
+            rows = await self._pool.fetch(_SCAN, name, position, self._pattern, margin, self._event_type)
             for r in rows:
                 if not r["settled"]:
                     settled = False

@@ -1,5 +1,6 @@
 """Client.dead_letters(), retry_dead_letter(), check_consumers(): the health of the bus consumers
-(lineage, retention), and how the CLI prints it (`arkive admin dead-letters`, `arkive admin check`)."""
+(lineage, retention, hashing's chunk indexer), and how the CLI prints it (`arkive admin
+dead-letters`, `arkive admin check`)."""
 
 from __future__ import annotations
 
