@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from nats.js import JetStreamContext
 from arkive import AsyncClient
 from arkive_common import bus, eventlog
 from arkive_common.config import Settings
+from arkive_common.consumer import EventConsumer
 from arkive_common.events import Envelope, Event, VersionCommitted, encode_envelope, encode_event, event_type
 
 from .refs_helpers import free_port
@@ -66,6 +68,20 @@ class Deployment:
     async def client(self) -> AsyncIterator[AsyncClient]:
         async with AsyncClient(address=self.settings.gateway_addr, progress=False) as c:
             yield c
+
+    @contextlib.contextmanager
+    def wait_limit(self, seconds: float) -> Iterator[None]:
+        """Lets events wait longer for earlier ones (ARKIVE_CONSUMER_WAIT_LIMIT) in lineage and retention."""
+        consumers = [r for name in ("lineage", "retention") for r in self.runtimes[name].runnables if
+                     isinstance(r, EventConsumer)]  # fmt: skip
+        saved = [c.policy for c in consumers]
+        for c in consumers:
+            c.policy = dataclasses.replace(c.policy, wait_limit=seconds)
+        try:
+            yield
+        finally:
+            for c, policy in zip(consumers, saved, strict=True):
+                c.policy = policy
 
     async def cli(self, *argv: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")}

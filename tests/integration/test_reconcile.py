@@ -69,7 +69,8 @@ async def test_check_exits_1_while_an_event_waits_and_redrives_in_log_order(isol
     # The deletion is in the log without its version's commit: it cannot be applied yet.
     await isolated.append_bypassing_bus(f"collection-{p}/ordered", deletion)
     await settled(isolated)
-    waiting = await check(isolated, code=1)
+    with isolated.wait_limit(120):  # not parked while the CLI starts on a busy machine
+        waiting = await check(isolated, code=1)
     assert [waiting[n]["still_missing"] for n in ("lineage", "retention")] == [1, 1], waiting
     assert waiting["hashing-chunker"]["still_missing"] == 0
     # The commit shows up later in the log (also without the bus): the next check applies both,
@@ -81,6 +82,25 @@ async def test_check_exits_1_while_an_event_waits_and_redrives_in_log_order(isol
     row = await isolated.pool.fetchrow("SELECT deleted_at FROM retention_versions WHERE version_id = $1",
                                        first.version_id)  # fmt: skip
     assert row is not None and row["deleted_at"] is not None
+
+
+async def test_check_parks_an_event_that_waited_too_long(isolated: Deployment):
+    p = "rc" + uuid.uuid4().hex[:8]
+    never = committed(p, "never")  # its commit is never logged
+    deletion = VersionsDeleted(project=p, name="never", version_ids=[never.version_id], versions=[0], reason="t",
+                               deleted_at=1.0)  # fmt: skip
+    before = await sdk_check(isolated)
+    env = await isolated.append_bypassing_bus(f"collection-{p}/never", deletion)
+    await isolated.pool.execute("SELECT pg_sleep($1)", isolated.settings.consumer_wait_limit + 0.1)
+    after = await sdk_check(isolated)
+    for name in ("lineage", "retention"):
+        assert after[name]["still_missing"] == 0 and after[name]["redriven"] == 0, after
+        assert after[name]["dead_letters"] == before[name]["dead_letters"] + 1
+        assert after[name]["expected"] == before[name]["expected"] + 1  # expected, but parked: not processed
+        assert after[name]["processed"] == before[name]["processed"]
+    rows = await isolated.pool.fetch("SELECT consumer, stream_seq, error FROM dead_letters WHERE event_id = $1", env.id)
+    assert sorted(r["consumer"] for r in rows) == ["lineage", "retention"]
+    assert all(r["stream_seq"] is None and r["error"].startswith("waited") for r in rows)
 
 
 async def test_periodic_reconciler_applies_a_lost_event(isolated: Deployment):

@@ -142,7 +142,7 @@ async def list_for(conn: asyncpg.Pool | asyncpg.Connection, consumer: str) -> li
 
 async def get(conn: asyncpg.Pool | asyncpg.Connection, consumer: str, dead_letter_id: int) -> DeadLetter | None:
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM dead_letters WHERE consumer = $1 AND id = $2 FOR UPDATE", consumer, dead_letter_id
+        f"SELECT {_COLUMNS} FROM dead_letters WHERE consumer = $1 AND id = $2", consumer, dead_letter_id
     )
     return _row(row) if row is not None else None
 

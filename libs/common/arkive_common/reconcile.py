@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import asyncpg
 
@@ -113,9 +114,9 @@ class Reconciler:
                 break
         # An event that waited for one later in the log (replicas append in any order across
         # streams) gets one more try now that the scan applied what came after it.
-        retried = [r for r in waiting if await self._redrive(r) != "waiting"]
-        redriven += len(retried)
-        missing = len(waiting) - len(retried)
+        outcomes = [await self._redrive(r, final=True) for r in waiting]
+        redriven += outcomes.count("applied")
+        missing = outcomes.count("waiting")
         if waiting and not missing:
             mark, mark_expected = position, expected
         horizon = position
@@ -145,20 +146,21 @@ class Reconciler:
             dead_letters=await deadletters.count(self._pool, name),
         )
 
-    async def _redrive(self, row: asyncpg.Record) -> str:
-        """Applies one missing event: "applied", "waiting" (NotYet) or "parked" (it fails)."""
+    async def _redrive(self, row: asyncpg.Record, *, final: bool = False) -> str:
+        """Applies one missing event: "applied", "present" (processed meanwhile), "waiting" (NotYet)
+        or "parked" (it fails; or, on the `final` try of a pass, it waited longer than the limit)."""
         env = _row_to_envelope(row)
         try:
-            await self.consumer.handle(env)
-            return "applied"
-        except NotYet:
-            return "waiting"
+            return "applied" if await self.consumer.handle(env) else "present"  # present: the bus was quicker
+        except NotYet as exc:
+            waited = time.time() - env.recorded_at
+            if not final or waited < self.consumer.policy.wait_limit:
+                return "waiting"
+            error = f"waited {waited:.0f}s for an earlier event: {exc}"  # as the bus consumer would
         except Exception as exc:
-            subject = f"(log position {env.position}) {env.stream_id} {env.type}"
-            failure = deadletters.Failure(
-                self.consumer.name, subject, None, encode_envelope(env), env.id, describe(exc)
-            )
-            letter = await deadletters.park(self._pool, failure, 1)
-            log.error("reconciler %s: parked event %s as dead letter %d: %s", self.consumer.name, env.id, letter,
-                      failure.error)  # fmt: skip
-            return "parked"
+            error = describe(exc)
+        subject = f"(log position {env.position}) {env.stream_id} {env.type}"
+        failure = deadletters.Failure(self.consumer.name, subject, None, encode_envelope(env), env.id, error)
+        letter = await deadletters.park(self._pool, failure, 1)
+        log.error("reconciler %s: parked event %s as dead letter %d: %s", self.consumer.name, env.id, letter, error)
+        return "parked"
