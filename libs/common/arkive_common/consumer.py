@@ -8,7 +8,7 @@ they compare stream versions (see the projections).
 
 Failures are bounded. A handler that needs an earlier event it has not seen yet raises `NotYet`:
 the message comes back after a growing delay without counting as a failure, for at most the wait
-limit. Any other error (an undecodable message included) counts; after `max_failures` the message
+limit (from its first wait). Any other error (an undecodable message included) counts; after `max_failures` the message
 is parked in `dead_letters` with its raw bytes and error, acked, and logged in one line, and the
 events behind it keep flowing. JetStream's own max_deliver stays unlimited: a message it dropped
 would vanish without a trace, while the count kept here survives restarts and replicas.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -168,7 +167,7 @@ class EventConsumer:
         seq = meta.sequence.stream
         log.debug("consumer %s: stream seq %d failed", self._durable, seq, exc_info=exc)
         if isinstance(exc, NotYet):
-            waited = time.time() - meta.timestamp.timestamp()
+            waited = await deadletters.note_waiting(self._pool, self._durable, seq)
             if waited < self.policy.wait_limit:
                 await msg.nak(delay=self.policy.delay(meta.num_delivered))
                 return

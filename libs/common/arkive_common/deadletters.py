@@ -12,7 +12,8 @@ import asyncpg
 
 MIGRATIONS: list[str] = [
     """
-    -- One row per message of a consumer that failed and is being redelivered; gone on success.
+    -- One row per message of a consumer that failed (or waits for an earlier event: failures 0)
+    -- and is being redelivered; gone on success.
     CREATE TABLE consumer_failures (
         consumer text NOT NULL, stream_seq bigint NOT NULL, failures int NOT NULL,
         first_failure timestamptz NOT NULL, last_failure timestamptz NOT NULL,
@@ -55,6 +56,19 @@ async def count_failure(pool: asyncpg.Pool, consumer: str, stream_seq: int) -> i
         "INSERT INTO consumer_failures (consumer, stream_seq, failures, first_failure, last_failure)"
         " VALUES ($1, $2, 1, now(), now()) ON CONFLICT (consumer, stream_seq)"
         " DO UPDATE SET failures = consumer_failures.failures + 1, last_failure = now() RETURNING failures",
+        consumer,
+        stream_seq,
+    )
+
+
+async def note_waiting(pool: asyncpg.Pool, consumer: str, stream_seq: int) -> float:
+    """Records that the message waits for an earlier event (not a failure); returns the seconds
+    since it first did. Counted from the first wait, not from the publication: after an outage a
+    backlog is old on arrival, and its events still deserve the whole wait."""
+    return await pool.fetchval(
+        "INSERT INTO consumer_failures (consumer, stream_seq, failures, first_failure, last_failure)"
+        " VALUES ($1, $2, 0, now(), now()) ON CONFLICT (consumer, stream_seq) DO UPDATE SET last_failure = now()"
+        " RETURNING extract(epoch FROM now() - consumer_failures.first_failure)::float8",
         consumer,
         stream_seq,
     )
