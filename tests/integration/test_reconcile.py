@@ -56,6 +56,8 @@ async def test_check_redrives_an_event_the_bus_lost_once(isolated: Deployment):
         assert after[name]["position"] > before[name]["position"]
     assert await isolated.pool.fetchval("SELECT 1 FROM retention_versions WHERE version_id = $1", lost.version_id)
     assert await isolated.pool.fetchval("SELECT 1 FROM lineage_nodes WHERE node_id = $1", lost.version_id)
+    # A consumer with no events of its own (the chunk indexer: BlobStored only) moves its mark too.
+    assert after["hashing-chunker"]["position"] == after["lineage"]["position"]
     again = await check(isolated)
     assert all(c["redriven"] == 0 and c["still_missing"] == 0 for c in again.values()), again
     assert {n: c["position"] for n, c in again.items()} == {n: c["position"] for n, c in after.items()}

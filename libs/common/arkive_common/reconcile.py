@@ -32,7 +32,7 @@ _SCAN = f"""
     FROM events e
     LEFT JOIN processed_events p ON p.consumer = $1 AND p.event_id = e.id
     LEFT JOIN dead_letters d ON d.consumer = $1 AND d.event_id = e.id
-    WHERE e.position > $2 AND e.stream_id LIKE $3 AND ($5::text IS NULL OR e.type = $5)
+    WHERE e.position > $2 AND e.position <= $6 AND e.stream_id LIKE $3 AND ($5::text IS NULL OR e.type = $5)
     ORDER BY e.position LIMIT {BATCH}
 """
 
@@ -93,11 +93,13 @@ class Reconciler:
         name = self.consumer.name
         row = await self._pool.fetchrow("SELECT position, expected FROM consumer_checkpoints WHERE consumer = $1", name)
         mark, mark_expected = (row["position"], row["expected"]) if row else (0, 0)
+        # Every position up to `top` is committed or never will be (appends are serialized).
+        top = await self._pool.fetchval("SELECT coalesce(max(position), 0) FROM events")
         position, expected, redriven = mark, mark_expected, 0
         waiting: list[asyncpg.Record] = []
         settled = True
         while settled:
-            rows = await self._pool.fetch(_SCAN, name, position, self._pattern, margin, self._event_type)
+            rows = await self._pool.fetch(_SCAN, name, position, self._pattern, margin, self._event_type, top)
             for r in rows:
                 if not r["settled"]:
                     settled = False
@@ -112,12 +114,14 @@ class Reconciler:
                     mark, mark_expected = position, expected
             if len(rows) < BATCH:
                 break
+        if settled:  # every owned event up to `top` was seen: the positions between need no second look
+            position = max(position, top)
         # An event that waited for one later in the log (replicas append in any order across
         # streams) gets one more try now that the scan applied what came after it.
         outcomes = [await self._redrive(r, final=True) for r in waiting]
         redriven += outcomes.count("applied")
         missing = outcomes.count("waiting")
-        if waiting and not missing:
+        if not missing:
             mark, mark_expected = position, expected
         horizon = position
         await self._pool.execute(
