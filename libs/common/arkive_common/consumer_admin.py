@@ -7,6 +7,7 @@ import asyncpg
 import msgspec
 
 from . import api, deadletters
+from . import api_consumers as ac
 from .consumer import NotYet, describe
 from .errors import FailedPrecondition, NotFound
 from .events import decode_envelope
@@ -14,12 +15,12 @@ from .reconcile import Reconciler
 from .rpc import Method
 
 
-def _view(d: deadletters.DeadLetter) -> api.DeadLetterView:
+def _view(d: deadletters.DeadLetter) -> ac.DeadLetterView:
     try:
         event_type = decode_envelope(d.data).type
     except msgspec.DecodeError:
         event_type = ""
-    return api.DeadLetterView(
+    return ac.DeadLetterView(
         id=d.id,
         consumer=d.consumer,
         event_id=d.event_id or "",
@@ -37,11 +38,11 @@ def _view(d: deadletters.DeadLetter) -> api.DeadLetterView:
 def consumer_methods(pool: asyncpg.Pool, reconcilers: list[Reconciler]) -> dict[str, Method]:
     by_name = {r.consumer.name: r for r in reconcilers}
 
-    async def list_letters(_: api.Empty) -> api.DeadLetterList:
+    async def list_letters(_: api.Empty) -> ac.DeadLetterList:
         letters = [_view(d) for name in by_name for d in await deadletters.list_for(pool, name)]
-        return api.DeadLetterList(letters=letters)
+        return ac.DeadLetterList(letters=letters)
 
-    async def retry(q: api.RetryDeadLetter) -> api.RetryResult:
+    async def retry(q: ac.RetryDeadLetter) -> ac.RetryResult:
         """Applies the parked event again through its consumer (exactly once: processed_events);
         the dead letter goes on success and stays, with the new error, on failure."""
         for name, reconciler in by_name.items():
@@ -50,18 +51,18 @@ def consumer_methods(pool: asyncpg.Pool, reconcilers: list[Reconciler]) -> dict[
                 return await _retry(pool, reconciler, letter)
         raise NotFound(f"no dead letter {q.id} here")
 
-    async def check(_: api.Empty) -> api.CheckResult:
+    async def check(_: api.Empty) -> ac.CheckResult:
         results = [await r.check(wait=True) for r in reconcilers]
-        return api.CheckResult(consumers=[c for c in results if c is not None])
+        return ac.CheckResult(consumers=[c for c in results if c is not None])
 
     return {
-        api.DEAD_LETTERS: Method(api.Empty, list_letters),
-        api.RETRY_DEAD_LETTER: Method(api.RetryDeadLetter, retry),
-        api.CHECK_CONSUMERS: Method(api.Empty, check),
+        ac.DEAD_LETTERS: Method(api.Empty, list_letters),
+        ac.RETRY_DEAD_LETTER: Method(ac.RetryDeadLetter, retry),
+        ac.CHECK_CONSUMERS: Method(api.Empty, check),
     }
 
 
-async def _retry(pool: asyncpg.Pool, reconciler: Reconciler, letter: deadletters.DeadLetter) -> api.RetryResult:
+async def _retry(pool: asyncpg.Pool, reconciler: Reconciler, letter: deadletters.DeadLetter) -> ac.RetryResult:
     try:
         env = decode_envelope(letter.data)
     except msgspec.DecodeError as exc:
@@ -74,6 +75,6 @@ async def _retry(pool: asyncpg.Pool, reconciler: Reconciler, letter: deadletters
         error = f"still fails: {describe(exc)}"
     else:
         await deadletters.remove(pool, letter.id)
-        return api.RetryResult(id=letter.id, consumer=letter.consumer, event_id=env.id, applied=applied)
+        return ac.RetryResult(id=letter.id, consumer=letter.consumer, event_id=env.id, applied=applied)
     await deadletters.record_retry_failure(pool, letter.id, error)
     raise FailedPrecondition(f"dead letter {letter.id} ({env.type} {env.id}): {error}")

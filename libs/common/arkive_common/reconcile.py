@@ -17,7 +17,8 @@ import time
 
 import asyncpg
 
-from . import api, deadletters
+from . import api_consumers as ac
+from . import deadletters
 from .consumer import EventConsumer, NotYet, describe
 from .eventlog import _COLUMNS, _row_to_envelope
 from .events import encode_envelope
@@ -76,7 +77,7 @@ class Reconciler:
     async def shutdown(self) -> None:
         self._stop.set()
 
-    async def check(self, *, wait: bool = True, margin: float | None = None) -> api.ConsumerCheck | None:
+    async def check(self, *, wait: bool = True, margin: float | None = None) -> ac.ConsumerCheck | None:
         """One run; None when `wait` is False and another replica is running one."""
         name = self.consumer.name
         async with self._pool.acquire() as lock:
@@ -89,7 +90,7 @@ class Reconciler:
             finally:
                 await lock.execute("SELECT pg_advisory_unlock(hashtext('reconcile:' || $1))", name)
 
-    async def _run(self, margin: float) -> api.ConsumerCheck:
+    async def _run(self, margin: float) -> ac.ConsumerCheck:
         name = self.consumer.name
         row = await self._pool.fetchrow("SELECT position, expected FROM consumer_checkpoints WHERE consumer = $1", name)
         mark, mark_expected = (row["position"], row["expected"]) if row else (0, 0)
@@ -140,7 +141,7 @@ class Reconciler:
         if redriven or missing:
             log.warning("reconciler %s: re-drove %d events the bus had not delivered; %d still missing", name,
                         redriven, missing)  # fmt: skip
-        return api.ConsumerCheck(
+        return ac.ConsumerCheck(
             consumer=name,
             position=mark,
             expected=expected,

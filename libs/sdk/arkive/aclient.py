@@ -56,17 +56,8 @@ PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(
-    CallsMixin,
-    LineageMixin,
-    RetentionMixin,
-    CatalogMixin,
-    TypedMixin,
-    CheckoutMixin,
-    RegisterMixin,
-    DistributedMixin,
-    ConsumersMixin,
-):
+class AsyncClient(CallsMixin, LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin,
+                  DistributedMixin, ConsumersMixin):  # fmt: skip
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:
