@@ -61,6 +61,8 @@ async def test_check_redrives_an_event_the_bus_lost_once(isolated: Deployment):
     again = await check(isolated)
     assert all(c["redriven"] == 0 and c["still_missing"] == 0 for c in again.values()), again
     assert {n: c["position"] for n, c in again.items()} == {n: c["position"] for n, c in after.items()}
+    table = await isolated.cli("admin", "check")  # the table for people
+    assert table.returncode == 0 and "retention" in table.stdout and "still missing" not in table.stderr, table
 
 
 async def test_check_exits_1_while_an_event_waits_and_redrives_in_log_order(isolated: Deployment):

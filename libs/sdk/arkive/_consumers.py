@@ -105,14 +105,13 @@ def print_dead_letters(letters: list[DeadLetter]) -> None:
     if not letters:
         _console().print("no dead letters")
         return
-    table = Table(title="dead letters")
-    for col in ("id", "consumer", "event", "subject", "seq", "deliveries", "first / last failure", "error"):
-        table.add_column(col)
+    table = Table(title="dead letters (--json: subject, raw size, first failure)")
+    for col in ("id", "consumer", "event", "seq", "tries", "last failure", "error"):
+        table.add_column(col, overflow="fold")
     for d in letters:
-        event = f"{d.event_type} {d.event_id}" if d.event_id else "(undecodable)"
-        when = f"{_when(d.first_failure)} / {_when(d.last_failure)}"
+        event = f"{d.event_type} {d.event_id[:8]}" if d.event_id else "(undecodable)"
         seq = str(d.stream_seq) if d.stream_seq else "-"
-        table.add_row(str(d.id), d.consumer, event, d.subject, seq, str(d.deliveries), when, d.error)
+        table.add_row(str(d.id), d.consumer, event, seq, str(d.deliveries), _when(d.last_failure), d.error)
     _console().print(table)
 
 
@@ -122,8 +121,9 @@ def print_checks(checks: list[ConsumerCheck]) -> None:
     from ._cli_output import _console
 
     table = Table(title="bus consumers")
-    for col in ("consumer", "expected", "processed", "re-driven", "still missing", "dead letters", "position"):
-        table.add_column(col, justify="left" if col == "consumer" else "right")
+    table.add_column("consumer", no_wrap=True)
+    for col in ("expected", "processed", "re-driven", "missing", "dead letters", "position"):
+        table.add_column(col, justify="right")
     for c in checks:
         row = (c.expected, c.processed, c.redriven, c.still_missing, c.dead_letters, c.position)
         table.add_row(c.consumer, *map(str, row))
