@@ -141,6 +141,13 @@ async def test_stream_settings_that_differ_are_reported_in_one_warning(infra, ca
         assert record.levelname == "WARNING" and name in record.getMessage() and "replicas 1" in record.getMessage()
         await js.update_stream(dataclasses.replace((await js.stream_info(name)).config, duplicate_window=30.0))
         assert await bus.ensure_stream(js, name, prefix) == ["duplicate window 30s (configured: 120s)"]
+        other = f"{prefix}x"  # a second deployment's prefix on the same stream: its subjects are added
+        assert await bus.ensure_stream(js, name, other) == [
+            "duplicate window 30s (configured: 120s)",
+            f"subjects ['{prefix}.events.>'] lack ['{other}.events.>'] (added)",
+        ]
+        assert (await js.stream_info(name)).config.subjects == [f"{prefix}.events.>", f"{other}.events.>"]
+        assert len(caplog.records) == 3  # one line per start-up check that found differences
     finally:
         await js.delete_stream(name)
         await nc.drain()

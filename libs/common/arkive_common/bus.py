@@ -69,14 +69,15 @@ def stream_differences(want: StreamConfig, have: StreamConfig) -> list[str]:
         out.append(f"duplicate window {have.duplicate_window:g}s (configured: {want.duplicate_window:g}s)")
     missing = [s for s in want.subjects or [] if s not in (have.subjects or [])]
     if missing:
-        out.append(f"subjects {have.subjects} (configured: {want.subjects})")
+        out.append(f"subjects {have.subjects} lack {missing} (added)")
     return out
 
 
 async def ensure_stream(js: JetStreamContext, name: str, prefix: str, replicas: int = 1) -> list[str]:
     """Creates the event stream if missing (idempotent; N replicas may race here). An existing
     stream is checked against the configuration and each difference logged in one WARNING line
-    (and returned): changing replicas or storage of a live stream is an operator's decision."""
+    (and returned). Missing subjects are added (without them no event reaches the stream); changing
+    replicas or storage of a live stream is left to the operator."""
     config = stream_config(name, prefix, replicas)
     try:
         info = await js.stream_info(name)
@@ -87,12 +88,11 @@ async def ensure_stream(js: JetStreamContext, name: str, prefix: str, replicas: 
             if "already in use" not in str(exc):
                 raise
         return []
+    differences = stream_differences(config, info.config)
     if events_wildcard(prefix) not in (info.config.subjects or []):
         # The subjects are ours to fix: without them no event reaches the stream.
         subjects = [*(info.config.subjects or []), events_wildcard(prefix)]
         await js.update_stream(dataclasses.replace(info.config, subjects=subjects))
-        info.config = dataclasses.replace(info.config, subjects=subjects)
-    differences = stream_differences(config, info.config)
     if differences:
         log.warning("stream %s differs from the configuration: %s", name, "; ".join(differences))
     return differences
