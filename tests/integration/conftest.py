@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from arkive_common.blobstore import BlobStore
 
+from .consumer_helpers import isolated  # noqa: F401 (a deployment of its own, see there)
 from .refs_helpers import FileServer, extra_gateway
 from .stores import stack_store
 

@@ -54,7 +54,7 @@ WORKER_SCRIPT = Path(__file__).with_name("scale_worker.py")
 #   stack's RPCs (same queue groups) and consume its events. Stack has no option for extra service
 #   environment variables, so each service runs through `env ARKIVE_SUBJECT_PREFIX=.. ARKIVE_STREAM=..`
 #   (Stack's `service_commands`; env execs, so the process Stack tracks is the service itself).
-#   The stream name must differ too: ensure_stream() would rewrite an existing stream's subjects;
+#   The stream name must differ too: ensure_stream() would add its subjects to an existing stream;
 # - its own S3 bucket.
 
 

@@ -11,6 +11,16 @@ def _env(name: str, default: str) -> str:
     return value if value else default
 
 
+def _floats(name: str, value: str) -> tuple[float, ...]:
+    try:
+        out = tuple(float(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated seconds, not {value!r}") from None
+    if not out or any(v < 0 for v in out):
+        raise ValueError(f"{name} must list at least one non-negative number of seconds, not {value!r}")
+    return out
+
+
 def _direct_mode(value: str) -> str:
     if value not in ("auto", "off"):
         raise ValueError(f"ARKIVE_DIRECT_TRANSFERS must be auto or off, not {value!r}")
@@ -46,6 +56,25 @@ class Settings:
     """JetStream stream that carries every event (ARKIVE_STREAM)."""
     subject_prefix: str = "arkive"
     """Prefix of every NATS subject, so several deployments can share one NATS (ARKIVE_SUBJECT_PREFIX)."""
+    stream_replicas: int = 1
+    """Replicas of the event stream when a service creates it: 1 for one NATS server, 3 for a
+    JetStream cluster (ARKIVE_STREAM_REPLICAS). A stream that exists with other settings is left as it
+    is and reported with one WARNING at start-up."""
+    consumer_max_failures: int = 5
+    """Deliveries of one event that may fail before a bus consumer parks it in its dead-letter table
+    and moves on (ARKIVE_CONSUMER_MAX_FAILURES)."""
+    consumer_backoff: tuple[float, ...] = (1.0, 5.0, 15.0, 30.0)
+    """Seconds before the 1st, 2nd, ... redelivery of a failed event; the last value repeats
+    (ARKIVE_CONSUMER_BACKOFF, comma-separated)."""
+    consumer_wait_limit: float = 600.0
+    """Seconds an event may wait for an earlier event it depends on (redelivered without counting as
+    a failure) before it is parked as a dead letter (ARKIVE_CONSUMER_WAIT_LIMIT)."""
+    reconcile_interval: float = 60.0
+    """Seconds between two reconciler runs of each bus consumer, which re-drives from the log the
+    events the bus lost; 0 turns the periodic run off (ARKIVE_RECONCILE_INTERVAL)."""
+    reconcile_margin: float = 30.0
+    """Only events recorded at least this many seconds ago are re-driven by the reconciler: younger
+    ones may still be on their way over the bus (ARKIVE_RECONCILE_MARGIN)."""
     reference_allow: str = ""
     """Addresses HTTP references may reach although they are loopback, link-local, private or otherwise
     not public (refused by default against SSRF): comma-separated CIDRs ("10.0.0.0/8") allowed on any
@@ -73,6 +102,14 @@ class Settings:
             gateway_addr=_env("ARKIVE_GATEWAY_ADDR", d.gateway_addr),
             stream_name=_env("ARKIVE_STREAM", d.stream_name),
             subject_prefix=_env("ARKIVE_SUBJECT_PREFIX", d.subject_prefix),
+            stream_replicas=int(_env("ARKIVE_STREAM_REPLICAS", str(d.stream_replicas))),
+            consumer_max_failures=int(_env("ARKIVE_CONSUMER_MAX_FAILURES", str(d.consumer_max_failures))),
+            consumer_backoff=_floats(
+                "ARKIVE_CONSUMER_BACKOFF", _env("ARKIVE_CONSUMER_BACKOFF", ",".join(map(str, d.consumer_backoff)))
+            ),
+            consumer_wait_limit=float(_env("ARKIVE_CONSUMER_WAIT_LIMIT", str(d.consumer_wait_limit))),
+            reconcile_interval=float(_env("ARKIVE_RECONCILE_INTERVAL", str(d.reconcile_interval))),
+            reconcile_margin=float(_env("ARKIVE_RECONCILE_MARGIN", str(d.reconcile_margin))),
             reference_allow=_env("ARKIVE_REFERENCE_ALLOW", d.reference_allow),
             reference_s3_endpoint=_env("ARKIVE_REFERENCE_S3_ENDPOINT", d.reference_s3_endpoint),
             reference_s3_access_key=_env("ARKIVE_REFERENCE_S3_ACCESS_KEY", d.reference_s3_access_key),

@@ -5,6 +5,13 @@ Each message is handled in one Postgres transaction that first records (consumer
 and is acked without effect. Replicas of a service share one durable consumer and compete for
 messages. Handlers must therefore not rely on global order across streams; where order matters
 they compare stream versions (see the projections).
+
+Failures are bounded. A handler that needs an earlier event it has not seen yet raises `NotYet`:
+the message comes back after a growing delay without counting as a failure, for at most the wait
+limit (from its first wait). Any other error (an undecodable message included) counts; after `max_failures` the message
+is parked in `dead_letters` with its raw bytes and error, acked, and logged in one line, and the
+events behind it keep flowing. JetStream's own max_deliver stays unlimited: a message it dropped
+would vanish without a trace, while the count kept here survives restarts and replicas.
 """
 
 from __future__ import annotations
@@ -12,12 +19,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import asyncpg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from . import deadletters
+from .config import Settings
 from .events import Envelope, decode_envelope
 
 log = logging.getLogger(__name__)
@@ -35,6 +45,30 @@ async def record_processed(conn: asyncpg.Connection, consumer: str, event_id: st
     return row is not None
 
 
+class NotYet(Exception):
+    """The event depends on an earlier event that this consumer has not applied yet (another replica
+    holds it, or it was redelivered out of order): try again later, it is not a failure."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    max_failures: int = 5
+    backoff: tuple[float, ...] = (1.0, 5.0, 15.0, 30.0)
+    wait_limit: float = 600.0
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> DeliveryPolicy:
+        return cls(max(1, s.consumer_max_failures), s.consumer_backoff, s.consumer_wait_limit)
+
+    def delay(self, attempt: int) -> float:
+        """Seconds before redelivery number `attempt` (1-based); the last value repeats."""
+        return self.backoff[min(max(attempt, 1), len(self.backoff)) - 1]
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -46,6 +80,7 @@ class EventConsumer:
         filter_subject: str,
         handler: Handler,
         batch: int = 64,
+        policy: DeliveryPolicy | None = None,
     ) -> None:
         self._js = js
         self._pool = pool
@@ -55,6 +90,16 @@ class EventConsumer:
         self._handler = handler
         self._batch = batch
         self._stopping = False
+        self.policy = policy or DeliveryPolicy()
+        self.parked = 0  # dead letters this process parked (the table holds the cluster's)
+
+    @property
+    def name(self) -> str:
+        return self._durable
+
+    @property
+    def filter_subject(self) -> str:
+        return self._filter
 
     async def handle(self, env: Envelope) -> bool:
         """Applies one event exactly once; returns False if it had been processed before."""
@@ -75,7 +120,7 @@ class EventConsumer:
                         ack_policy=AckPolicy.EXPLICIT,
                         deliver_policy=DeliverPolicy.ALL,
                         ack_wait=10,
-                        max_deliver=-1,
+                        max_deliver=-1,  # bounded by deliver() (see the module doc)
                         max_ack_pending=1000,
                     ),
                 )
@@ -97,18 +142,55 @@ class EventConsumer:
                 except NatsTimeout:
                     continue
                 for msg in msgs:
-                    try:
-                        await self.handle(decode_envelope(msg.data))
-                    except Exception:
-                        log.exception("consumer %s failed on a message; redelivering", self._durable)
-                        await msg.nak(delay=1.0)
-                        continue
-                    await msg.ack()
+                    await self.deliver(msg)
         finally:
             try:
                 await sub.unsubscribe()
             except Exception:
                 pass
+
+    async def deliver(self, msg) -> None:
+        """Handles one bus message: ack on success, else redeliver later or park it (module doc)."""
+        env: Envelope | None = None
+        try:
+            env = decode_envelope(msg.data)
+            await self.handle(env)
+        except Exception as exc:
+            await self._failed(msg, env, exc)
+            return
+        if msg.metadata.num_delivered > 1:
+            await deadletters.forget_failures(self._pool, self._durable, msg.metadata.sequence.stream)
+        await msg.ack()
+
+    async def _failed(self, msg, env: Envelope | None, exc: Exception) -> None:
+        meta = msg.metadata
+        seq = meta.sequence.stream
+        log.debug("consumer %s: stream seq %d failed", self._durable, seq, exc_info=exc)
+        if isinstance(exc, NotYet):
+            waited = await deadletters.note_waiting(self._pool, self._durable, seq)
+            if waited < self.policy.wait_limit:
+                await msg.nak(delay=self.policy.delay(meta.num_delivered))
+                return
+            error = f"waited {waited:.0f}s for an earlier event: {exc}"
+        else:
+            failures = await deadletters.count_failure(self._pool, self._durable, seq)
+            if failures < self.policy.max_failures:
+                if failures == 1:  # one line per failing message, not one per attempt
+                    log.warning(
+                        "consumer %s: stream seq %d (%s) failed, retrying up to %d times: %s",
+                        self._durable, seq, msg.subject, self.policy.max_failures - 1, describe(exc),
+                    )  # fmt: skip
+                await msg.nak(delay=self.policy.delay(failures))
+                return
+            error = describe(exc)
+        failure = deadletters.Failure(self._durable, msg.subject, seq, msg.data, env.id if env else None, error)
+        letter = await deadletters.park(self._pool, failure, meta.num_delivered)
+        self.parked += 1
+        log.error(
+            "consumer %s: parked stream seq %d (%s, event %s) as dead letter %d after %d deliveries: %s",
+            self._durable, seq, msg.subject, failure.event_id or "undecodable", letter, meta.num_delivered, error,
+        )  # fmt: skip
+        await msg.ack()
 
     async def shutdown(self) -> None:
         self._stopping = True

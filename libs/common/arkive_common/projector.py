@@ -1,5 +1,6 @@
 """A service whose job is to keep a projection of the event stream: one durable pull consumer
-(shared by all replicas) plus the ping and rebuild methods every service answers."""
+(shared by all replicas) and its reconciler, plus the ping and rebuild methods every service
+answers and the dead-letter and check methods of a consuming service."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import asyncpg
 from . import api
 from .bus import events_wildcard
 from .config import Settings
-from .consumer import EventConsumer, Handler
+from .consumer import DeliveryPolicy, EventConsumer, Handler
+from .consumer_admin import consumer_methods
+from .reconcile import Reconciler
 from .rpc import Method
 from .service import ServiceRuntime
 
@@ -45,9 +48,24 @@ def projector_runtime(
         if methods is not None:
             rt.methods.update(methods(pool))
         subject = events_wildcard(settings.subject_prefix).removesuffix(">") + f"{category}.>"
-        rt.runnables.append(
-            EventConsumer(rt.js, pool, stream=settings.stream_name, durable=name, filter_subject=subject, handler=apply)
+        consumer = EventConsumer(
+            rt.js,
+            pool,
+            stream=settings.stream_name,
+            durable=name,
+            filter_subject=subject,
+            handler=apply,
+            policy=DeliveryPolicy.from_settings(settings),
         )
+        reconciler = Reconciler(
+            consumer,
+            pool,
+            category=category,
+            margin=settings.reconcile_margin,
+            interval=settings.reconcile_interval,
+        )
+        rt.methods.update(consumer_methods(pool, [reconciler]))
+        rt.runnables += [consumer, reconciler]
 
     rt.on_start.append(wire)
     return rt

@@ -20,7 +20,7 @@ import asyncpg
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from . import bus, db, eventlog
+from . import bus, db, deadletters, eventlog
 from .config import Settings
 from .outbox import OutboxRelay
 from .rpc import Method, RpcServer
@@ -56,11 +56,12 @@ class ServiceRuntime:
         s = self.settings
         self.pool = await db.create_pool(s.database_url)
         await db.migrate(self.pool, "eventlog", eventlog.MIGRATIONS)
+        await db.migrate(self.pool, "consumers", deadletters.MIGRATIONS)  # any bus consumer's failures
         if self.migrations:
             await db.migrate(self.pool, self.name, self.migrations)
         self.nc = await bus.connect(s.nats_url, f"arkive-{self.name}")
         self.js = self.nc.jetstream()
-        await bus.ensure_stream(self.js, s.stream_name, s.subject_prefix)
+        await bus.ensure_stream(self.js, s.stream_name, s.subject_prefix, s.stream_replicas)
         for hook in self.on_start:
             await hook()
         if self.relay_enabled:

@@ -26,6 +26,7 @@ from arkive_common.errors import (
 from ._blob_stats import BlobStats
 from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
 from ._checkout import VerifyResult
+from ._consumers import ConsumerCheck, DeadLetter
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from ._sync_runs import Run
 from .aclient import AsyncClient
@@ -76,6 +77,8 @@ __all__ = [
     "Code",
     "CollectionStorage",
     "Conflict",
+    "ConsumerCheck",
+    "DeadLetter",
     "DeleteResult",
     "DownloadResult",
     "Draft",

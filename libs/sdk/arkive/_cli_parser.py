@@ -224,4 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         "scrub", parents=[common], help="re-read stored blobs, verify sha256, drop corrupt ones from the index"
     )
     sc.add_argument("--sample", type=int, metavar="N", help="verify N objects picked at random instead of all")
+    from ._cli_admin import add_parsers as add_admin_parsers
+
+    add_admin_parsers(adsub, common)
     return p

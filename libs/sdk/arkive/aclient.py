@@ -27,6 +27,7 @@ from ._blob_stats import BlobStats
 from ._cache import BlobCache
 from ._calls import CallsMixin
 from ._checkout import CheckoutMixin, folder_prefix
+from ._consumers import ConsumersMixin
 from ._convert import (
     collection_from_proto,
     version_from_proto,
@@ -55,9 +56,8 @@ PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(
-    CallsMixin, LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
-):
+class AsyncClient(CallsMixin, LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin,
+                  DistributedMixin, ConsumersMixin):  # fmt: skip
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:

@@ -377,6 +377,11 @@ def cmd_drafts(args: argparse.Namespace) -> int:
 
 
 def cmd_admin(args: argparse.Namespace) -> int:
+    if args.admin_command in ("dead-letters", "check"):
+        from ._cli_admin import cmd_check, cmd_dead_letters
+
+        with _client(args) as client:
+            return (cmd_check if args.admin_command == "check" else cmd_dead_letters)(args, client)
     if args.admin_command == "blob-stats":
         from ._blob_stats import print_table
 

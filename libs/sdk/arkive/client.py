@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ._blob_stats import BlobStats
+from ._consumers import SyncConsumersMixin
 from ._references import SyncRegisterMixin
 from ._scrub import ScrubResult
 from ._sync_catalog import SyncCatalogMixin
@@ -83,7 +84,13 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
 
 
 class Client(
-    SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin, SyncCheckoutMixin, SyncRegisterMixin
+    SyncLineageMixin,
+    SyncRetentionMixin,
+    SyncCatalogMixin,
+    SyncTypedMixin,
+    SyncCheckoutMixin,
+    SyncRegisterMixin,
+    SyncConsumersMixin,
 ):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
 

@@ -33,7 +33,8 @@ from arkive_proto.v1 import (
     retention_service_pb2_grpc,
 )
 
-from .artifacts import AdminServicer, ArtifactServicer
+from .admin import AdminServicer
+from .artifacts import ArtifactServicer
 from .blobs import BlobServicer
 from .catalog import CatalogServicer
 from .direct import DirectTransfers

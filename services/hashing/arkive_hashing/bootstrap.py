@@ -8,7 +8,10 @@ from arkive_common import api_retention as ra
 from arkive_common import api_scrub as sc
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
+from arkive_common.consumer import DeliveryPolicy
+from arkive_common.consumer_admin import consumer_methods
 from arkive_common.errors import InvalidArgument
+from arkive_common.reconcile import Reconciler
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
@@ -101,7 +104,18 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         )
 
         assert rt.js is not None
-        rt.runnables.append(ChunkIndexer(rt.js, pool, store, stream=s.stream_name, prefix=s.subject_prefix))
+        policy = DeliveryPolicy.from_settings(s)
+        chunker = ChunkIndexer(rt.js, pool, store, stream=s.stream_name, prefix=s.subject_prefix, policy=policy)
+        reconciler = Reconciler(
+            chunker,
+            pool,
+            category="blob",
+            event_type="BlobStored",
+            margin=s.reconcile_margin,
+            interval=s.reconcile_interval,
+        )
+        rt.methods.update(consumer_methods(pool, [reconciler]))  # dead letters and checks of the chunker
+        rt.runnables += [chunker, reconciler]
 
     rt.on_start.append(wire)
     return rt

@@ -20,8 +20,8 @@ from nats.errors import TimeoutError as NatsTimeout
 
 from arkive_common import cdc, eventlog
 from arkive_common.blobstore import BlobStore
-from arkive_common.consumer import EventConsumer, record_processed
-from arkive_common.events import BlobChunked, BlobStored, Envelope, decode_envelope
+from arkive_common.consumer import DeliveryPolicy, EventConsumer, record_processed
+from arkive_common.events import BlobChunked, BlobStored, Envelope
 
 from . import chunks, index
 
@@ -32,9 +32,19 @@ PROGRESS_SECONDS = 4.0  # tell JetStream we are still working (its ack wait is 1
 
 
 class ChunkIndexer(EventConsumer):
-    def __init__(self, js, pool: asyncpg.Pool, store: BlobStore, *, stream: str, prefix: str) -> None:
+    def __init__(
+        self,
+        js,
+        pool: asyncpg.Pool,
+        store: BlobStore,
+        *,
+        stream: str,
+        prefix: str,
+        policy: DeliveryPolicy | None = None,
+    ) -> None:
+        subject = f"{prefix}.events.blob.BlobStored"
         super().__init__(
-            js, pool, stream=stream, durable=DURABLE, filter_subject=f"{prefix}.events.blob.BlobStored", handler=_unused
+            js, pool, stream=stream, durable=DURABLE, filter_subject=subject, handler=_unused, policy=policy
         )
         self.store = store
 
@@ -115,15 +125,10 @@ class ChunkIndexer(EventConsumer):
                     continue
                 for msg in msgs:
                     ticker = asyncio.create_task(_keep_alive(msg))
-                    try:
-                        await self.handle(decode_envelope(msg.data))
-                    except Exception:
-                        log.exception("chunker failed on a message; redelivering")
-                        await msg.nak(delay=5.0)
-                        continue
+                    try:  # bounded redeliveries, then a dead letter (EventConsumer.deliver)
+                        await self.deliver(msg)
                     finally:
                         ticker.cancel()
-                    await msg.ack()
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from arkive_common import projection
+from arkive_common.consumer import NotYet
 from arkive_common.events import (
     ArtifactUsed,
     CacheKeyRecorded,
@@ -93,6 +94,14 @@ async def _edge(conn: asyncpg.Connection, source: str, target: str, kind: str, a
     )
 
 
+async def _known(conn: asyncpg.Connection, version_ids: list[str]) -> None:
+    """A deletion that overtook its versions' commits (replicas compete, a failed message comes back
+    later) would otherwise update nothing and be lost: it waits for them instead."""
+    known = await conn.fetchval("SELECT count(*) FROM lineage_nodes WHERE node_id = ANY($1::text[])", version_ids)
+    if known < len(set(version_ids)):
+        raise NotYet("deletion event before its versions' commits")
+
+
 async def apply_event(conn: asyncpg.Connection, event: Event) -> None:
     match event:
         case VersionCommitted():
@@ -160,12 +169,14 @@ async def apply_event(conn: asyncpg.Connection, event: Event) -> None:
                 ts(event.finished_at),
             )
         case VersionsDeleted():  # the node stays, marked deleted (retention)
+            await _known(conn, event.version_ids)
             await conn.execute(
                 "UPDATE lineage_nodes SET deleted_at = coalesce(deleted_at, $2) WHERE node_id = ANY($1::text[])",
                 event.version_ids,
                 ts(event.deleted_at),
             )
         case VersionsUndeleted():
+            await _known(conn, event.version_ids)
             await conn.execute(
                 "UPDATE lineage_nodes SET deleted_at = NULL WHERE node_id = ANY($1::text[])", event.version_ids
             )

@@ -4,7 +4,8 @@ deleted, and retention's own configuration (TTLs, default TTLs, policies).
 Collection events arrive through the bus consumer. Replicas compete for events, so two events of
 one collection can be applied out of order: an alias row and a version's deletion state keep the
 stream version of the event that set them and only a newer one replaces them; a deletion that
-arrives before its version's commit is refused (the consumer redelivers it a moment later).
+arrives before its version's commit raises NotYet (the consumer redelivers it a moment later,
+without counting it as a failure).
 Retention's own events ("retention-<project>" streams) are applied in the command's transaction.
 """
 
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from arkive_common import projection
+from arkive_common.consumer import NotYet
 from arkive_common.events import (
     AliasAssigned,
     AliasRemoved,
@@ -75,7 +77,7 @@ def _ts(seconds: float) -> datetime:
 async def _set_deleted(conn: asyncpg.Connection, ids: list[str], deleted_at: datetime | None, sv: int) -> None:
     known = await conn.fetchval("SELECT count(*) FROM retention_versions WHERE version_id = ANY($1::text[])", ids)
     if known < len(set(ids)):
-        raise RuntimeError("deletion event before its versions' commits; redelivering")
+        raise NotYet("deletion event before its versions' commits")
     await conn.execute(
         "UPDATE retention_versions SET deleted_at = $2, deleted_sv = $3"
         " WHERE version_id = ANY($1::text[]) AND deleted_sv < $3",
@@ -134,7 +136,7 @@ async def apply(conn: asyncpg.Connection, env: Envelope) -> None:
             if changed == "UPDATE 0" and not await conn.fetchval(
                 "SELECT 1 FROM retention_versions WHERE version_id = $1", event.version_id
             ):
-                raise RuntimeError("metadata change before its version's commit; redelivering")
+                raise NotYet("metadata change before its version's commit")
         case _:
             await apply_own(conn, event)
 

@@ -97,3 +97,83 @@ class ReportCorruptBlobsResponse(_message.Message):
     blobs_checked: int
     corrupt: _containers.RepeatedCompositeFieldContainer[CorruptBlob]
     def __init__(self, blobs_checked: _Optional[int] = ..., corrupt: _Optional[_Iterable[_Union[CorruptBlob, _Mapping]]] = ...) -> None: ...
+
+class ListDeadLettersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class DeadLetter(_message.Message):
+    __slots__ = ("id", "consumer", "event_id", "event_type", "subject", "stream_seq", "data_size", "error", "deliveries", "first_failure", "last_failure")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    STREAM_SEQ_FIELD_NUMBER: _ClassVar[int]
+    DATA_SIZE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    FIRST_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    LAST_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    consumer: str
+    event_id: str
+    event_type: str
+    subject: str
+    stream_seq: int
+    data_size: int
+    error: str
+    deliveries: int
+    first_failure: float
+    last_failure: float
+    def __init__(self, id: _Optional[int] = ..., consumer: _Optional[str] = ..., event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., subject: _Optional[str] = ..., stream_seq: _Optional[int] = ..., data_size: _Optional[int] = ..., error: _Optional[str] = ..., deliveries: _Optional[int] = ..., first_failure: _Optional[float] = ..., last_failure: _Optional[float] = ...) -> None: ...
+
+class ListDeadLettersResponse(_message.Message):
+    __slots__ = ("dead_letters",)
+    DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
+    dead_letters: _containers.RepeatedCompositeFieldContainer[DeadLetter]
+    def __init__(self, dead_letters: _Optional[_Iterable[_Union[DeadLetter, _Mapping]]] = ...) -> None: ...
+
+class RetryDeadLetterRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    def __init__(self, id: _Optional[int] = ...) -> None: ...
+
+class RetryDeadLetterResponse(_message.Message):
+    __slots__ = ("consumer", "event_id", "applied")
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    consumer: str
+    event_id: str
+    applied: bool
+    def __init__(self, consumer: _Optional[str] = ..., event_id: _Optional[str] = ..., applied: _Optional[bool] = ...) -> None: ...
+
+class CheckConsumersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ConsumerCheck(_message.Message):
+    __slots__ = ("consumer", "position", "expected", "processed", "redriven", "still_missing", "dead_letters")
+    CONSUMER_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    PROCESSED_FIELD_NUMBER: _ClassVar[int]
+    REDRIVEN_FIELD_NUMBER: _ClassVar[int]
+    STILL_MISSING_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
+    consumer: str
+    position: int
+    expected: int
+    processed: int
+    redriven: int
+    still_missing: int
+    dead_letters: int
+    def __init__(self, consumer: _Optional[str] = ..., position: _Optional[int] = ..., expected: _Optional[int] = ..., processed: _Optional[int] = ..., redriven: _Optional[int] = ..., still_missing: _Optional[int] = ..., dead_letters: _Optional[int] = ...) -> None: ...
+
+class CheckConsumersResponse(_message.Message):
+    __slots__ = ("consumers",)
+    CONSUMERS_FIELD_NUMBER: _ClassVar[int]
+    consumers: _containers.RepeatedCompositeFieldContainer[ConsumerCheck]
+    def __init__(self, consumers: _Optional[_Iterable[_Union[ConsumerCheck, _Mapping]]] = ...) -> None: ...

@@ -55,6 +55,21 @@ class AdminServiceStub:
                 request_serializer=arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsResponse.FromString,
                 _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/arkive.v1.AdminService/ListDeadLetters',
+                request_serializer=arkive_dot_v1_dot_admin__service__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_admin__service__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.RetryDeadLetter = channel.unary_unary(
+                '/arkive.v1.AdminService/RetryDeadLetter',
+                request_serializer=arkive_dot_v1_dot_admin__service__pb2.RetryDeadLetterRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_admin__service__pb2.RetryDeadLetterResponse.FromString,
+                _registered_method=True)
+        self.CheckConsumers = channel.unary_unary(
+                '/arkive.v1.AdminService/CheckConsumers',
+                request_serializer=arkive_dot_v1_dot_admin__service__pb2.CheckConsumersRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_admin__service__pb2.CheckConsumersResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -92,6 +107,29 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDeadLetters(self, request, context):
+        """Events the bus consumers gave up on (parked after their bounded deliveries).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetryDeadLetter(self, request, context):
+        """Applies one dead letter again through its consumer (exactly once); it is removed on success.
+        FAILED_PRECONDITION when it still fails (the error is recorded), NOT_FOUND for an unknown id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckConsumers(self, request, context):
+        """Runs every bus consumer's reconciler now: events of the log a consumer has not processed are
+        applied from the log (those recorded in the last moments are left to the bus).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -114,6 +152,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ReportCorruptBlobs,
                     request_deserializer=arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsResponse.SerializeToString,
+            ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=arkive_dot_v1_dot_admin__service__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_admin__service__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'RetryDeadLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryDeadLetter,
+                    request_deserializer=arkive_dot_v1_dot_admin__service__pb2.RetryDeadLetterRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_admin__service__pb2.RetryDeadLetterResponse.SerializeToString,
+            ),
+            'CheckConsumers': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckConsumers,
+                    request_deserializer=arkive_dot_v1_dot_admin__service__pb2.CheckConsumersRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_admin__service__pb2.CheckConsumersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -225,6 +278,87 @@ class AdminService:
             '/arkive.v1.AdminService/ReportCorruptBlobs',
             arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsRequest.SerializeToString,
             arkive_dot_v1_dot_admin__service__pb2.ReportCorruptBlobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.AdminService/ListDeadLetters',
+            arkive_dot_v1_dot_admin__service__pb2.ListDeadLettersRequest.SerializeToString,
+            arkive_dot_v1_dot_admin__service__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryDeadLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.AdminService/RetryDeadLetter',
+            arkive_dot_v1_dot_admin__service__pb2.RetryDeadLetterRequest.SerializeToString,
+            arkive_dot_v1_dot_admin__service__pb2.RetryDeadLetterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckConsumers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.AdminService/CheckConsumers',
+            arkive_dot_v1_dot_admin__service__pb2.CheckConsumersRequest.SerializeToString,
+            arkive_dot_v1_dot_admin__service__pb2.CheckConsumersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,130 @@
+"""Client.dead_letters(), retry_dead_letter(), check_consumers(): the health of the bus consumers
+(lineage, retention, hashing's chunk indexer), and how the CLI prints it (`arkive admin
+dead-letters`, `arkive admin check`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from arkive_proto.v1 import admin_service_pb2 as adpb
+from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event a bus consumer gave up on after its bounded deliveries (ListDeadLetters)."""
+
+    id: int
+    consumer: str
+    event_id: str  # "" when the message could not be decoded
+    event_type: str
+    subject: str
+    stream_seq: int  # 0 when the reconciler parked it
+    data_size: int
+    error: str
+    deliveries: int
+    first_failure: float  # seconds since the epoch
+    last_failure: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ConsumerCheck:
+    """One consumer's reconciler run (CheckConsumers): events of the log it should have processed,
+    those it has, those re-driven from the log by this check, and what is still missing."""
+
+    consumer: str
+    position: int
+    expected: int
+    processed: int
+    redriven: int
+    still_missing: int
+    dead_letters: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _from_proto(cls: type, msg: Any) -> Any:
+    return cls(**{f.name: getattr(msg, f.name) for f in fields(cls)})
+
+
+class ConsumersMixin:
+    """Operator methods of AsyncClient about the bus consumers."""
+
+    @property
+    def _admin(self) -> adgrpc.AdminServiceStub:
+        return adgrpc.AdminServiceStub(self._ch())  # type: ignore[attr-defined]
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        """Events the bus consumers parked after failing on them, oldest first."""
+        resp = await self._call_idempotent(self._admin.ListDeadLetters, adpb.ListDeadLettersRequest())  # type: ignore[attr-defined]
+        return [_from_proto(DeadLetter, d) for d in resp.dead_letters]
+
+    async def retry_dead_letter(self, dead_letter_id: int) -> dict[str, Any]:
+        """Applies a dead letter again (exactly once); raises FailedPrecondition if it still fails."""
+        resp = await self._call(self._admin.RetryDeadLetter, adpb.RetryDeadLetterRequest(id=dead_letter_id))  # type: ignore[attr-defined]
+        return {"id": dead_letter_id, "consumer": resp.consumer, "event_id": resp.event_id, "applied": resp.applied}
+
+    async def check_consumers(self) -> list[ConsumerCheck]:
+        """Runs every consumer's reconciler now; events missing from a projection are re-driven."""
+        timeout = max(self.timeout, 900)  # type: ignore[attr-defined]  # a first check scans the whole log
+        resp = await self._call(self._admin.CheckConsumers, adpb.CheckConsumersRequest(), timeout=timeout)  # type: ignore[attr-defined]
+        return [_from_proto(ConsumerCheck, c) for c in resp.consumers]
+
+
+class SyncConsumersMixin:
+    """The blocking flavour, for Client."""
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """See AsyncClient.dead_letters."""
+        return self._run(self._aclient.dead_letters())  # type: ignore[attr-defined]
+
+    def retry_dead_letter(self, dead_letter_id: int) -> dict[str, Any]:
+        """See AsyncClient.retry_dead_letter."""
+        return self._run(self._aclient.retry_dead_letter(dead_letter_id))  # type: ignore[attr-defined]
+
+    def check_consumers(self) -> list[ConsumerCheck]:
+        """See AsyncClient.check_consumers."""
+        return self._run(self._aclient.check_consumers())  # type: ignore[attr-defined]
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def print_dead_letters(letters: list[DeadLetter]) -> None:
+    from rich.table import Table
+
+    from ._cli_output import _console
+
+    if not letters:
+        _console().print("no dead letters")
+        return
+    table = Table(title="dead letters (--json: subject, raw size, first failure)")
+    for col in ("id", "consumer", "event", "seq", "tries", "last failure", "error"):
+        table.add_column(col, overflow="fold")
+    for d in letters:
+        event = f"{d.event_type} {d.event_id[:8]}" if d.event_id else "(undecodable)"
+        seq = str(d.stream_seq) if d.stream_seq else "-"
+        table.add_row(str(d.id), d.consumer, event, seq, str(d.deliveries), _when(d.last_failure), d.error)
+    _console().print(table)
+
+
+def print_checks(checks: list[ConsumerCheck]) -> None:
+    from rich.table import Table
+
+    from ._cli_output import _console
+
+    table = Table(title="bus consumers")
+    table.add_column("consumer", no_wrap=True)
+    for col in ("expected", "processed", "re-driven", "missing", "dead letters", "position"):
+        table.add_column(col, justify="right")
+    for c in checks:
+        row = (c.expected, c.processed, c.redriven, c.still_missing, c.dead_letters, c.position)
+        table.add_row(c.consumer, *map(str, row))
+    _console().print(table)

@@ -1,0 +1,49 @@
+"""AdminService: the operator's calls. Those about bus consumers (dead letters, the reconciler) go
+to every consuming service (ac.CONSUMING), each answering for its own consumers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+
+from arkive_common import api
+from arkive_common import api_consumers as ac
+from arkive_common.errors import NotFound
+from arkive_proto.v1 import admin_service_pb2 as admin_pb
+
+from .artifacts import AdminServicer as _BaseAdmin
+from .errors import unary
+
+
+class AdminServicer(_BaseAdmin):
+    @unary
+    async def ListDeadLetters(self, request, context) -> admin_pb.ListDeadLettersResponse:
+        replies = await asyncio.gather(
+            *(self.rpc.call(s, ac.DEAD_LETTERS, api.Empty(), ac.DeadLetterList) for s in ac.CONSUMING)
+        )
+        letters = sorted((d for r in replies for d in r.letters), key=lambda d: d.id)
+        return admin_pb.ListDeadLettersResponse(
+            dead_letters=[admin_pb.DeadLetter(**msgspec.structs.asdict(d)) for d in letters]
+        )
+
+    @unary
+    async def RetryDeadLetter(self, request, context) -> admin_pb.RetryDeadLetterResponse:
+        # Ids are unique across consumers, so at most one service knows it; the others say NOT_FOUND.
+        for service in ac.CONSUMING:
+            try:
+                r = await self.rpc.call(service, ac.RETRY_DEAD_LETTER, ac.RetryDeadLetter(request.id), ac.RetryResult)
+            except NotFound:
+                continue
+            return admin_pb.RetryDeadLetterResponse(consumer=r.consumer, event_id=r.event_id, applied=r.applied)
+        raise NotFound(f"no dead letter with id {request.id}")
+
+    @unary
+    async def CheckConsumers(self, request, context) -> admin_pb.CheckConsumersResponse:
+        # A first check on a long log scans it once; later ones read only the new positions.
+        replies = await asyncio.gather(
+            *(self.rpc.call(s, ac.CHECK_CONSUMERS, api.Empty(), ac.CheckResult, timeout=600) for s in ac.CONSUMING)
+        )
+        return admin_pb.CheckConsumersResponse(
+            consumers=[admin_pb.ConsumerCheck(**msgspec.structs.asdict(c)) for r in replies for c in r.consumers]
+        )
