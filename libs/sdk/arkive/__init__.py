@@ -23,6 +23,7 @@ from arkive_common.errors import (
     Unavailable,
 )
 
+from ._aliases import AliasTarget
 from ._blob_stats import BlobStats
 from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
 from ._checkout import VerifyResult
@@ -60,6 +61,7 @@ from .version import (
 
 __all__ = [
     "INHERIT",
+    "AliasTarget",
     "AlreadyExists",
     "ApplyResult",
     "ArkiveError",

@@ -22,6 +22,7 @@ from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
+from ._aliases import AliasMixin
 from ._blob_stats import BlobStats
 from ._cache import BlobCache
 from ._checkout import CheckoutMixin, folder_prefix
@@ -53,7 +54,7 @@ VersionRef = str | ArtifactVersion
 
 
 class AsyncClient(
-    LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
+    AliasMixin, LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
 ):
     """Talks to the arkive gateway; every method is a coroutine.
 

@@ -21,6 +21,7 @@ from typing import Any
 from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
+from ._cli_aliases import COMMANDS as ALIAS_COMMANDS
 from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
 from ._cli_download import COMMANDS as DOWNLOAD_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
@@ -122,6 +123,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         **CATALOG_COMMANDS,
         **DOWNLOAD_COMMANDS,
         **REFS_COMMANDS,
+        **ALIAS_COMMANDS,
     }[args.command]
     return handler(args)
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from ._blob_stats import BlobStats
 from ._references import SyncRegisterMixin
 from ._scrub import ScrubResult
+from ._sync_aliases import SyncAliasMixin
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_checkout import SyncCheckoutMixin
 from ._sync_retention import SyncRetentionMixin
@@ -82,7 +83,13 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
 
 
 class Client(
-    SyncLineageMixin, SyncRetentionMixin, SyncCatalogMixin, SyncTypedMixin, SyncCheckoutMixin, SyncRegisterMixin
+    SyncAliasMixin,
+    SyncLineageMixin,
+    SyncRetentionMixin,
+    SyncCatalogMixin,
+    SyncTypedMixin,
+    SyncCheckoutMixin,
+    SyncRegisterMixin,
 ):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
 

@@ -10,6 +10,7 @@ from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import projection, queries, references, search
+from .aliases import AliasHandlers
 from .annotate import AnnotateHandlers
 from .deletion import DeletionHandlers
 from .distributed import DistributedHandlers
@@ -71,6 +72,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         )
 
         rt.methods.update(DeletionHandlers(pool).methods())
+        rt.methods.update(AliasHandlers(pool).methods())
         rt.methods[ac.UPDATE_VERSION] = Method(ac.UpdateVersion, AnnotateHandlers(pool).update_version)
         rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, LinkHandlers(pool).link_version)
         rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))

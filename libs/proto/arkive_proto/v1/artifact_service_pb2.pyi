@@ -293,3 +293,47 @@ class RemoveFilesResponse(_message.Message):
     removed: int
     file_count: int
     def __init__(self, removed: _Optional[int] = ..., file_count: _Optional[int] = ...) -> None: ...
+
+class SetAliasesRequest(_message.Message):
+    __slots__ = ("ref", "add", "remove")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    ADD_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FIELD_NUMBER: _ClassVar[int]
+    ref: str
+    add: _containers.RepeatedScalarFieldContainer[str]
+    remove: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ref: _Optional[str] = ..., add: _Optional[_Iterable[str]] = ..., remove: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SetAliasesResponse(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: _types_pb2.Version
+    def __init__(self, version: _Optional[_Union[_types_pb2.Version, _Mapping]] = ...) -> None: ...
+
+class ListAliasesRequest(_message.Message):
+    __slots__ = ("project", "name")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    name: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class AliasTarget(_message.Message):
+    __slots__ = ("alias", "version_id", "version", "project", "name")
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    alias: str
+    version_id: str
+    version: int
+    project: str
+    name: str
+    def __init__(self, alias: _Optional[str] = ..., version_id: _Optional[str] = ..., version: _Optional[int] = ..., project: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ListAliasesResponse(_message.Message):
+    __slots__ = ("aliases",)
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    aliases: _containers.RepeatedCompositeFieldContainer[AliasTarget]
+    def __init__(self, aliases: _Optional[_Iterable[_Union[AliasTarget, _Mapping]]] = ...) -> None: ...
