@@ -27,6 +27,7 @@ from ._aliases import AliasTarget
 from ._blob_stats import BlobStats
 from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
 from ._checkout import VerifyResult
+from ._diff import FileChange, MetadataDiff, VersionDiff
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from ._sync_runs import Run
 from .aclient import AsyncClient
@@ -83,6 +84,7 @@ __all__ = [
     "Draft",
     "ExternalArtifact",
     "FailedPrecondition",
+    "FileChange",
     "FileInfo",
     "GcResult",
     "InvalidArgument",
@@ -91,6 +93,7 @@ __all__ = [
     "LineageNode",
     "LinkResult",
     "Materializer",
+    "MetadataDiff",
     "NotFound",
     "PlannedDeletion",
     "PolicyList",
@@ -104,6 +107,7 @@ __all__ = [
     "UndeleteResult",
     "UpsertResult",
     "VerifyResult",
+    "VersionDiff",
     "cache_cleanup",
     "cache_info",
     "register_materializer",

@@ -31,6 +31,7 @@ from ._convert import (
     version_from_proto,
 )
 from ._corrupt import reporting_corruption
+from ._diff import DiffMixin
 from ._download import download_files
 from ._incremental import log_based
 from ._log import log_new
@@ -54,7 +55,15 @@ VersionRef = str | ArtifactVersion
 
 
 class AsyncClient(
-    AliasMixin, LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin, DistributedMixin
+    AliasMixin,
+    DiffMixin,
+    LineageMixin,
+    RetentionMixin,
+    CatalogMixin,
+    TypedMixin,
+    CheckoutMixin,
+    RegisterMixin,
+    DistributedMixin,
 ):
     """Talks to the arkive gateway; every method is a coroutine.
 

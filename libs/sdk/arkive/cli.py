@@ -23,6 +23,7 @@ from arkive_common.errors import ArkiveError, InvalidArgument
 from . import _cli_output as show
 from ._cli_aliases import COMMANDS as ALIAS_COMMANDS
 from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
+from ._cli_diff import COMMANDS as DIFF_COMMANDS
 from ._cli_download import COMMANDS as DOWNLOAD_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
@@ -124,6 +125,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         **DOWNLOAD_COMMANDS,
         **REFS_COMMANDS,
         **ALIAS_COMMANDS,
+        **DIFF_COMMANDS,
     }[args.command]
     return handler(args)
 

@@ -21,6 +21,7 @@ from ._scrub import ScrubResult
 from ._sync_aliases import SyncAliasMixin
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_checkout import SyncCheckoutMixin
+from ._sync_diff import SyncDiffMixin
 from ._sync_retention import SyncRetentionMixin
 from ._sync_runs import SyncLineageMixin
 from ._sync_typed import SyncTypedMixin
@@ -84,6 +85,7 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
 
 class Client(
     SyncAliasMixin,
+    SyncDiffMixin,
     SyncLineageMixin,
     SyncRetentionMixin,
     SyncCatalogMixin,

@@ -8,6 +8,7 @@ import msgspec
 
 from arkive_common import api
 from arkive_common import api_aliases as aa
+from arkive_common import api_diff as ad
 from arkive_common.errors import InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
@@ -145,6 +146,16 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
                 )
                 for a in reply.aliases
             ]
+        )
+
+    @unary
+    async def DiffFiles(self, request: pb.DiffFilesRequest, context) -> pb.DiffFilesResponse:
+        parse_ref(request.ref_a)
+        parse_ref(request.ref_b)
+        query = ad.DiffFiles(request.ref_a, request.ref_b, request.page_size, request.page_token)
+        page = await self.ingest(ad.DIFF_FILES, query, ad.FileDiffPage)
+        return pb.DiffFilesResponse(
+            changes=[convert.file_change(c) for c in page.changes], next_page_token=page.next_page_token
         )
 
     @unary

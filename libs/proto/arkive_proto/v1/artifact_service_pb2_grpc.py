@@ -116,6 +116,11 @@ class ArtifactServiceStub:
                 request_serializer=arkive_dot_v1_dot_artifact__service__pb2.ListAliasesRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.ListAliasesResponse.FromString,
                 _registered_method=True)
+        self.DiffFiles = channel.unary_unary(
+                '/arkive.v1.ArtifactService/DiffFiles',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.DiffFilesRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.DiffFilesResponse.FromString,
+                _registered_method=True)
 
 
 class ArtifactServiceServicer:
@@ -239,6 +244,15 @@ class ArtifactServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DiffFiles(self, request, context):
+        """The paths whose entries differ between the versions ref_a and ref_b resolve to (added in b,
+        removed from a, changed digest, size or reference source), sorted by path, paged. Computed
+        from the manifests on the server: only differences travel.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArtifactServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -321,6 +335,11 @@ def add_ArtifactServiceServicer_to_server(servicer, server):
                     servicer.ListAliases,
                     request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.ListAliasesRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_artifact__service__pb2.ListAliasesResponse.SerializeToString,
+            ),
+            'DiffFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffFiles,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.DiffFilesRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.DiffFilesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -757,6 +776,33 @@ class ArtifactService:
             '/arkive.v1.ArtifactService/ListAliases',
             arkive_dot_v1_dot_artifact__service__pb2.ListAliasesRequest.SerializeToString,
             arkive_dot_v1_dot_artifact__service__pb2.ListAliasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/DiffFiles',
+            arkive_dot_v1_dot_artifact__service__pb2.DiffFilesRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.DiffFilesResponse.FromString,
             options,
             channel_credentials,
             insecure,
