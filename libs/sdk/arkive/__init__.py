@@ -30,6 +30,7 @@ from ._checkout import VerifyResult
 from ._diff import FileChange, MetadataDiff, VersionDiff
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from ._sync_runs import Run
+from ._ttl import VersionTtl
 from .aclient import AsyncClient
 from .artifact import Artifact
 from .catalog import LinkResult
@@ -108,6 +109,7 @@ __all__ = [
     "UpsertResult",
     "VerifyResult",
     "VersionDiff",
+    "VersionTtl",
     "cache_cleanup",
     "cache_info",
     "register_materializer",

@@ -41,6 +41,7 @@ from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, call_idempotent, default_address, default_project, open_channel, rpc_error
 from ._scrub import ScrubResult, scrub_all
+from ._ttl import TtlMixin
 from ._wire import BlobStub
 from .artifact import Artifact
 from .catalog import CatalogMixin
@@ -57,6 +58,7 @@ VersionRef = str | ArtifactVersion
 class AsyncClient(
     AliasMixin,
     DiffMixin,
+    TtlMixin,
     LineageMixin,
     RetentionMixin,
     CatalogMixin,

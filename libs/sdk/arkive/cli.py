@@ -225,8 +225,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     with _client(args) as client:
         v = client.get_version(args.ref)
         files = list(client.files(v)) if args.files else None
+        try:
+            ttl = client.ttl(v)
+        except ArkiveError:  # retention unreachable: show the version anyway, without its TTL
+            ttl = None
     if getattr(args, "json", False):
         doc = v.to_dict()
+        doc["ttl"] = ttl.to_dict() if ttl is not None else None
         if files is not None:
             doc["files"] = [{"path": f.path, "digest": f.digest, "size": f.size} for f in files]
         show.emit_json(doc)
@@ -235,7 +240,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
         print_preview(v)
     else:
-        show.version_details(v, files)
+        show.version_details(v, files, ttl)
     return 0
 
 
