@@ -15,6 +15,7 @@ The fixtures ignore ARKIVE_* variables in the caller's environment (tests never 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -73,6 +74,10 @@ async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
         database_url=infra.database_url,
         s3_endpoint=infra.s3_endpoint,
     )
+    # No scheduled retention in the shared services (they inherit this environment): a run in the
+    # middle of the session would delete what other tests' TTLs and policies only plan.
+    # test_retention_schedule.py starts a retention replica of its own with a short interval.
+    os.environ.setdefault("ARKIVE_RETENTION_INTERVAL", "0")
     services = Stack(cfg)
     await services.start()
     try:
