@@ -15,6 +15,7 @@ The fixtures ignore ARKIVE_* variables in the caller's environment (tests never 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -68,6 +69,10 @@ async def infra(stack_dir: Path) -> AsyncIterator[Stack]:
 async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
     """All five services on `infra`'s servers; ready when the gateway's health check says SERVING."""
     cfg = StackConfig.for_tests(stack_dir / "services", **infra.server_settings())
+    # No scheduled retention in the shared services (they inherit this environment): a run in the
+    # middle of the session would delete what other tests' TTLs and policies only plan.
+    # test_retention_schedule.py starts a retention replica of its own with a short interval.
+    os.environ.setdefault("ARKIVE_RETENTION_INTERVAL", "0")
     services = Stack(cfg)
     await services.start()
     try:

@@ -307,6 +307,7 @@ def test_cli_policies_plan_apply(capsys: pytest.CaptureFixture[str], gw_env: Fak
         "keep_best": 2,
         "metric": "acc",
         "mode": "max",
+        "manual": False,
         "max_age_seconds": 90 * 86_400,
     }
     code, out, _ = run(capsys, "retention", "policy", "set", "last5", "--keep-last", "5")

@@ -60,8 +60,11 @@ def test_removing_a_tag_and_refusals():
     state = committed()
     [e] = annotate(state, remove_tags=("raw",))
     assert (e.removed, e.tags) == (["raw"], [])
-    with pytest.raises(InvalidArgument):
-        annotate(state, assign={"a": 1}, unset=("a",))
+    # Unset first, then set: the way to replace an object wholesale instead of merging into it.
+    [e] = annotate(state, assign={"acc": {"top1": 0.9}}, unset=("acc",))
+    assert e.metadata == {"acc": {"top1": 0.9}}
+    with pytest.raises(InvalidArgument, match="given twice"):
+        annotate(state, assign={"m": {"x": 1}, "m.x": 2})
     with pytest.raises(InvalidArgument):
         annotate(state, add_tags=("t",), remove_tags=("t",))
     with pytest.raises(InvalidArgument):

@@ -161,6 +161,7 @@ class Policy(msgspec.Struct, frozen=True, omit_defaults=True):
     metric: str = ""  # metadata key, dotted for nested ("metrics.accuracy")
     mode: Literal["max", "min"] = "max"
     max_age_seconds: int = 0
+    manual: bool = False  # applied only on request (ApplyRetention), never by the schedule
 
 
 class PolicyRef(msgspec.Struct, frozen=True):
@@ -203,3 +204,14 @@ class Plan(msgspec.Struct, frozen=True):
 class ApplyResult(msgspec.Struct, frozen=True):
     deleted: int
     skipped: list[SkippedVersion] = []
+
+
+GET_VERSION_TTL = "get_version_ttl"
+
+
+class VersionTtl(msgspec.Struct, frozen=True):
+    """The TTL in force for one version: ttl_seconds 0 = never expires (expires_at 0 then)."""
+
+    ttl_seconds: int
+    source: str  # "version", "type default", "project default" or "none"
+    expires_at: float = 0.0

@@ -251,12 +251,14 @@ class VersionsUndeleted(Event, frozen=True, kw_only=True):
 
 
 class AliasRemoved(Event, frozen=True, kw_only=True):
-    """`alias` no longer points anywhere (its version was deleted)."""
+    """`alias` no longer points anywhere: its version was deleted (`with_version`; undelete puts it
+    back unless the alias was assigned elsewhere meanwhile), or it was removed by hand."""
 
     project: str
     name: str
     alias: str
     version_id: str
+    with_version: bool = False
 
 
 # --- retention streams "retention-<project>" (owned by retention) ------------------------------

@@ -23,12 +23,15 @@ from arkive_common.errors import (
     Unavailable,
 )
 
+from ._aliases import AliasTarget
 from ._blob_stats import BlobStats
 from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
 from ._checkout import VerifyResult
 from ._consumers import ConsumerCheck, DeadLetter
+from ._diff import FileChange, MetadataDiff, VersionDiff
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from ._sync_runs import Run
+from ._ttl import VersionTtl
 from .aclient import AsyncClient
 from .artifact import Artifact
 from .catalog import LinkResult
@@ -61,6 +64,7 @@ from .version import (
 
 __all__ = [
     "INHERIT",
+    "AliasTarget",
     "AlreadyExists",
     "ApplyResult",
     "ArkiveError",
@@ -84,6 +88,7 @@ __all__ = [
     "Draft",
     "ExternalArtifact",
     "FailedPrecondition",
+    "FileChange",
     "FileInfo",
     "GcResult",
     "InvalidArgument",
@@ -92,6 +97,7 @@ __all__ = [
     "LineageNode",
     "LinkResult",
     "Materializer",
+    "MetadataDiff",
     "NotFound",
     "PlannedDeletion",
     "PolicyList",
@@ -105,6 +111,8 @@ __all__ = [
     "UndeleteResult",
     "UpsertResult",
     "VerifyResult",
+    "VersionDiff",
+    "VersionTtl",
     "cache_cleanup",
     "cache_info",
     "register_materializer",

@@ -28,8 +28,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, proj: argparse.Argume
         parents=[common, proj],
         help="set metadata keys: KEY=VALUE (VALUE is JSON when valid, else a string)",
         description="Set metadata keys of the version REF resolves to. VALUE is parsed as JSON when valid "
-        '(0.93, true, null, [1,2], {"a":1}), else taken as a string. A dotted KEY (metrics.f1=0.5) sets '
-        "a key inside an object, keeping its other keys.",
+        '(0.93, true, null, [1,2], {"a":1}), else taken as a string. Keys are paths and a set merges by path, '
+        "as in the SDK: metrics.f1=0.5 (or metrics='{\"f1\":0.5}') sets f1 inside metrics, keeping its other keys.",
     )
     ms.add_argument("ref", metavar="REF")
     ms.add_argument("pairs", metavar="KEY=VALUE", nargs="+")
@@ -130,44 +130,6 @@ def parse_pairs(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def _nested(metadata: dict[str, Any], assign: dict[str, Any], unset: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Top-level updates for dotted keys: "metrics.f1" rewrites the top-level "metrics" object."""
-    top: dict[str, Any] = {}
-    top_unset: list[str] = []
-    for key, value in assign.items():
-        head, _, rest = key.partition(".")
-        if not rest:
-            top[head] = value
-            continue
-        base = top.get(head, metadata.get(head))
-        obj = json.loads(json.dumps(base)) if isinstance(base, dict) else {}
-        node = obj
-        parts = rest.split(".")
-        for p in parts[:-1]:
-            if not isinstance(node.get(p), dict):
-                node[p] = {}
-            node = node[p]
-        node[parts[-1]] = value
-        top[head] = obj
-    for key in unset:
-        head, _, rest = key.partition(".")
-        if not rest:
-            top_unset.append(head)
-            continue
-        base = top.get(head, metadata.get(head))
-        if not isinstance(base, dict):
-            continue
-        obj = json.loads(json.dumps(base))
-        node: Any = obj
-        parts = rest.split(".")
-        for p in parts[:-1]:
-            node = node.get(p) if isinstance(node, dict) else None
-        if isinstance(node, dict) and parts[-1] in node:
-            del node[parts[-1]]
-            top[head] = obj
-    return top, top_unset
-
-
 def _print_version(args: argparse.Namespace, v: ArtifactVersion) -> None:
     if getattr(args, "json", False):
         show.emit_json(v.to_dict())
@@ -181,17 +143,8 @@ def cmd_meta(args: argparse.Namespace) -> int:
         assign = parse_pairs(args.pairs) if args.meta_command == "set" else {}
         unset = list(args.keys) if args.meta_command == "unset" else []
     with _client(args) as client:
-        if any("." in k for k in [*assign, *unset]):
-            # Dotted keys change part of an object: read it, change it, write the whole key back.
-            current = client.get_version(ref)
-            top, top_unset = _nested(current.metadata, assign, unset)
-            ref = current.version_id
-        else:
-            top, top_unset = assign, unset
-        if not top and not top_unset:
-            v = client.get_version(ref)
-        else:
-            v = client.update_version(ref, metadata=top or None, unset=top_unset)
+        # The server merges by key path: "metrics.f1=0.5" sets f1 inside metrics, keeping its other keys.
+        v = client.update_version(ref, metadata=assign or None, unset=unset)
     _print_version(args, v)
     return 0
 

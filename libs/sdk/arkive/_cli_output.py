@@ -103,7 +103,19 @@ def drafts_table(project: str, idle_seconds: int, drafts: list[Draft]) -> None:
     out.print(table)
 
 
-def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None) -> None:
+def _ttl_text(ttl: Any) -> str:
+    if ttl is None:
+        return "unknown (retention service unreachable)"
+    if ttl.ttl is None:
+        return "never expires" + (f" ({ttl.source})" if ttl.source != "none" else "")
+    from .retention import format_duration
+
+    when = ttl.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{format_duration(ttl.ttl.total_seconds())} ({ttl.source}), expires {when}"
+
+
+def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None, ttl: Any = "") -> None:
+    """ttl: a VersionTtl, None when it could not be fetched, "" to leave the line out."""
     # Plain "key  value" lines rather than a table: digests stay whole and grep-able at any width.
     rows = [
         ("ref", v.ref),
@@ -118,6 +130,8 @@ def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None) -> 
         ("metadata", json.dumps(v.metadata, ensure_ascii=False) if v.metadata else "-"),
         ("created", _when(v)),
     ]
+    if ttl != "":
+        rows.append(("ttl", _ttl_text(ttl)))
     lines = [f"{key:<12} {value}" for key, value in rows]
     if files is not None:
         width = max((len(_size(f.size)) for f in files), default=0)

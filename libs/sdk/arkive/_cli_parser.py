@@ -213,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_download_parsers(sub, common, proj, _Parser)
     add_refs_parsers(sub, common, proj, _Parser)
+    from ._cli_aliases import add_parsers as add_alias_parsers
+
+    add_alias_parsers(sub, common, proj, _Parser)
+    from ._cli_diff import add_parsers as add_diff_parsers
+
+    add_diff_parsers(sub, common, proj, _Parser)
 
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 

@@ -114,6 +114,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, proj: argparse.Argume
     ps.add_argument("--metric", default="", help="metadata key for --keep-best (dotted for nested keys)")
     ps.add_argument("--mode", choices=("max", "min"), default="max", help="higher (max, default) or lower is better")
     ps.add_argument("--max-age", type=_duration, metavar="DURATION", help="only delete versions older than this")
+    ps.add_argument(
+        "--manual",
+        action="store_true",
+        help="apply only with `retention apply`, not on the server's schedule (ARKIVE_RETENTION_INTERVAL)",
+    )
     pr = psub.add_parser("rm", parents=[common, proj], help="remove a policy")
     pr.add_argument("name", metavar="NAME")
     psub.add_parser("ls", parents=[common, proj], help="list a project's policies and default TTLs")
@@ -256,7 +261,7 @@ def _policy_line(p: RetentionPolicy) -> str:
     scope = " ".join(
         x for x in (f"type {p.type}" if p.type else "", f"names {p.name_pattern}" if p.name_pattern else "") if x
     )
-    return f"{p.name}: {', '.join(rules)}" + (f"  [{scope}]" if scope else "")
+    return f"{p.name}: {', '.join(rules)}" + (f"  [{scope}]" if scope else "") + ("  (manual)" if p.manual else "")
 
 
 def _policies_text(pl: PolicyList) -> None:
@@ -315,6 +320,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
                 metric=args.metric,
                 mode=args.mode,
                 max_age=args.max_age,
+                manual=args.manual,
             )
             doc, text = p.to_dict(), lambda: print(f"policy set in project {p.project}: {_policy_line(p)}")
         elif args.policy_command == "rm":

@@ -54,7 +54,7 @@ def version_from_proto(
         total_size=int(v.total_size),
         metadata=parse_metadata_json(v.metadata_json),
         description=v.description,
-        aliases=tuple(v.aliases),
+        aliases=list(v.aliases),
         tags=tuple(v.tags),
         label=v.label,
         created_at=to_datetime(v.created_at),

@@ -23,8 +23,8 @@ class SyncCatalogMixin:
         remove_tags: Sequence[str] = (),
         description: str | None = None,
     ) -> ArtifactVersion:
-        """Sets/unsets top-level metadata keys, adds/removes tags, replaces the description (see
-        AsyncClient.update_version); the files and digest never change."""
+        """Sets (merged by key path) and unsets metadata keys, adds/removes tags, replaces the
+        description (see AsyncClient.update_version); the files and digest never change."""
         return self._run(  # type: ignore[attr-defined]
             self._aclient.update_version(  # type: ignore[attr-defined]
                 ref, metadata=metadata, unset=unset, add_tags=add_tags, remove_tags=remove_tags, description=description

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
+from ._ttl import VersionTtl
 from .retention import (
     DEFAULT_GC_GRACE,
     ApplyResult,
@@ -64,6 +65,7 @@ class SyncRetentionMixin:
         metric: str = "",
         mode: Literal["max", "min"] = "max",
         max_age: timedelta | None = None,
+        manual: bool = False,
     ) -> RetentionPolicy:
         """Creates or replaces a retention policy (see AsyncClient.put_policy)."""
         return self._run(  # type: ignore[attr-defined]
@@ -77,6 +79,7 @@ class SyncRetentionMixin:
                 metric=metric,
                 mode=mode,
                 max_age=max_age,
+                manual=manual,
             )
         )
 
@@ -122,3 +125,7 @@ class SyncRetentionMixin:
     def storage(self, project: str | None = None) -> StorageReport:
         """Bytes stored and referenced per collection (one project, or all), and what GC would free."""
         return self._run(self._aclient.storage(project))  # type: ignore[attr-defined]
+
+    def ttl(self, ref: str | ArtifactVersion) -> VersionTtl:
+        """The TTL in force for a version and when it expires (see AsyncClient.ttl)."""
+        return self._run(self._aclient.ttl(ref))  # type: ignore[attr-defined]

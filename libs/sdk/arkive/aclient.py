@@ -23,6 +23,7 @@ from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
+from ._aliases import AliasMixin
 from ._blob_stats import BlobStats
 from ._cache import BlobCache
 from ._calls import CallsMixin
@@ -33,6 +34,7 @@ from ._convert import (
     version_from_proto,
 )
 from ._corrupt import reporting_corruption
+from ._diff import DiffMixin
 from ._download import download_files
 from ._incremental import log_based
 from ._log import log_new
@@ -42,6 +44,7 @@ from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
+from ._ttl import TtlMixin
 from ._when import as_of_seconds
 from ._wire import BlobStub
 from .artifact import Artifact
@@ -56,8 +59,20 @@ PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(CallsMixin, LineageMixin, RetentionMixin, CatalogMixin, TypedMixin, CheckoutMixin, RegisterMixin,
-                  DistributedMixin, ConsumersMixin):  # fmt: skip
+class AsyncClient(
+    CallsMixin,
+    AliasMixin,
+    DiffMixin,
+    TtlMixin,
+    LineageMixin,
+    RetentionMixin,
+    CatalogMixin,
+    TypedMixin,
+    CheckoutMixin,
+    RegisterMixin,
+    DistributedMixin,
+    ConsumersMixin,
+):
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:

@@ -122,8 +122,13 @@ class CatalogMixin:
     ) -> ArtifactVersion:
         """Changes what is said about a committed version; its files and digest never change.
 
-        metadata: top-level keys to set (each replaces that key's whole value; other keys stay).
-        unset: top-level keys to remove (absent keys are ignored).
+        metadata: keys to set, merged by key path (the same rule as `arkive meta set`):
+            {"metrics": {"f1": 0.6}} and {"metrics.f1": 0.6} both set f1 inside metrics and keep
+            its other keys; a value that is not an object replaces what is at its path. One path
+            given twice ({"metrics": {"acc": 1}, "metrics.acc": 2}) is refused (InvalidArgument);
+            setting inside a value that is not an object is refused (FailedPrecondition).
+        unset: key paths to remove ("metrics.f1"; absent ones are ignored), applied before
+            `metadata`, so unset=["metrics"], metadata={"metrics": {...}} replaces the object.
         add_tags / remove_tags: tags to add or remove.
         description: None leaves it; a string (even "") replaces it.
         Returns the version as it is now (a request that changes nothing records no event).

@@ -21,7 +21,9 @@ from typing import Any
 from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
+from ._cli_aliases import COMMANDS as ALIAS_COMMANDS
 from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
+from ._cli_diff import COMMANDS as DIFF_COMMANDS
 from ._cli_download import COMMANDS as DOWNLOAD_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
@@ -122,6 +124,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         **CATALOG_COMMANDS,
         **DOWNLOAD_COMMANDS,
         **REFS_COMMANDS,
+        **ALIAS_COMMANDS,
+        **DIFF_COMMANDS,
     }[args.command]
     return handler(args)
 
@@ -236,8 +240,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     with _client(args) as client:
         v = client.get_version(args.ref)
         files = list(client.files(v)) if args.files else None
+        try:
+            ttl = client.ttl(v)
+        except ArkiveError:  # retention unreachable: show the version anyway, without its TTL
+            ttl = None
     if getattr(args, "json", False):
         doc = v.to_dict()
+        doc["ttl"] = ttl.to_dict() if ttl is not None else None
         if files is not None:
             doc["files"] = [{"path": f.path, "digest": f.digest, "size": f.size} for f in files]
         show.emit_json(doc)
@@ -246,7 +255,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
         print_preview(v)
     else:
-        show.version_details(v, files)
+        show.version_details(v, files, ttl)
     return 0
 
 

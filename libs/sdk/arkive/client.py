@@ -20,8 +20,10 @@ from ._blob_stats import BlobStats
 from ._consumers import SyncConsumersMixin
 from ._references import SyncRegisterMixin
 from ._scrub import ScrubResult
+from ._sync_aliases import SyncAliasMixin
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_checkout import SyncCheckoutMixin
+from ._sync_diff import SyncDiffMixin
 from ._sync_retention import SyncRetentionMixin
 from ._sync_runs import SyncLineageMixin
 from ._sync_typed import SyncTypedMixin
@@ -84,6 +86,8 @@ def _shutdown(runner: _LoopThread, aclient: AsyncClient) -> None:
 
 
 class Client(
+    SyncAliasMixin,
+    SyncDiffMixin,
     SyncLineageMixin,
     SyncRetentionMixin,
     SyncCatalogMixin,

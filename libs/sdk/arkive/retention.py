@@ -129,6 +129,7 @@ class RetentionPolicy(_ToDict):
     metric: str = ""
     mode: str = "max"
     max_age: timedelta | None = None
+    manual: bool = False  # applied only by retention_apply, never by the server's schedule
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "max_age"}
@@ -232,6 +233,7 @@ def policy_from_proto(p: rpb.RetentionPolicy) -> RetentionPolicy:
         metric=p.metric,
         mode=p.mode or "max",
         max_age=timedelta(seconds=p.max_age_seconds) if p.max_age_seconds else None,
+        manual=p.manual,
     )
 
 
@@ -331,8 +333,12 @@ class RetentionMixin:
         metric: str = "",
         mode: Literal["max", "min"] = "max",
         max_age: timedelta | None = None,
+        manual: bool = False,
     ) -> RetentionPolicy:
         """Creates or replaces the policy `name` of a project; returns it as stored.
+
+        The server applies policies and TTLs by itself every ARKIVE_RETENTION_INTERVAL (default 1 h);
+        manual=True leaves this policy's deletions to retention_apply (its keep rules still count).
 
         keep_last=N keeps the newest N versions of each collection, keep_best=N the best N by the
         metadata `metric` (dotted for nested keys; mode "max" or "min"); with max_age, only versions
@@ -358,6 +364,7 @@ class RetentionMixin:
             metric=metric,
             mode=mode,
             max_age_seconds=max_age_s,
+            manual=manual,
         )
         resp = await self._call_idempotent(self._retention.PutPolicy, rpb.PutPolicyRequest(policy=policy))  # type: ignore[attr-defined]
         return policy_from_proto(resp.policy)

@@ -49,6 +49,21 @@ class DownloadResult:
         }
 
 
+class Aliases(list[str]):
+    """A version's aliases: a list to edit (append, remove) before version.save(). Compares equal
+    to a tuple of the same aliases too (it used to be a tuple)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return list.__eq__(self, other)  # type: ignore[arg-type]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True, slots=True)
 class ArtifactVersion:
     """A committed, immutable artifact version.
@@ -69,7 +84,7 @@ class ArtifactVersion:
     total_size: int
     metadata: dict[str, Any]
     description: str
-    aliases: tuple[str, ...]
+    aliases: list[str]
     tags: tuple[str, ...]
     label: str
     created_at: datetime
@@ -77,6 +92,32 @@ class ArtifactVersion:
     files_uploaded: int = 0
     bytes_uploaded: int = 0
     _client: Any = field(default=None, repr=False, compare=False)
+    _saved_aliases: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # What the server said: save() sends the difference between it and the edited list.
+        object.__setattr__(self, "aliases", Aliases(self.aliases))
+        object.__setattr__(self, "_saved_aliases", tuple(self.aliases))
+
+    def _alias_changes(self) -> tuple[list[str], list[str]]:
+        saved = set(self._saved_aliases)
+        add = [a for a in dict.fromkeys(self.aliases) if a not in saved]
+        remove = [a for a in self._saved_aliases if a not in self.aliases]
+        return add, remove
+
+    def _saved(self, fresh: ArtifactVersion) -> None:
+        self.aliases[:] = fresh.aliases
+        object.__setattr__(self, "_saved_aliases", tuple(fresh.aliases))
+
+    def save(self) -> ArtifactVersion:
+        """Sends the edits of `aliases` (W&B's `version.aliases.append("production"); version.save()`):
+        added aliases move onto this version, removed ones are removed (client.set_aliases). `latest`
+        moves by itself: adding or removing it is refused (InvalidArgument). Returns this version,
+        its aliases as the server has them now (they may have moved elsewhere meanwhile)."""
+        add, remove = self._alias_changes()
+        if add or remove:
+            self._saved(self._owner().set_aliases(self, add=add, remove=remove))
+        return self
 
     @property
     def ref(self) -> str:
@@ -172,6 +213,12 @@ class AsyncArtifactVersion(ArtifactVersion):
 
     async def adownload(self, root: str | Path | None = None, *, path_prefix: str | None = None) -> Path:
         return await self.download(root, path_prefix=path_prefix)
+
+    async def save(self) -> AsyncArtifactVersion:  # type: ignore[override]  # the asyncio flavour
+        add, remove = self._alias_changes()
+        if add or remove:
+            self._saved(await self._owner().set_aliases(self, add=add, remove=remove))
+        return self
 
     def files(self) -> AsyncIterator[FileInfo]:  # type: ignore[override]
         return self._owner().files(self)

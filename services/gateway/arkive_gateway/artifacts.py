@@ -7,6 +7,8 @@ import asyncio
 import msgspec
 
 from arkive_common import api
+from arkive_common import api_aliases as aa
+from arkive_common import api_diff as ad
 from arkive_common.errors import InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
@@ -122,6 +124,41 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             "assign_aliases", api.AssignAliases(request.ref, list(request.aliases)), api.VersionView
         )
         return pb.AssignAliasesResponse(version=convert.version(view))
+
+    @unary
+    async def SetAliases(self, request: pb.SetAliasesRequest, context) -> pb.SetAliasesResponse:
+        parse_ref(request.ref)
+        cmd = aa.SetAliases(request.ref, list(request.add), list(request.remove))
+        view = await self.ingest(aa.SET_ALIASES, cmd, api.VersionView)
+        return pb.SetAliasesResponse(version=convert.version(view))
+
+    @unary
+    async def ListAliases(self, request: pb.ListAliasesRequest, context) -> pb.ListAliasesResponse:
+        check_name(request.project, "project")
+        check_name(request.name)
+        reply = await self.ingest(aa.LIST_ALIASES, aa.ListAliases(request.project, request.name), aa.AliasList)
+        return pb.ListAliasesResponse(
+            aliases=[
+                pb.AliasTarget(
+                    alias=a.alias,
+                    version_id=a.version_id,
+                    version=a.version,
+                    project=a.source_project,
+                    name=a.source_name,
+                )
+                for a in reply.aliases
+            ]
+        )
+
+    @unary
+    async def DiffFiles(self, request: pb.DiffFilesRequest, context) -> pb.DiffFilesResponse:
+        parse_ref(request.ref_a)
+        parse_ref(request.ref_b)
+        query = ad.DiffFiles(request.ref_a, request.ref_b, request.page_size, request.page_token)
+        page = await self.ingest(ad.DIFF_FILES, query, ad.FileDiffPage)
+        return pb.DiffFilesResponse(
+            changes=[convert.file_change(c) for c in page.changes], next_page_token=page.next_page_token
+        )
 
     @unary
     async def ListVersions(self, request: pb.ListVersionsRequest, context) -> pb.ListVersionsResponse:

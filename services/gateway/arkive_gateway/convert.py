@@ -7,6 +7,7 @@ import json
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from arkive_common import api
+from arkive_common import api_diff as ad
 from arkive_proto.v1 import artifact_service_pb2, types_pb2
 
 
@@ -63,3 +64,26 @@ def draft(d: api.DraftView) -> artifact_service_pb2.Draft:
         created_at=timestamp(d.created_at),
         updated_at=timestamp(d.updated_at),
     )
+
+
+_CHANGE_KINDS = {
+    "added": artifact_service_pb2.FILE_CHANGE_KIND_ADDED,
+    "removed": artifact_service_pb2.FILE_CHANGE_KIND_REMOVED,
+    "changed": artifact_service_pb2.FILE_CHANGE_KIND_CHANGED,
+}
+
+
+def _side(path: str, digest: str, size: int, uri: str) -> types_pb2.FileEntry:
+    out = types_pb2.FileEntry(path=path, digest=digest, size=size)
+    if uri:
+        out.reference.uri = uri
+    return out
+
+
+def file_change(c: ad.FileChange) -> artifact_service_pb2.FileChange:
+    out = artifact_service_pb2.FileChange(path=c.path, kind=_CHANGE_KINDS[c.change])
+    if c.change != "added":
+        out.before.CopyFrom(_side(c.path, c.old_digest, c.old_size, c.old_uri))
+    if c.change != "removed":
+        out.after.CopyFrom(_side(c.path, c.new_digest, c.new_size, c.new_uri))
+    return out

@@ -15,6 +15,7 @@ from arkive_common.validation import check_digest, check_name
 from arkive_proto.v1 import retention_service_pb2 as pb
 from arkive_proto.v1 import retention_service_pb2_grpc as pb_grpc
 
+from . import convert
 from .errors import unary
 
 DEFAULT_GRACE = 86_400.0
@@ -44,6 +45,7 @@ def policy_to_pb(p: ra.Policy) -> pb.RetentionPolicy:
         metric=p.metric,
         mode=p.mode,
         max_age_seconds=p.max_age_seconds,
+        manual=p.manual,
     )
 
 
@@ -128,9 +130,19 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
             metric=p.metric,
             mode=p.mode or "max",  # type: ignore[arg-type]
             max_age_seconds=p.max_age_seconds,
+            manual=p.manual,
         )
         stored = await self._retention(ra.PUT_POLICY, policy, ra.Policy)
         return pb.PutPolicyResponse(policy=policy_to_pb(stored))
+
+    @unary
+    async def GetVersionTtl(self, request: pb.GetVersionTtlRequest, context) -> pb.GetVersionTtlResponse:
+        parse_ref(request.ref)
+        ttl = await self._retention(ra.GET_VERSION_TTL, api.GetVersion(request.ref), ra.VersionTtl)
+        out = pb.GetVersionTtlResponse(ttl_seconds=ttl.ttl_seconds, source=ttl.source)
+        if ttl.expires_at:
+            out.expires_at.CopyFrom(convert.timestamp(ttl.expires_at))
+        return out
 
     @unary
     async def RemovePolicy(self, request: pb.RemovePolicyRequest, context) -> pb.RemovePolicyResponse:

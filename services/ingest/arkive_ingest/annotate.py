@@ -9,7 +9,7 @@ import time
 import asyncpg
 
 from arkive_common import api_catalog as ac
-from arkive_common import eventlog
+from arkive_common import eventlog, metadata_paths
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import MAX_TAGS, check_description, check_list, check_tag
 
@@ -27,10 +27,13 @@ async def load_catalog(conn: asyncpg.Connection, project: str, name: str) -> dom
 
 
 def checked(cmd: ac.UpdateVersion) -> domain_catalog.Annotate:
-    """Validated once, before any retry; keys set are any JSON object keys (like at commit), keys
-    unset are matched literally."""
+    """Validated once, before any retry. Keys set and unset are paths ("metrics.f1" is f1 inside
+    metrics) and a set merges by path (see arkive_common.metadata_paths)."""
     if len(cmd.assign) + len(cmd.unset) > MAX_KEYS_PER_CALL:
         raise InvalidArgument(f"at most {MAX_KEYS_PER_CALL} metadata keys per call")
+    metadata_paths.leaves(cmd.assign)  # a path given twice is refused here, not after a retry
+    for key in cmd.unset:
+        metadata_paths.split(key)
     return domain_catalog.Annotate(
         version_id="",
         project="",

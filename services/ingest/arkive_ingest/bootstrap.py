@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from arkive_common import api
 from arkive_common import api_catalog as ac
+from arkive_common import api_diff as ad
 from arkive_common import api_refs as ar
 from arkive_common.config import Settings
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import projection, queries, references, search
+from . import diff, projection, queries, references, search
+from .aliases import AliasHandlers
 from .annotate import AnnotateHandlers
 from .deletion import DeletionHandlers
 from .distributed import DistributedHandlers
@@ -71,6 +73,8 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         )
 
         rt.methods.update(DeletionHandlers(pool).methods())
+        rt.methods.update(AliasHandlers(pool).methods())
+        rt.methods[ad.DIFF_FILES] = Method(ad.DiffFiles, lambda q: diff.diff_files(pool, q))
         rt.methods[ac.UPDATE_VERSION] = Method(ac.UpdateVersion, AnnotateHandlers(pool).update_version)
         rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, LinkHandlers(pool).link_version)
         rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))

@@ -46,6 +46,8 @@ class Collection:
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> version_id
     stream_version: int = 0
     links: int = 0  # versions of other collections linked here (a registry collection; see domain_catalog)
+    # version_id -> aliases its deletion removed and nobody has assigned since: undelete restores them.
+    stripped: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def by_id(self, version_id: str) -> VersionInfo:
         return next(v for v in self.versions if v.version_id == version_id)
@@ -67,11 +69,17 @@ def evolve(state: Collection, event: Event) -> Collection:
             info = VersionInfo(event.version_id, event.version, event.manifest_digest, event.label)
             return replace(state, versions=(*state.versions, info))
         case AliasAssigned(alias=alias, version_id=vid):
-            return replace(state, aliases={**state.aliases, alias: vid})
+            # An alias assigned anywhere is no longer a deleted version's to take back.
+            stripped = {k: tuple(a for a in v if a != alias) for k, v in state.stripped.items()}
+            return replace(state, aliases={**state.aliases, alias: vid}, stripped=stripped)
         case VersionLinked():
             return replace(state, links=state.links + 1)
-        case AliasRemoved(alias=alias):
-            return replace(state, aliases={k: v for k, v in state.aliases.items() if k != alias})
+        case AliasRemoved(alias=alias, version_id=vid, with_version=with_version):
+            aliases = {k: v for k, v in state.aliases.items() if k != alias}
+            if with_version and alias != LATEST:
+                stripped = {**state.stripped, vid: (*state.stripped.get(vid, ()), alias)}
+                return replace(state, aliases=aliases, stripped=stripped)
+            return replace(state, aliases=aliases)
         case VersionsDeleted(version_ids=ids, deleted_at=at, purged=purged):
             gone = set(ids)
             return replace(
@@ -84,7 +92,9 @@ def evolve(state: Collection, event: Event) -> Collection:
         case VersionsUndeleted(version_ids=ids):
             back = set(ids)
             return replace(
-                state, versions=tuple(replace(v, deleted_at=0.0) if v.version_id in back else v for v in state.versions)
+                state,
+                versions=tuple(replace(v, deleted_at=0.0) if v.version_id in back else v for v in state.versions),
+                stripped={k: v for k, v in state.stripped.items() if k not in back},
             )
     return state
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from arkive_common import metadata_paths
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import (
     CollectionCreated,
@@ -84,9 +85,6 @@ def decide_annotate(state: Catalog, cmd: Annotate) -> list[Event]:
     ref = f"{cmd.project}/{cmd.name}:v{info.version}"
     if info.deleted_at:
         raise FailedPrecondition(f"{ref} is deleted; undelete it before changing its metadata, tags or description")
-    both = set(cmd.assign) & set(cmd.unset)
-    if both:
-        raise InvalidArgument(f"metadata key {sorted(both)[0]!r} is both set and unset")
     clash = set(cmd.add_tags) & set(cmd.remove_tags)
     if clash:
         raise InvalidArgument(f"tag {sorted(clash)[0]!r} is both added and removed")
@@ -95,12 +93,13 @@ def decide_annotate(state: Catalog, cmd: Annotate) -> list[Event]:
     events: list[Event] = []
 
     check_json_value(cmd.assign)  # the gateway checked it; the domain trusts no caller
-    metadata = {k: v for k, v in notes.metadata.items() if k not in cmd.unset} | cmd.assign
+    # Keys are paths; an update merges by path, unsets first (metadata_paths has the whole rule).
+    metadata = metadata_paths.merge(notes.metadata, cmd.assign, list(cmd.unset))
     if metadata != notes.metadata:
         if len(json.dumps(metadata).encode()) > MAX_METADATA_BYTES:
             raise InvalidArgument(f"metadata of {ref} would be larger than {MAX_METADATA_BYTES} bytes")
-        assigned = {k: v for k, v in cmd.assign.items() if notes.metadata.get(k, _MISSING) != v}
-        unset = [k for k in cmd.unset if k in notes.metadata]
+        unset = [k for k in cmd.unset if metadata_paths.get(notes.metadata, k, _MISSING) is not _MISSING]
+        assigned = metadata_paths.changed_leaves(notes.metadata, cmd.assign)
         events.append(
             VersionMetadataUpdated(**base, assigned=assigned, unset=unset, metadata=metadata, updated_at=cmd.now)
         )

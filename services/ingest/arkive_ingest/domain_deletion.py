@@ -80,7 +80,9 @@ def decide_delete(
                 f"{project}/{name}:v{v.version} holds alias {', '.join(aliases)}; move the alias or delete with"
                 " delete_aliases (--delete-aliases)"
             )
-        removed += [AliasRemoved(project=project, name=name, alias=a, version_id=vid) for a in aliases]
+        removed += [
+            AliasRemoved(project=project, name=name, alias=a, version_id=vid, with_version=True) for a in aliases
+        ]
         doomed.append(v)
     if not doomed:
         return DeleteDecision([], [], skipped)
@@ -105,7 +107,8 @@ def decide_undelete(
     state: Collection, version_ids: list[str], *, project: str, name: str, now: float, grace: float
 ) -> DeleteDecision:
     """Restores deleted versions within the grace window (after it their bytes may be collected).
-    Aliases removed by the delete stay removed; latest moves to the newest live version."""
+    The aliases the delete removed come back unless one was assigned anywhere since (then it stays
+    where it was put, or removed if it was removed again); latest moves to the newest live version."""
     by_id = {v.version_id: v for v in state.versions}
     back: list[VersionInfo] = []
     skipped: list[tuple[VersionInfo, str]] = []
@@ -138,4 +141,25 @@ def decide_undelete(
     ]
     restored = {v.version_id for v in back}
     live = [v for v in state.versions if not v.deleted_at or v.version_id in restored]
-    return DeleteDecision([*events, *_latest_events(state, live, project, name)], back, skipped)
+    aliases = _restored_aliases(state, back, project, name)
+    return DeleteDecision([*events, *aliases, *_latest_events(state, live, project, name)], back, skipped)
+
+
+def _restored_aliases(state: Collection, back: list[VersionInfo], project: str, name: str) -> list[Event]:
+    """AliasAssigned for each alias a restored version lost with its deletion and nobody assigned
+    since (evolve drops a claim when its alias is assigned anywhere, so one alias has at most one
+    claim, and no claimed alias points anywhere)."""
+    events: list[Event] = []
+    for v in back:
+        for alias in state.stripped.get(v.version_id, ()):
+            events.append(
+                AliasAssigned(
+                    project=project,
+                    name=name,
+                    alias=alias,
+                    version_id=v.version_id,
+                    version=v.version,
+                    previous_version_id="",
+                )
+            )
+    return events

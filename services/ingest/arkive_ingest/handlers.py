@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from arkive_common import api, api_lineage, eventlog
+from arkive_common import api, api_lineage, eventlog, metadata_paths
 from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
 from arkive_common.limits import check_json_value
@@ -73,13 +73,42 @@ async def apply_and_append(conn: asyncpg.Connection, appends: list[eventlog.Appe
     await eventlog.append(conn, appends)
 
 
+# Unique constraints of the read model that another writer of the same collection or draft can hit
+# first: the read model is written before the append (handlers keep the append lock short), so two
+# racing commits meet here before the event log's stream version would refuse the later one. Any
+# other unique violation is a bug or bad input that a retry would only repeat (a metadata path
+# given twice used to fail 200 times in the metrics index): it is raised, not retried.
+CONFLICT_CONSTRAINTS = frozenset(
+    {
+        "ingest_collections_pkey",  # two first commits of a new collection
+        "ingest_versions_project_name_version_key",  # two commits taking the same next number
+        "ingest_versions_label",  # two commits claiming one version label
+        "ingest_links_pkey",  # two links taking the same link number
+        "ingest_drafts_open_distributed",  # two first upserts of one distributed draft
+    }
+)
+
+
+def is_conflict(exc: Exception) -> bool:
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return exc.constraint_name in CONFLICT_CONSTRAINTS
+    return isinstance(exc, (Conflict, asyncpg.DeadlockDetectedError, asyncpg.SerializationError))
+
+
 async def retrying(pool: asyncpg.Pool, attempt):
-    """Runs `attempt(conn)` in a transaction, again on optimistic-concurrency conflicts."""
+    """Runs `attempt(conn)` in a transaction, again on optimistic-concurrency conflicts only."""
     for n in range(COMMIT_ATTEMPTS):
         try:
             async with pool.acquire() as conn, conn.transaction():
                 return await attempt(conn)
-        except (Conflict, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+        except (
+            Conflict,
+            asyncpg.UniqueViolationError,
+            asyncpg.DeadlockDetectedError,
+            asyncpg.SerializationError,
+        ) as exc:
+            if not is_conflict(exc):
+                raise
             await asyncio.sleep(random.uniform(0, min(0.002 * (n + 1), 0.05)))
     raise Conflict("too much contention on this artifact; try again")
 
@@ -123,7 +152,7 @@ class CommitOptions:
             raise InvalidArgument(f"invalid run id {run_id!r}")
         return cls(
             run_id=run_id,
-            metadata=metadata,
+            metadata=metadata_paths.expand(metadata),  # dotted keys are paths, as in every update
             description=check_description(description),
             aliases=tuple(check_list(aliases, check_alias, "aliases", MAX_ALIASES)),
             tags=tuple(check_list(tags, check_tag, "tags", MAX_TAGS)),

@@ -12,7 +12,7 @@ import msgspec
 from arkive_common import api, eventlog
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument, NotFound
-from arkive_common.events import AliasAssigned, VersionCommitted
+from arkive_common.events import AliasAssigned, AliasRemoved, VersionCommitted
 from arkive_common.refs import parse_ref
 from arkive_common.validation import normalize_path
 
@@ -127,6 +127,8 @@ async def resolve_as_of(conn: asyncpg.Pool, text: str, as_of: float) -> api.Vers
                     by_label[event.label] = event.version_id
             elif isinstance(event, AliasAssigned):
                 alias_target[event.alias] = event.version_id
+            elif isinstance(event, AliasRemoved):  # removed by hand (set_aliases) or with its version
+                alias_target.pop(event.alias, None)
         if number is not None:
             version_id = by_number.get(number, "")
         else:

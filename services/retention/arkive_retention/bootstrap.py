@@ -11,6 +11,7 @@ from arkive_common.service import ServiceRuntime
 
 from . import catalog
 from .commands import RetentionCommands
+from .scheduler import RetentionScheduler, retention_interval
 
 
 async def bootstrap(settings: Settings) -> ServiceRuntime:
@@ -19,6 +20,13 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
     def methods(pool) -> dict[str, Method]:
         assert rt.nc is not None
         return RetentionCommands(pool, RpcClient(rt.nc, settings.subject_prefix)).methods()
+
+    async def schedule() -> None:
+        assert rt.pool is not None and rt.nc is not None
+        interval = retention_interval()
+        if interval > 0:
+            commands = RetentionCommands(rt.pool, RpcClient(rt.nc, settings.subject_prefix))
+            rt.runnables.append(RetentionScheduler(rt.pool, commands, interval))
 
     rt = projector_runtime(
         api.RETENTION,
@@ -30,4 +38,5 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         methods=methods,
         relay=True,
     )
+    rt.on_start.append(schedule)
     return rt

@@ -68,6 +68,11 @@ MIGRATIONS: list[str] = [
     # version of the change that last set it, since replicas may apply changes out of order.
     "ALTER TABLE retention_versions ADD COLUMN metadata_sv int NOT NULL DEFAULT 0;",
 ]
+# The schedule's state (scheduler.py): not a projection, so not among TABLES (a rebuild keeps it).
+MIGRATIONS.append(
+    "CREATE TABLE retention_schedule (id int PRIMARY KEY CHECK (id = 1), last_run_at double precision NOT NULL);"
+    " INSERT INTO retention_schedule VALUES (1, 0);"
+)
 
 
 def _ts(seconds: float) -> datetime:

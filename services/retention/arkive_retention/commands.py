@@ -138,10 +138,14 @@ class RetentionCommands:
         limit = min(q.limit or 1000, MAX_LISTED)
         return ra.Plan(deletions=full.deletions[:limit], protected=full.protected, total=len(full.deletions))
 
-    async def apply(self, q: ra.PlanRequest) -> ra.ApplyResult:
+    async def apply(self, q: ra.PlanRequest, *, automatic: bool = False) -> ra.ApplyResult:
+        """automatic: the schedule's apply, which leaves what only manual policies would delete."""
         planned = await self.plan(q)
+        deletions = planned.deletions
+        if automatic:
+            deletions = policies.scheduled(deletions, (await self.list_policies(ra.ProjectQuery(q.project))).policies)
         groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        for d in planned.deletions:
+        for d in deletions:
             kind = "ttl" if all(r.startswith("ttl ") for r in d.reasons) else "retention policy"
             groups[(d.project, d.name, kind)].append(d.version_id)
         deleted, skipped = 0, []
@@ -155,6 +159,13 @@ class RetentionCommands:
                 skipped += result.skipped
         return ra.ApplyResult(deleted=deleted, skipped=skipped)
 
+    async def version_ttl(self, q: api.GetVersion) -> ra.VersionTtl:
+        v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(q.ref), api.VersionView)
+        own = await self.pool.fetchval("SELECT ttl_seconds FROM retention_ttls WHERE version_id = $1", v.version_id)
+        defaults = (await self.list_policies(ra.ProjectQuery(v.project))).default_ttls
+        ttl, source = policies.ttl_and_source(-1 if own is None else own, v.type, defaults)
+        return ra.VersionTtl(ttl_seconds=ttl, source=source, expires_at=v.created_at + ttl if ttl > 0 else 0.0)
+
     def methods(self) -> dict[str, Method]:
         return {
             ra.SET_VERSION_TTL: Method(ra.SetVersionTtl, self.set_version_ttl),
@@ -164,4 +175,5 @@ class RetentionCommands:
             ra.LIST_POLICIES: Method(ra.ProjectQuery, self.list_policies),
             ra.PLAN: Method(ra.PlanRequest, self.plan_reply),
             ra.APPLY: Method(ra.PlanRequest, self.apply),
+            ra.GET_VERSION_TTL: Method(api.GetVersion, self.version_ttl),
         }

@@ -89,9 +89,26 @@ def _doom_reason(policy: ra.Policy, c: Candidate, now: float) -> str | None:
 
 
 def effective_ttl(c: Candidate, defaults: dict[str, int]) -> int:
-    if c.ttl_seconds >= 0:
-        return c.ttl_seconds
-    return defaults.get(c.type, defaults.get("", 0))
+    return ttl_and_source(c.ttl_seconds, c.type, defaults)[0]
+
+
+def ttl_and_source(own: int, type_: str, defaults: dict[str, int]) -> tuple[int, str]:
+    """The TTL in force (0: never) and where it comes from: the version's own (-1 inherits), the
+    project's default for its type, for every type, or none."""
+    if own >= 0:
+        return own, "version"
+    if type_ in defaults:
+        return defaults[type_], "type default"
+    if "" in defaults:
+        return defaults[""], "project default"
+    return 0, "none"
+
+
+def scheduled(deletions: list[ra.PlannedDeletion], policies: list[ra.Policy]) -> list[ra.PlannedDeletion]:
+    """What the schedule may delete: the planned deletions with a reason other than a manual
+    policy (a manual policy's keep rules still count: they shaped the plan)."""
+    manual = tuple(f"policy {p.name}: " for p in policies if p.manual)
+    return [d for d in deletions if any(not r.startswith(manual) for r in d.reasons)] if manual else deletions
 
 
 def plan(candidates: list[Candidate], policies: list[ra.Policy], defaults: dict[str, int], now: float) -> ra.Plan:

@@ -3,12 +3,24 @@ import datetime
 from arkive_proto.v1 import types_pb2 as _types_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class FileChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FILE_CHANGE_KIND_UNSPECIFIED: _ClassVar[FileChangeKind]
+    FILE_CHANGE_KIND_ADDED: _ClassVar[FileChangeKind]
+    FILE_CHANGE_KIND_REMOVED: _ClassVar[FileChangeKind]
+    FILE_CHANGE_KIND_CHANGED: _ClassVar[FileChangeKind]
+FILE_CHANGE_KIND_UNSPECIFIED: FileChangeKind
+FILE_CHANGE_KIND_ADDED: FileChangeKind
+FILE_CHANGE_KIND_REMOVED: FileChangeKind
+FILE_CHANGE_KIND_CHANGED: FileChangeKind
 
 class CreateDraftRequest(_message.Message):
     __slots__ = ("project", "name", "type", "base_ref", "request_id")
@@ -295,3 +307,79 @@ class RemoveFilesResponse(_message.Message):
     removed: int
     file_count: int
     def __init__(self, removed: _Optional[int] = ..., file_count: _Optional[int] = ...) -> None: ...
+
+class SetAliasesRequest(_message.Message):
+    __slots__ = ("ref", "add", "remove")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    ADD_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FIELD_NUMBER: _ClassVar[int]
+    ref: str
+    add: _containers.RepeatedScalarFieldContainer[str]
+    remove: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ref: _Optional[str] = ..., add: _Optional[_Iterable[str]] = ..., remove: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SetAliasesResponse(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: _types_pb2.Version
+    def __init__(self, version: _Optional[_Union[_types_pb2.Version, _Mapping]] = ...) -> None: ...
+
+class ListAliasesRequest(_message.Message):
+    __slots__ = ("project", "name")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    name: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class AliasTarget(_message.Message):
+    __slots__ = ("alias", "version_id", "version", "project", "name")
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    alias: str
+    version_id: str
+    version: int
+    project: str
+    name: str
+    def __init__(self, alias: _Optional[str] = ..., version_id: _Optional[str] = ..., version: _Optional[int] = ..., project: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ListAliasesResponse(_message.Message):
+    __slots__ = ("aliases",)
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    aliases: _containers.RepeatedCompositeFieldContainer[AliasTarget]
+    def __init__(self, aliases: _Optional[_Iterable[_Union[AliasTarget, _Mapping]]] = ...) -> None: ...
+
+class DiffFilesRequest(_message.Message):
+    __slots__ = ("ref_a", "ref_b", "page_size", "page_token")
+    REF_A_FIELD_NUMBER: _ClassVar[int]
+    REF_B_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ref_a: str
+    ref_b: str
+    page_size: int
+    page_token: str
+    def __init__(self, ref_a: _Optional[str] = ..., ref_b: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class FileChange(_message.Message):
+    __slots__ = ("path", "kind", "before", "after")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    kind: FileChangeKind
+    before: _types_pb2.FileEntry
+    after: _types_pb2.FileEntry
+    def __init__(self, path: _Optional[str] = ..., kind: _Optional[_Union[FileChangeKind, str]] = ..., before: _Optional[_Union[_types_pb2.FileEntry, _Mapping]] = ..., after: _Optional[_Union[_types_pb2.FileEntry, _Mapping]] = ...) -> None: ...
+
+class DiffFilesResponse(_message.Message):
+    __slots__ = ("changes", "next_page_token")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[FileChange]
+    next_page_token: str
+    def __init__(self, changes: _Optional[_Iterable[_Union[FileChange, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -106,6 +106,21 @@ class ArtifactServiceStub:
                 request_serializer=arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesResponse.FromString,
                 _registered_method=True)
+        self.SetAliases = channel.unary_unary(
+                '/arkive.v1.ArtifactService/SetAliases',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.SetAliasesRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.SetAliasesResponse.FromString,
+                _registered_method=True)
+        self.ListAliases = channel.unary_unary(
+                '/arkive.v1.ArtifactService/ListAliases',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.ListAliasesRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.ListAliasesResponse.FromString,
+                _registered_method=True)
+        self.DiffFiles = channel.unary_unary(
+                '/arkive.v1.ArtifactService/DiffFiles',
+                request_serializer=arkive_dot_v1_dot_artifact__service__pb2.DiffFilesRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_artifact__service__pb2.DiffFilesResponse.FromString,
+                _registered_method=True)
 
 
 class ArtifactServiceServicer:
@@ -214,6 +229,31 @@ class ArtifactServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetAliases(self, request, context):
+        """Adds aliases to the version a ref resolves to (moving them from wherever they pointed) and
+        removes aliases from it, as one change. INVALID_ARGUMENT for "latest" (it moves by itself) or
+        an alias both added and removed; removing an alias the version does not hold changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAliases(self, request, context):
+        """Every alias of a collection and the version it points at, sorted by alias.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DiffFiles(self, request, context):
+        """The paths whose entries differ between the versions ref_a and ref_b resolve to (added in b,
+        removed from a, changed digest, size or reference source), sorted by path, paged. Computed
+        from the manifests on the server: only differences travel.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArtifactServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -286,6 +326,21 @@ def add_ArtifactServiceServicer_to_server(servicer, server):
                     servicer.RemoveFiles,
                     request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesResponse.SerializeToString,
+            ),
+            'SetAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAliases,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.SetAliasesRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.SetAliasesResponse.SerializeToString,
+            ),
+            'ListAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAliases,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.ListAliasesRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.ListAliasesResponse.SerializeToString,
+            ),
+            'DiffFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffFiles,
+                    request_deserializer=arkive_dot_v1_dot_artifact__service__pb2.DiffFilesRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_artifact__service__pb2.DiffFilesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -668,6 +723,87 @@ class ArtifactService:
             '/arkive.v1.ArtifactService/RemoveFiles',
             arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesRequest.SerializeToString,
             arkive_dot_v1_dot_artifact__service__pb2.RemoveFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/SetAliases',
+            arkive_dot_v1_dot_artifact__service__pb2.SetAliasesRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.SetAliasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/ListAliases',
+            arkive_dot_v1_dot_artifact__service__pb2.ListAliasesRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.ListAliasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.ArtifactService/DiffFiles',
+            arkive_dot_v1_dot_artifact__service__pb2.DiffFilesRequest.SerializeToString,
+            arkive_dot_v1_dot_artifact__service__pb2.DiffFilesResponse.FromString,
             options,
             channel_credentials,
             insecure,

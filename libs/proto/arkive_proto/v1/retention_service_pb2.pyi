@@ -118,7 +118,7 @@ class SetDefaultTtlResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class RetentionPolicy(_message.Message):
-    __slots__ = ("project", "name", "type", "name_pattern", "keep_last", "keep_best", "metric", "mode", "max_age_seconds")
+    __slots__ = ("project", "name", "type", "name_pattern", "keep_last", "keep_best", "metric", "mode", "max_age_seconds", "manual")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,7 @@ class RetentionPolicy(_message.Message):
     METRIC_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     MAX_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MANUAL_FIELD_NUMBER: _ClassVar[int]
     project: str
     name: str
     type: str
@@ -137,7 +138,8 @@ class RetentionPolicy(_message.Message):
     metric: str
     mode: str
     max_age_seconds: int
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., name_pattern: _Optional[str] = ..., keep_last: _Optional[int] = ..., keep_best: _Optional[int] = ..., metric: _Optional[str] = ..., mode: _Optional[str] = ..., max_age_seconds: _Optional[int] = ...) -> None: ...
+    manual: bool
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., name_pattern: _Optional[str] = ..., keep_last: _Optional[int] = ..., keep_best: _Optional[int] = ..., metric: _Optional[str] = ..., mode: _Optional[str] = ..., max_age_seconds: _Optional[int] = ..., manual: _Optional[bool] = ...) -> None: ...
 
 class PutPolicyRequest(_message.Message):
     __slots__ = ("policy",)
@@ -315,3 +317,19 @@ class GetStorageReportResponse(_message.Message):
     reclaimable_blobs: int
     reclaimable_bytes: int
     def __init__(self, blobs_stored: _Optional[int] = ..., bytes_stored: _Optional[int] = ..., collections: _Optional[_Iterable[_Union[CollectionStorage, _Mapping]]] = ..., reclaimable_blobs: _Optional[int] = ..., reclaimable_bytes: _Optional[int] = ...) -> None: ...
+
+class GetVersionTtlRequest(_message.Message):
+    __slots__ = ("ref",)
+    REF_FIELD_NUMBER: _ClassVar[int]
+    ref: str
+    def __init__(self, ref: _Optional[str] = ...) -> None: ...
+
+class GetVersionTtlResponse(_message.Message):
+    __slots__ = ("ttl_seconds", "source", "expires_at")
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ttl_seconds: int
+    source: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, ttl_seconds: _Optional[int] = ..., source: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -101,6 +101,11 @@ class RetentionServiceStub:
                 request_serializer=arkive_dot_v1_dot_retention__service__pb2.GetStorageReportRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_retention__service__pb2.GetStorageReportResponse.FromString,
                 _registered_method=True)
+        self.GetVersionTtl = channel.unary_unary(
+                '/arkive.v1.RetentionService/GetVersionTtl',
+                request_serializer=arkive_dot_v1_dot_retention__service__pb2.GetVersionTtlRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_retention__service__pb2.GetVersionTtlResponse.FromString,
+                _registered_method=True)
 
 
 class RetentionServiceServicer:
@@ -200,6 +205,14 @@ class RetentionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetVersionTtl(self, request, context):
+        """The TTL that applies to the version a ref resolves to (its own, else the project's default
+        for its type, else for every type) and when it expires.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RetentionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -267,6 +280,11 @@ def add_RetentionServiceServicer_to_server(servicer, server):
                     servicer.GetStorageReport,
                     request_deserializer=arkive_dot_v1_dot_retention__service__pb2.GetStorageReportRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_retention__service__pb2.GetStorageReportResponse.SerializeToString,
+            ),
+            'GetVersionTtl': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVersionTtl,
+                    request_deserializer=arkive_dot_v1_dot_retention__service__pb2.GetVersionTtlRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_retention__service__pb2.GetVersionTtlResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -622,6 +640,33 @@ class RetentionService:
             '/arkive.v1.RetentionService/GetStorageReport',
             arkive_dot_v1_dot_retention__service__pb2.GetStorageReportRequest.SerializeToString,
             arkive_dot_v1_dot_retention__service__pb2.GetStorageReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVersionTtl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.RetentionService/GetVersionTtl',
+            arkive_dot_v1_dot_retention__service__pb2.GetVersionTtlRequest.SerializeToString,
+            arkive_dot_v1_dot_retention__service__pb2.GetVersionTtlResponse.FromString,
             options,
             channel_credentials,
             insecure,
