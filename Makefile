@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.search_bench
 	$(PY) -m benchmarks.retention_bench
 	$(PY) -m benchmarks.memory_bench
+	$(PY) -m pytest tests/faults -q -s   # the fault suite's table: acknowledged/lost/duplicated/corrupt, recovery
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -73,6 +74,23 @@ def failure(exc: Exception, where: str) -> tuple[Code, str]:
     incident = uuid.uuid4().hex[:12]
     log.error("%s failed (incident %s)", where, incident, exc_info=exc)
     return Code.INTERNAL, f"internal error in {where} (incident {incident}; the details are in its log)"
+
+
+RESEND_AFTER = 5.0
+"""Seconds after which a RESENDABLE request is sent again (far above their usual milliseconds)."""
+NO_RESPONDERS_PAUSE = 0.2
+# (service, method) that give the same outcome when the same request is handled twice: queries,
+# and commands keyed by what they carry (files by path, blobs by digest, the first registration
+# wins, a committed draft answers with its version, a draft by its request id, which the gateway
+# always sets). Only these are re-sent by RpcClient.call.
+RESENDABLE: frozenset[tuple[str, str]] = frozenset(
+    [("ingest", m) for m in (
+        "get_version", "find_by_manifest", "list_versions", "list_artifacts", "list_files", "list_drafts",
+        "create_draft", "add_files", "commit_draft", "upsert_files", "finish_distributed",
+    )]
+    + [("hashing", m) for m in ("stat", "lease", "register", "register_pack", "recipe", "blob_stats", "ping")]
+    + [("ingest", "ping"), ("lineage", "ping"), ("retention", "ping")]
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,19 +170,32 @@ class RpcClient:
         self._decoders: dict[type, msgspec.msgpack.Decoder] = {}
 
     async def call(self, service: str, method: str, request: Any, result_type: type, *, timeout: float = 30.0) -> Any:
+        """Request-reply within `timeout` seconds. A method listed in RESENDABLE is sent again when a
+        replica does not answer within RESEND_AFTER seconds or none is subscribed (a replica killed
+        while it held the request, or restarting), until the timeout: a request lost with its
+        process costs seconds, not the whole timeout. Others are sent once."""
         subject = rpc_subject(self._prefix, service, method)
         payload = _encoder.encode(request)
         if len(payload) > self._nc.max_payload:
             too_large = _too_large(f"the request to {service}.{method}", len(payload), self._nc)
             raise InvalidArgument(too_large.message)
-        try:
-            msg = await self._nc.request(subject, payload, timeout=timeout)
-        except NoRespondersError:
-            raise Unavailable(f"the {service} service is not running (no responders)") from None
-        except NatsTimeout:
-            raise ArkiveError(
-                f"the {service} service did not answer {method} in {timeout:g}s", Code.DEADLINE_EXCEEDED
-            ) from None
+        resend = (service, method) in RESENDABLE
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                msg = await self._nc.request(subject, payload, timeout=min(left, RESEND_AFTER) if resend else left)
+                break
+            except NoRespondersError:
+                if not resend or deadline - time.monotonic() < NO_RESPONDERS_PAUSE:
+                    raise Unavailable(f"the {service} service is not running (no responders)") from None
+                await asyncio.sleep(NO_RESPONDERS_PAUSE)
+            except NatsTimeout:
+                if not resend or deadline - time.monotonic() <= 0.05:
+                    raise ArkiveError(
+                        f"the {service} service did not answer {method} in {timeout:g}s", Code.DEADLINE_EXCEEDED
+                    ) from None
+                log.info("no answer to %s.%s within %g s; sending it again", service, method, RESEND_AFTER)
         reply = _reply_decoder.decode(msg.data)
         if not reply.ok:
             raise error_from(reply.code, reply.message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import msgspec
 
@@ -58,7 +59,12 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     @unary
     async def CreateDraft(self, request: pb.CreateDraftRequest, context) -> pb.CreateDraftResponse:
         cmd = api.CreateDraft(
-            request.project, request.name, request.type, base_ref=request.base_ref, request_id=request.request_id
+            request.project,
+            request.name,
+            request.type,
+            base_ref=request.base_ref,
+            # always one, so that the bus may re-send it (rpc.RESENDABLE) without a second draft
+            request_id=request.request_id or uuid.uuid4().hex,
         )
         reply = await self.ingest("create_draft", cmd, api.DraftCreatedReply)
         return pb.CreateDraftResponse(draft_id=reply.draft_id, commit_takes_files=True)

@@ -136,11 +136,27 @@ async def register_pack(pool: asyncpg.Pool, req: api.RegisterPack) -> api.PackRe
     event = BlobsPacked(key=req.key, blobs=req.blobs, stored_at=time.time())
     async with pool.acquire() as conn, conn.transaction():
         stored = await _apply_pack(conn, event)
+        if not stored:
+            # The same request again (the bus re-sends a registration whose answer was lost): the
+            # members already indexed at this very key are this pack's, not someone else's, and
+            # the caller must keep the object (it deletes a pack none of whose members it stored).
+            stored = [
+                r["digest"]
+                for r in await conn.fetch(
+                    "SELECT digest FROM hashing_blobs WHERE key = $1 AND digest = ANY($2::text[])",
+                    req.key,
+                    [b[0] for b in req.blobs],
+                )
+            ]
+            replayed = True
+        else:
+            replayed = False
         sizes = {b[0]: b[1] for b in req.blobs}
-        await stats.bump(
-            conn, received=req.received, stored_bytes=sum(sizes[d] for d in stored), stored_blobs=len(stored)
-        )
-        if stored:
+        if not replayed:
+            await stats.bump(
+                conn, received=req.received, stored_bytes=sum(sizes[d] for d in stored), stored_blobs=len(stored)
+            )
+        if stored and not replayed:
             # One event for the whole pack: thousands of small blobs cost one log row.
             await eventlog.append(conn, [eventlog.Append(f"pack-{req.key.rsplit('/', 1)[-1]}", [event], 0)])
     if len(stored) < len(req.blobs):  # the caller relies on the indexed copies of the others
@@ -180,7 +196,9 @@ async def register(pool: asyncpg.Pool, req: api.RegisterBlob) -> api.Registered:
     leased = (await lease(pool, api.StatBlobs([req.digest]))).blobs
     if not leased:
         return await register(pool, msgspec.structs.replace(req, received=0))  # counted above
-    return api.Registered(blob=leased[0], already_present=True)
+    # Indexed at the caller's own key: its earlier request (re-sent by the bus after a lost answer)
+    # stored it, so the caller must keep that object rather than drop it as a duplicate.
+    return api.Registered(blob=leased[0], already_present=leased[0].key != req.key)
 
 
 async def lease(pool: asyncpg.Pool, req: api.StatBlobs) -> api.BlobInfos:
