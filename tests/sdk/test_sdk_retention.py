@@ -216,7 +216,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
         (["retention", "policy", "set", "p", "--keep-last", "-1"], "non-negative"),
         (["retention", "policy", "set", "p", "--keep-last", "1", "--mode", "avg"], "invalid choice"),
         (["retention", "policy", "set", "p", "--max-age", "soon"], "invalid duration"),
-        (["retention", "plan", "--as-of", "yesterday"], "ISO 8601"),
+        (["retention", "plan", "--as-of", "soonish"], "ISO 8601"),
         (["retention", "plan", "--limit", "9999"], "at most 5000"),
         (["gc", "--grace", "1"], "invalid duration"),
         (["storage", "--project", "no/slash"], "invalid project"),
