@@ -10,58 +10,75 @@ path = client.use_artifact("demo/mnist:best").download("restored/")
 Distributed (many workers, one version):
 client.upsert_artifact(shard, project="demo", distributed_id="run-42")   # in every worker
 version = client.finish_artifact("mnist", project="demo", distributed_id="run-42")  # once
+
+Names are imported on first use (PEP 562): `import arkive` and the CLI stay fast, and a
+program pays only for the parts it touches.
 """
 
-from arkive_common.errors import (
-    AlreadyExists,
-    ArkiveError,
-    Code,
-    Conflict,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    Unavailable,
-)
+from __future__ import annotations
 
-from ._aliases import AliasTarget
-from ._blob_stats import BlobStats
-from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
-from ._checkout import VerifyResult
-from ._consumers import ConsumerCheck, DeadLetter
-from ._diff import FileChange, MetadataDiff, VersionDiff
-from ._lineage_export import LineageEdge, LineageGraph, LineageNode
-from ._sync_runs import Run
-from ._ttl import VersionTtl
-from .aclient import AsyncClient
-from .artifact import Artifact
-from .catalog import LinkResult
-from .client import Client
-from .materializers import Materializer, register_materializer
-from .retention import (
-    INHERIT,
-    ApplyResult,
-    CollectionStorage,
-    DeleteResult,
-    GcResult,
-    PlannedDeletion,
-    PolicyList,
-    RetentionPlan,
-    RetentionPolicy,
-    StorageReport,
-    UndeleteResult,
-)
-from .runs import AsyncRun, RunInfo
-from .step import ExternalArtifact, Ref, step
-from .version import (
-    ArtifactCollection,
-    ArtifactVersion,
-    AsyncArtifactVersion,
-    DownloadResult,
-    Draft,
-    FileInfo,
-    UpsertResult,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
 
+__version__ = "0.1.0"
+
+# public name -> the module that defines it
+_LAZY: dict[str, str] = {
+    "AliasTarget": "._aliases",
+    "AlreadyExists": "arkive_common.errors",
+    "ApplyResult": ".retention",
+    "ArkiveError": "arkive_common.errors",
+    "Artifact": ".artifact",
+    "ArtifactCollection": ".version",
+    "ArtifactVersion": ".version",
+    "AsyncArtifactVersion": ".version",
+    "AsyncClient": ".aclient",
+    "AsyncRun": ".runs",
+    "BlobStats": "._blob_stats",
+    "cache_cleanup": "._cache",
+    "cache_info": "._cache",
+    "CacheInfo": "._cache",
+    "CleanupResult": "._cache",
+    "Client": ".client",
+    "Code": "arkive_common.errors",
+    "CollectionStorage": ".retention",
+    "Conflict": "arkive_common.errors",
+    "ConsumerCheck": "._consumers",
+    "DeadLetter": "._consumers",
+    "DeleteResult": ".retention",
+    "DownloadResult": ".version",
+    "Draft": ".version",
+    "ExternalArtifact": ".step",
+    "FailedPrecondition": "arkive_common.errors",
+    "FileChange": "._diff",
+    "FileInfo": ".version",
+    "GcResult": ".retention",
+    "INHERIT": ".retention",
+    "InvalidArgument": "arkive_common.errors",
+    "LineageEdge": "._lineage_export",
+    "LineageGraph": "._lineage_export",
+    "LineageNode": "._lineage_export",
+    "LinkResult": ".catalog",
+    "Materializer": ".materializers",
+    "MetadataDiff": "._diff",
+    "NotFound": "arkive_common.errors",
+    "PlannedDeletion": ".retention",
+    "PolicyList": ".retention",
+    "Ref": ".step",
+    "register_materializer": ".materializers",
+    "RetentionPlan": ".retention",
+    "RetentionPolicy": ".retention",
+    "Run": "._sync_runs",
+    "RunInfo": ".runs",
+    "step": ".step",
+    "StorageReport": ".retention",
+    "Unavailable": "arkive_common.errors",
+    "UndeleteResult": ".retention",
+    "UpsertResult": ".version",
+    "VerifyResult": "._checkout",
+    "VersionDiff": "._diff",
+    "VersionTtl": "._ttl",
+}
 __all__ = [
     "INHERIT",
     "AliasTarget",
@@ -118,4 +135,68 @@ __all__ = [
     "register_materializer",
     "step",
 ]
-__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # the next lookup is an ordinary one
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+if TYPE_CHECKING:  # what editors and type checkers see
+    from arkive_common.errors import (
+        AlreadyExists,
+        ArkiveError,
+        Code,
+        Conflict,
+        FailedPrecondition,
+        InvalidArgument,
+        NotFound,
+        Unavailable,
+    )
+
+    from ._aliases import AliasTarget
+    from ._blob_stats import BlobStats
+    from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
+    from ._checkout import VerifyResult
+    from ._consumers import ConsumerCheck, DeadLetter
+    from ._diff import FileChange, MetadataDiff, VersionDiff
+    from ._lineage_export import LineageEdge, LineageGraph, LineageNode
+    from ._sync_runs import Run
+    from ._ttl import VersionTtl
+    from .aclient import AsyncClient
+    from .artifact import Artifact
+    from .catalog import LinkResult
+    from .client import Client
+    from .materializers import Materializer, register_materializer
+    from .retention import (
+        INHERIT,
+        ApplyResult,
+        CollectionStorage,
+        DeleteResult,
+        GcResult,
+        PlannedDeletion,
+        PolicyList,
+        RetentionPlan,
+        RetentionPolicy,
+        StorageReport,
+        UndeleteResult,
+    )
+    from .runs import AsyncRun, RunInfo
+    from .step import ExternalArtifact, Ref, step
+    from .version import (
+        ArtifactCollection,
+        ArtifactVersion,
+        AsyncArtifactVersion,
+        DownloadResult,
+        Draft,
+        FileInfo,
+        UpsertResult,
+    )

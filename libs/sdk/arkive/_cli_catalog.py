@@ -181,7 +181,7 @@ def parse_when(text: str, option: str) -> datetime | None:
     """ISO 8601 ("2026-11-23", "2026-11-23T17:00:00+00:00"; naive = UTC) or a duration ago ("7d")."""
     if not text:
         return None
-    from .retention import parse_duration
+    from ._retention_types import parse_duration
 
     try:
         when = datetime.fromisoformat(text)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arkive_common.errors import InvalidArgument
 
 from . import _cli_output as show
 from ._cli_parser import usage_errors
 from ._lineage_export import RENDERERS
-from .runs import RunInfo, parse_as_of
+from ._when import as_of_datetime as parse_as_of
+
+if TYPE_CHECKING:
+    from .runs import RunInfo
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser, proj: argparse.ArgumentParser, parser_class: type) -> None:

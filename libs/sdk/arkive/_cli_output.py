@@ -108,7 +108,7 @@ def _ttl_text(ttl: Any) -> str:
         return "unknown (retention service unreachable)"
     if ttl.ttl is None:
         return "never expires" + (f" ({ttl.source})" if ttl.source != "none" else "")
-    from .retention import format_duration
+    from ._retention_types import format_duration
 
     when = ttl.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"{format_duration(ttl.ttl.total_seconds())} ({ttl.source}), expires {when}"

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from arkive_common.errors import ArkiveError
 
-from ._rpc import DEFAULT_GATEWAY, DEFAULT_PROJECT
+from ._defaults import DEFAULT_GATEWAY, DEFAULT_PROJECT
 
 EPILOG = f"""\
 environment:

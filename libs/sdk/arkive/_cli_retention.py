@@ -11,7 +11,7 @@ from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
 from ._cli_parser import UsageError, usage_errors
-from .retention import (
+from ._retention_types import (
     INHERIT,
     DeleteResult,
     GcResult,
@@ -22,7 +22,7 @@ from .retention import (
     format_duration,
     parse_duration,
 )
-from .runs import parse_as_of
+from ._when import as_of_datetime as parse_as_of
 
 NEVER = ("never", "none", "off")
 

@@ -22,10 +22,9 @@ import grpc
 
 from arkive_common.errors import ArkiveError, Code, InvalidArgument, error_from
 
+from ._defaults import DEFAULT_GATEWAY, DEFAULT_PROJECT
 from ._tls import channel_credentials
 
-DEFAULT_GATEWAY = "127.0.0.1:50051"
-DEFAULT_PROJECT = "default"
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 
 # Sent again only by idempotent calls (see CALL_KINDS): UNAVAILABLE is a gateway restarting or a
