@@ -27,6 +27,8 @@ from support import scratch_dir
 
 from arkive_stack import Stack, StackConfig
 
+GC_FLOOR = "ARKIVE_GC_MIN_GRACE_SECONDS"
+
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
@@ -74,11 +76,21 @@ async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
     # test_retention_schedule.py starts a retention replica of its own with a short interval.
     os.environ.setdefault("ARKIVE_RETENTION_INTERVAL", "0")
     services = Stack(cfg)
-    await services.start()
+    # The services inherit this process's environment: tests sweep with grace 0, which the default
+    # floor (one hour) refuses. Set for the session (a restarted service must see it too).
+    previous = os.environ.get(GC_FLOOR)
+    os.environ[GC_FLOOR] = "0"
     try:
-        yield services
+        await services.start()
+        try:
+            yield services
+        finally:
+            await services.stop()
     finally:
-        await services.stop()
+        if previous is None:
+            os.environ.pop(GC_FLOOR, None)
+        else:
+            os.environ[GC_FLOOR] = previous
 
 
 @pytest.fixture(autouse=True)

@@ -173,7 +173,7 @@ async def test_chunk_index_and_recipes_survive_a_rebuild(stack, raw, db, tmp_pat
 
     before = await state()
     assert before[0] and len(before[1]) == len(chunks)
-    await admin_grpc.AdminServiceStub(raw.channel).RebuildProjections(admin_pb.RebuildProjectionsRequest())
+    await admin_grpc.AdminServiceStub(raw.channel).RebuildProjections(admin_pb.RebuildProjectionsRequest(confirm=True))
     assert await state() == before
     assert await download(raw, digest_of(composite)) == composite
 
@@ -191,11 +191,11 @@ async def test_gc_keeps_chunks_of_a_live_composite(stack, raw, db, tmp_path):
     key = await db.fetchval("SELECT key FROM hashing_blobs WHERE digest = $1", digest_of(original))
     chunk_digests = [r[0] for r in await db.fetch("SELECT digest FROM hashing_blobs WHERE key = $1", key)]
     scope = [digest_of(original), *chunk_digests]
-    await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=v0.version_id, purge=True))
+    await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=v0.version_id, purge=True, confirm=True))
     await asyncio.sleep(GRACE + 0.2)
     for _ in range(2):  # the blob first, then the chunks it no longer keeps
         await raw.retention.CollectGarbage(
-            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=scope, skip_staging=True)
+            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=scope, skip_staging=True, confirm=True)
         )
     assert await db.fetchval("SELECT count(*) FROM hashing_blobs WHERE digest = $1", digest_of(original)) == 0
     kept = {r[0] for r in await db.fetch("SELECT digest FROM hashing_blobs WHERE key = $1", key)}
@@ -206,12 +206,12 @@ async def test_gc_keeps_chunks_of_a_live_composite(stack, raw, db, tmp_path):
     assert await download(raw, digest_of(edited)) == bytes(edited)
 
     # Once the composite goes too, its recipe, its chunks and finally the object go.
-    await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=v1.version_id, purge=True))
+    await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=v1.version_id, purge=True, confirm=True))
     await asyncio.sleep(GRACE + 0.2)
     scope.append(digest_of(edited))
     for _ in range(2):
         await raw.retention.CollectGarbage(
-            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=scope, skip_staging=True)
+            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=scope, skip_staging=True, confirm=True)
         )
     assert await db.fetchval("SELECT count(*) FROM hashing_recipes WHERE digest = $1", digest_of(edited)) == 0
     assert await db.fetchval("SELECT count(*) FROM hashing_blobs WHERE key = $1", key) == 0

@@ -185,7 +185,9 @@ async def test_rebuild_replays_based_drafts_identically(raw, stack):
 
         await assert_eventually(consumers_caught_up, timeout=20)
         before = await snapshot(conn)
-        await admin_grpc.AdminServiceStub(raw.channel).RebuildProjections(admin_pb.RebuildProjectionsRequest())
+        await admin_grpc.AdminServiceStub(raw.channel).RebuildProjections(
+            admin_pb.RebuildProjectionsRequest(confirm=True)
+        )
         after = await snapshot(conn)
         for table in before:
             assert after[table] == before[table], table

@@ -50,7 +50,7 @@ async def test_pack_object_lives_while_any_member_is_referenced(raw, stack):
         key = await conn.fetchval("SELECT key FROM hashing_blobs WHERE digest = $1", digests[0])
         await asyncio.sleep(GRACE + 0.2)
         swept = await raw.retention.CollectGarbage(
-            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=digests, skip_staging=True)
+            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=digests, skip_staging=True, confirm=True)
         )
         assert swept.blobs_deleted == 2
         missing = await raw.blobs.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=digests))
@@ -58,10 +58,10 @@ async def test_pack_object_lives_while_any_member_is_referenced(raw, stack):
         data = b"".join([m.chunk async for m in raw.blobs.DownloadBlob(bpb.DownloadBlobRequest(digest=digests[0]))])
         assert data == blobs[0]  # the pack object is still there for the member in use
         assert await conn.fetchval("SELECT count(*) FROM hashing_pending_deletes WHERE key = $1", key) == 0
-        await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=version.version_id, purge=True))
+        await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=version.version_id, purge=True, confirm=True))
         await asyncio.sleep(GRACE + 0.2)
         last = await raw.retention.CollectGarbage(
-            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=digests[:1], skip_staging=True)
+            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=digests[:1], skip_staging=True, confirm=True)
         )
         assert last.blobs_deleted == 1
         assert await conn.fetchval("SELECT count(*) FROM hashing_blobs WHERE key = $1", key) == 0

@@ -97,7 +97,9 @@ async def test_rebuilt_read_models_equal_the_live_ones(stack):
         )
         assert [tuple(r) for r in aliases] == [tuple(r) for r in ingest_aliases]
         before = await snapshot(conn)
-        reply = await admin_grpc.AdminServiceStub(raw.channel).RebuildProjections(admin_pb.RebuildProjectionsRequest())
+        reply = await admin_grpc.AdminServiceStub(raw.channel).RebuildProjections(
+            admin_pb.RebuildProjectionsRequest(confirm=True)
+        )
         replayed = {r.service: r.events_replayed for r in reply.rebuilds}
         assert set(replayed) == {"ingest", "hashing", "lineage", "retention"}
         assert all(n > 0 for n in replayed.values())

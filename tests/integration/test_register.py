@@ -72,10 +72,10 @@ async def test_gc_forgets_but_never_deletes_a_registered_object(stack):
             async with arkive.AsyncClient(stack.gateway_addr, project(), progress=False) as client:
                 v = await client.register("gcreg", f"s3://{bucket}/{key}")
             assert [f.path for f in [f async for f in client.files(v)]] == ["model.bin"]
-            await raw.retention.DeleteVersion(retpb.DeleteVersionRequest(ref=v.version_id, purge=True))
+            await raw.retention.DeleteVersion(retpb.DeleteVersionRequest(ref=v.version_id, purge=True, confirm=True))
             await asyncio.sleep(1.2)
             swept = await raw.retention.CollectGarbage(
-                retpb.CollectGarbageRequest(grace_seconds=1.0, digests=[digest], skip_staging=True)
+                retpb.CollectGarbageRequest(grace_seconds=1.0, digests=[digest], skip_staging=True, confirm=True)
             )
             assert swept.blobs_deleted == 1  # the index row is gone ...
             missing = await raw.blobs.FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=[digest]))

@@ -78,7 +78,12 @@ async def test_repack_moves_live_members_and_deletes_the_old_object(raw, stack):
         await asyncio.sleep(GRACE + 0.2)
         r = await raw.retention.CollectGarbage(
             rpb.CollectGarbageRequest(
-                grace_seconds=GRACE, digests=digests, skip_staging=True, repack=True, repack_read_grace_seconds=0
+                grace_seconds=GRACE,
+                digests=digests,
+                skip_staging=True,
+                repack=True,
+                repack_read_grace_seconds=0,
+                confirm=True,
             )
         )
         assert r.blobs_deleted == 8
@@ -98,7 +103,9 @@ async def test_repack_moves_live_members_and_deletes_the_old_object(raw, stack):
             "SELECT count(*) FROM events WHERE type = 'BlobsRepacked' AND stream_id = $1", "pack-" + new_key[12:]
         )
 
-        reply = await admin_grpc.AdminServiceStub(raw.channel).RebuildProjections(admin_pb.RebuildProjectionsRequest())
+        reply = await admin_grpc.AdminServiceStub(raw.channel).RebuildProjections(
+            admin_pb.RebuildProjectionsRequest(confirm=True)
+        )
         assert any(x.service == "hashing" for x in reply.rebuilds)
         assert await rows(conn, digests) == moved  # the replay re-points them again
         size = await conn.fetchval("SELECT size FROM hashing_packs WHERE key = $1", new_key)
@@ -106,10 +113,10 @@ async def test_repack_moves_live_members_and_deletes_the_old_object(raw, stack):
         assert await conn.fetchval("SELECT count(*) FROM hashing_packs WHERE key = $1", old_key) == 0
 
         # Moved blobs are still collected one by one; the new object goes with its last member.
-        await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=version_id, purge=True))
+        await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=version_id, purge=True, confirm=True))
         await asyncio.sleep(GRACE + 0.2)
         gone = await raw.retention.CollectGarbage(
-            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=live, skip_staging=True)
+            rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=live, skip_staging=True, confirm=True)
         )
         assert gone.blobs_deleted == 2 and await rows(conn, live) == {}
         async with stack_store(stack) as store:
@@ -124,7 +131,9 @@ async def test_old_pack_stays_readable_for_the_read_grace(raw, stack):
     try:
         old_key = (await rows(conn, digests))[digests[3]][0]
         await asyncio.sleep(GRACE + 0.2)
-        gc = rpb.CollectGarbageRequest(grace_seconds=GRACE, digests=digests, skip_staging=True, repack=True)
+        gc = rpb.CollectGarbageRequest(
+            grace_seconds=GRACE, digests=digests, skip_staging=True, repack=True, confirm=True
+        )
         await raw.retention.CollectGarbage(gc)  # default read grace: one hour
         assert (await rows(conn, [digests[3]]))[digests[3]][0] != old_key
         async with stack_store(stack) as store:
@@ -148,7 +157,7 @@ async def test_a_full_pack_is_left_alone(raw, stack):
     try:
         before = await rows(conn, digests)
         await raw.retention.CollectGarbage(
-            rpb.CollectGarbageRequest(grace_seconds=3600, digests=digests, skip_staging=True, repack=True)
+            rpb.CollectGarbageRequest(grace_seconds=3600, digests=digests, skip_staging=True, repack=True, confirm=True)
         )
         assert await rows(conn, digests) == before  # every member live: nothing to gain
     finally:

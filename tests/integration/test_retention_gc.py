@@ -50,7 +50,7 @@ async def gc(
     raw: RawRetention, digests: list[str], grace: float = GRACE, *, staging: bool = True
 ) -> rpb.CollectGarbageResponse:
     # A scoped staging sweep lists S3 once per digest: only where the test needs it.
-    request = rpb.CollectGarbageRequest(grace_seconds=grace, digests=digests, skip_staging=not staging)
+    request = rpb.CollectGarbageRequest(grace_seconds=grace, digests=digests, skip_staging=not staging, confirm=True)
     return await raw.retention.CollectGarbage(request)
 
 
@@ -73,7 +73,7 @@ async def test_shared_blobs_survive_unreferenced_and_staging_go(raw, store):
     ghost_key = f"blobs/sha256/{digest_of(ghost)[7:9]}/{digest_of(ghost)[7:]}/{uuid.uuid4().hex}"
     await store.put(ghost_key, ghost)
     digests = [digest_of(x) for x in (a, b, shared, orphan, ghost)]
-    await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=v0.version.version_id, purge=True))
+    await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=v0.version.version_id, purge=True, confirm=True))
     await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=v1.version.version_id))  # soft: undeletable
     fresh = await gc(raw, digests, grace=3600)
     assert fresh.blobs_deleted == 0 and fresh.staging_deleted == 0  # everything is younger than the grace

@@ -516,6 +516,8 @@ class Retention(rgrpc.RetentionServiceServicer):
 
 class Admin(adgrpc.AdminServiceServicer):
     async def RebuildProjections(self, request, context):
+        if not request.confirm:  # as the real gateway: the SDK must send it
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "RebuildProjections requires confirm=true")
         rebuilds = [adpb.ProjectionRebuild(service=s, events_replayed=n) for s, n in (("ingest", 7), ("lineage", 3))]
         return adpb.RebuildProjectionsResponse(rebuilds=rebuilds)
 

@@ -45,11 +45,12 @@ def test_durations() -> None:
 def test_delete_and_undelete_requests(client: arkive.Client, fake_gateway: FakeGateway) -> None:
     r = client.delete("m:production", delete_aliases=True)
     req = sent(fake_gateway, "DeleteVersion")
-    assert (req.ref, req.delete_aliases, req.purge) == ("demo/m:production", True, False)
+    assert (req.ref, req.delete_aliases, req.purge, req.confirm) == ("demo/m:production", True, False, False)
     assert [(c.version, c.version_id) for c in r.deleted] == [(2, "a" * 32)]
     assert r.to_dict() == {"deleted": [{"version_id": "a" * 32, "version": 2}], "skipped": []}
     client.delete("other/m:v1", purge=True)
-    assert (sent(fake_gateway, "DeleteVersion").ref, sent(fake_gateway, "DeleteVersion").purge) == ("other/m:v1", True)
+    req = sent(fake_gateway, "DeleteVersion")
+    assert (req.ref, req.purge, req.confirm) == ("other/m:v1", True, True)  # the call is the confirmation
 
     r = client.delete_collection("m")
     req = sent(fake_gateway, "DeleteCollection")
@@ -57,7 +58,7 @@ def test_delete_and_undelete_requests(client: arkive.Client, fake_gateway: FakeG
     assert r.skipped[0].reason == "already deleted"
     client.delete_collection("p2/m", delete_aliases=True, purge=True)
     req = sent(fake_gateway, "DeleteCollection")
-    assert (req.project, req.name, req.delete_aliases, req.purge) == ("p2", "m", True, True)
+    assert (req.project, req.name, req.delete_aliases, req.purge, req.confirm) == ("p2", "m", True, True, True)
     with pytest.raises(arkive.InvalidArgument):
         client.delete_collection("m:v1")
 
@@ -147,11 +148,11 @@ def test_plan_apply_gc_storage(client: arkive.Client, fake_gateway: FakeGateway)
 
     gc = client.collect_garbage(dry_run=True)
     req = sent(fake_gateway, "CollectGarbage")
-    assert (req.grace_seconds, req.dry_run, list(req.digests)) == (86_400.0, True, [])
+    assert (req.grace_seconds, req.dry_run, list(req.digests), req.confirm) == (86_400.0, True, [], False)
     assert (gc.dry_run, gc.blobs_deleted, gc.bytes_freed) == (True, 0, 300)
     client.collect_garbage(timedelta(hours=2), digests=["sha256:" + "0" * 64], skip_staging=True)
     req = sent(fake_gateway, "CollectGarbage")
-    assert (req.grace_seconds, req.dry_run, req.skip_staging) == (7200.0, False, True)
+    assert (req.grace_seconds, req.dry_run, req.skip_staging, req.confirm) == (7200.0, False, True, True)
     with pytest.raises(arkive.InvalidArgument):
         client.collect_garbage(digests=["nope"])
 

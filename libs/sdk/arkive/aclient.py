@@ -302,9 +302,10 @@ class AsyncClient(
     async def rebuild_projections(self) -> dict[str, int]:
         """Replays the event log into every read model; returns events replayed per service."""
         stub = adgrpc.AdminServiceStub(self._ch())
-        # Replaying a long event log takes a while: allow far more than an ordinary call.
+        # Replaying a long event log takes a while: allow far more than an ordinary call. Calling this
+        # method is the confirmation the server asks for.
         resp = await self._call(
-            stub.RebuildProjections, adpb.RebuildProjectionsRequest(), timeout=max(self.timeout, 900)
+            stub.RebuildProjections, adpb.RebuildProjectionsRequest(confirm=True), timeout=max(self.timeout, 900)
         )
         return {r.service: int(r.events_replayed) for r in resp.rebuilds}
 

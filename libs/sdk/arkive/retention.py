@@ -118,7 +118,13 @@ class RetentionMixin:
         delete_aliases=True, which removes those aliases too. purge=True is irrevocable: no undelete,
         and garbage collection may free the bytes at once.
         """
-        request = rpb.DeleteVersionRequest(ref=self._ref(ref), delete_aliases=delete_aliases, purge=purge)  # type: ignore[attr-defined]
+        # The server asks purges for confirm=true: calling delete(purge=True) is that confirmation.
+        request = rpb.DeleteVersionRequest(
+            ref=self._ref(ref),  # type: ignore[attr-defined]
+            delete_aliases=delete_aliases,
+            purge=purge,
+            confirm=purge,
+        )
         resp = await self._call(self._retention.DeleteVersion, request)  # type: ignore[attr-defined]
         return DeleteResult(_changes(resp.deleted), _skipped(resp.skipped))
 
@@ -129,7 +135,9 @@ class RetentionMixin:
         from ._local import split_name as _split_name
 
         project, name = _split_name(name, project or self.project)  # type: ignore[attr-defined]
-        request = rpb.DeleteCollectionRequest(project=project, name=name, delete_aliases=delete_aliases, purge=purge)
+        request = rpb.DeleteCollectionRequest(
+            project=project, name=name, delete_aliases=delete_aliases, purge=purge, confirm=purge
+        )
         resp = await self._call(self._retention.DeleteCollection, request)  # type: ignore[attr-defined]
         return DeleteResult(_changes(resp.deleted), _skipped(resp.skipped))
 
@@ -287,7 +295,11 @@ class RetentionMixin:
         for d in digests:
             check_digest(d)
         request = rpb.CollectGarbageRequest(
-            grace_seconds=grace.total_seconds(), dry_run=dry_run, digests=list(digests), skip_staging=skip_staging
+            grace_seconds=grace.total_seconds(),
+            dry_run=dry_run,
+            digests=list(digests),
+            skip_staging=skip_staging,
+            confirm=not dry_run,  # calling collect_garbage is the confirmation the server asks for
         )
         if repack:
             request.repack = True

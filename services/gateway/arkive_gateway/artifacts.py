@@ -268,6 +268,8 @@ class AdminServicer(admin_grpc.AdminServiceServicer):
 
     @unary
     async def RebuildProjections(self, request, context) -> admin_pb.RebuildProjectionsResponse:
+        if not request.confirm:  # an empty or mangled request must not drop every read model
+            raise InvalidArgument("RebuildProjections requires confirm=true; nothing was rebuilt")
         results = await asyncio.gather(
             *(self.rpc.call(s, api.REBUILD, api.Empty(), api.RebuildResult, timeout=600) for s in api.SERVICES)
         )

@@ -30,6 +30,12 @@ def _skipped(items: list[ra.SkippedVersion]) -> list[pb.SkippedVersion]:
     return [pb.SkippedVersion(version_id=s.version_id, version=s.version, reason=s.why) for s in items]
 
 
+def _confirmed_purge(request, what: str) -> None:
+    """A purge is irrevocable: a request that lost its fields on the way must not be one."""
+    if request.purge and not request.confirm:
+        raise InvalidArgument(f"purging {what} requires confirm=true; nothing was deleted")
+
+
 def _as_of(request) -> float:
     return request.as_of.ToSeconds() + request.as_of.nanos / 1e9 if request.HasField("as_of") else 0.0
 
@@ -62,6 +68,7 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
 
     @unary
     async def DeleteVersion(self, request: pb.DeleteVersionRequest, context) -> pb.DeleteVersionResponse:
+        _confirmed_purge(request, request.ref)
         # Resolve first (the alias or vN names one version), then delete that version by id.
         v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(request.ref), api.VersionView)
         result = await self._delete(
@@ -73,6 +80,7 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
 
     @unary
     async def DeleteCollection(self, request: pb.DeleteCollectionRequest, context) -> pb.DeleteCollectionResponse:
+        _confirmed_purge(request, f"{request.project}/{request.name}")
         cmd = ra.DeleteVersions(
             request.project,
             request.name,
@@ -185,6 +193,8 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
 
     @unary
     async def CollectGarbage(self, request: pb.CollectGarbageRequest, context) -> pb.CollectGarbageResponse:
+        if not request.dry_run and not request.confirm:  # an empty request must not sweep
+            raise InvalidArgument("CollectGarbage requires confirm=true (or dry_run); nothing was collected")
         for d in request.digests:
             check_digest(d)
         for field in ("grace_seconds", "repack_read_grace_seconds"):  # NaN compares false with any age

@@ -17,11 +17,13 @@ from arkive_common.service import ServiceRuntime
 
 from . import chunks, index, repack, scrub, stats
 from .chunker import ChunkIndexer
-from .gc import Collector
+from .gc import Collector, min_grace
 
 
 async def bootstrap(settings: Settings) -> ServiceRuntime:
     rt = ServiceRuntime(api.HASHING, settings, migrations=index.MIGRATIONS)
+
+    gc_min_grace = min_grace()  # a bad setting stops the start, not the first sweep
 
     async def wire() -> None:
         pool = rt.pool
@@ -72,7 +74,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             async with BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region) as store:
                 assert rt.nc is not None
                 await store.ensure_bucket()  # a deployment may run GC before any gateway created it
-                return await Collector(pool, RpcClient(rt.nc, s.subject_prefix), store).collect(c)
+                return await Collector(pool, RpcClient(rt.nc, s.subject_prefix), store, gc_min_grace).collect(c)
 
         # The chunk index (chunker.py) and scrubs read stored objects: one S3 client for the service's life.
         s = settings

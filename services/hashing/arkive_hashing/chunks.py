@@ -187,7 +187,7 @@ async def recipe(pool: asyncpg.Pool, q: api.RecipeQuery) -> api.RecipePage:
     return api.RecipePage(chunks=out)
 
 
-async def still_needed(pool: asyncpg.Pool, digests: list[str]) -> set[str]:
+async def still_needed(pool: asyncpg.Pool | asyncpg.Connection, digests: list[str]) -> set[str]:
     """Of these GC candidates, the chunks that must stay: in the recipe of an indexed composite, or
     cut from a blob still indexed (so its next edit can re-use them)."""
     rows = await pool.fetch(

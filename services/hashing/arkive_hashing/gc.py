@@ -9,10 +9,16 @@ Why nothing referenced is ever lost (docs/architecture.md, "GC safety"):
   and only then reads the leases, so a lease either committed before (and is seen) or waits for the
   sweep and then finds the blob gone (the caller gets a clean FAILED_PRECONDITION, never a dangling
   reference).
-* A reference recorded after the mark took its lease less than `grace` earlier (commands take
-  seconds, grace is a day by default), so that lease is newer than `cutoff`.
 * Ingest answers "referenced?" in one statement (one snapshot) over live versions, versions deleted
   less than the undelete grace ago and open drafts.
+* Whatever the grace, a reference recorded after the mark cannot lose its blob: each batch is
+  swept under the blobs' advisory locks (arkive_common.blob_locks, EXCLUSIVE), which every
+  transaction that adds references to a draft holds SHARED while it checks that the blobs are
+  stored and commits. Under those locks the sweep asks ingest again; an add that committed first
+  is seen there, one that comes after retries until the sweep committed, then finds the blob gone
+  (FAILED_PRECONDITION).
+* A caller cannot pass a grace below the operator's floor (ARKIVE_GC_MIN_GRACE_SECONDS, default one
+  hour): the grace also protects uploads in flight and blobs a client was told are present.
 * The index rows go first (with a BlobsDeleted event, in one transaction that also records the
   object keys in hashing_pending_deletes); S3 objects are deleted after that commit. A crash in
   between leaves pending keys, purged at the start of the next sweep: resuming is just running again.
@@ -21,13 +27,14 @@ Why nothing referenced is ever lost (docs/architecture.md, "GC safety"):
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from datetime import datetime
 
 import asyncpg
 
-from arkive_common import api, eventlog
+from arkive_common import api, blob_locks, eventlog
 from arkive_common import api_retention as ra
 from arkive_common.blobstore import BlobStore
 from arkive_common.errors import InvalidArgument
@@ -41,13 +48,30 @@ MAX_LEASE = index.MAX_DIGESTS
 S3_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 S3_IN_FLIGHT = 4
 LEASE_RETENTION = "7 days"
+DEFAULT_MIN_GRACE = 3600.0
+
+
+def min_grace() -> float:
+    """The smallest grace a caller may ask a deleting sweep for (ARKIVE_GC_MIN_GRACE_SECONDS,
+    default one hour; tests lower it to 0). Read once at start."""
+    raw = os.environ.get("ARKIVE_GC_MIN_GRACE_SECONDS", "")
+    try:
+        value = float(raw) if raw else DEFAULT_MIN_GRACE
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise ValueError(f"ARKIVE_GC_MIN_GRACE_SECONDS must be a number of seconds >= 0, not {raw!r}")
+    return value
 
 
 class Collector:
-    def __init__(self, pool: asyncpg.Pool, rpc: RpcClient, store: BlobStore) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, rpc: RpcClient, store: BlobStore, min_grace: float = DEFAULT_MIN_GRACE
+    ) -> None:
         self.pool = pool
         self.rpc = rpc
         self.store = store
+        self.min_grace = min_grace
         self._s3_limit = asyncio.Semaphore(S3_IN_FLIGHT)
 
     async def _delete_objects(self, keys: list[str]) -> None:
@@ -70,16 +94,30 @@ class Collector:
             purged += len(keys)
         return purged
 
+    async def _referenced(self, conn: asyncpg.Connection | asyncpg.Pool, digests: list[str]) -> set[str]:
+        """Those of `digests` something still needs: ingest's references (an error aborts the sweep,
+        never "unreferenced"), then chunks of indexed composites or parents."""
+        refs = set((await self.rpc.call(api.INGEST, ra.REFERENCED, ra.Digests(digests), ra.Digests)).digests)
+        return refs | await chunks.still_needed(conn, [d for d in digests if d not in refs])
+
     async def _sweep_batch(self, sweep_id: str, digests: list[str], cutoff: datetime) -> tuple[int, list[str], int]:
         """Removes unreferenced, unleased candidates from the index; returns how many, the object
         keys to delete and the bytes freed."""
         async with self.pool.acquire() as conn, conn.transaction():
+            # Locks first, before any row lock (see blob_locks): from here until
+            # COMMIT no reference to these blobs can be added, and every add that began before has
+            # committed or rolled back, so the answer below is final for this batch.
+            await blob_locks.hold_exclusive(conn, digests)
             rows = await conn.fetch(
                 "SELECT digest, key, size FROM hashing_blobs WHERE digest = ANY($1::text[]) AND stored_at < $2"
                 " ORDER BY digest FOR UPDATE",
                 digests,
                 cutoff,
             )
+            # Asked again after the row locks too: a composition that committed before them (its
+            # recipe names a candidate chunk) is seen here; a later one waits and finds it gone.
+            needed = await self._referenced(conn, digests)
+            rows = [r for r in rows if r["digest"] not in needed]
             # Read after taking the row locks: a lease that committed before them is seen here.
             leased = {
                 r["digest"]
@@ -134,6 +172,11 @@ class Collector:
     async def collect(self, req: ra.CollectGarbage) -> ra.GcResult:
         if req.grace_seconds < 0:
             raise InvalidArgument("grace_seconds must not be negative")
+        if not req.dry_run and req.grace_seconds < self.min_grace:
+            raise InvalidArgument(
+                f"grace_seconds {req.grace_seconds:g} is below this server's minimum of {self.min_grace:g}"
+                " (ARKIVE_GC_MIN_GRACE_SECONDS); refused, nothing was collected (a dry run may use any grace)"
+            )
         for d in req.digests:
             check_digest(d)
         started = time.monotonic()
@@ -143,17 +186,17 @@ class Collector:
         unreferenced = deleted = freed = 0
         s3_tasks: list[asyncio.Task[None]] = []
         async for page in self._candidates(req, cutoff):
-            digests = [r["digest"] for r in page]
-            # Mark: ingest owns the manifests; an error here aborts the sweep (never "unreferenced").
-            refs = set((await self.rpc.call(api.INGEST, ra.REFERENCED, ra.Digests(digests), ra.Digests)).digests)
-            refs |= await chunks.still_needed(self.pool, [d for d in digests if d not in refs])
+            # Mark, without locks; the sweep asks again under the blob locks before deleting.
+            refs = await self._referenced(self.pool, [r["digest"] for r in page])
             unref = [r for r in page if r["digest"] not in refs]
             unreferenced += len(unref)
             if req.dry_run:
                 freed += sum(r["size"] for r in unref)
                 continue
-            if unref:
-                count, keys, nbytes = await self._sweep_batch(sweep_id, [r["digest"] for r in unref], cutoff)
+            # Small transactions: each holds the blob locks of at most MAX_SWEEP_BATCH digests.
+            for i in range(0, len(unref), blob_locks.MAX_SWEEP_BATCH):
+                part = [r["digest"] for r in unref[i : i + blob_locks.MAX_SWEEP_BATCH]]
+                count, keys, nbytes = await self._sweep_batch(sweep_id, part, cutoff)
                 deleted += count
                 freed += nbytes
                 if keys:

@@ -57,6 +57,7 @@ class DistributedHandlers:
         where = f"{cmd.project}/{cmd.name} (distributed id {cmd.distributed_id!r})"
 
         async def attempt(conn: asyncpg.Connection) -> api.Upserted:
+            await self.base.hold_blobs(conn, entries)  # first: before any row lock (see hold_blobs)
             events: list[Event] = []
             draft = await _open_distributed(conn, cmd.project, cmd.name, cmd.distributed_id)
             if draft is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from arkive_common import api, api_lineage, eventlog, metadata_paths
+from arkive_common import api, api_lineage, blob_locks, eventlog, metadata_paths
 from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
 from arkive_common.limits import check_json_value
@@ -221,6 +221,10 @@ class IngestHandlers:
         draft_requests.check_request_id(cmd.request_id)
 
         async def attempt(conn: asyncpg.Connection) -> str:
+            if cmd.base_ref:
+                # The draft will reference every blob of the base: no sweep may delete any of them
+                # between resolving the base (refused if deleted) and this commit (blob_locks.py).
+                await blob_locks.hold_shared(conn, None)
             earlier = await draft_requests.draft_of_request(conn, cmd)
             if earlier is not None:  # a retry: the answer to the first request was lost
                 return earlier
@@ -250,7 +254,7 @@ class IngestHandlers:
             raise FailedPrecondition(f"run {run_id} is {state.state}; only a running run can log artifacts")
 
     async def check_entries(self, raw: list[tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
-        """Validates entries and that each blob is stored with that size; the last entry of a path wins."""
+        """Validates entries (no I/O); the last entry of a path wins. See hold_blobs."""
         if len(raw) > MAX_ENTRIES_PER_CALL:
             raise InvalidArgument(f"at most {MAX_ENTRIES_PER_CALL} files per call")
         entries: dict[str, tuple[str, str, int]] = {}
@@ -259,30 +263,41 @@ class IngestHandlers:
             check_digest(digest)
             check_size(size)
             entries[path] = (path, digest, size)
+        return entries
+
+    async def hold_blobs(self, conn: asyncpg.Connection, entries: dict[str, tuple[str, str, int]]) -> None:
+        """First in a transaction that adds these entries to a draft: takes the blobs' locks (shared,
+        until the transaction ends, so no GC sweep deletes them meanwhile), then checks that each blob
+        is stored with that size. A blob a sweep deleted before is refused here, never referenced.
+        While a sweep holds some of the locks this raises BlobsBusy (a Conflict: `retrying` rolls
+        back and runs the attempt again). Call it before any row lock."""
         if not entries:
-            return entries
-        # "lease", not "stat": GC must keep these blobs until the draft entries are committed.
-        stored = await self.rpc.call(
-            api.HASHING, "lease", api.StatBlobs(sorted({e[1] for e in entries.values()})), api.BlobInfos
-        )
+            return
+        digests = sorted({e[1] for e in entries.values()})
+        await blob_locks.hold_shared(conn, digests)
+        # "lease", not "stat": it also renews the lease of blobs a client relies on.
+        stored = await self.rpc.call(api.HASHING, "lease", api.StatBlobs(digests), api.BlobInfos)
         sizes = {b.digest: b.size for b in stored.blobs}
         for path, digest, size in entries.values():
             if digest not in sizes:
                 raise FailedPrecondition(f"{path}: blob {digest} is not stored; upload it before adding the file")
             if sizes[digest] != size:
                 raise InvalidArgument(f"{path}: blob {digest} has {sizes[digest]} bytes, not {size}")
-        return entries
 
     async def add_files(self, cmd: api.AddFiles) -> api.FileCount:
         entries = await self.check_entries(cmd.entries)
-        async with self.pool.acquire() as conn, conn.transaction():
+
+        async def attempt(conn: asyncpg.Connection) -> api.FileCount:
+            await self.hold_blobs(conn, entries)  # BlobsBusy (a sweep is at them): retried
             # Adds to one draft take turns on its row (each also updates it: two FOR SHARE holders
             # upgrading to an update deadlock), a commit (FOR UPDATE) waits for them, and an add that
             # waited for a commit sees the committed row and stops. Their blob checks above overlap.
             draft = await open_draft(conn, cmd.draft_id, "FOR NO KEY UPDATE")
             await append_files(conn, draft["draft_id"], entries)
             count = await conn.fetchval("SELECT count(*) FROM ingest_draft_entries WHERE draft_id = $1", cmd.draft_id)
-        return api.FileCount(file_count=count)
+            return api.FileCount(file_count=count)
+
+        return await retrying(self.pool, attempt)
 
     async def commit_draft(self, cmd: api.CommitDraft) -> api.Committed:
         options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label, cmd.run_id)
@@ -290,6 +305,7 @@ class IngestHandlers:
         entries = await self.check_entries(cmd.entries)  # the files sent with the commit, as add_files
 
         async def attempt(conn: asyncpg.Connection) -> api.Committed:
+            await self.hold_blobs(conn, entries)
             draft = await find_draft(conn, cmd.draft_id, "FOR UPDATE")
             if draft["committed_version_id"]:  # a retried commit gets the same answer
                 view = await queries.version_by_id(conn, draft["committed_version_id"])

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rkive/v1/admin_service.proto\x12\tarkive.v1\"\x1b\n\x19RebuildProjectionsRequest\"=\n\x11ProjectionRebuild\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x17\n\x0f\x65vents_replayed\x18\x02 \x01(\x03\"L\n\x1aRebuildProjectionsResponse\x12.\n\x08rebuilds\x18\x01 \x03(\x0b\x32\x1c.arkive.v1.ProjectionRebuild\"\x15\n\x13GetBlobStatsRequest\"\xe4\x01\n\x14GetBlobStatsResponse\x12\x15\n\rblobs_indexed\x18\x01 \x01(\x03\x12\x15\n\rlogical_bytes\x18\x02 \x01(\x03\x12\x18\n\x10physical_objects\x18\x03 \x01(\x03\x12\x16\n\x0ephysical_bytes\x18\x04 \x01(\x03\x12\x14\n\x0cpack_objects\x18\x05 \x01(\x03\x12\x12\n\npack_bytes\x18\x06 \x01(\x03\x12\x16\n\x0e\x62ytes_received\x18\x07 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x08 \x01(\x03\x12\x14\n\x0c\x62lobs_stored\x18\t \x01(\x03\"I\n\x11ScrubBlobsRequest\x12\x11\n\tafter_key\x18\x01 \x01(\t\x12\x11\n\tmax_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sample\x18\x03 \x01(\x05\":\n\x0b\x43orruptBlob\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x93\x01\n\x12ScrubBlobsResponse\x12\x17\n\x0fobjects_checked\x18\x01 \x01(\x03\x12\x15\n\rblobs_checked\x18\x02 \x01(\x03\x12\x12\n\nbytes_read\x18\x03 \x01(\x03\x12\'\n\x07\x63orrupt\x18\x04 \x03(\x0b\x32\x16.arkive.v1.CorruptBlob\x12\x10\n\x08next_key\x18\x05 \x01(\t\",\n\x19ReportCorruptBlobsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\t\"\\\n\x1aReportCorruptBlobsResponse\x12\x15\n\rblobs_checked\x18\x01 \x01(\x03\x12\'\n\x07\x63orrupt\x18\x02 \x03(\x0b\x32\x16.arkive.v1.CorruptBlob\"\x18\n\x16ListDeadLettersRequest\"\xd8\x01\n\nDeadLetter\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08\x63onsumer\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x12\n\nstream_seq\x18\x06 \x01(\x03\x12\x11\n\tdata_size\x18\x07 \x01(\x03\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x12\n\ndeliveries\x18\t \x01(\x03\x12\x15\n\rfirst_failure\x18\n \x01(\x01\x12\x14\n\x0clast_failure\x18\x0b \x01(\x01\"F\n\x17ListDeadLettersResponse\x12+\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x15.arkive.v1.DeadLetter\"$\n\x16RetryDeadLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"N\n\x17RetryDeadLetterResponse\x12\x10\n\x08\x63onsumer\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61pplied\x18\x03 \x01(\x08\"\x17\n\x15\x43heckConsumersRequest\"\x97\x01\n\rConsumerCheck\x12\x10\n\x08\x63onsumer\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x03\x12\x10\n\x08\x65xpected\x18\x03 \x01(\x03\x12\x11\n\tprocessed\x18\x04 \x01(\x03\x12\x10\n\x08redriven\x18\x05 \x01(\x03\x12\x15\n\rstill_missing\x18\x06 \x01(\x03\x12\x14\n\x0c\x64\x65\x61\x64_letters\x18\x07 \x01(\x03\"E\n\x16\x43heckConsumersResponse\x12+\n\tconsumers\x18\x01 \x03(\x0b\x32\x18.arkive.v1.ConsumerCheck2\xfb\x04\n\x0c\x41\x64minService\x12\x61\n\x12RebuildProjections\x12$.arkive.v1.RebuildProjectionsRequest\x1a%.arkive.v1.RebuildProjectionsResponse\x12O\n\x0cGetBlobStats\x12\x1e.arkive.v1.GetBlobStatsRequest\x1a\x1f.arkive.v1.GetBlobStatsResponse\x12I\n\nScrubBlobs\x12\x1c.arkive.v1.ScrubBlobsRequest\x1a\x1d.arkive.v1.ScrubBlobsResponse\x12\x61\n\x12ReportCorruptBlobs\x12$.arkive.v1.ReportCorruptBlobsRequest\x1a%.arkive.v1.ReportCorruptBlobsResponse\x12X\n\x0fListDeadLetters\x12!.arkive.v1.ListDeadLettersRequest\x1a\".arkive.v1.ListDeadLettersResponse\x12X\n\x0fRetryDeadLetter\x12!.arkive.v1.RetryDeadLetterRequest\x1a\".arkive.v1.RetryDeadLetterResponse\x12U\n\x0e\x43heckConsumers\x12 .arkive.v1.CheckConsumersRequest\x1a!.arkive.v1.CheckConsumersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rkive/v1/admin_service.proto\x12\tarkive.v1\",\n\x19RebuildProjectionsRequest\x12\x0f\n\x07\x63onfirm\x18\x01 \x01(\x08\"=\n\x11ProjectionRebuild\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x17\n\x0f\x65vents_replayed\x18\x02 \x01(\x03\"L\n\x1aRebuildProjectionsResponse\x12.\n\x08rebuilds\x18\x01 \x03(\x0b\x32\x1c.arkive.v1.ProjectionRebuild\"\x15\n\x13GetBlobStatsRequest\"\xe4\x01\n\x14GetBlobStatsResponse\x12\x15\n\rblobs_indexed\x18\x01 \x01(\x03\x12\x15\n\rlogical_bytes\x18\x02 \x01(\x03\x12\x18\n\x10physical_objects\x18\x03 \x01(\x03\x12\x16\n\x0ephysical_bytes\x18\x04 \x01(\x03\x12\x14\n\x0cpack_objects\x18\x05 \x01(\x03\x12\x12\n\npack_bytes\x18\x06 \x01(\x03\x12\x16\n\x0e\x62ytes_received\x18\x07 \x01(\x03\x12\x14\n\x0c\x62ytes_stored\x18\x08 \x01(\x03\x12\x14\n\x0c\x62lobs_stored\x18\t \x01(\x03\"I\n\x11ScrubBlobsRequest\x12\x11\n\tafter_key\x18\x01 \x01(\t\x12\x11\n\tmax_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sample\x18\x03 \x01(\x05\":\n\x0b\x43orruptBlob\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x93\x01\n\x12ScrubBlobsResponse\x12\x17\n\x0fobjects_checked\x18\x01 \x01(\x03\x12\x15\n\rblobs_checked\x18\x02 \x01(\x03\x12\x12\n\nbytes_read\x18\x03 \x01(\x03\x12\'\n\x07\x63orrupt\x18\x04 \x03(\x0b\x32\x16.arkive.v1.CorruptBlob\x12\x10\n\x08next_key\x18\x05 \x01(\t\",\n\x19ReportCorruptBlobsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\t\"\\\n\x1aReportCorruptBlobsResponse\x12\x15\n\rblobs_checked\x18\x01 \x01(\x03\x12\'\n\x07\x63orrupt\x18\x02 \x03(\x0b\x32\x16.arkive.v1.CorruptBlob\"\x18\n\x16ListDeadLettersRequest\"\xd8\x01\n\nDeadLetter\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08\x63onsumer\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x12\n\nstream_seq\x18\x06 \x01(\x03\x12\x11\n\tdata_size\x18\x07 \x01(\x03\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x12\n\ndeliveries\x18\t \x01(\x03\x12\x15\n\rfirst_failure\x18\n \x01(\x01\x12\x14\n\x0clast_failure\x18\x0b \x01(\x01\"F\n\x17ListDeadLettersResponse\x12+\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x15.arkive.v1.DeadLetter\"$\n\x16RetryDeadLetterRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"N\n\x17RetryDeadLetterResponse\x12\x10\n\x08\x63onsumer\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61pplied\x18\x03 \x01(\x08\"\x17\n\x15\x43heckConsumersRequest\"\x97\x01\n\rConsumerCheck\x12\x10\n\x08\x63onsumer\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x03\x12\x10\n\x08\x65xpected\x18\x03 \x01(\x03\x12\x11\n\tprocessed\x18\x04 \x01(\x03\x12\x10\n\x08redriven\x18\x05 \x01(\x03\x12\x15\n\rstill_missing\x18\x06 \x01(\x03\x12\x14\n\x0c\x64\x65\x61\x64_letters\x18\x07 \x01(\x03\"E\n\x16\x43heckConsumersResponse\x12+\n\tconsumers\x18\x01 \x03(\x0b\x32\x18.arkive.v1.ConsumerCheck2\xfb\x04\n\x0c\x41\x64minService\x12\x61\n\x12RebuildProjections\x12$.arkive.v1.RebuildProjectionsRequest\x1a%.arkive.v1.RebuildProjectionsResponse\x12O\n\x0cGetBlobStats\x12\x1e.arkive.v1.GetBlobStatsRequest\x1a\x1f.arkive.v1.GetBlobStatsResponse\x12I\n\nScrubBlobs\x12\x1c.arkive.v1.ScrubBlobsRequest\x1a\x1d.arkive.v1.ScrubBlobsResponse\x12\x61\n\x12ReportCorruptBlobs\x12$.arkive.v1.ReportCorruptBlobsRequest\x1a%.arkive.v1.ReportCorruptBlobsResponse\x12X\n\x0fListDeadLetters\x12!.arkive.v1.ListDeadLettersRequest\x1a\".arkive.v1.ListDeadLettersResponse\x12X\n\x0fRetryDeadLetter\x12!.arkive.v1.RetryDeadLetterRequest\x1a\".arkive.v1.RetryDeadLetterResponse\x12U\n\x0e\x43heckConsumers\x12 .arkive.v1.CheckConsumersRequest\x1a!.arkive.v1.CheckConsumersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,41 +32,41 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'arkive.v1.admin_service_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REBUILDPROJECTIONSREQUEST']._serialized_start=44
-  _globals['_REBUILDPROJECTIONSREQUEST']._serialized_end=71
-  _globals['_PROJECTIONREBUILD']._serialized_start=73
-  _globals['_PROJECTIONREBUILD']._serialized_end=134
-  _globals['_REBUILDPROJECTIONSRESPONSE']._serialized_start=136
-  _globals['_REBUILDPROJECTIONSRESPONSE']._serialized_end=212
-  _globals['_GETBLOBSTATSREQUEST']._serialized_start=214
-  _globals['_GETBLOBSTATSREQUEST']._serialized_end=235
-  _globals['_GETBLOBSTATSRESPONSE']._serialized_start=238
-  _globals['_GETBLOBSTATSRESPONSE']._serialized_end=466
-  _globals['_SCRUBBLOBSREQUEST']._serialized_start=468
-  _globals['_SCRUBBLOBSREQUEST']._serialized_end=541
-  _globals['_CORRUPTBLOB']._serialized_start=543
-  _globals['_CORRUPTBLOB']._serialized_end=601
-  _globals['_SCRUBBLOBSRESPONSE']._serialized_start=604
-  _globals['_SCRUBBLOBSRESPONSE']._serialized_end=751
-  _globals['_REPORTCORRUPTBLOBSREQUEST']._serialized_start=753
-  _globals['_REPORTCORRUPTBLOBSREQUEST']._serialized_end=797
-  _globals['_REPORTCORRUPTBLOBSRESPONSE']._serialized_start=799
-  _globals['_REPORTCORRUPTBLOBSRESPONSE']._serialized_end=891
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=893
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=917
-  _globals['_DEADLETTER']._serialized_start=920
-  _globals['_DEADLETTER']._serialized_end=1136
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1138
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1208
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_start=1210
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=1246
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=1248
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=1326
-  _globals['_CHECKCONSUMERSREQUEST']._serialized_start=1328
-  _globals['_CHECKCONSUMERSREQUEST']._serialized_end=1351
-  _globals['_CONSUMERCHECK']._serialized_start=1354
-  _globals['_CONSUMERCHECK']._serialized_end=1505
-  _globals['_CHECKCONSUMERSRESPONSE']._serialized_start=1507
-  _globals['_CHECKCONSUMERSRESPONSE']._serialized_end=1576
-  _globals['_ADMINSERVICE']._serialized_start=1579
-  _globals['_ADMINSERVICE']._serialized_end=2214
+  _globals['_REBUILDPROJECTIONSREQUEST']._serialized_end=88
+  _globals['_PROJECTIONREBUILD']._serialized_start=90
+  _globals['_PROJECTIONREBUILD']._serialized_end=151
+  _globals['_REBUILDPROJECTIONSRESPONSE']._serialized_start=153
+  _globals['_REBUILDPROJECTIONSRESPONSE']._serialized_end=229
+  _globals['_GETBLOBSTATSREQUEST']._serialized_start=231
+  _globals['_GETBLOBSTATSREQUEST']._serialized_end=252
+  _globals['_GETBLOBSTATSRESPONSE']._serialized_start=255
+  _globals['_GETBLOBSTATSRESPONSE']._serialized_end=483
+  _globals['_SCRUBBLOBSREQUEST']._serialized_start=485
+  _globals['_SCRUBBLOBSREQUEST']._serialized_end=558
+  _globals['_CORRUPTBLOB']._serialized_start=560
+  _globals['_CORRUPTBLOB']._serialized_end=618
+  _globals['_SCRUBBLOBSRESPONSE']._serialized_start=621
+  _globals['_SCRUBBLOBSRESPONSE']._serialized_end=768
+  _globals['_REPORTCORRUPTBLOBSREQUEST']._serialized_start=770
+  _globals['_REPORTCORRUPTBLOBSREQUEST']._serialized_end=814
+  _globals['_REPORTCORRUPTBLOBSRESPONSE']._serialized_start=816
+  _globals['_REPORTCORRUPTBLOBSRESPONSE']._serialized_end=908
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=910
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=934
+  _globals['_DEADLETTER']._serialized_start=937
+  _globals['_DEADLETTER']._serialized_end=1153
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1155
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1225
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_start=1227
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=1263
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=1265
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=1343
+  _globals['_CHECKCONSUMERSREQUEST']._serialized_start=1345
+  _globals['_CHECKCONSUMERSREQUEST']._serialized_end=1368
+  _globals['_CONSUMERCHECK']._serialized_start=1371
+  _globals['_CONSUMERCHECK']._serialized_end=1522
+  _globals['_CHECKCONSUMERSRESPONSE']._serialized_start=1524
+  _globals['_CHECKCONSUMERSRESPONSE']._serialized_end=1593
+  _globals['_ADMINSERVICE']._serialized_start=1596
+  _globals['_ADMINSERVICE']._serialized_end=2231
 # @@protoc_insertion_point(module_scope)

@@ -28,14 +28,16 @@ class SkippedVersion(_message.Message):
     def __init__(self, version_id: _Optional[str] = ..., version: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class DeleteVersionRequest(_message.Message):
-    __slots__ = ("ref", "delete_aliases", "purge")
+    __slots__ = ("ref", "delete_aliases", "purge", "confirm")
     REF_FIELD_NUMBER: _ClassVar[int]
     DELETE_ALIASES_FIELD_NUMBER: _ClassVar[int]
     PURGE_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_FIELD_NUMBER: _ClassVar[int]
     ref: str
     delete_aliases: bool
     purge: bool
-    def __init__(self, ref: _Optional[str] = ..., delete_aliases: _Optional[bool] = ..., purge: _Optional[bool] = ...) -> None: ...
+    confirm: bool
+    def __init__(self, ref: _Optional[str] = ..., delete_aliases: _Optional[bool] = ..., purge: _Optional[bool] = ..., confirm: _Optional[bool] = ...) -> None: ...
 
 class DeleteVersionResponse(_message.Message):
     __slots__ = ("deleted", "skipped")
@@ -46,16 +48,18 @@ class DeleteVersionResponse(_message.Message):
     def __init__(self, deleted: _Optional[_Iterable[_Union[VersionChange, _Mapping]]] = ..., skipped: _Optional[_Iterable[_Union[SkippedVersion, _Mapping]]] = ...) -> None: ...
 
 class DeleteCollectionRequest(_message.Message):
-    __slots__ = ("project", "name", "delete_aliases", "purge")
+    __slots__ = ("project", "name", "delete_aliases", "purge", "confirm")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DELETE_ALIASES_FIELD_NUMBER: _ClassVar[int]
     PURGE_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_FIELD_NUMBER: _ClassVar[int]
     project: str
     name: str
     delete_aliases: bool
     purge: bool
-    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., delete_aliases: _Optional[bool] = ..., purge: _Optional[bool] = ...) -> None: ...
+    confirm: bool
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., delete_aliases: _Optional[bool] = ..., purge: _Optional[bool] = ..., confirm: _Optional[bool] = ...) -> None: ...
 
 class DeleteCollectionResponse(_message.Message):
     __slots__ = ("deleted", "skipped")
@@ -237,20 +241,22 @@ class ApplyRetentionResponse(_message.Message):
     def __init__(self, deleted: _Optional[int] = ..., skipped: _Optional[_Iterable[_Union[SkippedVersion, _Mapping]]] = ...) -> None: ...
 
 class CollectGarbageRequest(_message.Message):
-    __slots__ = ("grace_seconds", "dry_run", "digests", "skip_staging", "repack", "repack_read_grace_seconds")
+    __slots__ = ("grace_seconds", "dry_run", "digests", "skip_staging", "repack", "repack_read_grace_seconds", "confirm")
     GRACE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     DIGESTS_FIELD_NUMBER: _ClassVar[int]
     SKIP_STAGING_FIELD_NUMBER: _ClassVar[int]
     REPACK_FIELD_NUMBER: _ClassVar[int]
     REPACK_READ_GRACE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_FIELD_NUMBER: _ClassVar[int]
     grace_seconds: float
     dry_run: bool
     digests: _containers.RepeatedScalarFieldContainer[str]
     skip_staging: bool
     repack: bool
     repack_read_grace_seconds: float
-    def __init__(self, grace_seconds: _Optional[float] = ..., dry_run: _Optional[bool] = ..., digests: _Optional[_Iterable[str]] = ..., skip_staging: _Optional[bool] = ..., repack: _Optional[bool] = ..., repack_read_grace_seconds: _Optional[float] = ...) -> None: ...
+    confirm: bool
+    def __init__(self, grace_seconds: _Optional[float] = ..., dry_run: _Optional[bool] = ..., digests: _Optional[_Iterable[str]] = ..., skip_staging: _Optional[bool] = ..., repack: _Optional[bool] = ..., repack_read_grace_seconds: _Optional[float] = ..., confirm: _Optional[bool] = ...) -> None: ...
 
 class CollectGarbageResponse(_message.Message):
     __slots__ = ("sweep_id", "blobs_total", "bytes_total", "blobs_unreferenced", "blobs_deleted", "bytes_freed", "staging_deleted", "pending_purged", "seconds", "packs_repacked", "blobs_repacked", "bytes_repacked", "repacked_objects_deleted")
