@@ -61,7 +61,7 @@ def test_remove_drops_local_files_first_then_records_base_removals(tmp_path: Pat
 @pytest.mark.parametrize(
     "argv, needle",
     [
-        (["log", "a", "b"], "one path"),
+        (["log", "a", "b"], "several paths need --name"),
         (["log", ".", "--remove", "x"], "--remove needs --base"),
         (["log", "--base", "demo/mnist"], "needs a path to add, a --reference or a --remove"),
         (["log", "--base", "a/b/c", "."], "invalid ref"),

@@ -49,6 +49,7 @@ READ_ONLY_CALLS = """
     GetVersion FindVersionByManifest ListVersions ListArtifacts ListFiles ListDrafts FindMissingBlobs
     DownloadBlob DownloadBlobs GetDownloadUrls GetBlobStats SearchVersions ListLinks GetRun ListRuns
     LookupCache GetLineage DownloadReference ListPolicies PlanRetention GetStorageReport
+    ListAliases DiffFiles GetVersionTtl ListDeadLetters
 """.split()
 # A repeat would do the work again, or fail on the first attempt's effect (AbortDraft and
 # RemoveFiles answer FAILED_PRECONDITION / NOT_FOUND the second time).
@@ -79,6 +80,9 @@ CALL_KINDS: dict[str, str] = {
     "HeartbeatRun": IDEMPOTENT,
     "ScrubBlobs": IDEMPOTENT,  # re-reads a page of objects; what was found corrupt stays found
     "ReportCorruptBlobs": IDEMPOTENT,  # the server re-reads the blobs itself; a repeat finds the same
+    "SetAliases": IDEMPOTENT,  # adding an alias a version holds, removing one it lacks: no change
+    "CheckConsumers": IDEMPOTENT,  # re-drives only what is still missing, exactly once
+    "RetryDeadLetter": ONCE,  # a repeat after success answers NOT_FOUND (the letter is gone)
     **dict.fromkeys(ONCE_CALLS, ONCE),
 }
 

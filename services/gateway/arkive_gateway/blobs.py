@@ -96,8 +96,8 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         reg = await self.rpc.call(
             api.HASHING, "register", api.RegisterBlob(digest, size, key, received), api.Registered
         )
-        if reg.already_present:  # a concurrent upload of the same bytes won: drop our copy
-            await self.store.delete(key)
+        if reg.already_present and reg.blob.key != key:  # a concurrent upload of the same bytes won
+            await self.store.delete(key)  # (our own key: a re-sent registration stored it: keep it)
         return pb.UploadBlobResponse(digest=digest, size=size, already_present=reg.already_present)
 
     @streaming

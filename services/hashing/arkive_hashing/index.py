@@ -196,9 +196,9 @@ async def register(pool: asyncpg.Pool, req: api.RegisterBlob) -> api.Registered:
     leased = (await lease(pool, api.StatBlobs([req.digest]))).blobs
     if not leased:
         return await register(pool, msgspec.structs.replace(req, received=0))  # counted above
-    # Indexed at the caller's own key: its earlier request (re-sent by the bus after a lost answer)
-    # stored it, so the caller must keep that object rather than drop it as a duplicate.
-    return api.Registered(blob=leased[0], already_present=leased[0].key != req.key)
+    # Callers drop their copy only when the indexed one lives at another key: a request re-sent by
+    # the bus after a lost answer finds its own key here and must keep that object.
+    return api.Registered(blob=leased[0], already_present=True)
 
 
 async def lease(pool: asyncpg.Pool, req: api.StatBlobs) -> api.BlobInfos:
