@@ -1,0 +1,125 @@
+"""Many replicas starting at once on an empty database (as a Kubernetes rollout does), and graceful
+termination: on SIGTERM /readyz turns 503 before the process stops and exits 0.
+
+The processes get a database, subject prefix, stream and bucket of their own: their outbox relays
+must not publish the session stack's events, nor its consumers take theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from httpget import http_get
+from support import assert_eventually
+
+from arkive_common import eventlog
+from arkive_hashing import index, repack, stats
+from arkive_ingest import projection
+from arkive_lineage import graph
+from arkive_retention import catalog
+from arkive_stack.ports import free_port
+
+SERVICES = ("ingest", "hashing", "lineage", "retention")
+REPLICAS = 2
+COMPONENTS = {
+    "eventlog": eventlog.MIGRATIONS,
+    "ingest": projection.MIGRATIONS,
+    "hashing": index.MIGRATIONS,
+    stats.COMPONENT: stats.MIGRATIONS,
+    repack.COMPONENT: repack.MIGRATIONS,
+    "lineage": graph.MIGRATIONS,
+    "retention": catalog.MIGRATIONS,
+}
+
+
+def _spawn_all(env: dict[str, str], logs: Path) -> dict[str, tuple[subprocess.Popen[bytes], int]]:
+    procs: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    taken: set[int] = set()
+    for service in SERVICES:
+        for i in range(REPLICAS):
+            port = free_port(taken)
+            with open(logs / f"{service}-{i}.log", "wb") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", f"arkive_{service}"],
+                    env=env | {"ARKIVE_HEALTH_PORT": str(port)},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            procs[f"{service}-{i}"] = (proc, port)
+    return procs
+
+
+@pytest.fixture
+async def deployment(infra, tmp_path):
+    """REPLICAS processes of each backend service, all spawned at once on a fresh database."""
+    name = f"r_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(infra.database_url)
+    await admin.execute(f"CREATE DATABASE {name}")
+    dsn = urlunsplit(urlsplit(infra.database_url)._replace(path=f"/{name}"))
+    tag = name.replace("_", "")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")} | infra.env
+    base |= {
+        "ARKIVE_DATABASE_URL": dsn,
+        "ARKIVE_SUBJECT_PREFIX": tag,
+        "ARKIVE_STREAM": tag.upper(),
+        "ARKIVE_S3_BUCKET": tag,
+        "ARKIVE_DRAIN_SECONDS": "1.5",
+        "PYTHONUNBUFFERED": "1",
+    }
+    procs = _spawn_all(base, tmp_path)
+    try:
+        yield dsn, procs, tmp_path
+    finally:
+        for proc, _ in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        await admin.close()
+
+
+async def test_replicas_migrate_an_empty_database_together_and_drain_on_sigterm(deployment):
+    dsn, procs, logs = deployment
+
+    async def all_ready() -> None:
+        for pname, (proc, port) in procs.items():
+            assert proc.poll() is None, f"{pname} exited {proc.returncode}: {(logs / f'{pname}.log').read_text()}"
+            assert await http_get(port, "/readyz") == (200, "ready\n"), pname
+
+    await assert_eventually(all_ready, timeout=60, interval=0.2, retry_on=(AssertionError, ConnectionError, OSError))
+
+    # every step of every component ran exactly once, although 8 processes raced to run them
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT component, step FROM schema_migrations ORDER BY component, step")
+    finally:
+        await conn.close()
+    want = sorted((c, i) for c, steps in COMPONENTS.items() for i in range(len(steps)))
+    assert sorted((r["component"], r["step"]) for r in rows) == want
+
+    # graceful termination: readiness goes first, the process exits 0 after the drain delay
+    proc, port = procs["ingest-0"]
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+
+    async def draining() -> None:
+        assert await http_get(port, "/readyz") == (503, "draining\n")
+
+    await assert_eventually(draining, timeout=2)
+    assert proc.poll() is None, "the process must still run while readiness is false"
+    assert await http_get(port, "/livez") == (200, "ok\n")
+    rc = await asyncio.to_thread(proc.wait, 20)
+    assert rc == 0, (logs / "ingest-0.log").read_text()
+    assert time.monotonic() - sent >= 1.5  # it waited the drain delay before stopping
+    # the other replica still serves
+    assert await http_get(procs["ingest-1"][1], "/readyz") == (200, "ready\n")
