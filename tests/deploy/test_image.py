@@ -54,6 +54,11 @@ def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.C
     return done
 
 
+def container_log(name: str) -> str:
+    done = podman("logs", name, check=False)
+    return f"--- {name}\n{(done.stdout + done.stderr)[-2000:]}"
+
+
 def test_image_runs_as_non_root_without_compilers(image):
     out = podman("run", "--rm", *ULIMITS, "--entrypoint", "sh", image, "-c", "id -u; command -v gcc cc pip || true")
     assert out.stdout.split() == ["10001"]
@@ -84,8 +89,9 @@ async def test_five_containers_serve_a_log_and_a_download(image, infra, tmp_path
             try:
                 await assert_eventually(all_ready, timeout=90, interval=0.5, retry_on=(AssertionError, OSError))
             except AssertionError:
-                logs = [(await asyncio.to_thread(podman, "logs", names[s], check=False)).stderr[-2000:] for s in SERVICES]
-                raise AssertionError("\n".join(logs)) from None
+                raise AssertionError(
+                    "\n".join([await asyncio.to_thread(container_log, names[s]) for s in SERVICES])
+                ) from None
 
             data = tmp_path / "data"
             (data / "sub").mkdir(parents=True)
