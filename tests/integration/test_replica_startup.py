@@ -19,12 +19,14 @@ from httpget import http_get
 from isolated import isolated_env
 from support import assert_eventually
 
+import arkive
 from arkive_common import eventlog
 from arkive_hashing import index, repack, stats
 from arkive_ingest import projection
 from arkive_lineage import graph
 from arkive_retention import catalog
 from arkive_stack.ports import free_port
+from arkive_stack.probes import grpc_serving
 
 SERVICES = ("ingest", "hashing", "lineage", "retention")
 REPLICAS = 2
@@ -42,8 +44,8 @@ COMPONENTS = {
 def _spawn_all(env: dict[str, str], logs: Path) -> dict[str, tuple[subprocess.Popen[bytes], int]]:
     procs: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     taken: set[int] = set()
-    for service in SERVICES:
-        for i in range(REPLICAS):
+    for service in (*SERVICES, "gateway"):
+        for i in range(1 if service == "gateway" else REPLICAS):
             port = free_port(taken)
             with open(logs / f"{service}-{i}.log", "wb") as log:
                 proc = subprocess.Popen(
@@ -58,11 +60,12 @@ def _spawn_all(env: dict[str, str], logs: Path) -> dict[str, tuple[subprocess.Po
 
 @pytest.fixture
 async def deployment(infra, tmp_path):
-    """REPLICAS processes of each backend service, all spawned at once on a fresh database."""
+    """REPLICAS processes of each backend service and a gateway, all spawned at once on a fresh database."""
     async with isolated_env(infra) as env:
-        procs = _spawn_all(env | {"ARKIVE_DRAIN_SECONDS": "1.5"}, tmp_path)
+        env |= {"ARKIVE_DRAIN_SECONDS": "1.5", "ARKIVE_GATEWAY_ADDR": f"127.0.0.1:{free_port(set())}"}
+        procs = _spawn_all(env, tmp_path)
         try:
-            yield env["ARKIVE_DATABASE_URL"], procs, tmp_path
+            yield env["ARKIVE_DATABASE_URL"], env["ARKIVE_GATEWAY_ADDR"], procs, tmp_path
         finally:
             for proc, _ in procs.values():
                 if proc.poll() is None:
@@ -71,7 +74,7 @@ async def deployment(infra, tmp_path):
 
 
 async def test_replicas_migrate_an_empty_database_together_and_drain_on_sigterm(deployment):
-    dsn, procs, logs = deployment
+    dsn, gateway_addr, procs, logs = deployment
 
     async def all_ready() -> None:
         for pname, (proc, port) in procs.items():
@@ -93,18 +96,24 @@ async def test_replicas_migrate_an_empty_database_together_and_drain_on_sigterm(
         assert steps == list(range(len(steps))), (component, steps)
 
     # graceful termination: readiness goes first, the process exits 0 after the drain delay
-    proc, port = procs["ingest-0"]
-    proc.send_signal(signal.SIGTERM)
-    sent = time.monotonic()
+    for pname in ("ingest-0", "gateway-0"):
+        proc, port = procs[pname]
+        proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
 
-    async def draining() -> None:
-        assert await http_get(port, "/readyz") == (503, "draining\n")
+        async def draining(port: int = port) -> None:
+            assert await http_get(port, "/readyz") == (503, "draining\n")
 
-    await assert_eventually(draining, timeout=2)
-    assert proc.poll() is None, "the process must still run while readiness is false"
-    assert await http_get(port, "/livez") == (200, "ok\n")
-    rc = await asyncio.to_thread(proc.wait, 20)
-    assert rc == 0, (logs / "ingest-0.log").read_text()
-    assert time.monotonic() - sent >= 1.5  # it waited the drain delay before stopping
+        await assert_eventually(draining, timeout=2)
+        assert proc.poll() is None, f"{pname} must still run while readiness is false"
+        assert await http_get(port, "/livez") == (200, "ok\n")
+        if pname == "gateway-0":  # gRPC health follows, and calls are still served meanwhile
+            assert not await grpc_serving(gateway_addr)
+            async with arkive.AsyncClient(gateway_addr, progress=False) as client:
+                with pytest.raises(arkive.NotFound):
+                    await client.get_version("drain/missing:v0")
+        rc = await asyncio.to_thread(proc.wait, 20)
+        assert rc == 0, (logs / f"{pname}.log").read_text()
+        assert time.monotonic() - sent >= 1.5, pname  # it waited the drain delay before stopping
     # the other replica still serves
     assert await http_get(procs["ingest-1"][1], "/readyz") == (200, "ready\n")

@@ -138,6 +138,9 @@ async def _drain_then_stop(service: Service, health: HealthServer | None, drain_
             return
         health.draining = True
         log.info("draining: not ready, stopping in %gs", drain_seconds)
+        drain = getattr(service, "drain", None)  # the gateway: gRPC health says NOT_SERVING too
+        if drain is not None:
+            await drain()
         await asyncio.sleep(drain_seconds)
     await service.shutdown()
 

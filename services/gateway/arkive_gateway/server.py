@@ -161,6 +161,12 @@ class Gateway:
         """Readiness (/readyz): serving (ingest and hashing answered), NATS connected, not stopping."""
         return self._serving and not self._closed and self.nc is not None and self.nc.is_connected
 
+    async def drain(self) -> None:
+        """SIGTERM (before the drain delay): gRPC health turns NOT_SERVING; calls keep being served."""
+        result = self.health.enter_graceful_shutdown()
+        if asyncio.iscoroutine(result):
+            await result
+
     async def run(self) -> None:
         if self.server is None:
             await self.start()
