@@ -169,3 +169,20 @@ def test_ingress_and_grpc_route_terminate_tls_from_existing_secrets(rendered):
     (route,) = kinds(rendered["external-s3"][1], "GRPCRoute")
     assert route["spec"]["parentRefs"][0]["sectionName"] == "https"
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "arkive-gateway", "port": 50051}]
+
+
+def test_gateway_serves_tls_from_an_existing_secret(rendered):
+    deployments = {
+        d["metadata"]["labels"]["app.kubernetes.io/component"]: d for d in kinds(rendered["small"][1], "Deployment")
+    }
+    pod = deployments["gateway"]["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["tls"]["secret"] == {"secretName": "arkive-gateway-tls"}
+    assert mounts["tls"]["readOnly"] is True
+    assert env["ARKIVE_TLS_CERT"] == mounts["tls"]["mountPath"] + "/tls.crt"
+    assert env["ARKIVE_TLS_KEY"] == mounts["tls"]["mountPath"] + "/tls.key"
+    for name, d in deployments.items():  # only the gateway holds the certificate
+        if name != "gateway":
+            assert "tls" not in {v["name"] for v in d["spec"]["template"]["spec"]["volumes"]}, name
