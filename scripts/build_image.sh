@@ -73,7 +73,12 @@ say "wheels of the workspace packages"
 isolation=(--no-build-isolation)
 "$PY" -c 'import setuptools as s, sys; sys.exit(tuple(map(int, s.__version__.split(".")[:2])) < (70, 1))' 2>/dev/null ||
   isolation=()
+# setuptools' build/ folders are removed before and after: a stale build/lib would put modules
+# deleted from the source tree into the wheels.
+clean_build() { for p in "${PACKAGES[@]}"; do rm -rf "$p/build"; done; }
+clean_build
 "${pip[@]}" wheel --no-deps "${isolation[@]}" -w "$context/arkive" "${PACKAGES[@]}" >&2
+clean_build
 # Their runtime dependencies only (not the test and dev tools of requirements.lock), pinned by the
 # lock; kept per lock and package list, so a rebuild downloads nothing and buildah reuses the layer.
 key=$(cat requirements.lock "${PACKAGES[@]/%//pyproject.toml}" | sha256sum | cut -c1-16)
