@@ -22,7 +22,7 @@ EXAMPLES = sorted((CHART / "examples").glob("*.yaml"))
 SERVICES = ("gateway", "ingest", "hashing", "lineage", "retention")
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 # Environment variables that carry a credential (or a URL that may embed one): never a literal value.
-CREDENTIAL_ENV = ("ARKIVE_DATABASE_URL", "ARKIVE_S3_ACCESS_KEY", "ARKIVE_S3_SECRET_KEY", "ARKIVE_ADMIN_TOKEN")
+CREDENTIAL_ENV = ("ARKIVE_DATABASE_URL", "ARKIVE_S3_ACCESS_KEY", "ARKIVE_S3_SECRET_KEY", "ARKIVE_BOOTSTRAP_TOKEN_HASH")
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +132,7 @@ def test_credentials_never_from_values(helm):
     env = {e["name"]: e for e in kinds(docs, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["ARKIVE_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "pg-app"
     assert env["ARKIVE_S3_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "creds", "key": "s3-secret-key"}
-    assert "ARKIVE_ADMIN_TOKEN" not in env  # optional and not configured
+    assert "ARKIVE_BOOTSTRAP_TOKEN_HASH" not in env  # optional and not configured
     done = run(helm, "template", "arkive", CHART, "--set", "existingSecret=creds")
     assert done.returncode != 0 and "config.s3Endpoint is required" in done.stderr
 
@@ -186,3 +186,13 @@ def test_gateway_serves_tls_from_an_existing_secret(rendered):
     for name, d in deployments.items():  # only the gateway holds the certificate
         if name != "gateway":
             assert "tls" not in {v["name"] for v in d["spec"]["template"]["spec"]["volumes"]}, name
+
+
+def test_only_ingest_gets_the_bootstrap_token_hash(rendered):
+    for d in kinds(rendered["cluster"][1], "Deployment"):
+        env = {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == "ingest":
+            ref = env["ARKIVE_BOOTSTRAP_TOKEN_HASH"]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": "arkive", "key": "bootstrap-token-hash"}
+        else:
+            assert "ARKIVE_BOOTSTRAP_TOKEN_HASH" not in env, d["metadata"]["name"]

@@ -54,7 +54,6 @@ app.kubernetes.io/component: {{ .svc }}
 {{- include "arkive.secretEnv" (dict "root" . "env" "ARKIVE_DATABASE_URL" "ref" .Values.secrets.databaseUrl) }}
 {{- include "arkive.secretEnv" (dict "root" . "env" "ARKIVE_S3_ACCESS_KEY" "ref" .Values.secrets.s3AccessKey) }}
 {{- include "arkive.secretEnv" (dict "root" . "env" "ARKIVE_S3_SECRET_KEY" "ref" .Values.secrets.s3SecretKey) }}
-{{- include "arkive.secretEnv" (dict "root" . "env" "ARKIVE_ADMIN_TOKEN" "ref" .Values.secrets.adminToken "optional" true) }}
 - name: ARKIVE_S3_ENDPOINT
   value: {{ $c.s3Endpoint | quote }}
 {{- with $c.s3PublicEndpoint }}
