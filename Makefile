@@ -7,7 +7,7 @@ PKGS := libs/common libs/proto libs/sdk libs/stack services/gateway services/ing
         services/lineage services/retention
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench lint proto clean
+.PHONY: install run test bench lint proto clean image deploy-check
 .DEFAULT_GOAL := run
 
 $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PKGS))
@@ -36,6 +36,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd proto && ../$(VENV)/bin/buf lint
+
+# The OCI image localhost/arkive:dev from deploy/Containerfile, without a Docker daemon (root; installs
+# buildah/podman/runc/debootstrap with apt when missing). ARKIVE_BASE_IMAGE=python:3.11-slim-bookworm
+# where a registry is reachable; the default base is made here with debootstrap (cached in .cache/).
+image: $(STAMP)
+	PY=$(PY) scripts/build_image.sh
+
+# The Helm chart without a cluster: helm lint --strict, helm template of each example values file,
+# kubernetes-validate --strict for Kubernetes 1.30 and 1.37, assertions on the rendered objects.
+deploy-check: $(STAMP)
+	$(PY) -m pytest tests/deploy -m "deploy and not image" $(PYTEST_ARGS)
 
 proto: $(STAMP)
 	PY=$(PY) scripts/gen_proto.sh

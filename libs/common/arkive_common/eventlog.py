@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
+from prometheus_client import Counter
 
 from .errors import Conflict, InvalidArgument
 from .events import Envelope, Event, encode_event, event_type
@@ -28,6 +29,9 @@ APPEND_LOCK = 0x61726B65  # "arke"
 OUTBOX_CHANNEL = "arkive_outbox"
 # Below NATS' 1 MiB default max payload, leaving room for the envelope and headers.
 MAX_EVENT_BYTES = 960 * 1024
+# Counted once inserted: append is the transaction's last statement, so a commit failing after it
+# (counted, not kept) is rare.
+EVENTS_APPENDED = Counter("arkive_events_appended_total", "Events appended to the event log by this process", ["type"])
 
 MIGRATIONS: list[str] = [
     """
@@ -155,6 +159,8 @@ async def append(
     except asyncpg.UniqueViolationError:  # a writer that appended with expected_version=None
         raise Conflict("concurrent append to the same stream; try again") from None
     rows = sorted(rows, key=lambda r: r["position"])
+    for t in types:
+        EVENTS_APPENDED.labels(t).inc()
     await conn.execute("INSERT INTO outbox (position) SELECT unnest($1::bigint[])", [r["position"] for r in rows])
     await conn.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
     return [_row_to_envelope(r) for r in rows]

@@ -22,6 +22,7 @@ from nats.js import JetStreamContext
 
 from . import bus, db, deadletters, eventlog
 from .config import Settings
+from .health_http import HealthConfig, HealthServer
 from .outbox import OutboxRelay
 from .rpc import Method, RpcServer
 
@@ -51,6 +52,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
         self._closing = False
+        self._started = False
 
     async def start(self) -> None:
         s = self.settings
@@ -70,7 +72,15 @@ class ServiceRuntime:
         await self._rpc.start()
         for r in self.runnables:
             self._tasks.append(asyncio.create_task(r.run(), name=f"{self.name}:{type(r).__name__}"))
+        self._started = True
         log.info("arkive-%s ready", self.name)
+
+    async def ready(self) -> bool:
+        """Readiness (/readyz): started, not shutting down, NATS connected and PostgreSQL answering."""
+        if not self._started or self._closing or self.nc is None or not self.nc.is_connected or self.pool is None:
+            return False
+        async with self.pool.acquire(timeout=2) as conn:
+            return await conn.fetchval("SELECT 1") == 1
 
     async def run(self) -> None:
         """Starts (if needed) and runs until shutdown() or until a part fails."""
@@ -117,6 +127,22 @@ class ServiceRuntime:
 class Service(Protocol):
     async def run(self) -> None: ...
     async def shutdown(self) -> None: ...
+    async def ready(self) -> bool: ...
+
+
+async def _drain_then_stop(service: Service, health: HealthServer | None, drain_seconds: float) -> None:
+    """Graceful termination: readiness turns false first, then (after the drain delay that lets load
+    balancers and Kubernetes endpoints notice) the service stops taking work and finishes what it has."""
+    if health is not None:
+        if health.draining:
+            return
+        health.draining = True
+        log.info("draining: not ready, stopping in %gs", drain_seconds)
+        drain = getattr(service, "drain", None)  # the gateway: gRPC health says NOT_SERVING too
+        if drain is not None:
+            await drain()
+        await asyncio.sleep(drain_seconds)
+    await service.shutdown()
 
 
 def run_service(name: str, bootstrap: Callable[[Settings], Awaitable[Service]]) -> None:
@@ -127,10 +153,20 @@ def run_service(name: str, bootstrap: Callable[[Settings], Awaitable[Service]]) 
 
     async def main() -> None:
         service = await bootstrap(Settings.from_env())
+        hc = HealthConfig.from_env()
+        health = None if hc.port is None else HealthServer(name, service.ready, host=hc.host, port=hc.port)
+        if health is not None:
+            await health.start()  # before run(): /livez answers during start-up, /readyz says 503
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.shutdown()))
-        await service.run()
+            loop.add_signal_handler(
+                sig, lambda: asyncio.ensure_future(_drain_then_stop(service, health, hc.drain_seconds))
+            )
+        try:
+            await service.run()
+        finally:
+            if health is not None:
+                await health.stop()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

@@ -15,7 +15,7 @@ from types import TracebackType
 from . import datadir, embedded, postgres, s3identity, servers
 from .config import StackConfig
 from .errors import StackError
-from .ports import HOST, choose_port, split_addr
+from .ports import HOST, choose_port, free_port, split_addr
 from .probes import check_external, grpc_serving, wait_until
 from .processes import ManagedProcess
 from .signals import stop_on_signals
@@ -48,6 +48,8 @@ class Stack:
         """Embedded servers started by this stack: "nats", "postgres", "seaweedfs" (external ones absent)."""
         self.services: list[ManagedProcess] = []
         """Service processes, named after the service ("gateway") or, with replicas > 1, "gateway-2"."""
+        self.health_ports: dict[str, int] = {}
+        """Per service process: the port of its /livez, /readyz and /metrics (ARKIVE_HEALTH_PORT)."""
         self.started_in: float | None = None
         """Seconds start() took."""
         self._ports: dict[str, int] = {}
@@ -193,8 +195,11 @@ class Stack:
             argv = self._commands.get(name) or [sys.executable, "-m", f"arkive_{name}"]
             for i in range(1, cfg.replicas + 1):
                 pname = name if cfg.replicas == 1 else f"{name}-{i}"
+                # each replica its own health port: a fixed one would clash on one host
+                self.health_ports[pname] = free_port({*self._ports.values(), *self.health_ports.values()})
+                penv = {**env, "ARKIVE_HEALTH_PORT": str(self.health_ports[pname])}
                 proc = ManagedProcess(
-                    pname, argv, cfg.logs / f"{pname}.log", env=env, stop_timeout=cfg.service_stop_timeout
+                    pname, argv, cfg.logs / f"{pname}.log", env=penv, stop_timeout=cfg.service_stop_timeout
                 )
                 self.services.append(proc)
                 proc.start()

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .ports import HOST
 from .processes import ManagedProcess
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def _endpoint(stack: Stack, name: str) -> str:
         "postgres": env["ARKIVE_DATABASE_URL"],
         "seaweedfs": env["ARKIVE_S3_ENDPOINT"],
         "gateway": env["ARKIVE_GATEWAY_ADDR"],
-    }.get(base, "")
+    }.get(base, "") or (f"http://{HOST}:{stack.health_ports[name]}/metrics" if name in stack.health_ports else "")
 
 
 def status_lines(stack: Stack) -> list[str]:

@@ -40,6 +40,7 @@ from .catalog import CatalogServicer
 from .direct import DirectTransfers
 from .lineage import LineageServicer
 from .malformed import GuardedRegistration
+from .metrics import MetricsInterceptor
 from .references import ReferenceServicer, reference_store
 from .retention import RetentionServicer
 from .tls import TlsFiles
@@ -78,6 +79,7 @@ class Gateway:
         self.nc: NATS | None = None
         self._stop = asyncio.Event()
         self._closed = False
+        self._serving = False
 
     async def start(self) -> None:
         s = self.settings
@@ -86,7 +88,7 @@ class Gateway:
         await self.store.ensure_bucket()
         await self.ref_store.__aenter__()
         rpc = RpcClient(self.nc, s.subject_prefix)
-        server = grpc.aio.server(options=SERVER_OPTIONS)
+        server = grpc.aio.server(interceptors=[MetricsInterceptor()], options=SERVER_OPTIONS)
         blobs = BlobServicer(rpc, self.store)  # uploads parsed without copying (see wire.py)
         self.direct = DirectTransfers(
             self.store,
@@ -137,6 +139,7 @@ class Gateway:
         log.info("gateway listening on %s; waiting for %s", s.gateway_addr, ", ".join(REQUIRED))
         await self._wait_for_backends(rpc)
         await self._set_health(health_pb2.HealthCheckResponse.SERVING, names)
+        self._serving = True
         log.info("arkive-gateway ready on %s", s.gateway_addr)
 
     async def _set_health(self, status, names: list[str]) -> None:
@@ -153,6 +156,16 @@ class Gateway:
                     break
                 except ArkiveError:
                     await asyncio.sleep(0.2)
+
+    async def ready(self) -> bool:
+        """Readiness (/readyz): serving (ingest and hashing answered), NATS connected, not stopping."""
+        return self._serving and not self._closed and self.nc is not None and self.nc.is_connected
+
+    async def drain(self) -> None:
+        """SIGTERM (before the drain delay): gRPC health turns NOT_SERVING; calls keep being served."""
+        result = self.health.enter_graceful_shutdown()
+        if asyncio.iscoroutine(result):
+            await result
 
     async def run(self) -> None:
         if self.server is None:

@@ -1,0 +1,35 @@
+"""A deployment of its own on the session's servers: a fresh database, subject prefix, stream and
+bucket, so its processes' outbox relays never publish the session stack's events (nor its consumers
+take theirs). For tests that start service processes themselves (replicas, containers)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+
+@asynccontextmanager
+async def isolated_env(infra) -> AsyncIterator[dict[str, str]]:
+    """The environment for such processes (ARKIVE_* of `infra` with the private names)."""
+    name = f"i_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(infra.database_url)
+    await admin.execute(f"CREATE DATABASE {name}")
+    tag = name.replace("_", "")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")} | infra.env
+    env |= {
+        "ARKIVE_DATABASE_URL": urlunsplit(urlsplit(infra.database_url)._replace(path=f"/{name}")),
+        "ARKIVE_SUBJECT_PREFIX": tag,
+        "ARKIVE_STREAM": tag.upper(),
+        "ARKIVE_S3_BUCKET": tag,
+        "PYTHONUNBUFFERED": "1",
+    }
+    try:
+        yield env
+    finally:
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        await admin.close()
