@@ -7,7 +7,7 @@ PKGS := libs/common libs/proto libs/sdk libs/stack services/gateway services/ing
         services/lineage services/retention
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench lint proto clean
+.PHONY: install run test bench lint typecheck proto clean
 .DEFAULT_GOAL := run
 
 $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PKGS))
@@ -36,6 +36,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd proto && ../$(VENV)/bin/buf lint
+	$(MAKE) typecheck
+
+# mypy over libs/ and services/ (settings: [tool.mypy] in pyproject.toml; generated protobuf code via its .pyi stubs).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 proto: $(STAMP)
 	PY=$(PY) scripts/gen_proto.sh
