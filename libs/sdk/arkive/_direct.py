@@ -132,7 +132,7 @@ def _put_blocking(
     try:
         with src:
             body = _Body(src, size, progress, sent, stop)
-            conn.request("PUT", target, body=body, headers={**headers, "Content-Length": str(size)})  # type: ignore[arg-type]
+            conn.request("PUT", target, body=body, headers={**headers, "Content-Length": str(size)})
             resp = conn.getresponse()
             return resp.status, resp.read(4096)
     finally:

@@ -172,7 +172,7 @@ async def write_zip(
     stamp = created_at.timetuple()[:6] if created_at.year >= 1980 else (1980, 1, 1, 0, 0, 0)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-            w = _Writer(zf, stamp)  # type: ignore[arg-type]
+            w = _Writer(zf, stamp)
             pending: list[FileInfo] = []
             for f in [*norm, None]:
                 small = f is not None and f.size <= BATCH_MAX_FILE
