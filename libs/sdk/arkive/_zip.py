@@ -167,7 +167,8 @@ async def write_zip(
 ) -> DownloadResult:
     norm = sorted((FileInfo(_server_path(f.path), f.digest, f.size) for f in files), key=lambda f: f.path)
     check_layout(f.path for f in norm)
-    fd, tmp = await asyncio.to_thread(_temp_next_to, out)
+    fd, tmp_path = await asyncio.to_thread(_temp_next_to, out)
+    tmp: str | None = tmp_path  # None once it has become `out`
     progress.phase("downloading", sum(f.size for f in norm))
     stamp = created_at.timetuple()[:6] if created_at.year >= 1980 else (1980, 1, 1, 0, 0, 0)
     try:
@@ -184,8 +185,8 @@ async def write_zip(
                     pending.append(f)
                 elif f is not None:
                     await _large(stub, w, f, address, progress, cache)
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, out)
+        os.chmod(tmp_path, new_file_mode())
+        os.replace(tmp_path, out)
         tmp = None
     finally:
         if tmp is not None:
