@@ -62,11 +62,11 @@ class _SendState:
     changed: bool = False
 
 
-async def find_missing(stub: object, digests: list[str], address: str, timeout: float) -> set[str]:
+async def find_missing(stub: BlobStub, digests: list[str], address: str, timeout: float) -> set[str]:
     missing: set[str] = set()
     for batch in batched(digests, FIND_MISSING_BATCH):
         request = bpb.FindMissingBlobsRequest(digests=batch)
-        resp = await call_idempotent(stub.FindMissingBlobs, request, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
+        resp = await call_idempotent(stub.FindMissingBlobs, request, address, timeout, Retry.of(stub))
         missing.update(resp.missing)
     return missing
 

@@ -27,11 +27,12 @@ from ._download_batch import BATCH_MAX_BYTES, BATCH_MAX_FILE, BATCH_MAX_FILES, f
 from ._files import CHUNK_SIZE, hash_file
 from ._paths import check_layout
 from ._progress import NullProgress
+from ._wire import BlobStub
 from .version import DownloadResult, FileInfo
 
 
 class _EntrySink:
-    """Receives one blob's chunks into an open zip entry, hashing them (the Sink interface of _sink.py)."""
+    """Receives one blob's chunks into an open zip entry, hashing them (a _sink.ChunkSink)."""
 
     def __init__(self, entry: IO[bytes], tee: CacheWriter | None = None) -> None:
         self.entry = entry
@@ -102,7 +103,7 @@ def _verified_entry(cache: BlobCache, f: FileInfo) -> Path | None:
     return None
 
 
-async def _small(stub: object, w: _Writer, batch: list[FileInfo], address: str, progress: NullProgress,
+async def _small(stub: BlobStub, w: _Writer, batch: list[FileInfo], address: str, progress: NullProgress,
                  cache: BlobCache | None) -> None:  # fmt: skip
     got: dict[str, bytes] = {}
     if cache is not None:
@@ -125,7 +126,7 @@ async def _small(stub: object, w: _Writer, batch: list[FileInfo], address: str, 
         progress.advance(f.size)
 
 
-async def _large(stub: object, w: _Writer, f: FileInfo, address: str, progress: NullProgress,
+async def _large(stub: BlobStub, w: _Writer, f: FileInfo, address: str, progress: NullProgress,
                  cache: BlobCache | None) -> None:  # fmt: skip
     entry = await asyncio.to_thread(_verified_entry, cache, f) if cache is not None else None
     with w.zf.open(w.info(f), "w", force_zip64=f.size >= 2**31) as out:
@@ -143,7 +144,7 @@ async def _large(stub: object, w: _Writer, f: FileInfo, address: str, progress: 
         else:
             sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
             try:
-                await _receive(stub, f, sink, address, progress)  # type: ignore[arg-type]  # same interface
+                await _receive(stub, f, sink, address, progress)
                 sink.check(f)
                 if sink.tee is not None:
                     await asyncio.to_thread(sink.tee.commit, f.digest)
@@ -157,7 +158,7 @@ async def _large(stub: object, w: _Writer, f: FileInfo, address: str, progress: 
 
 
 async def write_zip(
-    stub: object,
+    stub: BlobStub,
     out: Path,
     files: list[FileInfo],
     address: str,

@@ -171,7 +171,7 @@ class RetentionMixin(AsyncHost):
         elif ttl is None:
             seconds = 0
         else:
-            seconds = _whole_seconds(ttl, "ttl")  # type: ignore[arg-type]
+            seconds = _whole_seconds(ttl, "ttl")
         request = rpb.SetVersionTtlRequest(ref=self._ref(ref), ttl_seconds=seconds)
         await self._call_idempotent(self._retention.SetVersionTtl, request)
 

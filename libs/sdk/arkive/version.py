@@ -220,7 +220,7 @@ class AsyncArtifactVersion(ArtifactVersion):
             self._saved(await self._owner().set_aliases(self, add=add, remove=remove))
         return self
 
-    def files(self) -> AsyncIterator[FileInfo]:  # type: ignore[override]
+    def files(self) -> AsyncIterator[FileInfo]:  # type: ignore[override]  # the asyncio flavour
         return self._owner().files(self)
 
     async def load(self, root: str | Path | None = None) -> Any:
