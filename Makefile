@@ -7,7 +7,7 @@ PKGS := libs/common libs/proto libs/sdk libs/stack services/gateway services/ing
         services/lineage services/retention
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench lint proto clean image deploy-check
+.PHONY: install run test bench lint typecheck proto clean image deploy-check
 .DEFAULT_GOAL := run
 
 $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PKGS))
@@ -36,6 +36,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd proto && ../$(VENV)/bin/buf lint
+	$(MAKE) typecheck
+
+# mypy over libs/ and services/ (settings: [tool.mypy] in pyproject.toml; generated protobuf code via its .pyi stubs).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 # The OCI image localhost/arkive:dev from deploy/Containerfile, without a Docker daemon (root; installs
 # buildah/podman/runc/debootstrap with apt when missing). ARKIVE_BASE_IMAGE=python:3.11-slim-bookworm

@@ -41,3 +41,25 @@ def test_nats_config_listens_on_loopback_and_syncs_jetstream(tmp_path: Path) -> 
     assert f'store_dir: "{tmp_path / "nats"}"' in text and "sync_interval: always" in text
     proc = servers.nats_process(tmp_path / "nats", 4333, tmp_path / "nats.log", 1.0)
     assert proc.argv[-2:] == ["-c", str(conf)]
+
+
+def test_weed_ports_are_reused_only_when_all_saved_ones_are_valid_distinct_and_free(tmp_path: Path) -> None:
+    first = servers.weed_ports(tmp_path, set())
+    assert set(first) == set(servers._WEED_PORTS) and len(set(first.values())) == len(first)
+    assert json.loads((tmp_path / "ports.json").read_text()) == first
+    taken: set[int] = set()
+    assert servers.weed_ports(tmp_path, taken) == first  # last run's ports, still free
+    assert taken == set(first.values())  # and reserved for this stack
+    for broken in (
+        {**first, "filer": "8888"},  # not an int
+        {k: v for k, v in first.items() if k != "s3_grpc"},  # one missing
+        {**first, "volume": first["master"]},  # two the same
+    ):
+        (tmp_path / "ports.json").write_text(json.dumps(broken))
+        fresh = servers.weed_ports(tmp_path, set())
+        assert fresh != broken and len(set(fresh.values())) == len(servers._WEED_PORTS)
+        assert all(isinstance(p, int) for p in fresh.values())
+    (tmp_path / "ports.json").write_text(json.dumps(first))
+    busy = {first["filer"]}  # taken by another part of this stack
+    again = servers.weed_ports(tmp_path, busy)
+    assert again != first and first["filer"] not in again.values()

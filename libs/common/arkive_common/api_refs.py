@@ -15,7 +15,8 @@ import msgspec
 from .errors import InvalidArgument
 from .validation import check_digest, check_path, check_size
 
-T = TypeVar("T")
+RefRow = tuple[str, str, str, str, bool, str, int]  # RefEntry.row(), as events hold it
+T = TypeVar("T", "RefEntry", RefRow)
 
 ADD_REFERENCES = "add_references"  # ingest
 GET_REFERENCE = "get_reference"  # ingest
@@ -39,7 +40,7 @@ class RefEntry(msgspec.Struct, frozen=True):
     digest: str = ""  # "sha256:<hex>" for file://, else ""
     size: int = 0
 
-    def row(self) -> tuple[str, str, str, str, bool, str, int]:
+    def row(self) -> RefRow:
         return (self.path, self.uri, self.etag, self.version_id, self.checksum, self.digest, self.size)
 
 

@@ -100,6 +100,9 @@ class UsageReport(msgspec.Struct, frozen=True):
     collections: list[CollectionUsage]
 
 
+DEFAULT_REPACK_READ_GRACE = 3600.0
+
+
 class CollectGarbage(msgspec.Struct, frozen=True):
     """Mark and sweep. grace_seconds: blobs stored or leased more recently are never deleted, nor are
     staging objects younger than that. digests: limit the sweep to these blobs (tests, targeted GC);
@@ -112,7 +115,9 @@ class CollectGarbage(msgspec.Struct, frozen=True):
     staging_prefix: str = ""
     batch_size: int = 1000
     repack: bool = False  # then rewrite packs whose live bytes fell below half (hashing/repack.py)
-    repack_read_grace_seconds: float = 3600.0  # old pack objects are deleted this long after the switch
+    repack_read_grace_seconds: float = (
+        DEFAULT_REPACK_READ_GRACE  # old pack objects are deleted this long after the switch
+    )
 
 
 class GcResult(msgspec.Struct, frozen=True):

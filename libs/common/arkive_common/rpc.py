@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -33,6 +33,7 @@ from .bus import rpc_subject
 from .errors import ArkiveError, Code, InvalidArgument, Unavailable, error_from
 
 log = logging.getLogger(__name__)
+Result = TypeVar("Result")  # what RpcClient.call decodes the reply into (its result_type)
 
 
 class Reply(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -115,9 +116,11 @@ class RpcServer:
 
     async def start(self) -> None:
         for name, method in self._methods.items():
-            decoder = msgspec.msgpack.Decoder(method.request_type)
+            decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(method.request_type)
 
-            async def on_msg(msg: Msg, method: Method = method, decoder=decoder, name=name) -> None:
+            async def on_msg(
+                msg: Msg, method: Method = method, decoder: msgspec.msgpack.Decoder[Any] = decoder, name: str = name
+            ) -> None:
                 # Callbacks of one subscription run one at a time: hand each request to a task.
                 task = asyncio.create_task(self._serve(msg, method, decoder, name))
                 self._tasks.add(task)
@@ -129,7 +132,7 @@ class RpcServer:
             self._subs.append(sub)
         await self._nc.flush()
 
-    async def _serve(self, msg: Msg, method: Method, decoder: msgspec.msgpack.Decoder, name: str) -> None:
+    async def _serve(self, msg: Msg, method: Method, decoder: msgspec.msgpack.Decoder[Any], name: str) -> None:
         async with self._limit:
             try:
                 request = decoder.decode(msg.data)
@@ -167,9 +170,11 @@ class RpcClient:
     def __init__(self, nc: NATS, prefix: str) -> None:
         self._nc = nc
         self._prefix = prefix
-        self._decoders: dict[type, msgspec.msgpack.Decoder] = {}
+        self._decoders: dict[type, msgspec.msgpack.Decoder[Any]] = {}
 
-    async def call(self, service: str, method: str, request: Any, result_type: type, *, timeout: float = 30.0) -> Any:
+    async def call(
+        self, service: str, method: str, request: Any, result_type: type[Result], *, timeout: float = 30.0
+    ) -> Result:
         """Request-reply within `timeout` seconds. A method listed in RESENDABLE is sent again when a
         replica does not answer within RESEND_AFTER seconds or none is subscribed (a replica killed
         while it held the request, or restarting), until the timeout: a request lost with its

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import io
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer as AnyBuffer  # collections.abc.Buffer from Python 3.12
 
 Buffer = bytes | bytearray | memoryview
 
@@ -53,15 +57,15 @@ class BufferBody(io.BytesIO):
         self._pos = max(self._pos, end)
         return self._view[start:end]
 
-    read1 = read
+    read1 = read  # type: ignore[assignment]  # memoryview slices too, as read() (see the class docstring)
 
-    def readinto(self, b: Buffer) -> int:
+    def readinto(self, b: AnyBuffer) -> int:
         out = memoryview(b).cast("B")
         piece = self.read(len(out))
         out[: len(piece)] = piece
         return len(piece)
 
-    def write(self, b: Buffer) -> int:
+    def write(self, b: AnyBuffer) -> int:
         raise io.UnsupportedOperation("BufferBody is read-only")
 
     def truncate(self, size: int | None = None) -> int:

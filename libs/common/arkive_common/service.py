@@ -89,9 +89,9 @@ class ServiceRuntime:
         waiter = asyncio.create_task(self._stopped.wait())
         done, _ = await asyncio.wait([*self._tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
         for t in done:
-            if t is not waiter and not t.cancelled() and t.exception() is not None:
+            if t is not waiter and not t.cancelled() and (error := t.exception()) is not None:
                 await self.shutdown()
-                raise t.exception()  # type: ignore[misc]
+                raise error
         waiter.cancel()
 
     async def shutdown(self) -> None:

@@ -18,6 +18,7 @@ from arkive_common.refs import parse_ref
 from arkive_common.validation import MAX_ALIASES, check_alias, check_list
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
+from ._host import AsyncHost
 from .version import ArtifactVersion
 
 
@@ -54,7 +55,7 @@ def _checked(aliases: Sequence[str], what: str) -> list[str]:
     return names
 
 
-class AliasMixin:
+class AliasMixin(AsyncHost):
     """Alias methods of AsyncClient."""
 
     async def set_aliases(
@@ -68,15 +69,15 @@ class AliasMixin:
         remove_ = _checked(remove, "aliases to remove")
         if set(add_) & set(remove_):
             raise InvalidArgument(f"alias {sorted(set(add_) & set(remove_))[0]!r} is both added and removed")
-        request = apb.SetAliasesRequest(ref=self._ref(ref), add=add_, remove=remove_)  # type: ignore[attr-defined]
-        resp = await self._call(self._artifacts.SetAliases, request)  # type: ignore[attr-defined]
-        return self._version(resp.version)  # type: ignore[attr-defined]
+        request = apb.SetAliasesRequest(ref=self._ref(ref), add=add_, remove=remove_)
+        resp = await self._call(self._artifacts.SetAliases, request)
+        return self._version(resp.version)
 
     async def aliases(self, name: str) -> dict[str, AliasTarget]:
         """Every alias of the collection "[project/]name" and where it points, sorted by alias."""
         if ":" in name:
             raise InvalidArgument(f"expected [project/]name without a version, got {name!r}")
-        r = parse_ref(name, self.project)  # type: ignore[attr-defined]
+        r = parse_ref(name, self.project)
         request = apb.ListAliasesRequest(project=r.project, name=r.name)
-        resp = await self._call(self._artifacts.ListAliases, request)  # type: ignore[attr-defined]
+        resp = await self._call(self._artifacts.ListAliases, request)
         return {a.alias: AliasTarget(a.alias, a.version_id, int(a.version), a.project, a.name) for a in resp.aliases}

@@ -252,7 +252,7 @@ class CacheWriter:
         self._tmp: str | None = tmp
         self._out = os.fdopen(fd, "wb")
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | bytearray) -> None:
         if self._tmp is None:
             return
         try:

@@ -22,6 +22,7 @@ from ._cache import BlobCache, CacheInfo, CleanupResult, cache_cleanup, cache_in
 from ._corrupt import reporting_corruption
 from ._download import download_files
 from ._files import LocalFile, artifact_path, hash_files
+from ._host import AsyncHost
 from ._paths import check_layout
 from ._progress import make_progress
 from .version import ArtifactVersion, DownloadResult, FileInfo
@@ -135,13 +136,13 @@ def _clear_folders_in_the_way(real_root: Path, wanted: set[str]) -> None:
                     pass
 
 
-class CheckoutMixin:
+class CheckoutMixin(AsyncHost):
     """checkout, verify, download_zip, cache_info and cache_cleanup of AsyncClient."""
 
     async def _listing(self, ref: Any, path_prefix: str | None) -> tuple[ArtifactVersion, list[FileInfo], str]:
-        version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)  # type: ignore[attr-defined]
+        version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)
         prefix = folder_prefix(path_prefix)
-        files = [f async for f in self.files(version, path_prefix=prefix)]  # type: ignore[attr-defined]
+        files = [f async for f in self.files(version, path_prefix=prefix)]
         return version, files, prefix
 
     async def checkout(
@@ -165,16 +166,16 @@ class CheckoutMixin:
         extras = sorted(p for p, regular in local.items() if p not in wanted or not regular)
         await asyncio.to_thread(_remove_extras, real_root, extras)
         await asyncio.to_thread(_clear_folders_in_the_way, real_root, wanted)
-        with make_progress(self.progress) as progress:  # type: ignore[attr-defined]
+        with make_progress(self.progress) as progress:
             work = download_files(
-                self._blobs,  # type: ignore[attr-defined]
+                self._blobs,
                 dest,
                 norm,
-                self.address,  # type: ignore[attr-defined]
+                self.address,
                 progress,
                 BlobCache.from_env(),
             )
-            result = await reporting_corruption(self._ch(), work)  # type: ignore[attr-defined]
+            result = await reporting_corruption(self._ch(), work)
         removed = tuple(p for p in extras if p not in wanted)  # replaced symlinks are not "removed"
         return dataclasses.replace(result, files_removed=removed)
 
@@ -208,12 +209,12 @@ class CheckoutMixin:
         from ._zip import write_zip
 
         version, files, _ = await self._listing(ref, path_prefix)
-        with make_progress(self.progress) as progress:  # type: ignore[attr-defined]
+        with make_progress(self.progress) as progress:
             return await write_zip(
-                self._blobs,  # type: ignore[attr-defined]
+                self._blobs,
                 Path(out),
                 files,
-                self.address,  # type: ignore[attr-defined]
+                self.address,
                 progress,
                 BlobCache.from_env(),
                 version.created_at,

@@ -29,6 +29,7 @@ from ._files import HashedFile, changed
 from ._packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILES
 from ._progress import NullProgress
 from ._rpc import Retry, call_idempotent
+from ._wire import BlobStub
 
 SAMPLE_WINDOW = 512 * 1024  # ~8 chunks of 64 KiB: 6 samples a window after the edges are dropped
 SAMPLES = 3
@@ -79,16 +80,16 @@ def _read_chunks(f: HashedFile, chunks: list[Chunk]) -> list[bytes] | None:
     return out
 
 
-async def _missing(stub: object, digests: list[str], address: str, timeout: float) -> set[str]:
+async def _missing(stub: BlobStub, digests: list[str], address: str, timeout: float) -> set[str]:
     missing: set[str] = set()
     for i in range(0, len(digests), FIND_BATCH):
         req = bpb.FindMissingBlobsRequest(digests=digests[i : i + FIND_BATCH])
-        resp = await call_idempotent(stub.FindMissingBlobs, req, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
+        resp = await call_idempotent(stub.FindMissingBlobs, req, address, timeout, Retry.of(stub))
         missing.update(resp.missing)
     return missing
 
 
-async def _upload_pack(stub: object, f: HashedFile, pack: list[Chunk], address: str) -> None:
+async def _upload_pack(stub: BlobStub, f: HashedFile, pack: list[Chunk], address: str) -> None:
     contents = await asyncio.to_thread(_read_chunks, f, pack)
     if contents is None:
         raise changed(f)
@@ -102,7 +103,7 @@ async def _upload_pack(stub: object, f: HashedFile, pack: list[Chunk], address: 
     while True:
         await retry.connect(address)
         try:
-            await stub.UploadBlobs(messages())  # type: ignore[attr-defined]
+            await stub.UploadBlobs(messages())
             return
         except grpc.aio.AioRpcError as exc:
             if not await retry.pause(exc):  # content-addressed: sending again is harmless
@@ -121,7 +122,7 @@ def _packs(chunks: list[Chunk]) -> list[list[Chunk]]:
     return [p for p in packs if p]
 
 
-async def _compose(stub: object, f: HashedFile, digests: list[str], address: str, timeout: float) -> None:
+async def _compose(stub: BlobStub, f: HashedFile, digests: list[str], address: str, timeout: float) -> None:
     def messages() -> list[bpb.ComposeBlobRequest]:
         batches = [digests[i : i + COMPOSE_BATCH] for i in range(0, len(digests), COMPOSE_BATCH)]
         first = bpb.ComposeBlobRequest(digest=f.digest, size=f.size, chunks=batches[0])
@@ -131,14 +132,14 @@ async def _compose(stub: object, f: HashedFile, digests: list[str], address: str
     while True:
         await retry.connect(address)
         try:
-            await stub.ComposeBlob(iter(messages()), timeout=max(timeout, 600.0))  # type: ignore[attr-defined]
+            await stub.ComposeBlob(iter(messages()), timeout=max(timeout, 600.0))
             return
         except grpc.aio.AioRpcError as exc:
             if not await retry.pause(exc):
                 raise retry.error(exc, address) from None
 
 
-async def _send_chunked(stub: object, f: HashedFile, address: str, timeout: float, progress: NullProgress) -> int:
+async def _send_chunked(stub: BlobStub, f: HashedFile, address: str, timeout: float, progress: NullProgress) -> int:
     """Sends the file as its missing chunks plus a ComposeBlob; returns the bytes sent."""
     chunks = await asyncio.to_thread(_chunk_file, f)
     if chunks is None:
@@ -162,7 +163,7 @@ async def _send_chunked(stub: object, f: HashedFile, address: str, timeout: floa
     return sent
 
 
-async def _partly_stored(stub: object, files: list[HashedFile], address: str, timeout: float) -> list[bool]:
+async def _partly_stored(stub: BlobStub, files: list[HashedFile], address: str, timeout: float) -> list[bool]:
     """For each file, whether the server holds one of its sample chunks (an earlier version)."""
     samples = await asyncio.gather(*(asyncio.to_thread(_sample, f) for f in files))
     asked = sorted({d for s in samples for d in s})
@@ -171,7 +172,7 @@ async def _partly_stored(stub: object, files: list[HashedFile], address: str, ti
 
 
 async def upload_chunked(
-    stub: object, files: list[HashedFile], address: str, timeout: float, progress: NullProgress
+    stub: BlobStub, files: list[HashedFile], address: str, timeout: float, progress: NullProgress
 ) -> tuple[list[HashedFile], int]:
     """Sends the large files whose chunks the server partly holds; returns (files left to upload
     whole, bytes saved compared to sending the chunked files whole)."""

@@ -41,11 +41,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     out.write(f"{d.a.ref} -> {d.b.ref}\n")
     for f in d.files:
         if f.kind == "added":
-            out.write(f"+ {f.path}  ({show._size(f.after.size)})\n")  # type: ignore[union-attr]
+            out.write(f"+ {f.path}  ({show._size(f.after.size)})\n")
         elif f.kind == "removed":
-            out.write(f"- {f.path}  ({show._size(f.before.size)})\n")  # type: ignore[union-attr]
+            out.write(f"- {f.path}  ({show._size(f.before.size)})\n")
         else:
-            sizes = f"{show._size(f.before.size)} -> {show._size(f.after.size)}"  # type: ignore[union-attr]
+            sizes = f"{show._size(f.before.size)} -> {show._size(f.after.size)}"
             out.write(f"~ {f.path}  ({sizes})\n")
     for key, value in d.metadata.added.items():
         out.write(f"+ metadata {key} = {_value(value)}\n")

@@ -148,8 +148,8 @@ def versions_table(project: str, name: str, versions: list[ArtifactVersion]) -> 
         out.print(f"{project}/{name} has no versions", markup=False)
         return
     table = Table(title=f"{project}/{name}")
-    for col, just in (("version", "left"), ("aliases", "left"), ("tags", "left"), ("label", "left")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for col in ("version", "aliases", "tags", "label"):
+        table.add_column(col, justify="left")
     table.add_column("files", justify="right")
     table.add_column("size", justify="right")
     table.add_column("created")

@@ -173,7 +173,18 @@ def _target(args: argparse.Namespace, verb: str) -> tuple[str | None, tuple[str,
 
 
 def _where(ref: str | None, col: tuple[str, str] | None) -> dict[str, Any]:
-    return {"ref": ref} if ref is not None else {"project": col[0], "name": col[1]}  # type: ignore[index]
+    if ref is not None:
+        return {"ref": ref}
+    assert col is not None  # _target gives a ref or a collection
+    return {"project": col[0], "name": col[1]}
+
+
+def _what(ref: str | None, col: tuple[str, str] | None) -> str:
+    """The ref, or project/name of the collection, as messages name it."""
+    if ref:
+        return ref
+    assert col is not None  # _target gives a ref or a collection
+    return f"{col[0]}/{col[1]}"
 
 
 def _changes_text(action: str, what: str, changes: Any, skipped: Any = ()) -> None:
@@ -197,7 +208,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     if _json(args):
         show.emit_json({**_where(ref, col), "purge": args.purge, **r.to_dict()})
     else:
-        _changes_text("purged" if args.purge else "deleted", ref or f"{col[0]}/{col[1]}", r.deleted, r.skipped)  # type: ignore[index]
+        _changes_text("purged" if args.purge else "deleted", _what(ref, col), r.deleted, r.skipped)
     return 0
 
 
@@ -208,16 +219,21 @@ def cmd_undelete(args: argparse.Namespace) -> int:
     if _json(args):
         show.emit_json({**_where(ref, col), **r.to_dict()})
     else:
-        _changes_text("restored", ref or f"{col[0]}/{col[1]}", r.undeleted)  # type: ignore[index]
+        _changes_text("restored", _what(ref, col), r.undeleted)
     return 0
 
 
 def _ttl_seconds(ttl: timedelta | str | None) -> int:
-    return -1 if ttl == INHERIT else 0 if ttl is None else int(ttl.total_seconds())  # type: ignore[union-attr]
+    """-1 = inherit (INHERIT is the only string the ttl options give), 0 = never."""
+    if isinstance(ttl, timedelta):
+        return int(ttl.total_seconds())
+    return 0 if ttl is None else -1
 
 
 def _ttl_text(ttl: timedelta | str | None) -> str:
-    return INHERIT if ttl == INHERIT else "never" if ttl is None else format_duration(ttl.total_seconds())  # type: ignore[union-attr]
+    if isinstance(ttl, timedelta):
+        return format_duration(ttl.total_seconds())
+    return "never" if ttl is None else INHERIT
 
 
 def cmd_ttl(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ from typing import Any
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 
+from ._host import AsyncHost, SyncHost
+
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -53,44 +55,44 @@ def _from_proto(cls: type, msg: Any) -> Any:
     return cls(**{f.name: getattr(msg, f.name) for f in fields(cls)})
 
 
-class ConsumersMixin:
+class ConsumersMixin(AsyncHost):
     """Operator methods of AsyncClient about the bus consumers."""
 
     @property
     def _admin(self) -> adgrpc.AdminServiceStub:
-        return adgrpc.AdminServiceStub(self._ch())  # type: ignore[attr-defined]
+        return adgrpc.AdminServiceStub(self._ch())
 
     async def dead_letters(self) -> list[DeadLetter]:
         """Events the bus consumers parked after failing on them, oldest first."""
-        resp = await self._call_idempotent(self._admin.ListDeadLetters, adpb.ListDeadLettersRequest())  # type: ignore[attr-defined]
+        resp = await self._call_idempotent(self._admin.ListDeadLetters, adpb.ListDeadLettersRequest())
         return [_from_proto(DeadLetter, d) for d in resp.dead_letters]
 
     async def retry_dead_letter(self, dead_letter_id: int) -> dict[str, Any]:
         """Applies a dead letter again (exactly once); raises FailedPrecondition if it still fails."""
-        resp = await self._call(self._admin.RetryDeadLetter, adpb.RetryDeadLetterRequest(id=dead_letter_id))  # type: ignore[attr-defined]
+        resp = await self._call(self._admin.RetryDeadLetter, adpb.RetryDeadLetterRequest(id=dead_letter_id))
         return {"id": dead_letter_id, "consumer": resp.consumer, "event_id": resp.event_id, "applied": resp.applied}
 
     async def check_consumers(self) -> list[ConsumerCheck]:
         """Runs every consumer's reconciler now; events missing from a projection are re-driven."""
-        timeout = max(self.timeout, 900)  # type: ignore[attr-defined]  # a first check scans the whole log
-        resp = await self._call(self._admin.CheckConsumers, adpb.CheckConsumersRequest(), timeout=timeout)  # type: ignore[attr-defined]
+        timeout = max(self.timeout, 900)  # a first check scans the whole log
+        resp = await self._call(self._admin.CheckConsumers, adpb.CheckConsumersRequest(), timeout=timeout)
         return [_from_proto(ConsumerCheck, c) for c in resp.consumers]
 
 
-class SyncConsumersMixin:
+class SyncConsumersMixin(SyncHost):
     """The blocking flavour, for Client."""
 
     def dead_letters(self) -> list[DeadLetter]:
         """See AsyncClient.dead_letters."""
-        return self._run(self._aclient.dead_letters())  # type: ignore[attr-defined]
+        return self._run(self._aclient.dead_letters())
 
     def retry_dead_letter(self, dead_letter_id: int) -> dict[str, Any]:
         """See AsyncClient.retry_dead_letter."""
-        return self._run(self._aclient.retry_dead_letter(dead_letter_id))  # type: ignore[attr-defined]
+        return self._run(self._aclient.retry_dead_letter(dead_letter_id))
 
     def check_consumers(self) -> list[ConsumerCheck]:
         """See AsyncClient.check_consumers."""
-        return self._run(self._aclient.check_consumers())  # type: ignore[attr-defined]
+        return self._run(self._aclient.check_consumers())
 
 
 def _when(seconds: float) -> str:

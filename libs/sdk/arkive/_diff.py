@@ -17,6 +17,7 @@ from typing import Any
 
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
+from ._host import AsyncHost
 from .version import ArtifactVersion, FileInfo
 
 DIFF_PAGE_SIZE = 1000
@@ -118,16 +119,16 @@ def _info(entry: Any) -> FileInfo:
     return FileInfo(entry.path, entry.digest or entry.reference.uri, int(entry.size))
 
 
-class DiffMixin:
+class DiffMixin(AsyncHost):
     """Diff methods of AsyncClient."""
 
     async def diff_files(self, a: str | ArtifactVersion, b: str | ArtifactVersion) -> AsyncIterator[FileChange]:
         """The paths that differ between versions a and b, sorted by path, fetched page by page.
         A reference entry's side carries its digest when known, else its uri."""
-        ref_a, ref_b = self._ref(a), self._ref(b)  # type: ignore[attr-defined]
-        async for page in self._pages(  # type: ignore[attr-defined]
+        ref_a, ref_b = self._ref(a), self._ref(b)
+        async for page in self._pages(
             lambda tok: apb.DiffFilesRequest(ref_a=ref_a, ref_b=ref_b, page_size=DIFF_PAGE_SIZE, page_token=tok),
-            self._artifacts.DiffFiles,  # type: ignore[attr-defined]
+            self._artifacts.DiffFiles,
         ):
             for c in page.changes:
                 kind = _KINDS.get(c.kind, "changed")
@@ -138,7 +139,7 @@ class DiffMixin:
     async def diff(self, a: str | ArtifactVersion, b: str | ArtifactVersion) -> VersionDiff:
         """What changed from version a to version b: files added, removed and changed (by digest,
         with sizes) and the metadata keys added, removed and changed (by dotted path, old and new)."""
-        va = a if isinstance(a, ArtifactVersion) else await self.get_version(a)  # type: ignore[attr-defined]
-        vb = b if isinstance(b, ArtifactVersion) else await self.get_version(b)  # type: ignore[attr-defined]
+        va = a if isinstance(a, ArtifactVersion) else await self.get_version(a)
+        vb = b if isinstance(b, ArtifactVersion) else await self.get_version(b)
         files = tuple([c async for c in self.diff_files(va, vb)])  # by id: aliases may move meanwhile
         return VersionDiff(va, vb, files, metadata_diff(va.metadata, vb.metadata))

@@ -24,6 +24,7 @@ from ._files import HashedFile, changed, differs
 from ._http import DirectState, connect
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, Retry, call_idempotent, call_if_offered, retry_delay
+from ._wire import BlobStub
 
 log = logging.getLogger("arkive")
 DIRECT_FROM = 8 * 1024 * 1024  # smaller files stream through the gateway: two round trips less
@@ -32,7 +33,7 @@ PUT_BLOCK = 1024 * 1024  # http.client sends a file body in blocks of this size 
 
 
 async def upload_direct(
-    stub: object, f: HashedFile, address: str, timeout: float, progress: NullProgress, state: DirectState
+    stub: BlobStub, f: HashedFile, address: str, timeout: float, progress: NullProgress, state: DirectState
 ) -> bool:
     """Sends one file directly; False if the caller should use UploadBlob instead."""
     if state.off or not DIRECT_FROM <= f.size <= DIRECT_MAX:
@@ -72,15 +73,15 @@ async def upload_direct(
     return True
 
 
-async def _start(stub: object, f: HashedFile, address: str, timeout: float) -> bpb.StartDirectUploadResponse | None:
+async def _start(stub: BlobStub, f: HashedFile, address: str, timeout: float) -> bpb.StartDirectUploadResponse | None:
     req = bpb.StartDirectUploadRequest(digest=f.digest, size=f.size)
-    return await call_if_offered(stub.StartDirectUpload, req, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
+    return await call_if_offered(stub.StartDirectUpload, req, address, timeout, Retry.of(stub))
 
 
-async def _finish(stub: object, f: HashedFile, upload_id: str, address: str, timeout: float) -> None:
+async def _finish(stub: BlobStub, f: HashedFile, upload_id: str, address: str, timeout: float) -> None:
     # Idempotent: a second finish finds the blob registered (and keeps its one copy).
     req = bpb.FinishDirectUploadRequest(digest=f.digest, size=f.size, upload_id=upload_id)
-    await call_idempotent(stub.FinishDirectUpload, req, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
+    await call_idempotent(stub.FinishDirectUpload, req, address, timeout, Retry.of(stub))
 
 
 async def _put(url: str, headers: dict[str, str], f: HashedFile, progress: NullProgress, sent: list[int]):
@@ -132,7 +133,7 @@ def _put_blocking(
     try:
         with src:
             body = _Body(src, size, progress, sent, stop)
-            conn.request("PUT", target, body=body, headers={**headers, "Content-Length": str(size)})  # type: ignore[arg-type]
+            conn.request("PUT", target, body=body, headers={**headers, "Content-Length": str(size)})
             resp = conn.getresponse()
             return resp.status, resp.read(4096)
     finally:

@@ -21,6 +21,7 @@ from ._http import DirectState, connect
 from ._progress import NullProgress
 from ._rpc import RETRY_ATTEMPTS, Retry, call_if_offered, retry_delay
 from ._sink import Sink
+from ._wire import BlobStub
 from .version import FileInfo
 
 log = logging.getLogger("arkive")
@@ -30,7 +31,7 @@ RPC_TIMEOUT = 60.0
 
 
 async def fetch_direct(
-    stub: object, f: FileInfo, sink: Sink, address: str, progress: NullProgress, state: DirectState
+    stub: BlobStub, f: FileInfo, sink: Sink, address: str, progress: NullProgress, state: DirectState
 ) -> bool:
     """Reads f into sink from object storage; False (with what arrived kept in sink) if the caller
     should go on with DownloadBlob."""
@@ -64,9 +65,9 @@ async def fetch_direct(
     return False
 
 
-async def _url(stub: object, digest: str, address: str) -> bpb.DownloadUrl | None:
+async def _url(stub: BlobStub, digest: str, address: str) -> bpb.DownloadUrl | None:
     req = bpb.GetDownloadUrlsRequest(digests=[digest])
-    resp = await call_if_offered(stub.GetDownloadUrls, req, address, RPC_TIMEOUT, Retry.of(stub))  # type: ignore[attr-defined]
+    resp = await call_if_offered(stub.GetDownloadUrls, req, address, RPC_TIMEOUT, Retry.of(stub))
     if resp is None:
         return None
     return resp.urls[0] if resp.urls else bpb.DownloadUrl()

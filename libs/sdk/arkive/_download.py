@@ -24,9 +24,10 @@ from ._http import DirectState
 from ._paths import check_layout, safe_destination
 from ._progress import NullProgress
 from ._rpc import Retry
-from ._sink import Sink, receive_stream
+from ._sink import ChunkSink, Sink, receive_stream
 from ._statcache import StatCache, stat_key
 from ._transfer import run_bounded
+from ._wire import BlobStub
 from .version import DownloadResult, FileInfo
 
 DOWNLOAD_CONCURRENCY = 8
@@ -53,7 +54,7 @@ class _Stats:
 
 
 async def download_files(
-    stub: object,
+    stub: BlobStub,
     root: Path,
     files: list[FileInfo],
     address: str,
@@ -178,7 +179,7 @@ def copy_from_cache(cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, 
 
 
 async def _download_one(
-    stub: object,
+    stub: BlobStub,
     real_root: Path,
     f: FileInfo,
     address: str,
@@ -219,13 +220,13 @@ async def _download_one(
     st.downloaded += sink.received
 
 
-async def _receive(stub: object, f: FileInfo, sink: Sink, address: str, progress: NullProgress) -> None:
+async def _receive(stub: BlobStub, f: FileInfo, sink: ChunkSink, address: str, progress: NullProgress) -> None:
     """Streams one blob into sink, resuming from the last byte after a dropped connection."""
 
     retry = Retry.of(stub)
 
     def open_call(offset: int) -> object:
         request = bpb.DownloadBlobRequest(digest=f.digest, offset=offset)
-        return stub.DownloadBlob(request)  # type: ignore[attr-defined]
+        return stub.DownloadBlob(request)
 
     await receive_stream(open_call, sink, f.size, f.path, address, progress, retry=retry)

@@ -18,6 +18,7 @@ from ._progress import NullProgress
 from ._rpc import Retry
 from ._sink import Sink
 from ._transfer import run_bounded
+from ._wire import BlobStub
 from .version import FileInfo
 
 BATCH_MAX_FILE = 1024 * 1024
@@ -41,7 +42,7 @@ def batches(files: list[FileInfo]) -> list[list[FileInfo]]:
     return out
 
 
-async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[str, bytes]:
+async def fetch_blobs(stub: BlobStub, want: dict[str, int], address: str) -> dict[str, bytes]:
     """digest -> verified bytes for every wanted (digest -> size) blob; retried as a whole."""
     retry = Retry.of(stub)
     while True:
@@ -49,7 +50,7 @@ async def fetch_blobs(stub: object, want: dict[str, int], address: str) -> dict[
         got: dict[str, bytes] = {}
         current, buf = "", bytearray()
         request = bpb.DownloadBlobsRequest(digests=list(want))
-        call = stub.DownloadBlobs(request)  # type: ignore[attr-defined]
+        call = stub.DownloadBlobs(request)
         try:
             async for msg in call:
                 kind = msg.WhichOneof("payload")
@@ -101,7 +102,7 @@ PARALLEL_HOPS = 4
 
 
 async def download_batch(
-    stub: object,
+    stub: BlobStub,
     real_root: Path,
     batch: list[FileInfo],
     address: str,

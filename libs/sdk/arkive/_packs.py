@@ -69,13 +69,14 @@ async def upload_pack(stub: BlobStub, pack: list[HashedFile], address: str, prog
     stale = [f for f, data in zip(pack, contents, strict=True) if data is None]
     if stale:
         raise changed(stale[0])
+    blobs = [data for data in contents if data is not None]  # all of them (a stale file was refused)
 
     async def messages() -> AsyncIterator[bytes]:
         # Whole blobs, about INLINE_BYTES to a message: gRPC's cost is per message, and a header
         # plus a chunk per file would double thousands of messages for 16 KiB files.
         batch: list[tuple[str, bytes]] = []
         size = 0
-        for f, data in zip(pack, contents, strict=True):
+        for f, data in zip(pack, blobs, strict=True):
             batch.append((f.digest, data))
             size += f.size
             if size >= INLINE_BYTES:

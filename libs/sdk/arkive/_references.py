@@ -33,6 +33,7 @@ from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
 from ._files import artifact_path, hash_file
+from ._host import AsyncHost, SyncHost
 from .version import ArtifactVersion, FileInfo
 
 SPECS_PER_CALL = 100
@@ -113,7 +114,7 @@ async def send_references(channel: grpc.aio.Channel, draft_id: str, specs: Seque
         await call(stub.AddReferences, req)
 
 
-class RegisterMixin:
+class RegisterMixin(AsyncHost):
     """register for AsyncClient."""
 
     async def register(
@@ -137,7 +138,7 @@ class RegisterMixin:
         if not isinstance(uri, str) or not uri.startswith("s3://"):
             raise InvalidArgument(f"register takes an s3:// URI of arkive's bucket, not {uri!r}")
         req = rpb.RegisterObjectsRequest(
-            project=check_name(project or self.project, "project"),  # type: ignore[attr-defined]
+            project=check_name(project or self.project, "project"),
             name=check_name(name, "artifact name"),
             type=check_type(type),
             uri=uri,
@@ -147,13 +148,13 @@ class RegisterMixin:
             aliases=check_list(list(aliases), check_alias, "aliases", MAX_ALIASES),
             tags=check_list(list(tags), check_tag, "tags", MAX_TAGS),
         )
-        stub = rgrpc.ReferenceServiceStub(self._ch())  # type: ignore[attr-defined]
+        stub = rgrpc.ReferenceServiceStub(self._ch())
         # Reading every object can take long: no short deadline.
-        resp = await self._call(stub.RegisterObjects, req, timeout=max(self.timeout, 3600))  # type: ignore[attr-defined]
-        return self._version(resp.version, created=resp.created)  # type: ignore[attr-defined]
+        resp = await self._call(stub.RegisterObjects, req, timeout=max(self.timeout, 3600))
+        return self._version(resp.version, created=resp.created)
 
 
-class SyncRegisterMixin:
+class SyncRegisterMixin(SyncHost):
     """register for Client."""
 
     def register(
@@ -170,8 +171,8 @@ class SyncRegisterMixin:
         tags: Sequence[str] = (),
     ) -> ArtifactVersion:
         """See AsyncClient.register."""
-        return self._run(  # type: ignore[attr-defined]
-            self._aclient.register(  # type: ignore[attr-defined]
+        return self._run(
+            self._aclient.register(
                 name,
                 uri,
                 project,

@@ -7,7 +7,10 @@ import math
 import re
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from arkive_common.errors import InvalidArgument
 
@@ -46,7 +49,7 @@ def format_duration(seconds: float) -> str:
     return "".join(out)
 
 
-def _whole_seconds(ttl: timedelta, what: str) -> int:
+def _whole_seconds(ttl: object, what: str) -> int:  # anything: a caller's wrong type is refused here
     if not isinstance(ttl, timedelta):
         raise InvalidArgument(f"{what} must be a timedelta, got {type(ttl).__name__}")
     if ttl.total_seconds() <= 0:
@@ -69,8 +72,8 @@ def _plain(value: Any) -> Any:
 class _ToDict:
     __slots__ = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+    def to_dict(self: DataclassInstance) -> dict[str, Any]:  # the dataclasses below
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 @dataclass(frozen=True, slots=True)

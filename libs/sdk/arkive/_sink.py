@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import grpc
 
@@ -28,6 +28,14 @@ from ._rpc import Retry
 from .version import FileInfo
 
 SPILL_BYTES = CHUNK_SIZE
+
+
+class ChunkSink(Protocol):
+    """What receive_stream writes into: a Sink, or an open zip entry (_zip._EntrySink)."""
+
+    received: int
+
+    async def add(self, chunk: bytes) -> None: ...
 
 
 class Sink:
@@ -111,7 +119,7 @@ class Sink:
 
 async def receive_stream(
     open_call: Callable[[int], Any],
-    sink: Sink,
+    sink: ChunkSink,
     limit: int | None,
     name: str,
     address: str,
@@ -143,6 +151,8 @@ async def receive_stream(
             if not dropped or not await retry.pause(exc):
                 raise retry.error(exc, address) from None
             if not resumable:
+                if not isinstance(sink, Sink):  # only a Sink can start over (zip entries' blob streams resume)
+                    raise retry.error(exc, address) from None
                 progress.advance(-sink.received)
                 await asyncio.to_thread(sink.reset)
         finally:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._aliases import AliasTarget
+from ._host import SyncHost
 from .version import ArtifactVersion
 
 
-class SyncAliasMixin:
+class SyncAliasMixin(SyncHost):
     """Alias methods of Client."""
 
     def set_aliases(
@@ -16,8 +17,8 @@ class SyncAliasMixin:
     ) -> ArtifactVersion:
         """Moves `add` onto the version `ref` resolves to and removes `remove` from it (see
         AsyncClient.set_aliases); `latest` is refused."""
-        return self._run(self._aclient.set_aliases(ref, add=add, remove=remove))  # type: ignore[attr-defined]
+        return self._run(self._aclient.set_aliases(ref, add=add, remove=remove))
 
     def aliases(self, name: str) -> dict[str, AliasTarget]:
         """Every alias of the collection "[project/]name" and where it points."""
-        return self._run(self._aclient.aliases(name))  # type: ignore[attr-defined]
+        return self._run(self._aclient.aliases(name))

@@ -6,11 +6,12 @@ from collections.abc import AsyncGenerator, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from ._host import SyncHost
 from .catalog import SEARCH_PAGE_SIZE, LinkResult
 from .version import ArtifactVersion
 
 
-class SyncCatalogMixin:
+class SyncCatalogMixin(SyncHost):
     """Catalogue methods of Client."""
 
     def update_version(
@@ -25,8 +26,8 @@ class SyncCatalogMixin:
     ) -> ArtifactVersion:
         """Sets (merged by key path) and unsets metadata keys, adds/removes tags, replaces the
         description (see AsyncClient.update_version); the files and digest never change."""
-        return self._run(  # type: ignore[attr-defined]
-            self._aclient.update_version(  # type: ignore[attr-defined]
+        return self._run(
+            self._aclient.update_version(
                 ref, metadata=metadata, unset=unset, add_tags=add_tags, remove_tags=remove_tags, description=description
             )
         )
@@ -52,8 +53,8 @@ class SyncCatalogMixin:
         limit: int | None = 100,
     ) -> list[ArtifactVersion]:
         """Versions matching every filter, sorted, at most `limit` (see AsyncClient.search)."""
-        return self._run(  # type: ignore[attr-defined]
-            self._aclient.search(  # type: ignore[attr-defined]
+        return self._run(
+            self._aclient.search(
                 project,
                 type=type,
                 name=name,
@@ -75,19 +76,19 @@ class SyncCatalogMixin:
         """Like search() without a limit by default, fetching pages lazily."""
         from .client import _anext
 
-        agen = self._aclient.search_iter(project, page_size=page_size, **filters)  # type: ignore[attr-defined]
+        agen = self._aclient.search_iter(project, page_size=page_size, **filters)
         try:
             while True:
                 try:
-                    yield self._run(_anext(agen))  # type: ignore[attr-defined]
+                    yield self._run(_anext(agen))
                 except StopAsyncIteration:
                     return
         finally:
-            if self._finalizer.alive and isinstance(agen, AsyncGenerator):  # type: ignore[attr-defined]
-                self._run(agen.aclose())  # type: ignore[attr-defined]
+            if self._finalizer.alive and isinstance(agen, AsyncGenerator):
+                self._run(agen.aclose())
 
     def link(
         self, ref: str | ArtifactVersion, target: str, *, aliases: Sequence[str] = (), project: str | None = None
     ) -> LinkResult:
         """Links a version into "registry/collection" without copying bytes (see AsyncClient.link)."""
-        return self._run(self._aclient.link(ref, target, aliases=aliases, project=project))  # type: ignore[attr-defined]
+        return self._run(self._aclient.link(ref, target, aliases=aliases, project=project))

@@ -5,27 +5,28 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Iterator
 
 from ._diff import FileChange, VersionDiff
+from ._host import SyncHost
 from .version import ArtifactVersion
 
 
-class SyncDiffMixin:
+class SyncDiffMixin(SyncHost):
     """Diff methods of Client."""
 
     def diff(self, a: str | ArtifactVersion, b: str | ArtifactVersion) -> VersionDiff:
         """Files added, removed, changed and the metadata difference from a to b (see AsyncClient.diff)."""
-        return self._run(self._aclient.diff(a, b))  # type: ignore[attr-defined]
+        return self._run(self._aclient.diff(a, b))
 
     def diff_files(self, a: str | ArtifactVersion, b: str | ArtifactVersion) -> Iterator[FileChange]:
         """The paths that differ between a and b, sorted by path, fetched lazily page by page."""
         from .client import _anext
 
-        agen = self._aclient.diff_files(a, b)  # type: ignore[attr-defined]
+        agen = self._aclient.diff_files(a, b)
         try:
             while True:
                 try:
-                    yield self._run(_anext(agen))  # type: ignore[attr-defined]
+                    yield self._run(_anext(agen))
                 except StopAsyncIteration:
                     return
         finally:
-            if self._finalizer.alive and isinstance(agen, AsyncGenerator):  # type: ignore[attr-defined]
-                self._run(agen.aclose())  # type: ignore[attr-defined]
+            if self._finalizer.alive and isinstance(agen, AsyncGenerator):
+                self._run(agen.aclose())

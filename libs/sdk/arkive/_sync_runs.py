@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from ._host import SyncHost
 from ._lineage_export import LineageGraph
 from .artifact import Artifact
 from .runs import AsyncRun, RunInfo
@@ -90,7 +91,7 @@ class _Cache:
         return self._client._run(self._client._aclient.cache_lookup(cache_key, project))
 
 
-class SyncLineageMixin:
+class SyncLineageMixin(SyncHost):
     """Runs, lineage and step-cache methods of Client."""
 
     @property
@@ -108,18 +109,18 @@ class SyncLineageMixin:
         heartbeat_timeout: int = 300,
     ) -> Run:
         """Starts a run (heartbeats run on the client's loop); use as a context manager."""
-        arun = self._run(  # type: ignore[attr-defined]
-            self._aclient.run(  # type: ignore[attr-defined]
+        arun = self._run(
+            self._aclient.run(
                 project, name=name, job_type=job_type, group=group, config=config, heartbeat_timeout=heartbeat_timeout
             )
         )
         return Run(self, arun)
 
     def get_run(self, run_id: str) -> RunInfo:
-        return self._run(self._aclient.get_run(run_id))  # type: ignore[attr-defined]
+        return self._run(self._aclient.get_run(run_id))
 
     def runs(self, project: str | None = None, *, job_type: str = "", group: str = "") -> list[RunInfo]:
-        return self._run(self._aclient.runs(project, job_type=job_type, group=group))  # type: ignore[attr-defined]
+        return self._run(self._aclient.runs(project, job_type=job_type, group=group))
 
     def lineage(
         self,
@@ -132,8 +133,8 @@ class SyncLineageMixin:
         as_of: datetime | float | None = None,
         limit: int = 1000,
     ) -> LineageGraph:
-        return self._run(  # type: ignore[attr-defined]
-            self._aclient.lineage(  # type: ignore[attr-defined]
+        return self._run(
+            self._aclient.lineage(
                 ref,
                 direction=direction,
                 depth=depth,
@@ -145,7 +146,7 @@ class SyncLineageMixin:
         )
 
     def logged_by(self, ref: str | ArtifactVersion) -> list[RunInfo]:
-        return self._run(self._aclient.logged_by(ref))  # type: ignore[attr-defined]
+        return self._run(self._aclient.logged_by(ref))
 
     def used_by(self, ref: str | ArtifactVersion) -> list[RunInfo]:
-        return self._run(self._aclient.used_by(ref))  # type: ignore[attr-defined]
+        return self._run(self._aclient.used_by(ref))

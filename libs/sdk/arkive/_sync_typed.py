@@ -6,11 +6,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._host import SyncHost
 from .typed import Source
 from .version import ArtifactVersion
 
 
-class SyncTypedMixin:
+class SyncTypedMixin(SyncHost):
     """Typed-artifact methods of Client."""
 
     def log_object(
@@ -27,8 +28,8 @@ class SyncTypedMixin:
         run_id: str = "",
     ) -> ArtifactVersion:
         """Logs a Python object with its materializer (see AsyncClient.log_object)."""
-        return self._run(  # type: ignore[attr-defined]
-            self._aclient.log_object(  # type: ignore[attr-defined]
+        return self._run(
+            self._aclient.log_object(
                 obj,
                 name,
                 project,
@@ -43,7 +44,7 @@ class SyncTypedMixin:
 
     def load(self, ref: Any, root: str | os.PathLike[str] | None = None) -> Any:
         """The Python object a version holds (see AsyncClient.load)."""
-        return self._run(self._aclient.load(ref, root))  # type: ignore[attr-defined]
+        return self._run(self._aclient.load(ref, root))
 
     def log_model(
         self,
@@ -63,8 +64,8 @@ class SyncTypedMixin:
         file_name: str | None = None,
     ) -> ArtifactVersion:
         """Logs a model with metrics, framework and extra data (see AsyncClient.log_model)."""
-        return self._run(  # type: ignore[attr-defined]
-            self._aclient.log_model(  # type: ignore[attr-defined]
+        return self._run(
+            self._aclient.log_model(
                 path_or_bytes,
                 name,
                 project,
@@ -99,8 +100,8 @@ class SyncTypedMixin:
     ) -> ArtifactVersion:
         """Logs a DataFrame or Parquet/CSV file as Parquet with schema, preview and stats (see
         AsyncClient.log_dataset)."""
-        return self._run(  # type: ignore[attr-defined]
-            self._aclient.log_dataset(  # type: ignore[attr-defined]
+        return self._run(
+            self._aclient.log_dataset(
                 df_or_path,
                 name,
                 project,
@@ -131,8 +132,8 @@ class SyncTypedMixin:
         run_id: str = "",
     ) -> ArtifactVersion:
         """Logs a PNG/SVG/HTML file (or matplotlib figure) as type "plot" (see AsyncClient.log_plot)."""
-        return self._run(  # type: ignore[attr-defined]
-            self._aclient.log_plot(  # type: ignore[attr-defined]
+        return self._run(
+            self._aclient.log_plot(
                 path,
                 name,
                 project,

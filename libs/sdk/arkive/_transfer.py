@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
@@ -62,16 +62,17 @@ class _SendState:
     changed: bool = False
 
 
-async def find_missing(stub: object, digests: list[str], address: str, timeout: float) -> set[str]:
+async def find_missing(stub: BlobStub, digests: list[str], address: str, timeout: float) -> set[str]:
     missing: set[str] = set()
     for batch in batched(digests, FIND_MISSING_BATCH):
         request = bpb.FindMissingBlobsRequest(digests=batch)
-        resp = await call_idempotent(stub.FindMissingBlobs, request, address, timeout, Retry.of(stub))  # type: ignore[attr-defined]
+        resp = await call_idempotent(stub.FindMissingBlobs, request, address, timeout, Retry.of(stub))
         missing.update(resp.missing)
     return missing
 
 
-OnStored = Callable[[list[str]], Awaitable[None]]
+# A coroutine function: each call's coroutine becomes a task (asyncio.create_task takes no other awaitable).
+OnStored = Callable[[list[str]], Coroutine[Any, Any, None]]
 LARGE_STORED_BATCH = 64  # large files stored before on_stored hears of them (fewer, bigger calls)
 
 
@@ -186,8 +187,8 @@ class _Followers:
         elif len(self._held) >= batch:
             self.flush()
         for t in self._tasks:  # fail fast: an add refused must not wait for every upload
-            if t.done() and not t.cancelled() and t.exception() is not None:
-                raise t.exception()  # type: ignore[misc]
+            if t.done() and not t.cancelled() and (error := t.exception()) is not None:
+                raise error
 
     def flush(self) -> None:
         if self._on_stored is not None and self._held:

@@ -10,6 +10,7 @@ from typing import Any
 from arkive_proto.v1 import retention_service_pb2 as rpb
 
 from ._convert import to_datetime
+from ._host import AsyncHost
 from .version import ArtifactVersion
 
 
@@ -30,14 +31,14 @@ class VersionTtl:
         }
 
 
-class TtlMixin:
+class TtlMixin(AsyncHost):
     """TTL lookup of AsyncClient."""
 
     async def ttl(self, ref: str | ArtifactVersion) -> VersionTtl:
         """The TTL in force for the version `ref` resolves to (its own, else the project's default
         for its type, else for every type) and when it expires."""
-        request = rpb.GetVersionTtlRequest(ref=self._ref(ref))  # type: ignore[attr-defined]
-        resp = await self._call_idempotent(self._retention.GetVersionTtl, request)  # type: ignore[attr-defined]
+        request = rpb.GetVersionTtlRequest(ref=self._ref(ref))
+        resp = await self._call_idempotent(self._retention.GetVersionTtl, request)
         return VersionTtl(
             ttl=timedelta(seconds=resp.ttl_seconds) if resp.ttl_seconds > 0 else None,
             source=resp.source,

@@ -27,11 +27,12 @@ from ._download_batch import BATCH_MAX_BYTES, BATCH_MAX_FILE, BATCH_MAX_FILES, f
 from ._files import CHUNK_SIZE, hash_file
 from ._paths import check_layout
 from ._progress import NullProgress
+from ._wire import BlobStub
 from .version import DownloadResult, FileInfo
 
 
 class _EntrySink:
-    """Receives one blob's chunks into an open zip entry, hashing them (the Sink interface of _sink.py)."""
+    """Receives one blob's chunks into an open zip entry, hashing them (a _sink.ChunkSink)."""
 
     def __init__(self, entry: IO[bytes], tee: CacheWriter | None = None) -> None:
         self.entry = entry
@@ -102,7 +103,7 @@ def _verified_entry(cache: BlobCache, f: FileInfo) -> Path | None:
     return None
 
 
-async def _small(stub: object, w: _Writer, batch: list[FileInfo], address: str, progress: NullProgress,
+async def _small(stub: BlobStub, w: _Writer, batch: list[FileInfo], address: str, progress: NullProgress,
                  cache: BlobCache | None) -> None:  # fmt: skip
     got: dict[str, bytes] = {}
     if cache is not None:
@@ -125,7 +126,7 @@ async def _small(stub: object, w: _Writer, batch: list[FileInfo], address: str, 
         progress.advance(f.size)
 
 
-async def _large(stub: object, w: _Writer, f: FileInfo, address: str, progress: NullProgress,
+async def _large(stub: BlobStub, w: _Writer, f: FileInfo, address: str, progress: NullProgress,
                  cache: BlobCache | None) -> None:  # fmt: skip
     entry = await asyncio.to_thread(_verified_entry, cache, f) if cache is not None else None
     with w.zf.open(w.info(f), "w", force_zip64=f.size >= 2**31) as out:
@@ -143,7 +144,7 @@ async def _large(stub: object, w: _Writer, f: FileInfo, address: str, progress: 
         else:
             sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
             try:
-                await _receive(stub, f, sink, address, progress)  # type: ignore[arg-type]  # same interface
+                await _receive(stub, f, sink, address, progress)
                 sink.check(f)
                 if sink.tee is not None:
                     await asyncio.to_thread(sink.tee.commit, f.digest)
@@ -157,7 +158,7 @@ async def _large(stub: object, w: _Writer, f: FileInfo, address: str, progress: 
 
 
 async def write_zip(
-    stub: object,
+    stub: BlobStub,
     out: Path,
     files: list[FileInfo],
     address: str,
@@ -167,12 +168,13 @@ async def write_zip(
 ) -> DownloadResult:
     norm = sorted((FileInfo(_server_path(f.path), f.digest, f.size) for f in files), key=lambda f: f.path)
     check_layout(f.path for f in norm)
-    fd, tmp = await asyncio.to_thread(_temp_next_to, out)
+    fd, tmp_path = await asyncio.to_thread(_temp_next_to, out)
+    tmp: str | None = tmp_path  # None once it has become `out`
     progress.phase("downloading", sum(f.size for f in norm))
     stamp = created_at.timetuple()[:6] if created_at.year >= 1980 else (1980, 1, 1, 0, 0, 0)
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-            w = _Writer(zf, stamp)  # type: ignore[arg-type]
+            w = _Writer(zf, stamp)
             pending: list[FileInfo] = []
             for f in [*norm, None]:
                 small = f is not None and f.size <= BATCH_MAX_FILE
@@ -184,8 +186,8 @@ async def write_zip(
                     pending.append(f)
                 elif f is not None:
                     await _large(stub, w, f, address, progress, cache)
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, out)
+        os.chmod(tmp_path, new_file_mode())
+        os.replace(tmp_path, out)
         tmp = None
     finally:
         if tmp is not None:

@@ -30,6 +30,7 @@ from arkive_common.validation import (
 from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 
+from ._host import AsyncHost
 from .artifact import metadata_json
 from .runs import _timestamp
 from .version import ArtifactVersion
@@ -103,12 +104,12 @@ def normalize_predicate(text: str) -> str:
     return text.strip()
 
 
-class CatalogMixin:
+class CatalogMixin(AsyncHost):
     """Catalogue methods of AsyncClient (metadata after commit, search, registry links)."""
 
     @property
     def _catalog(self) -> cgrpc.CatalogServiceStub:
-        return cgrpc.CatalogServiceStub(self._ch())  # type: ignore[attr-defined]
+        return cgrpc.CatalogServiceStub(self._ch())
 
     async def update_version(
         self,
@@ -142,7 +143,7 @@ class CatalogMixin:
             if not k:
                 raise InvalidArgument("an empty metadata key cannot be unset")
         request = cpb.UpdateVersionRequest(
-            ref=self._ref(ref),  # type: ignore[attr-defined]
+            ref=self._ref(ref),
             set_metadata_json=set_json,
             unset_metadata_keys=keys,
             add_tags=add,
@@ -150,8 +151,8 @@ class CatalogMixin:
         )
         if description is not None:
             request.description = check_description(description)
-        resp = await self._call(self._catalog.UpdateVersion, request)  # type: ignore[attr-defined]
-        return self._version(resp.version)  # type: ignore[attr-defined]
+        resp = await self._call(self._catalog.UpdateVersion, request)
+        return self._version(resp.version)
 
     async def set_metadata(self, ref: str | ArtifactVersion, **values: Any) -> ArtifactVersion:
         """update_version(ref, metadata=values): set_metadata(ref, accuracy=0.93, owner="ml")."""
@@ -177,7 +178,7 @@ class CatalogMixin:
         if isinstance(tags, str):
             tags = [tags]
         request = cpb.SearchVersionsRequest(
-            project=check_name(project or self.project, "project"),  # type: ignore[attr-defined]
+            project=check_name(project or self.project, "project"),
             type=check_type(type) if type else "",
             name_pattern=name or "",
             tags=[check_tag(t) for t in tags],
@@ -234,9 +235,9 @@ class CatalogMixin:
         token = ""
         while True:
             request.page_token = token
-            page = await self._call(self._catalog.SearchVersions, request)  # type: ignore[attr-defined]
+            page = await self._call(self._catalog.SearchVersions, request)
             for v in page.versions:
-                yield self._version(v)  # type: ignore[attr-defined]
+                yield self._version(v)
                 seen += 1
                 if limit is not None and seen >= limit:
                     return
@@ -300,16 +301,16 @@ class CatalogMixin:
         `aliases` ("production") move onto this link. Linking the same version again creates nothing
         and only moves the aliases. A target without a project is in `project` (default: the client's).
         """
-        target_project, target_name = split_target(target, project or self.project)  # type: ignore[attr-defined]
+        target_project, target_name = split_target(target, project or self.project)
         request = cpb.LinkVersionRequest(
-            ref=self._ref(ref),  # type: ignore[attr-defined]
+            ref=self._ref(ref),
             target_project=target_project,
             target_name=target_name,
             aliases=check_list(list(aliases), check_alias, "aliases", MAX_ALIASES),
         )
-        resp = await self._call(self._catalog.LinkVersion, request)  # type: ignore[attr-defined]
+        resp = await self._call(self._catalog.LinkVersion, request)
         return LinkResult(
-            version=self._version(resp.version),  # type: ignore[attr-defined]
+            version=self._version(resp.version),
             target_project=resp.target_project,
             target_name=resp.target_name,
             link_version=int(resp.link_version),

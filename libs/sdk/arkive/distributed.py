@@ -21,6 +21,7 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches, draft_from_proto
 from ._files import HashedFile
+from ._host import AsyncHost
 from ._incremental import refuse_base
 from ._local import hash_local, local_files, split_name
 from ._progress import NullProgress, make_progress
@@ -30,7 +31,7 @@ from .artifact import metadata_json as to_metadata_json
 from .version import ArtifactVersion, Draft, UpsertResult
 
 
-class DistributedMixin:
+class DistributedMixin(AsyncHost):
     """upsert_artifact, finish_artifact, drafts and abort_draft of AsyncClient (it provides project,
     progress, timeout, _artifacts, _blobs, _call, _call_idempotent, _version and _idempotent_timeout)."""
 

@@ -142,7 +142,7 @@ def _read_file(path: Path) -> Any:
         with open(path, "rb") as fh:
             return pickle.load(fh)  # documented: load only versions you trust
     if suffix == ".joblib":
-        import joblib  # type: ignore[import-not-found]
+        import joblib
 
         return joblib.load(path)
     if suffix in (".parquet", ".csv"):

@@ -21,6 +21,7 @@ from arkive_common.validation import check_digest, check_name, check_type
 from arkive_proto.v1 import retention_service_pb2 as rpb
 from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 
+from ._host import AsyncHost
 from ._retention_types import (  # re-exported: arkive.retention is where users find them
     DEFAULT_GC_GRACE,
     GC_TIMEOUT,
@@ -91,20 +92,20 @@ def policy_from_proto(p: rpb.RetentionPolicy) -> RetentionPolicy:
     )
 
 
-class RetentionMixin:
+class RetentionMixin(AsyncHost):
     """Retention methods of AsyncClient (deletes, TTLs, policies, GC, storage)."""
 
     @property
     def _retention(self) -> rgrpc.RetentionServiceStub:
-        return rgrpc.RetentionServiceStub(self._ch())  # type: ignore[attr-defined]
+        return rgrpc.RetentionServiceStub(self._ch())
 
     def _project(self, project: str | None) -> str:
-        return check_name(project or self.project, "project")  # type: ignore[attr-defined]
+        return check_name(project or self.project, "project")
 
     async def _long(self, method: Any, request: Any, timeout: float) -> Any:
         # Slow calls (plans, sweeps, reports) get a long deadline; not retried: a retry would redo
         # minutes of work, and the caller can simply run them again.
-        return await self._call(method, request, timeout=max(timeout, self.timeout))  # type: ignore[attr-defined]
+        return await self._call(method, request, timeout=max(timeout, self.timeout))
 
     # ---- deletes ----------------------------------------------------------------------------
 
@@ -120,12 +121,12 @@ class RetentionMixin:
         """
         # The server asks purges for confirm=true: calling delete(purge=True) is that confirmation.
         request = rpb.DeleteVersionRequest(
-            ref=self._ref(ref),  # type: ignore[attr-defined]
+            ref=self._ref(ref),
             delete_aliases=delete_aliases,
             purge=purge,
             confirm=purge,
         )
-        resp = await self._call(self._retention.DeleteVersion, request)  # type: ignore[attr-defined]
+        resp = await self._call(self._retention.DeleteVersion, request)
         return DeleteResult(_changes(resp.deleted), _skipped(resp.skipped))
 
     async def delete_collection(
@@ -134,27 +135,27 @@ class RetentionMixin:
         """Soft-deletes every version of the collection "[project/]name" (see delete)."""
         from ._local import split_name as _split_name
 
-        project, name = _split_name(name, project or self.project)  # type: ignore[attr-defined]
+        project, name = _split_name(name, project or self.project)
         request = rpb.DeleteCollectionRequest(
             project=project, name=name, delete_aliases=delete_aliases, purge=purge, confirm=purge
         )
-        resp = await self._call(self._retention.DeleteCollection, request)  # type: ignore[attr-defined]
+        resp = await self._call(self._retention.DeleteCollection, request)
         return DeleteResult(_changes(resp.deleted), _skipped(resp.skipped))
 
     async def undelete(self, ref: str | ArtifactVersion) -> UndeleteResult:
         """Restores a deleted version (ref: version id, "[project/]name:vN" or a label) within the grace
         window; aliases removed by the delete are not restored. Not deleted: FailedPrecondition."""
-        request = rpb.UndeleteVersionRequest(ref=self._ref(ref))  # type: ignore[attr-defined]
-        resp = await self._call(self._retention.UndeleteVersion, request)  # type: ignore[attr-defined]
+        request = rpb.UndeleteVersionRequest(ref=self._ref(ref))
+        resp = await self._call(self._retention.UndeleteVersion, request)
         return UndeleteResult(_changes(resp.undeleted))
 
     async def undelete_collection(self, name: str, project: str | None = None) -> UndeleteResult:
         """Restores every version of "[project/]name" deleted within the grace window."""
         from ._local import split_name as _split_name
 
-        project, name = _split_name(name, project or self.project)  # type: ignore[attr-defined]
+        project, name = _split_name(name, project or self.project)
         request = rpb.UndeleteCollectionRequest(project=project, name=name)
-        resp = await self._call(self._retention.UndeleteCollection, request)  # type: ignore[attr-defined]
+        resp = await self._call(self._retention.UndeleteCollection, request)
         return UndeleteResult(_changes(resp.undeleted))
 
     # ---- TTLs and policies ------------------------------------------------------------------
@@ -170,9 +171,9 @@ class RetentionMixin:
         elif ttl is None:
             seconds = 0
         else:
-            seconds = _whole_seconds(ttl, "ttl")  # type: ignore[arg-type]
-        request = rpb.SetVersionTtlRequest(ref=self._ref(ref), ttl_seconds=seconds)  # type: ignore[attr-defined]
-        await self._call_idempotent(self._retention.SetVersionTtl, request)  # type: ignore[attr-defined]
+            seconds = _whole_seconds(ttl, "ttl")
+        request = rpb.SetVersionTtlRequest(ref=self._ref(ref), ttl_seconds=seconds)
+        await self._call_idempotent(self._retention.SetVersionTtl, request)
 
     async def set_default_ttl(self, project: str | None, ttl: timedelta | None, type: str | None = None) -> None:
         """Sets the default TTL of a project's versions of `type` (None: of every type); a version's own
@@ -181,7 +182,7 @@ class RetentionMixin:
         request = rpb.SetDefaultTtlRequest(
             project=self._project(project), type=check_type(type) if type else "", ttl_seconds=seconds
         )
-        await self._call_idempotent(self._retention.SetDefaultTtl, request)  # type: ignore[attr-defined]
+        await self._call_idempotent(self._retention.SetDefaultTtl, request)
 
     async def put_policy(
         self,
@@ -228,18 +229,18 @@ class RetentionMixin:
             max_age_seconds=max_age_s,
             manual=manual,
         )
-        resp = await self._call_idempotent(self._retention.PutPolicy, rpb.PutPolicyRequest(policy=policy))  # type: ignore[attr-defined]
+        resp = await self._call_idempotent(self._retention.PutPolicy, rpb.PutPolicyRequest(policy=policy))
         return policy_from_proto(resp.policy)
 
     async def remove_policy(self, name: str, project: str | None = None) -> None:
         """Removes the policy `name` of a project."""
         request = rpb.RemovePolicyRequest(project=self._project(project), name=check_name(name, "policy name"))
-        await self._call(self._retention.RemovePolicy, request)  # type: ignore[attr-defined]
+        await self._call(self._retention.RemovePolicy, request)
 
     async def policies(self, project: str | None = None) -> PolicyList:
         """The retention policies and default TTLs of a project."""
         project = self._project(project)
-        resp = await self._call_idempotent(self._retention.ListPolicies, rpb.ListPoliciesRequest(project=project))  # type: ignore[attr-defined]
+        resp = await self._call_idempotent(self._retention.ListPolicies, rpb.ListPoliciesRequest(project=project))
         ttls = {t: timedelta(seconds=s) for t, s in sorted(resp.default_ttls.items()) if s > 0}
         return PolicyList(project, tuple(policy_from_proto(p) for p in resp.policies), ttls)
 

@@ -26,6 +26,7 @@ from arkive_proto.v1 import lineage_service_pb2 as lpb
 from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
 
 from ._convert import to_datetime
+from ._host import AsyncHost
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from .artifact import Artifact, metadata_json
 from .version import ArtifactVersion
@@ -224,7 +225,7 @@ class _AsyncCache:
         return await self._client.cache_lookup(cache_key, project)
 
 
-class LineageMixin:
+class LineageMixin(AsyncHost):
     """Runs, lineage and step-cache methods of AsyncClient."""
 
     @property
@@ -234,7 +235,7 @@ class LineageMixin:
 
     @property
     def _lineage(self) -> lgrpc.LineageServiceStub:
-        return lgrpc.LineageServiceStub(self._ch())  # type: ignore[attr-defined]
+        return lgrpc.LineageServiceStub(self._ch())
 
     async def run(
         self,
@@ -247,13 +248,13 @@ class LineageMixin:
         heartbeat_timeout: int = 300,
     ) -> AsyncRun:
         """Starts a run: `async with await client.run(job_type="train") as run: ...`."""
-        resp = await self._call(  # type: ignore[attr-defined]
+        resp = await self._call(
             self._lineage.StartRun,
             lpb.StartRunRequest(
                 project=project or self.project,
                 name=name,
                 job_type=job_type,
-                group=group,  # type: ignore[attr-defined]
+                group=group,
                 config_json=metadata_json(config or {}, "config"),
                 heartbeat_timeout_seconds=heartbeat_timeout,
             ),
@@ -263,17 +264,17 @@ class LineageMixin:
         return run
 
     async def get_run(self, run_id: str) -> RunInfo:
-        resp = await self._call(self._lineage.GetRun, lpb.GetRunRequest(run_id=run_id))  # type: ignore[attr-defined]
+        resp = await self._call(self._lineage.GetRun, lpb.GetRunRequest(run_id=run_id))
         return run_from_proto(resp.run)
 
     async def runs(self, project: str | None = None, *, job_type: str = "", group: str = "") -> list[RunInfo]:
         """Runs of a project, newest first."""
         out: list[RunInfo] = []
-        async for page in self._pages(  # type: ignore[attr-defined]
+        async for page in self._pages(
             lambda tok: lpb.ListRunsRequest(
                 project=project or self.project,
                 job_type=job_type,
-                group=group,  # type: ignore[attr-defined]
+                group=group,
                 page_size=500,
                 page_token=tok,
             ),
@@ -296,7 +297,7 @@ class LineageMixin:
         """The graph around a version (or "run:<id>"): direction "up", "down" or "both"."""
         if direction not in DIRECTIONS:
             raise InvalidArgument("direction must be 'up', 'down' or 'both'")
-        text = ref if isinstance(ref, str) and ref.startswith("run:") else self._ref(ref)  # type: ignore[attr-defined]
+        text = ref if isinstance(ref, str) and ref.startswith("run:") else self._ref(ref)
         request = lpb.GetLineageRequest(
             ref=text,
             direction=DIRECTIONS[direction],
@@ -307,7 +308,7 @@ class LineageMixin:
         )
         if as_of is not None:
             request.as_of.CopyFrom(_timestamp(as_of))
-        resp = await self._call(self._lineage.GetLineage, request)  # type: ignore[attr-defined]
+        resp = await self._call(self._lineage.GetLineage, request)
         return LineageGraph(
             root=_node(resp.root),
             nodes=[_node(n) for n in resp.nodes],
@@ -329,11 +330,11 @@ class LineageMixin:
 
     async def cache_lookup(self, cache_key: str, project: str | None = None) -> list[ArtifactVersion] | None:
         """The outputs recorded under cache_key by the newest finished run, or None (a miss)."""
-        resp = await self._call(  # type: ignore[attr-defined]
+        resp = await self._call(
             self._lineage.LookupCache,
-            lpb.LookupCacheRequest(project=project or self.project, cache_key=cache_key),  # type: ignore[attr-defined]
+            lpb.LookupCacheRequest(project=project or self.project, cache_key=cache_key),
         )
-        return [self._version(v) for v in resp.versions] if resp.hit else None  # type: ignore[attr-defined]
+        return [self._version(v) for v in resp.versions] if resp.hit else None
 
 
 def parse_as_of(text: str | None) -> datetime | None:

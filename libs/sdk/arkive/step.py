@@ -120,7 +120,7 @@ def step(
 ) -> Any:
     """Decorator; see the module docstring. `client` defaults to a new arkive.Client()."""
 
-    def decorate(func: F) -> F:
+    def decorate(func: F) -> Callable[..., Any]:  # not F: the wrapper returns the logged versions
         identity, code = step_identity(func), code_hash(func)
         signature = inspect.signature(func)
 
@@ -159,7 +159,7 @@ def step(
                 if client is None:
                     c.close()
 
-        wrapper.cache_key_parts = (identity, code)  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.cache_key_parts = (identity, code)  # type: ignore[attr-defined]  # a function attribute
+        return wrapper
 
     return decorate(fn) if fn is not None else decorate

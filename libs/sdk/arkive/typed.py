@@ -24,6 +24,7 @@ from typing import Any
 
 from arkive_common.errors import InvalidArgument, NotFound
 
+from ._host import AsyncHost
 from .artifact import Artifact
 from .version import ArtifactVersion
 
@@ -175,7 +176,7 @@ def build_plot(
     return art
 
 
-class TypedMixin:
+class TypedMixin(AsyncHost):
     """log_model, log_dataset and log_plot of AsyncClient."""
 
     async def _log_built(
@@ -190,9 +191,7 @@ class TypedMixin:
         # Building (hashing a Parquet write, computing stats) is CPU work: keep it off the loop.
         with tempfile.TemporaryDirectory(prefix="arkive-") as tmp:
             art = await asyncio.to_thread(build, Path(tmp))
-            return await self.log_artifact(  # type: ignore[attr-defined]
-                art, project, aliases=aliases, tags=tags, label=label, run_id=run_id
-            )
+            return await self.log_artifact(art, project, aliases=aliases, tags=tags, label=label, run_id=run_id)
 
     async def log_object(
         self,

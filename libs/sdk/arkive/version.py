@@ -56,12 +56,12 @@ class Aliases(list[str]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, tuple):
             return tuple(self) == other
-        return list.__eq__(self, other)  # type: ignore[arg-type]
+        return list.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +220,7 @@ class AsyncArtifactVersion(ArtifactVersion):
             self._saved(await self._owner().set_aliases(self, add=add, remove=remove))
         return self
 
-    def files(self) -> AsyncIterator[FileInfo]:  # type: ignore[override]
+    def files(self) -> AsyncIterator[FileInfo]:  # type: ignore[override]  # the asyncio flavour
         return self._owner().files(self)
 
     async def load(self, root: str | Path | None = None) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -159,7 +160,7 @@ async def check_external(cfg: StackConfig, timeout: float = 5.0) -> None:
             continue
         host, port = target
         try:
-            await wait_until(lambda h=host, p=port: tcp_open(h, p), what=var, timeout=timeout, watch=())
+            await wait_until(functools.partial(tcp_open, host, port), what=var, timeout=timeout, watch=())
         except StartTimeoutError:
             raise StackError(
                 f"{var}={url} is set, so no embedded server is started for it, but nothing accepts "

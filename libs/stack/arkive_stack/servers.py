@@ -68,13 +68,9 @@ def weed_ports(data: Path, taken: set[int]) -> dict[str, int]:
         saved = json.loads(path.read_text())
     except (OSError, ValueError):
         saved = {}
-    old = [saved.get(k) for k in _WEED_PORTS] if isinstance(saved, dict) else []
-    reusable = (
-        all(isinstance(p, int) for p in old)
-        and len(set(old)) == len(_WEED_PORTS)
-        and not set(old) & taken
-        and all(port_is_free(p) for p in old)
-    )
+    values = [saved.get(k) for k in _WEED_PORTS] if isinstance(saved, dict) else []
+    old = [p for p in values if isinstance(p, int)]  # a missing or non-int entry leaves too few below
+    reusable = len(set(old)) == len(_WEED_PORTS) and not set(old) & taken and all(port_is_free(p) for p in old)
     if reusable:
         ports = dict(zip(_WEED_PORTS, old, strict=True))
         taken.update(old)

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from .config import SERVICES, StackConfig
 from .errors import ProcessDiedError, StackError
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> StackConfig:
     """Defaults < ARKIVE_* environment < command-line flags."""
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}  # StackConfig.from_env converts and checks them
     for flag in ("data_dir", "replicas", "gateway_addr", "nats_port", "postgres_port", "s3_port", "ready_timeout"):
         value = getattr(args, flag)
         if value is not None:

@@ -12,7 +12,7 @@ from arkive_common import api_aliases as aa
 from arkive_common import api_diff as ad
 from arkive_common.errors import InvalidArgument
 from arkive_common.refs import parse_ref
-from arkive_common.rpc import RpcClient
+from arkive_common.rpc import Result, RpcClient
 from arkive_common.validation import check_annotations, check_digest, check_name, normalize_path, parse_metadata
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
@@ -53,7 +53,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     def __init__(self, rpc: RpcClient) -> None:
         self.rpc = rpc
 
-    async def ingest(self, method: str, request: object, result_type: type) -> object:
+    async def ingest(self, method: str, request: object, result_type: type[Result]) -> Result:
         return await self.rpc.call(api.INGEST, method, request, result_type)
 
     @unary
@@ -224,6 +224,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
                 start_new=request.start_new and start == 0,
             )
             reply = await self.ingest("upsert_files", cmd, api.Upserted)
+        assert reply is not None  # the loop above runs at least once (range up to max(..., 1))
         return pb.UpsertFilesResponse(draft_id=reply.draft_id, file_count=reply.file_count)
 
     @unary

@@ -22,6 +22,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiobotocore.config import AioConfig
 from botocore.exceptions import ClientError
@@ -90,7 +91,8 @@ class DirectTransfers:
         # No retries: a probe refused (the point of it) must not be retried with back-off.
         self._internal_ctx = _client(endpoint, creds, retries={"max_attempts": 1})
         self._signer_ctx = _client(public_endpoint or endpoint, creds)
-        self._internal = self._signer = None
+        self._internal: Any = None  # the opened S3 clients (aiobotocore is untyped), None outside `async with`
+        self._signer: Any = None
         self.enabled = False
 
     async def __aenter__(self) -> DirectTransfers:

@@ -9,7 +9,7 @@ from arkive_common import api_lineage as al
 from arkive_common.errors import InvalidArgument
 from arkive_common.limits import check_text
 from arkive_common.refs import parse_ref
-from arkive_common.rpc import RpcClient
+from arkive_common.rpc import Result, RpcClient
 from arkive_common.validation import check_name, parse_metadata
 from arkive_proto.v1 import lineage_service_pb2 as pb
 from arkive_proto.v1 import lineage_service_pb2_grpc as pb_grpc
@@ -69,7 +69,7 @@ class LineageServicer(pb_grpc.LineageServiceServicer):
     def __init__(self, rpc: RpcClient) -> None:
         self.rpc = rpc
 
-    async def call(self, method: str, request: object, result_type: type) -> object:
+    async def call(self, method: str, request: object, result_type: type[Result]) -> Result:
         return await self.rpc.call(api.LINEAGE, method, request, result_type)
 
     @unary

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,7 +124,7 @@ class GuardedRegistration:
     """Stands in for the server in a generated add_*Servicer_to_server call: registers every method
     with its parser guarded (above), after replacing some parsers (`parsers`, see wire.py)."""
 
-    def __init__(self, server: grpc.aio.Server, parsers: dict[str, Callable[[bytes], Any]] | None = None) -> None:
+    def __init__(self, server: grpc.aio.Server, parsers: Mapping[str, Callable[[bytes], Any]] | None = None) -> None:
         self._server = server
         self._parsers = parsers or {}
 

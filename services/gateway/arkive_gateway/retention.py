@@ -136,7 +136,7 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
             keep_last=p.keep_last,
             keep_best=p.keep_best,
             metric=p.metric,
-            mode=p.mode or "max",  # type: ignore[arg-type]
+            mode="min" if p.mode == "min" else "max",  # "" (unset) is "max"; others were refused above
             max_age_seconds=p.max_age_seconds,
             manual=p.manual,
         )
@@ -209,10 +209,10 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
                 digests=list(request.digests),
                 staging=not request.skip_staging,
                 repack=request.repack,
-                **(
-                    {"repack_read_grace_seconds": request.repack_read_grace_seconds}
+                repack_read_grace_seconds=(
+                    request.repack_read_grace_seconds
                     if request.HasField("repack_read_grace_seconds")
-                    else {}
+                    else ra.DEFAULT_REPACK_READ_GRACE
                 ),
             )
         )

@@ -107,7 +107,8 @@ async def resolve_checked(host: str, port: int, allow: AllowList) -> list[IP]:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise InvalidArgument(f"cannot resolve {host!r}: {exc.strerror}") from None
-    ips = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    # An IPv4 or IPv6 sockaddr (the only families getaddrinfo returns here) starts with the host string.
+    ips = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in ips:
         check_address(ip, port, allow, host)
     return ips

@@ -163,8 +163,8 @@ def decide_commit(state: Collection, cmd: CommitVersion) -> Decision:
                 f"{' with label ' + repr(existing.label) if existing.label else ' without a label'};"
                 f" a version label cannot be added to it"
             )
-        events = _alias_events(state, existing, user_aliases, cmd.project, cmd.name)
-        return Decision(events, existing.version_id, created=False)
+        moved = _alias_events(state, existing, user_aliases, cmd.project, cmd.name)
+        return Decision(moved, existing.version_id, created=False)
     if cmd.label:
         taken = state.by_label(cmd.label)
         if taken is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from arkive_common import metadata_paths
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -77,6 +77,15 @@ class Annotate:
     now: float = 0.0
 
 
+class _VersionKey(TypedDict):
+    """The fields that name the version in each of decide_annotate's events."""
+
+    version_id: str
+    project: str
+    name: str
+    version: int
+
+
 def decide_annotate(state: Catalog, cmd: Annotate) -> list[Event]:
     """Events for what actually changes (none when nothing does); never touches files or digest."""
     info = next((v for v in state.collection.versions if v.version_id == cmd.version_id), None)
@@ -89,7 +98,7 @@ def decide_annotate(state: Catalog, cmd: Annotate) -> list[Event]:
     if clash:
         raise InvalidArgument(f"tag {sorted(clash)[0]!r} is both added and removed")
     notes = state.notes[cmd.version_id]
-    base = dict(version_id=cmd.version_id, project=cmd.project, name=cmd.name, version=info.version)
+    base = _VersionKey(version_id=cmd.version_id, project=cmd.project, name=cmd.name, version=info.version)
     events: list[Event] = []
 
     check_json_value(cmd.assign)  # the gateway checked it; the domain trusts no caller

@@ -11,8 +11,8 @@ import time
 
 import asyncpg
 
+from arkive_common import api, eventlog
 from arkive_common import api_catalog as ac
-from arkive_common import eventlog
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.validation import MAX_ALIASES, check_alias, check_list, check_name
 
@@ -91,7 +91,7 @@ async def list_links(conn: asyncpg.Pool, q: ac.ListLinks) -> ac.LinkPage:
     ):
         raise NotFound(f"artifact {q.project}/{q.name} not found")
     more, rows = len(rows) > size, rows[:size]
-    views = {}
+    views: dict[str, api.VersionView | None] = {}
     for row in rows:
         if row["version_id"] not in views:
             try:

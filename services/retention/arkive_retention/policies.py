@@ -126,8 +126,8 @@ def plan(candidates: list[Candidate], policies: list[ra.Policy], defaults: dict[
             keeps = _keeps(policy, scoped)
             kept |= keeps
             for c in scoped:
-                if c.version_id not in keeps and (why := _doom_reason(policy, c, now)):
-                    reasons[c.version_id].append(why)
+                if c.version_id not in keeps and (reason := _doom_reason(policy, c, now)):
+                    reasons[c.version_id].append(reason)
     for c in candidates:
         ttl = effective_ttl(c, defaults)
         if ttl > 0 and c.created_at + ttl <= now:
