@@ -75,6 +75,9 @@ async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
     # middle of the session would delete what other tests' TTLs and policies only plan.
     # test_retention_schedule.py starts a retention replica of its own with a short interval.
     os.environ.setdefault("ARKIVE_RETENTION_INTERVAL", "0")
+    # The buckets the reference tests create (refs-…, refv-…, refd-…, refr-…): s3:// references read
+    # only buckets on this allow list (none by default).
+    os.environ.setdefault("ARKIVE_REFERENCE_S3_BUCKETS", "refs-*,refv-*,refd-*,refr-*")
     services = Stack(cfg)
     # The services inherit this process's environment: tests sweep with grace 0, which the default
     # floor (one hour) refuses. Set for the session (a restarted service must see it too).

@@ -41,6 +41,7 @@ async def http_server() -> AsyncIterator[FileServer]:
 async def allowed_gateway(stack, http_server: FileServer, tmp_path_factory) -> AsyncIterator[str]:
     """A gateway that may reach the HTTP server's port on loopback (and nothing else private)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")} | stack.env
+    env["ARKIVE_REFERENCE_S3_BUCKETS"] = os.environ["ARKIVE_REFERENCE_S3_BUCKETS"]  # set by the stack fixture
     log = tmp_path_factory.mktemp("gw") / "gateway-allow.log"
     async with extra_gateway(env, log, ARKIVE_REFERENCE_ALLOW=f"127.0.0.1:{http_server.port}") as addr:
         yield addr

@@ -208,6 +208,22 @@ async def test_s3_prefix_reference_etag_and_change_detection(stack, tmp_path):
                 await client.log_artifact(missing)
 
 
+async def test_s3_references_read_only_allowed_buckets_and_never_the_blob_bucket(stack):
+    off_list, blob_bucket = "private-" + uuid.uuid4().hex[:10], stack.env["ARKIVE_S3_BUCKET"]
+    async with s3_client(stack.env) as s3:
+        await s3.create_bucket(Bucket=off_list)  # the gateway's keys reach it; its users must not
+        await s3.put_object(Bucket=off_list, Key="secret.txt", Body=b"secret")
+        await s3.put_object(Bucket=blob_bucket, Key="notes/other.txt", Body=b"other")
+    async with arkive.AsyncClient(stack.gateway_addr, project(), progress=False) as client:
+        for uri, why in ((f"s3://{off_list}/secret.txt", "allow list"), (f"s3://{blob_bucket}/notes/", "own bucket")):
+            art = arkive.Artifact("sneaky")
+            art.add_reference(uri)
+            with pytest.raises(PermissionDenied, match=why):
+                await client.log_artifact(art)
+            with pytest.raises(NotFound):  # nothing was logged
+                await client.versions("sneaky")
+
+
 async def test_s3_versioned_bucket_records_version_id(stack, tmp_path):
     bucket = "refv-" + uuid.uuid4().hex[:10]
     async with s3_client(stack.env) as s3:

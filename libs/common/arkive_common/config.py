@@ -79,6 +79,9 @@ class Settings:
     """Addresses HTTP references may reach although they are loopback, link-local, private or otherwise
     not public (refused by default against SSRF): comma-separated CIDRs ("10.0.0.0/8") allowed on any
     port, or host:port pairs ("127.0.0.1:8080", "[::1]:9000") (ARKIVE_REFERENCE_ALLOW)."""
+    reference_s3_buckets: str = ""
+    """Buckets s3:// references may read: comma-separated names or globs ("datasets", "team-*");
+    empty: none. Never the blob bucket, whatever it says (ARKIVE_REFERENCE_S3_BUCKETS)."""
     reference_s3_endpoint: str = ""
     """S3 endpoint of s3:// references; empty: the blob store's (ARKIVE_REFERENCE_S3_ENDPOINT)."""
     reference_s3_access_key: str = ""
@@ -111,6 +114,7 @@ class Settings:
             reconcile_interval=float(_env("ARKIVE_RECONCILE_INTERVAL", str(d.reconcile_interval))),
             reconcile_margin=float(_env("ARKIVE_RECONCILE_MARGIN", str(d.reconcile_margin))),
             reference_allow=_env("ARKIVE_REFERENCE_ALLOW", d.reference_allow),
+            reference_s3_buckets=_env("ARKIVE_REFERENCE_S3_BUCKETS", d.reference_s3_buckets),
             reference_s3_endpoint=_env("ARKIVE_REFERENCE_S3_ENDPOINT", d.reference_s3_endpoint),
             reference_s3_access_key=_env("ARKIVE_REFERENCE_S3_ACCESS_KEY", d.reference_s3_access_key),
             reference_s3_secret_key=_env("ARKIVE_REFERENCE_S3_SECRET_KEY", d.reference_s3_secret_key),

@@ -9,6 +9,7 @@ ARKIVE_REFERENCE_S3_* override them): a client picks bucket and key, never the e
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import posixpath
 import re
 from collections.abc import AsyncIterator
@@ -51,15 +52,25 @@ def _status(exc: ClientError) -> int:
 
 
 class S3Source:
-    def __init__(self, store: BlobStore, internal_bucket: str = "") -> None:
+    def __init__(self, store: BlobStore, internal_bucket: str = "", allowed: str = "") -> None:
         self.store = store
         # arkive's own bucket when references use the blob store's endpoint: its blobs/ prefix is
         # arkive's internals (listing it would reveal every stored digest), so it is refused.
         self.internal_bucket = internal_bucket
+        # The operator's allow list (ARKIVE_REFERENCE_S3_BUCKETS): the gateway's keys may reach far
+        # more buckets than its users should read through it.
+        self.allowed = tuple(p.strip() for p in allowed.split(",") if p.strip())
 
     def _check_internal(self, bucket: str, key: str) -> None:
         if bucket == self.internal_bucket and (key.startswith("blobs/") or "blobs/".startswith(key)):
             raise PermissionDenied(f"s3://{bucket}/{key} is inside arkive's internal blobs/ prefix")
+        if bucket == self.internal_bucket:
+            raise PermissionDenied(f"s3://{bucket}/ is arkive's own bucket: it is never a reference source")
+        if not any(fnmatch.fnmatchcase(bucket, pattern) for pattern in self.allowed):
+            raise PermissionDenied(
+                f"s3://{bucket}/ is not on the allow list of reference buckets (the operator's "
+                "ARKIVE_REFERENCE_S3_BUCKETS)"
+            )
 
     async def _head(self, bucket: str, key: str) -> tuple[str, str, int]:
         try:

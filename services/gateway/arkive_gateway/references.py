@@ -50,7 +50,8 @@ class ReferenceServicer(pb_grpc.ReferenceServiceServicer):
         self.settings = settings
         self.store = store  # arkive's own bucket (register)
         self.http = SafeHttp(AllowList(settings.reference_allow))
-        self.s3 = S3Source(ref_store, "" if settings.reference_s3_endpoint else settings.s3_bucket)
+        internal = "" if settings.reference_s3_endpoint else settings.s3_bucket
+        self.s3 = S3Source(ref_store, internal, settings.reference_s3_buckets)
         self.web = HttpSource(self.http)
 
     async def close(self) -> None:
