@@ -156,6 +156,9 @@ class Stack:
         host, gw_port = split_addr(cfg.gateway_addr)
         if "gateway" in cfg.services:
             gw_port = port(gw_port, "gateway")
+        web_host, web_port = split_addr(cfg.web_addr)
+        if "web" in cfg.services:
+            web_port = port(web_port, "web")
         p = self._ports
         self._env = {
             "ARKIVE_NATS_URL": cfg.nats_url or f"nats://{HOST}:{p['nats']}",
@@ -166,6 +169,7 @@ class Stack:
             "ARKIVE_S3_BUCKET": cfg.s3_bucket,
             "ARKIVE_S3_REGION": cfg.s3_region,
             "ARKIVE_GATEWAY_ADDR": f"{host}:{gw_port}",
+            "ARKIVE_WEB_ADDR": f"{web_host}:{web_port}",
         }
         for note in self.notes:
             self._log(note)
