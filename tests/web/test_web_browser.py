@@ -11,15 +11,17 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from arkive_web.app import WebService, WebSettings
 
 import arkive
-from arkive_web.app import WebService, WebSettings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = "<script>alert(1)</script>"
-QUOTES = "it's \"quoted\" & <b>bold</b>"
+QUOTES = 'it\'s "quoted" & <b>bold</b>'
 LONG = "L" * 3000
-SVG = b"<svg xmlns='http://www.w3.org/2000/svg' width='120' height='60'><rect width='120' height='60' fill='#3a7'/></svg>"
+SVG = (
+    b"<svg xmlns='http://www.w3.org/2000/svg' width='120' height='60'><rect width='120' height='60' fill='#3a7'/></svg>"
+)
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="no chromium at /usr/bin/chromium (make test installs it with apt-get)"
@@ -35,7 +37,9 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
         df0 = pd.DataFrame({HOSTILE: [QUOTES, "plain"], "age": [31, 47]})
         meta = {"note": HOSTILE, "quote": QUOTES, "long": LONG}
         async with await client.run(project=project, job_type="evaluate") as run:
-            ds0 = await run.use_artifact(await client.log_dataset(df0, "patients", project, description=HOSTILE, metadata=meta))
+            ds0 = await run.use_artifact(
+                await client.log_dataset(df0, "patients", project, description=HOSTILE, metadata=meta)
+            )
             plot = await run.log_plot(plot_file, "roc", title=HOSTILE)
         ds1 = await client.log_dataset(df0.assign(age=[32, 48]), "patients", project, metadata={"note": "changed"})
     assert (ds0.version, ds1.version, plot.version) == (0, 1, 0)
@@ -49,8 +53,14 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
             browser = await pw.chromium.launch(
                 executable_path=CHROMIUM,
                 headless=True,
-                args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                      "--disable-sync", "--no-first-run", "--disable-quic"],
+                args=[
+                    "--no-sandbox",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--disable-quic",
+                ],
             )
             page = await browser.new_page(viewport={"width": 1200, "height": 900})
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

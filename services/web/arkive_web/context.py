@@ -11,7 +11,7 @@ from arkive_common.errors import ArkiveError, InvalidArgument, NotFound, Permiss
 
 from .gateway import Clients
 from .html import Markup, page, render
-from .security import TOKEN_COOKIE
+from .security import CSRF, TOKEN_COOKIE
 
 CLIENTS = web.AppKey("clients", Clients)
 PAGE_SIZE = 50
@@ -23,7 +23,7 @@ async def client_of(request: web.Request) -> AsyncClient:
 
 def html_page(request: web.Request, title: str, body: Markup, status: int = 200) -> web.Response:
     signed_in = "signed in" if request.cookies.get(TOKEN_COOKIE) else ""
-    doc = page(title, body, user=signed_in, csrf=request["csrf"])
+    doc = page(title, body, user=signed_in, csrf=request[CSRF])
     return web.Response(text=doc, content_type="text/html", charset="utf-8", status=status)
 
 

@@ -16,8 +16,7 @@ from typing import Any
 
 import grpc
 
-from arkive import AsyncClient
-from arkive import _rpc
+from arkive import AsyncClient, _rpc
 
 MAX_CLIENTS = 64  # tokens with an open channel; the least recently used is closed beyond this
 

@@ -68,8 +68,10 @@ header a{color:#fff;text-decoration:none}header .who{margin-left:auto}
 main{max-width:1100px;margin:1em auto;padding:0 1.2em}
 h1{font-size:1.4em;word-break:break-all}h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse;background:#fff;width:100%;margin:.5em 0}
-th,td{border:1px solid #d8dde3;padding:.3em .6em;text-align:left;vertical-align:top;word-break:break-all}
-th{background:#eef1f5}pre{background:#fff;border:1px solid #d8dde3;padding:.6em;overflow:auto;max-height:30em}
+th,td{border:1px solid #d8dde3;padding:.3em .6em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td code{white-space:pre-wrap}
+th{background:#eef1f5}pre{background:#fff;border:1px solid #d8dde3;padding:.6em;overflow:auto;max-height:30em;
+    white-space:pre-wrap;overflow-wrap:anywhere}
 .chip{display:inline-block;background:#e3ecfa;border-radius:.8em;padding:0 .6em;margin:0 .2em}
 .err{background:#fde8e8;border:1px solid #e99;padding:.6em}.muted{color:#66707a}
 form.inline{display:inline}input,select,button{font:inherit;padding:.2em .4em}

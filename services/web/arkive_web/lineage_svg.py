@@ -60,7 +60,8 @@ def lineage_svg(graph: LineageGraph) -> Markup:
             (x1, y1), (x2, y2) = pos[e.source], pos[e.target]
             edges.append(
                 render(
-                    "<line x1='{a}' y1='{b}' x2='{c}' y2='{d}' stroke='#7a8694' marker-end='url(#arrow)'><title>{k}</title></line>",
+                    "<line x1='{a}' y1='{b}' x2='{c}' y2='{d}' stroke='#7a8694' marker-end='url(#arrow)'>"
+                    "<title>{k}</title></line>",
                     a=x1 + NODE_W,
                     b=y1 + NODE_H // 2,
                     c=x2,
@@ -89,7 +90,8 @@ def lineage_svg(graph: LineageGraph) -> Markup:
         boxes.append(render("<a href='{u}' class='node'>{b}</a>", u=url, b=box) if url else box)
     return render(
         "<svg class='lineage' xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' viewBox='0 0 {w} {h}'>"
-        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='8' markerHeight='8' orient='auto'>"
+        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='8' markerHeight='8' "
+        "orient='auto'>"
         "<path d='M0,0 L10,5 L0,10 z' fill='#7a8694'/></marker></defs>{e}{b}</svg>",
         w=width,
         h=height,

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from .context import client_of, html_page
 from .html import Markup, link, render
-from .security import TOKEN_COOKIE, set_cookie
+from .security import CSRF, TOKEN_COOKIE, set_cookie
 
 routes = web.RouteTableDef()
 TOKEN_PREFIX = "ark_"
@@ -31,7 +31,7 @@ def _form(request: web.Request, next_url: str, error: str = "") -> Markup:
         "<input type='hidden' name='next' value='{n}'><input type='password' name='token' size='60' required "
         "autocomplete='off' placeholder='ark_…'> <button>Sign in</button></form>",
         e=render("<p class='err'>{m}</p>", m=error) if error else "",
-        c=request["csrf"],
+        c=request[CSRF],
         n=_safe_next(next_url),
     )
 

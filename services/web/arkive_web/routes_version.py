@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import mimetypes
+import json
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +12,8 @@ from arkive import ArtifactVersion
 from .context import client_of, html_page
 from .html import Markup, human_size, join, link, pretty_json, render, table
 from .lineage_svg import lineage_svg
+from .security import CSRF
+from .stats_view import stats_table
 
 routes = web.RouteTableDef()
 # Shown inline (plots): anything else downloads as an attachment of type octet-stream.
@@ -27,6 +29,7 @@ INLINE_TYPES = {
 # What a served file may do when opened directly: nothing outside a sandbox of its own.
 FILE_CSP = "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 MAX_FILES_SHOWN = 500
+MAX_VALUE_SHOWN = 400
 
 
 def version_ref(v: ArtifactVersion) -> str:
@@ -49,9 +52,7 @@ def _preview(meta: dict[str, Any]) -> Markup:
         cols = list(preview[0])
         parts.append(render("<h2>Preview</h2>{t}", t=table(cols, [[row.get(c) for c in cols] for row in preview])))
     if isinstance(stats, dict) and stats:
-        keys = sorted({k for s in stats.values() if isinstance(s, dict) for k in s})
-        rows = [[col, *[(s or {}).get(k, "") for k in keys]] for col, s in stats.items()]
-        parts.append(render("<h2>Column statistics</h2>{t}", t=table(["column", *keys], rows)))
+        parts.append(render("<h2>Column statistics</h2>{t}", t=stats_table(stats)))
     return join(parts)
 
 
@@ -63,7 +64,8 @@ def _metrics(meta: dict[str, Any]) -> Markup:
 
 
 def _plots(v: ArtifactVersion, paths: list[str]) -> Markup:
-    out = []
+    title = v.metadata.get("title")
+    out = [render("<p><b>{t}</b></p>", t=title)] if isinstance(title, str) and title else []
     for p in paths:
         kind = INLINE_TYPES.get(_ext(p), "")
         if kind.startswith("image/"):
@@ -77,7 +79,8 @@ def _plots(v: ArtifactVersion, paths: list[str]) -> Markup:
         elif kind == "text/html":
             out.append(
                 render(
-                    "<figure><iframe class='plot' sandbox='allow-scripts' src='{u}' title='{p}'></iframe><figcaption>{p}</figcaption></figure>",
+                    "<figure><iframe class='plot' sandbox='allow-scripts' src='{u}' title='{p}'></iframe>"
+                    "<figcaption>{p}</figcaption></figure>",
                     u=file_url(v, p, True),
                     p=p,
                 )
@@ -125,10 +128,11 @@ async def version(request: web.Request) -> web.StreamResponse:
     )
     aliases_form = render(
         "<form method='post' action='{u}'><input type='hidden' name='csrf' value='{c}'>"
-        "<input name='add' placeholder='add aliases (space-separated)'> <input name='remove' placeholder='remove aliases'> "
+        "<input name='add' placeholder='add aliases (space-separated)'> "
+        "<input name='remove' placeholder='remove aliases'> "
         "<button>Move aliases</button></form>",
         u=link("/aliases", v.version_id),
-        c=request["csrf"],
+        c=request[CSRF],
     )
     body = render(
         "<p><a href='{pu}'>{p}</a> / <a href='{cu}'>{n}</a> /</p><h1>{ref}</h1>{facts}{aliases}"
@@ -193,6 +197,14 @@ async def download(request: web.Request) -> web.StreamResponse:
     return response
 
 
+def _value(value: Any) -> Markup:
+    """A metadata value in a diff cell: compact JSON, long ones cut (the version pages show them whole)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) > MAX_VALUE_SHOWN:
+        text = text[:MAX_VALUE_SHOWN] + f"… ({len(text)} characters)"
+    return render("<code>{t}</code>", t=text)
+
+
 @routes.get("/compare", name="compare")
 async def compare(request: web.Request) -> web.StreamResponse:
     a, b = request.query.get("a", "").strip(), request.query.get("b", "").strip()
@@ -211,9 +223,9 @@ async def compare(request: web.Request) -> web.StreamResponse:
         (f.kind, f.path, human_size(f.before.size) if f.before else "—", human_size(f.after.size) if f.after else "—")
         for f in d.added + d.removed + d.changed
     ]
-    meta = [("added", k, "—", pretty_json(x)) for k, x in sorted(d.metadata.added.items())]
-    meta += [("removed", k, pretty_json(x), "—") for k, x in sorted(d.metadata.removed.items())]
-    meta += [("changed", k, pretty_json(o), pretty_json(n)) for k, (o, n) in sorted(d.metadata.changed.items())]
+    meta = [("added", k, "—", _value(x)) for k, x in sorted(d.metadata.added.items())]
+    meta += [("removed", k, _value(x), "—") for k, x in sorted(d.metadata.removed.items())]
+    meta += [("changed", k, _value(o), _value(n)) for k, (o, n) in sorted(d.metadata.changed.items())]
     body = render(
         "<h1>Compare</h1>{f}<p><a href='{ua}'>{ra}</a> → <a href='{ub}'>{rb}</a></p>"
         "<h2>Files</h2>{ft}<h2>Metadata</h2>{mt}",

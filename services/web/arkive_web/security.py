@@ -22,6 +22,8 @@ CSP = (
     "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'; frame-src 'self'; img-src 'self'; style-src 'self'"
 )
+SESSION_ID = web.RequestKey("session_id", str)
+CSRF = web.RequestKey("csrf", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -42,11 +44,6 @@ def set_cookie(request: web.Request, response: web.StreamResponse, name: str, va
     )
 
 
-def session_id(request: web.Request) -> str:
-    """The browser's session id (made by the middleware on its first request)."""
-    return str(request["session_id"])
-
-
 def make_middleware(secret: bytes) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     @web.middleware
     async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -54,8 +51,8 @@ def make_middleware(secret: bytes) -> Callable[[web.Request, Handler], Awaitable
         fresh = not (len(sid) == 43 and sid.replace("-", "").replace("_", "").isalnum())
         if fresh:
             sid = secrets.token_urlsafe(32)
-        request["session_id"] = sid
-        request["csrf"] = csrf_token(secret, sid)
+        request[SESSION_ID] = sid
+        request[CSRF] = csrf_token(secret, sid)
         if request.method == "POST":
             form = await request.post()
             if fresh or not csrf_valid(secret, sid, str(form.get("csrf", ""))):
