@@ -89,6 +89,12 @@ class _RecordingArtifacts(agrpc.ArtifactServiceServicer):
         self.seen.append(dict(context.invocation_metadata() or ()))
         await context.abort(grpc.StatusCode.NOT_FOUND, f"no {request.ref}")
 
+    async def ListArtifacts(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        token = dict(context.invocation_metadata() or ()).get("authorization", "")
+        if not token:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "an API token is required")
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"<i>{request.project}</i> is not yours")
+
 
 async def test_each_users_token_is_their_credential_at_the_gateway() -> None:
     server = grpc.aio.server()
@@ -107,4 +113,25 @@ async def test_each_users_token_is_their_credential_at_the_gateway() -> None:
         assert artifacts.seen[0].get("authorization") == "Bearer ark_alice"
         assert "authorization" not in artifacts.seen[1]  # signed out: no credentials at all
     finally:
+        await server.stop(None)
+
+
+async def test_gateway_refusals_become_sign_in_and_403_pages() -> None:
+    server = grpc.aio.server()
+    agrpc.add_ArtifactServiceServicer_to_server(_RecordingArtifacts(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    web = TestServer(make_app(WebSettings(gateway_addr=f"127.0.0.1:{port}")))
+    await web.start_server()
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as browser:
+            resp = await browser.get(web.make_url("/p/demo"), allow_redirects=False)
+            assert resp.status == 303 and resp.headers["Location"] == "/signin?next=/p/demo"
+            browser.cookie_jar.update_cookies({"arkive_token": "ark_bob"}, web.make_url("/"))
+            resp = await browser.get(web.make_url("/p/demo"))
+            text = await resp.text()
+            assert resp.status == 403 and "&lt;i&gt;demo&lt;/i&gt; is not yours" in text
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    finally:
+        await web.close()
         await server.stop(None)

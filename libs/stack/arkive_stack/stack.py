@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -195,6 +196,9 @@ class Stack:
         cfg = self.config
         # unbuffered: a crashed service's last words must be in its log for the error message
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self._env}
+        # Dashboard replicas share one CSRF signing key (a form served by one is posted to another);
+        # kept out of self._env, which `arkive up` prints.
+        env.setdefault("ARKIVE_WEB_SECRET", secrets.token_hex(32))
         for name in cfg.services:
             argv = self._commands.get(name) or [sys.executable, "-m", f"arkive_{name}"]
             for i in range(1, cfg.replicas + 1):

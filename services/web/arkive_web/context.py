@@ -62,7 +62,8 @@ async def gateway_errors(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     except ArkiveError as exc:
         name = exc.code.value
-        if "UNAUTHENTICATED" in str(exc):  # the SDK keeps codes it has no class for in the message
+        # The SDK keeps a gRPC code it has no class for at the start of the message.
+        if name == "UNAUTHENTICATED" or exc.message.startswith("UNAUTHENTICATED"):
             raise web.HTTPSeeOther(
                 str(request.app.router["signin"].url_for().with_query(next=request.path_qs))
             ) from None

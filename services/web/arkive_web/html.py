@@ -70,7 +70,8 @@ h1{font-size:1.4em;word-break:break-all}h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse;background:#fff;width:100%;margin:.5em 0}
 th,td{border:1px solid #d8dde3;padding:.3em .6em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 td code{white-space:pre-wrap}
-th{background:#eef1f5}pre{background:#fff;border:1px solid #d8dde3;padding:.6em;overflow:auto;max-height:30em;
+th{background:#eef1f5;white-space:nowrap}
+pre{background:#fff;border:1px solid #d8dde3;padding:.6em;overflow:auto;max-height:30em;
     white-space:pre-wrap;overflow-wrap:anywhere}
 .chip{display:inline-block;background:#e3ecfa;border-radius:.8em;padding:0 .6em;margin:0 .2em}
 .err{background:#fde8e8;border:1px solid #e99;padding:.6em}.muted{color:#66707a}
