@@ -33,6 +33,8 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
     project = f"web-{uuid.uuid4().hex[:8]}"
     plot_file = tmp_path / "roc.svg"
     plot_file.write_bytes(SVG)
+    report_file = tmp_path / "report.html"  # runs only inside its sandboxed frame, which has no alerts
+    report_file.write_text("<html><body><h1>report</h1><script>alert('from the frame')</script></body></html>")
     async with arkive.AsyncClient(stack.gateway_addr, progress=False) as client:
         df0 = pd.DataFrame({HOSTILE: [QUOTES, "plain"], "age": [31, 47]})
         meta = {"note": HOSTILE, "quote": QUOTES, "long": LONG}
@@ -41,6 +43,8 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
                 await client.log_dataset(df0, "patients", project, description=HOSTILE, metadata=meta)
             )
             plot = await run.log_plot(plot_file, "roc", title=HOSTILE)
+            await run.log_plot(report_file, "report")
+            await run.log_model(b"weights", "clf", metrics={"accuracy": 0.93, "f1": 0.875})
         ds1 = await client.log_dataset(df0.assign(age=[32, 48]), "patients", project, metadata={"note": "changed"})
     assert (ds0.version, ds1.version, plot.version) == (0, 1, 0)
 
@@ -74,6 +78,11 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
             await page.fill("input[name=project]", project)
             await page.click("button:text-is('Open')")
             await page.wait_for_url(f"{base}/p/{project}")
+            await page.fill("input[name=name]", "PAT")
+            await page.fill("input[name=type]", "dataset")
+            await page.click("button:text-is('Filter')")
+            await page.wait_for_url(f"{base}/p/{project}?*")
+            assert await page.locator("tbody tr").all_inner_texts() == ["patients\tdataset\t2"]
             await page.click("a:text-is('patients')")
             await page.wait_for_url(f"{base}/p/{project}/patients")
             assert await page.locator("tbody tr").count() == 2
@@ -111,6 +120,15 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
             served = await page.request.get(base + (await img.get_attribute("src")))
             assert served.headers["content-type"] == "image/svg+xml" and await served.body() == SVG
             assert "sandbox" in served.headers["content-security-policy"]
+
+            # a model's metrics; an HTML plot in a sandboxed frame
+            await page.goto(f"{base}/v/{project}/clf/v0")
+            metrics = page.locator("h2:text-is('Metrics') + table")
+            assert await metrics.locator("tbody tr").all_inner_texts() == ["accuracy\t0.93", "f1\t0.875"]
+            await page.goto(f"{base}/v/{project}/report/v0")
+            frame = page.locator("iframe.plot")
+            assert await frame.get_attribute("sandbox") == "allow-scripts"
+            assert await page.frame_locator("iframe.plot").locator("h1").inner_text() == "report"
 
             # compare v0 with v1: the Parquet file changed, and so did the metadata
             await page.goto(f"{base}/p/{project}/patients")
