@@ -28,8 +28,8 @@ def _columns(graph: LineageGraph) -> dict[str, int]:
             if m not in col:
                 col[m] = col[n] + step
                 todo.append(m)
-    for n in graph.nodes:
-        col.setdefault(n.id, 0)
+    for node in graph.nodes:
+        col.setdefault(node.id, 0)
     return col
 
 

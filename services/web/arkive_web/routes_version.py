@@ -209,8 +209,8 @@ def _value(value: Any) -> Markup:
 async def compare(request: web.Request) -> web.StreamResponse:
     a, b = request.query.get("a", "").strip(), request.query.get("b", "").strip()
     form = render(
-        "<form method='get'><input name='a' value='{a}' placeholder='project/name:v0' required> "
-        "<input name='b' value='{b}' placeholder='project/name:v1' required> <button>Compare</button></form>",
+        "<form method='get'><input name='a' size='36' value='{a}' placeholder='project/name:v0' required> "
+        "<input name='b' size='36' value='{b}' placeholder='project/name:v1' required> <button>Compare</button></form>",
         a=a,
         b=b,
     )
@@ -223,7 +223,7 @@ async def compare(request: web.Request) -> web.StreamResponse:
         (f.kind, f.path, human_size(f.before.size) if f.before else "—", human_size(f.after.size) if f.after else "—")
         for f in d.added + d.removed + d.changed
     ]
-    meta = [("added", k, "—", _value(x)) for k, x in sorted(d.metadata.added.items())]
+    meta: list[tuple[str, str, Any, Any]] = [("added", k, "—", _value(x)) for k, x in sorted(d.metadata.added.items())]
     meta += [("removed", k, _value(x), "—") for k, x in sorted(d.metadata.removed.items())]
     meta += [("changed", k, _value(o), _value(n)) for k, (o, n) in sorted(d.metadata.changed.items())]
     body = render(

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -44,7 +45,7 @@ def set_cookie(request: web.Request, response: web.StreamResponse, name: str, va
     )
 
 
-def make_middleware(secret: bytes) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def make_middleware(secret: bytes) -> Any:  # an aiohttp middleware
     @web.middleware
     async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
         sid = request.cookies.get(SESSION_COOKIE, "")
