@@ -19,6 +19,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = "<script>alert(1)</script>"
 QUOTES = 'it\'s "quoted" & <b>bold</b>'
 LONG = "L" * 3000
+ODD_PATH = "docs/<img src=x onerror=alert(1)> \"q\" 'a' ?#%20 .svg"  # every character a URL or HTML may trip on
 SVG = (
     b"<svg xmlns='http://www.w3.org/2000/svg' width='120' height='60'><rect width='120' height='60' fill='#3a7'/></svg>"
 )
@@ -46,6 +47,9 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
             await run.log_plot(report_file, "report")
             await run.log_model(b"weights", "clf", metrics={"accuracy": 0.93, "f1": 0.875})
         ds1 = await client.log_dataset(df0.assign(age=[32, 48]), "patients", project, metadata={"note": "changed"})
+        odd = arkive.Artifact("odd", type="notes")
+        odd.add_file(str(plot_file), name=ODD_PATH)
+        await client.log_artifact(odd, project=project)
     assert (ds0.version, ds1.version, plot.version) == (0, 1, 0)
 
     web = WebService(WebSettings(addr="127.0.0.1:0", gateway_addr=stack.gateway_addr))
@@ -129,6 +133,16 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
             frame = page.locator("iframe.plot")
             assert await frame.get_attribute("sandbox") == "allow-scripts"
             assert await page.frame_locator("iframe.plot").locator("h1").inner_text() == "report"
+
+            # a file name full of markup and URL syntax is listed as text and downloads by its link
+            await page.goto(f"{base}/v/{project}/odd/v0")
+            assert ODD_PATH in await page.locator("main table").last.inner_text()
+            assert await page.locator("main img:not(.plot)").count() == 0
+            async with page.expect_download() as dl:
+                await page.click("main table >> nth=-1 >> a")
+            odd_saved = tmp_path / "odd.svg"
+            await (await dl.value).save_as(odd_saved)
+            assert odd_saved.read_bytes() == SVG
 
             # compare v0 with v1: the Parquet file changed, and so did the metadata
             await page.goto(f"{base}/p/{project}/patients")

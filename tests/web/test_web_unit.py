@@ -135,3 +135,13 @@ async def test_gateway_refusals_become_sign_in_and_403_pages() -> None:
     finally:
         await web.close()
         await server.stop(None)
+
+
+async def test_the_launcher_starts_the_dashboard(stack: Any) -> None:
+    """`arkive up` (the session stack here) runs `python -m arkive_web` on ARKIVE_WEB_ADDR and shows its URL."""
+    url = f"http://{stack.env['ARKIVE_WEB_ADDR']}/"
+    assert any(line.startswith("web ") and url in line for line in stack.status_lines())
+    async with ClientSession() as browser:
+        resp = await browser.get(url)
+        assert resp.status == 200 and "Projects" in await resp.text()
+        assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
