@@ -170,6 +170,10 @@ async def test_dashboard_in_a_browser(stack: Any, tmp_path: Path) -> None:
             await page.click("button:text-is('Move aliases')")
             await page.wait_for_url(f"{base}/v/{project}/patients/v0")
             assert "production" in await page.locator(".chip").all_inner_texts()
+            await page.click("button:text-is('Sign out')")  # a form with the session's CSRF token
+            await page.wait_for_url(base + "/")
+            assert "arkive_token" not in [c["name"] for c in await page.context.cookies()]
+            assert await page.locator("header a:text-is('Sign in')").count() == 1
             await browser.close()
     finally:
         await web.shutdown()

@@ -8,8 +8,9 @@ from typing import Any
 import grpc
 import pytest
 from aiohttp import ClientSession, CookieJar
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestServer, make_mocked_request
 from arkive_web.app import WebSettings, make_app
+from arkive_web.context import on_page, pager
 from arkive_web.gateway import make_client
 from arkive_web.html import Markup, esc, link, render, table
 from arkive_web.security import csrf_token, csrf_valid
@@ -145,3 +146,12 @@ async def test_the_launcher_starts_the_dashboard(stack: Any) -> None:
         resp = await browser.get(url)
         assert resp.status == 200 and "Projects" in await resp.text()
         assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+
+
+def test_pages_of_fifty_with_links_that_keep_the_filters() -> None:
+    request = make_mocked_request("GET", "/p/demo?type=model&page=2")
+    assert on_page(request, list(range(120))) == list(range(50, 100))
+    links = pager(request, 120)
+    assert "page 2 of 3 · 120 in all" in links
+    assert "href='/p/demo?type=model&amp;page=1'" in links and "href='/p/demo?type=model&amp;page=3'" in links
+    assert on_page(make_mocked_request("GET", "/p/demo?page=x"), [1, 2]) == [1, 2]  # a bad number is page 1

@@ -22,8 +22,7 @@ async def client_of(request: web.Request) -> AsyncClient:
 
 
 def html_page(request: web.Request, title: str, body: Markup, status: int = 200) -> web.Response:
-    signed_in = "signed in" if request.cookies.get(TOKEN_COOKIE) else ""
-    doc = page(title, body, user=signed_in, csrf=request[CSRF])
+    doc = page(title, body, signed_in=bool(request.cookies.get(TOKEN_COOKIE)), csrf=request[CSRF])
     return web.Response(text=doc, content_type="text/html", charset="utf-8", status=status)
 
 
