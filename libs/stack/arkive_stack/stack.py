@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 import logging
 import os
-import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from . import datadir, embedded, postgres, s3identity, servers
+from . import dashboard, datadir, embedded, postgres, s3identity, servers
 from .config import StackConfig
 from .errors import StackError
 from .ports import HOST, choose_port, free_port, split_addr
@@ -157,9 +156,6 @@ class Stack:
         host, gw_port = split_addr(cfg.gateway_addr)
         if "gateway" in cfg.services:
             gw_port = port(gw_port, "gateway")
-        web_host, web_port = split_addr(cfg.web_addr)
-        if "web" in cfg.services:
-            web_port = port(web_port, "web")
         p = self._ports
         self._env = {
             "ARKIVE_NATS_URL": cfg.nats_url or f"nats://{HOST}:{p['nats']}",
@@ -170,7 +166,7 @@ class Stack:
             "ARKIVE_S3_BUCKET": cfg.s3_bucket,
             "ARKIVE_S3_REGION": cfg.s3_region,
             "ARKIVE_GATEWAY_ADDR": f"{host}:{gw_port}",
-            "ARKIVE_WEB_ADDR": f"{web_host}:{web_port}",
+            "ARKIVE_WEB_ADDR": dashboard.plan_addr(cfg, port),
         }
         for note in self.notes:
             self._log(note)
@@ -195,11 +191,8 @@ class Stack:
     async def _start_services(self) -> None:
         cfg = self.config
         # unbuffered: a crashed service's last words must be in its log for the error message
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self._env}
-        # Dashboard replicas share one CSRF signing key (a form served by one is posted to another);
-        # kept out of self._env, which `arkive up` prints.
-        env.setdefault("ARKIVE_WEB_SECRET", secrets.token_hex(32))
-        for name in cfg.services:
+        env = dashboard.with_secret({**os.environ, "PYTHONUNBUFFERED": "1", **self._env})
+        for name in dashboard.startable(cfg.services, self._commands, self._log):
             argv = self._commands.get(name) or [sys.executable, "-m", f"arkive_{name}"]
             for i in range(1, cfg.replicas + 1):
                 pname = name if cfg.replicas == 1 else f"{name}-{i}"
