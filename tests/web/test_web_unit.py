@@ -9,7 +9,7 @@ import grpc
 import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer, make_mocked_request
-from arkive_web.app import WebSettings, make_app
+from arkive_web.app import WebService, WebSettings, make_app
 from arkive_web.context import on_page, pager
 from arkive_web.gateway import make_client
 from arkive_web.html import Markup, esc, link, render, table
@@ -155,3 +155,15 @@ def test_pages_of_fifty_with_links_that_keep_the_filters() -> None:
     assert "page 2 of 3 · 120 in all" in links
     assert "href='/p/demo?type=model&amp;page=1'" in links and "href='/p/demo?type=model&amp;page=3'" in links
     assert on_page(make_mocked_request("GET", "/p/demo?page=x"), [1, 2]) == [1, 2]  # a bad number is page 1
+
+
+async def test_ready_while_listening() -> None:
+    service = WebService(WebSettings(addr="127.0.0.1:0", gateway_addr="127.0.0.1:1"))
+    assert not await service.ready()
+    await service.start()
+    try:
+        assert await service.ready() and service.port > 0
+    finally:
+        await service.shutdown()
+        await service.shutdown()  # idempotent
+    assert not await service.ready()

@@ -91,6 +91,11 @@ class WebService:
             await self.start()
         await self._stopped.wait()
 
+    async def ready(self) -> bool:
+        """For /readyz (ARKIVE_HEALTH_PORT): listening. The gateway is not checked: a page says when
+        it cannot be reached, and a dashboard taken out of a load balancer would say nothing."""
+        return self._runner is not None and self.port != 0
+
     async def shutdown(self) -> None:
         """Stops listening and closes the gateway clients; idempotent."""
         runner, self._runner = self._runner, None
