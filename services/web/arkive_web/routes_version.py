@@ -128,7 +128,7 @@ async def version(request: web.Request) -> web.StreamResponse:
     )
     aliases_form = render(
         "<form method='post' action='{u}'><input type='hidden' name='csrf' value='{c}'>"
-        "<input name='add' placeholder='add aliases (space-separated)'> "
+        "<input name='add' size='30' placeholder='add aliases (space-separated)'> "
         "<input name='remove' placeholder='remove aliases'> "
         "<button>Move aliases</button></form>",
         u=link("/aliases", v.version_id),
