@@ -44,6 +44,7 @@ from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
+from ._stream import StreamMixin
 from ._ttl import TtlMixin
 from ._when import as_of_seconds
 from ._wire import BlobStub
@@ -61,6 +62,7 @@ VersionRef = str | ArtifactVersion
 
 class AsyncClient(
     CallsMixin,
+    StreamMixin,
     AliasMixin,
     DiffMixin,
     TtlMixin,

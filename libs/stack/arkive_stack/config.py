@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SERVICES: tuple[str, ...] = ("ingest", "hashing", "lineage", "retention", "gateway")
+SERVICES: tuple[str, ...] = ("ingest", "hashing", "lineage", "retention", "gateway", "web")
 """Every arkive service, in start order; service NAME runs as `python -m arkive_NAME`."""
 
 
@@ -32,6 +32,8 @@ class StackConfig:
     gateway_addr: str = "127.0.0.1:50051"
     """host:port of the gateway. All gateway replicas bind this same port (gRPC sets SO_REUSEPORT on
     Linux by default) and the kernel spreads new connections over them."""
+    web_addr: str = "127.0.0.1:8080"
+    """host:port of the web dashboard (ARKIVE_WEB_ADDR); its replicas share the port (SO_REUSEPORT)."""
     strict_ports: bool = False
     """Fail instead of falling back to a free port when a requested port is busy."""
     replicas: int = 1
@@ -99,6 +101,7 @@ class StackConfig:
             ("ARKIVE_DATA_DIR", "data_dir", Path),
             ("ARKIVE_REPLICAS", "replicas", int),
             ("ARKIVE_GATEWAY_ADDR", "gateway_addr", str),
+            ("ARKIVE_WEB_ADDR", "web_addr", str),
             ("ARKIVE_NATS_URL", "nats_url", str),
             ("ARKIVE_DATABASE_URL", "database_url", str),
             ("ARKIVE_S3_ENDPOINT", "s3_endpoint", str),
@@ -122,6 +125,7 @@ class StackConfig:
             postgres_port=0,
             s3_port=0,
             gateway_addr="127.0.0.1:0",
+            web_addr="127.0.0.1:0",
             strict_ports=True,
             weed_stop_timeout=3.0,
         )

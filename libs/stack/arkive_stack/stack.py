@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from . import datadir, embedded, postgres, s3identity, servers
+from . import dashboard, datadir, embedded, postgres, s3identity, servers
 from .config import StackConfig
 from .errors import StackError
 from .ports import HOST, choose_port, free_port, split_addr
@@ -166,6 +166,7 @@ class Stack:
             "ARKIVE_S3_BUCKET": cfg.s3_bucket,
             "ARKIVE_S3_REGION": cfg.s3_region,
             "ARKIVE_GATEWAY_ADDR": f"{host}:{gw_port}",
+            "ARKIVE_WEB_ADDR": dashboard.plan_addr(cfg, port),
         }
         for note in self.notes:
             self._log(note)
@@ -190,8 +191,8 @@ class Stack:
     async def _start_services(self) -> None:
         cfg = self.config
         # unbuffered: a crashed service's last words must be in its log for the error message
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self._env}
-        for name in cfg.services:
+        env = dashboard.with_secret({**os.environ, "PYTHONUNBUFFERED": "1", **self._env})
+        for name in dashboard.startable(cfg.services, self._commands, self._log):
             argv = self._commands.get(name) or [sys.executable, "-m", f"arkive_{name}"]
             for i in range(1, cfg.replicas + 1):
                 pname = name if cfg.replicas == 1 else f"{name}-{i}"

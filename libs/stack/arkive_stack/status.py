@@ -37,6 +37,7 @@ def _endpoint(stack: Stack, name: str) -> str:
         "postgres": env["ARKIVE_DATABASE_URL"],
         "seaweedfs": env["ARKIVE_S3_ENDPOINT"],
         "gateway": env["ARKIVE_GATEWAY_ADDR"],
+        "web": f"http://{env['ARKIVE_WEB_ADDR']}/",
     }.get(base, "") or (f"http://{HOST}:{stack.health_ports[name]}/metrics" if name in stack.health_ports else "")
 
 

@@ -98,7 +98,8 @@ async def _up(cfg: StackConfig) -> int:
             _say(line)
         for key, value in stack.env.items():
             print(f"export {key}={value}", flush=True)
-        _say(f"ready in {stack.started_in:.1f} s; gateway at {stack.gateway_addr}; Ctrl-C stops everything")
+        web = f"; dashboard at http://{stack.env['ARKIVE_WEB_ADDR']}/" if "web" in stack.config.services else ""
+        _say(f"ready in {stack.started_in:.1f} s; gateway at {stack.gateway_addr}{web}; Ctrl-C stops everything")
         try:
             await stack.run(handle_signals=False)
         except ProcessDiedError as e:

@@ -1,0 +1,240 @@
+"""Pages: one version (metadata, files, dataset preview, metrics, plots, lineage), downloads, compare."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from arkive import ArtifactVersion
+
+from .context import client_of, html_page
+from .html import Markup, human_size, join, link, pretty_json, render, table
+from .lineage_svg import lineage_svg
+from .security import CSRF
+from .stats_view import stats_table
+
+routes = web.RouteTableDef()
+# Shown inline (plots): anything else downloads as an attachment of type octet-stream.
+INLINE_TYPES = {
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".html": "text/html",
+    ".htm": "text/html",
+}
+# What a served file may do when opened directly: nothing outside a sandbox of its own.
+FILE_CSP = "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+MAX_FILES_SHOWN = 500
+MAX_VALUE_SHOWN = 400
+
+
+def version_ref(v: ArtifactVersion) -> str:
+    return f"{v.project}/{v.name}:v{v.version}"
+
+
+def file_url(v: ArtifactVersion, path: str, inline: bool = False) -> str:
+    return link("/files", v.version_id, *path.split("/")) + ("?inline=1" if inline else "")
+
+
+def _preview(meta: dict[str, Any]) -> Markup:
+    preview, stats = meta.get("preview"), (meta.get("stats") or {}).get("columns")
+    parts = []
+    if isinstance(preview, dict) and isinstance(preview.get("rows"), list):
+        cols = [str(c) for c in preview.get("columns", [])]
+        parts.append(
+            render("<h2>Preview</h2>{t}", t=table(cols, [r if isinstance(r, list) else [r] for r in preview["rows"]]))
+        )
+    elif isinstance(preview, list) and preview and isinstance(preview[0], dict):
+        cols = list(preview[0])
+        parts.append(render("<h2>Preview</h2>{t}", t=table(cols, [[row.get(c) for c in cols] for row in preview])))
+    if isinstance(stats, dict) and stats:
+        parts.append(render("<h2>Column statistics</h2>{t}", t=stats_table(stats)))
+    return join(parts)
+
+
+def _metrics(meta: dict[str, Any]) -> Markup:
+    metrics = meta.get("metrics")
+    if not isinstance(metrics, dict) or not metrics:
+        return Markup()
+    return render("<h2>Metrics</h2>{t}", t=table(("metric", "value"), sorted(metrics.items())))
+
+
+def _plots(v: ArtifactVersion, paths: list[str]) -> Markup:
+    title = v.metadata.get("title")
+    out = [render("<p><b>{t}</b></p>", t=title)] if isinstance(title, str) and title else []
+    for p in paths:
+        kind = INLINE_TYPES.get(_ext(p), "")
+        if kind.startswith("image/"):
+            out.append(
+                render(
+                    "<figure><img class='plot' src='{u}' alt='{p}'><figcaption>{p}</figcaption></figure>",
+                    u=file_url(v, p, True),
+                    p=p,
+                )
+            )
+        elif kind == "text/html":
+            out.append(
+                render(
+                    "<figure><iframe class='plot' sandbox='allow-scripts' src='{u}' title='{p}'></iframe>"
+                    "<figcaption>{p}</figcaption></figure>",
+                    u=file_url(v, p, True),
+                    p=p,
+                )
+            )
+    return render("<h2>Plots</h2>{p}", p=join(out)) if out else Markup()
+
+
+def _ext(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+@routes.get("/v/{project}/{name}/{selector}", name="version")
+async def version(request: web.Request) -> web.StreamResponse:
+    m = request.match_info
+    client = await client_of(request)
+    v = await client.get_version(f"{m['project']}/{m['name']}:{m['selector']}")
+    files = []
+    async for f in client.files(v):
+        files.append(f)
+        if len(files) >= MAX_FILES_SHOWN:
+            break
+    file_rows = [(render("<a href='{u}'>{p}</a>", u=file_url(v, f.path), p=f.path), human_size(f.size)) for f in files]
+    more = (
+        render("<p class='muted'>first {n} of {t} files</p>", n=len(files), t=v.file_count)
+        if v.file_count > len(files)
+        else ""
+    )
+    depth = _depth(request)
+    graph = await client.lineage(v, direction="both", depth=depth)
+    facts = table(
+        ("type", "aliases", "tags", "label", "size", "files", "created", "id"),
+        [
+            (
+                v.type,
+                join(render("<span class='chip'>{a}</span>", a=a) for a in v.aliases),
+                ", ".join(v.tags),
+                v.label,
+                human_size(v.total_size),
+                v.file_count,
+                v.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                v.version_id,
+            )
+        ],
+    )
+    aliases_form = render(
+        "<form method='post' action='{u}'><input type='hidden' name='csrf' value='{c}'>"
+        "<input name='add' size='30' placeholder='add aliases (space-separated)'> "
+        "<input name='remove' placeholder='remove aliases'> "
+        "<button>Move aliases</button></form>",
+        u=link("/aliases", v.version_id),
+        c=request[CSRF],
+    )
+    body = render(
+        "<p><a href='{pu}'>{p}</a> / <a href='{cu}'>{n}</a> /</p><h1>{ref}</h1>{facts}{aliases}"
+        "<h2>Description</h2><p>{d}</p>{metrics}{preview}{plots}"
+        "<h2>Metadata</h2><pre>{meta}</pre><h2>Files</h2>{files}{more}"
+        "<h2>Lineage</h2><p class='muted'>depth {depth}{trunc}</p>{svg}",
+        pu=link("/p", v.project),
+        p=v.project,
+        cu=link("/p", v.project, v.name),
+        n=v.name,
+        ref=version_ref(v),
+        facts=facts,
+        aliases=aliases_form,
+        d=v.description or "—",
+        metrics=_metrics(v.metadata),
+        preview=_preview(v.metadata),
+        plots=_plots(v, [f.path for f in files]),
+        meta=pretty_json(v.metadata),
+        files=table(("path", "size"), file_rows),
+        more=more,
+        depth=depth,
+        trunc=" (truncated)" if graph.truncated else "",
+        svg=lineage_svg(graph),
+    )
+    return html_page(request, version_ref(v), body)
+
+
+def _depth(request: web.Request) -> int:
+    try:
+        return min(max(int(request.query.get("depth", "3")), 1), 10)
+    except ValueError:
+        return 3
+
+
+@routes.get("/files/{version_id}/{path:.+}", name="file")
+async def download(request: web.Request) -> web.StreamResponse:
+    """Streams one file through the SDK (verified on the way); plots inline with their own sandbox."""
+    version_id, path = request.match_info["version_id"], request.match_info["path"]
+    client = await client_of(request)
+    info = await client.find_file(version_id, path)
+    kind = INLINE_TYPES.get(_ext(path)) if request.query.get("inline") else None
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": kind or "application/octet-stream",
+            "Content-Length": str(info.size),
+            "Content-Disposition": "inline"
+            if kind
+            else f"attachment; filename*=UTF-8''{link('', path.rsplit('/', 1)[-1])[1:]}",
+            "Content-Security-Policy": FILE_CSP,
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "SAMEORIGIN",
+            "Cache-Control": "private, max-age=3600",
+        }
+    )
+    chunks = client.stream_file(version_id, path)
+    first = await anext(chunks, b"")  # errors before the first byte still become an error page
+    await response.prepare(request)
+    await response.write(first)
+    async for chunk in chunks:  # a mismatch later aborts the connection (the body stays short)
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def _value(value: Any) -> Markup:
+    """A metadata value in a diff cell: compact JSON, long ones cut (the version pages show them whole)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) > MAX_VALUE_SHOWN:
+        text = text[:MAX_VALUE_SHOWN] + f"… ({len(text)} characters)"
+    return render("<code>{t}</code>", t=text)
+
+
+@routes.get("/compare", name="compare")
+async def compare(request: web.Request) -> web.StreamResponse:
+    a, b = request.query.get("a", "").strip(), request.query.get("b", "").strip()
+    form = render(
+        "<form method='get'><input name='a' size='36' value='{a}' placeholder='project/name:v0' required> "
+        "<input name='b' size='36' value='{b}' placeholder='project/name:v1' required> <button>Compare</button></form>",
+        a=a,
+        b=b,
+    )
+    if not (a and b):
+        return html_page(request, "Compare", render("<h1>Compare two versions</h1>{f}", f=form))
+    client = await client_of(request)
+    va, vb = await client.get_version(a), await client.get_version(b)
+    d = await client.diff(va, vb)
+    files = [
+        (f.kind, f.path, human_size(f.before.size) if f.before else "—", human_size(f.after.size) if f.after else "—")
+        for f in d.added + d.removed + d.changed
+    ]
+    meta: list[tuple[str, str, Any, Any]] = [("added", k, "—", _value(x)) for k, x in sorted(d.metadata.added.items())]
+    meta += [("removed", k, _value(x), "—") for k, x in sorted(d.metadata.removed.items())]
+    meta += [("changed", k, _value(o), _value(n)) for k, (o, n) in sorted(d.metadata.changed.items())]
+    body = render(
+        "<h1>Compare</h1>{f}<p><a href='{ua}'>{ra}</a> → <a href='{ub}'>{rb}</a></p>"
+        "<h2>Files</h2>{ft}<h2>Metadata</h2>{mt}",
+        f=form,
+        ua=link("/v", va.project, va.name, f"v{va.version}"),
+        ra=version_ref(va),
+        ub=link("/v", vb.project, vb.name, f"v{vb.version}"),
+        rb=version_ref(vb),
+        ft=table(("change", "path", "before", "after"), files) if files else render("<p>same files</p>"),
+        mt=table(("change", "key", "before", "after"), meta) if meta else render("<p>same metadata</p>"),
+    )
+    return html_page(request, "Compare", body)
