@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from arkive_web.app import WebService, WebSettings
 
 import arkive
+from arkive_web.app import WebService, WebSettings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = "<script>alert(1)</script>"

@@ -9,14 +9,14 @@ import grpc
 import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer, make_mocked_request
+
+from arkive_common.errors import NotFound
+from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 from arkive_web.app import WebService, WebSettings, make_app
 from arkive_web.context import on_page, pager
 from arkive_web.gateway import make_client
 from arkive_web.html import Markup, esc, link, render, table
 from arkive_web.security import csrf_token, csrf_valid
-
-from arkive_common.errors import NotFound
-from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
 HOSTILE = "<script>alert(1)</script>\"'&"
 
