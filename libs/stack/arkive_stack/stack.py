@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from . import datadir, embedded, postgres, s3identity, servers
+from . import admin_token, datadir, embedded, postgres, s3identity, servers
 from .config import StackConfig
 from .errors import StackError
 from .ports import HOST, choose_port, free_port, split_addr
@@ -166,6 +166,7 @@ class Stack:
             "ARKIVE_S3_BUCKET": cfg.s3_bucket,
             "ARKIVE_S3_REGION": cfg.s3_region,
             "ARKIVE_GATEWAY_ADDR": f"{host}:{gw_port}",
+            "ARKIVE_API_KEY": cfg.api_key or admin_token.load_or_create(cfg.data_dir)[0],
         }
         for note in self.notes:
             self._log(note)
@@ -191,6 +192,7 @@ class Stack:
         cfg = self.config
         # unbuffered: a crashed service's last words must be in its log for the error message
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self._env}
+        env["ARKIVE_BOOTSTRAP_TOKEN_HASH"] = admin_token.bootstrap_hash(env.pop("ARKIVE_API_KEY"))
         for name in cfg.services:
             argv = self._commands.get(name) or [sys.executable, "-m", f"arkive_{name}"]
             for i in range(1, cfg.replicas + 1):
