@@ -71,8 +71,11 @@ async def infra(stack_dir: Path) -> AsyncIterator[Stack]:
 
 @pytest.fixture(scope="session")
 def admin_token() -> str:
-    """The session stack's bootstrap token (a global admin): every test sends it by default."""
-    return str(new_token())
+    """The session stack's bootstrap token (a global admin): every test sends it by default. Also in
+    the process environment from the start, for session and module fixtures that start processes."""
+    token = str(new_token())
+    os.environ["ARKIVE_API_KEY"] = token
+    return token
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
