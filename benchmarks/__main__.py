@@ -90,6 +90,7 @@ async def run(
         raws: list[report.Raw] = []
         try:
             await stack.start()
+            os.environ["ARKIVE_API_KEY"] = stack.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
             log(f"stack up in {stack.started_in:.1f} s; gateway {stack.gateway_addr}")
             datasets = await gen
             async with raw.s3_client(stack.env) as s3:

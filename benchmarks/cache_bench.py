@@ -45,6 +45,7 @@ async def main(mib: int) -> dict[str, object]:
         cfg = StackConfig.for_tests(base / "svc", **infra.server_settings())
         svc = Stack(cfg)
         await svc.start()
+        os.environ["ARKIVE_API_KEY"] = svc.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
         try:
             return await asyncio.to_thread(_scenario, svc.gateway_addr, base, mib)
         finally:

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
+import os
 import random
 import statistics
 import sys
@@ -102,6 +103,7 @@ async def main(size: int) -> None:
         print(f"chunker: {mb_cuts:.0f} MB/s cut points, {mb_digests:.0f} MB/s cut points + sha256 (64 MiB, 1 thread)")
         stack = Stack(StackConfig.for_tests(work / "stack"), log=log)
         await stack.start()
+        os.environ["ARKIVE_API_KEY"] = stack.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
         try:
             async with raw.s3_client(stack.env) as s3:
                 await raw.prepare_bucket(s3)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import os
 import sys
 import tempfile
 import time
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import grpc
 
+from arkive._rpc import bearer_interceptors
+from arkive_common.credentials import api_key
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as ag
 from arkive_proto.v1 import blob_service_pb2 as bpb
@@ -54,7 +57,7 @@ async def add_all(arts: ag.ArtifactServiceStub, draft_id: str, entries: list[typ
 
 
 async def run(addr: str, n: int) -> dict[str, float]:
-    channel = grpc.aio.insecure_channel(addr)
+    channel = grpc.aio.insecure_channel(addr, interceptors=bearer_interceptors(api_key()))
     arts, blobs = ag.ArtifactServiceStub(channel), bg.BlobServiceStub(channel)
     contents = [f"blob {i}".encode() for i in range(110)]
     for data in contents:
@@ -95,6 +98,7 @@ async def main(n: int) -> int:
     work = Path(tempfile.mkdtemp(prefix="arkive-incremental-bench-"))
     stack = Stack(StackConfig.for_tests(work))
     await stack.start()
+    os.environ["ARKIVE_API_KEY"] = stack.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
     try:
         results = await run(stack.gateway_addr, n)
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -52,6 +53,7 @@ async def main(nodes: int, queries_n: int) -> int:
     work = Path(tempfile.mkdtemp(prefix="arkive-lineage-bench-"))
     stack = Stack(StackConfig.for_tests(work, services=()))
     await stack.start()
+    os.environ["ARKIVE_API_KEY"] = stack.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
     try:
         admin = await asyncpg.connect(stack.database_url)
         await admin.execute("CREATE DATABASE lineage_bench")

@@ -142,6 +142,7 @@ async def run(size: int, base: Path | None) -> int:
         gen = asyncio.ensure_future(asyncio.to_thread(lambda: [write_file(p, size, seed) for p, seed in files]))
         try:
             await stack.start()
+            os.environ["ARKIVE_API_KEY"] = stack.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
             await gen
             pids = {"client": os.getpid()}
             pids |= {p.name: p.pid for p in stack.processes if p.pid is not None}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import os
 import sys
 import tempfile
 import time
@@ -156,6 +157,7 @@ async def main(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="arkive-retention-bench-"))
     stack = Stack(StackConfig.for_tests(work, services=("ingest", "hashing", "lineage", "retention")))
     await stack.start()
+    os.environ["ARKIVE_API_KEY"] = stack.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
     try:
         nc = await nats.connect(stack.nats_url)
         rpc = RpcClient(nc, "arkive")

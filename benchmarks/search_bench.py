@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -121,6 +122,7 @@ async def main(versions: int, repeats: int) -> int:
     work = Path(tempfile.mkdtemp(prefix="arkive-search-bench-"))
     stack = Stack(StackConfig.for_tests(work, services=()))
     await stack.start()
+    os.environ["ARKIVE_API_KEY"] = stack.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
     try:
         admin = await asyncpg.connect(stack.database_url)
         await admin.execute("CREATE DATABASE search_bench")

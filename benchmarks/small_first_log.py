@@ -5,6 +5,7 @@ the small-file path."""
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -34,6 +35,7 @@ async def run(n: int) -> tuple[list[float], list[float]]:
         cpus: list[float] = []
         try:
             await stack.start()
+            os.environ["ARKIVE_API_KEY"] = stack.env["ARKIVE_API_KEY"]  # the SDK authenticates as its admin
             datasets = await gen
             async with s3_client(stack.env) as s3:
                 async with arkive.AsyncClient(address=stack.gateway_addr, project="bench", progress=False) as client:

@@ -25,6 +25,8 @@ import pytest
 import pytest_asyncio
 from support import scratch_dir
 
+from arkive_common.credentials import write_credentials
+from arkive_common.tokens import new_token
 from arkive_stack import Stack, StackConfig
 
 GC_FLOOR = "ARKIVE_GC_MIN_GRACE_SECONDS"
@@ -67,10 +69,19 @@ async def infra(stack_dir: Path) -> AsyncIterator[Stack]:
             await stack.stop()
 
 
+@pytest.fixture(scope="session")
+def admin_token() -> str:
+    """The session stack's bootstrap token (a global admin): every test sends it by default. Also in
+    the process environment from the start, for session and module fixtures that start processes."""
+    token = str(new_token())
+    os.environ["ARKIVE_API_KEY"] = token
+    return token
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
+async def stack(infra: Stack, stack_dir: Path, admin_token: str) -> AsyncIterator[Stack]:
     """All five services on `infra`'s servers; ready when the gateway's health check says SERVING."""
-    cfg = StackConfig.for_tests(stack_dir / "services", **infra.server_settings())
+    cfg = StackConfig.for_tests(stack_dir / "services", api_key=admin_token, **infra.server_settings())
     # No scheduled retention in the shared services (they inherit this environment): a run in the
     # middle of the session would delete what other tests' TTLs and policies only plan.
     # test_retention_schedule.py starts a retention replica of its own with a short interval.
@@ -94,6 +105,21 @@ async def stack(infra: Stack, stack_dir: Path) -> AsyncIterator[Stack]:
             os.environ.pop(GC_FLOOR, None)
         else:
             os.environ[GC_FLOOR] = previous
+
+
+@pytest.fixture(autouse=True)
+def _admin_credentials(
+    admin_token: str, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test (and every CLI subprocess, even one whose environment drops ARKIVE_* variables)
+    authenticates as the session stack's admin: ARKIVE_API_KEY and a credentials file in a private
+    XDG_CONFIG_HOME (never the user's ~/.config/arkive)."""
+    config = tmp_path_factory.mktemp("config")
+    write_credentials(config / "arkive" / "credentials", admin_token)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.delenv("ARKIVE_CONFIG_DIR", raising=False)
+    monkeypatch.setenv("ARKIVE_API_KEY", admin_token)
+    return config / "arkive" / "credentials"
 
 
 @pytest.fixture(autouse=True)

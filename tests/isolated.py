@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from arkive_common.tokens import bootstrap_value, parse_token
+
 
 @asynccontextmanager
 async def isolated_env(infra) -> AsyncIterator[dict[str, str]]:
@@ -27,6 +29,9 @@ async def isolated_env(infra) -> AsyncIterator[dict[str, str]]:
         "ARKIVE_STREAM": tag.upper(),
         "ARKIVE_S3_BUCKET": tag,
         "PYTHONUNBUFFERED": "1",
+        # the session's admin token (conftest) works here too: ingest registers it in the new database
+        "ARKIVE_API_KEY": os.environ["ARKIVE_API_KEY"],
+        "ARKIVE_BOOTSTRAP_TOKEN_HASH": bootstrap_value(parse_token(os.environ["ARKIVE_API_KEY"])),
     }
     try:
         yield env

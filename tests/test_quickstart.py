@@ -12,6 +12,8 @@ from pathlib import Path
 
 from support import scratch_dir
 
+from arkive_common.credentials import credentials_path
+
 ARKIVE = str(Path(sys.executable).parent / "arkive")
 
 
@@ -43,7 +45,10 @@ def _wait_for_exports(proc: subprocess.Popen[str], timeout: float) -> dict[str, 
                     exports[name] = value
                 else:
                     said.append(line.rstrip())
-            if any(" ready in " in line for line in said) and "ARKIVE_GATEWAY_ADDR" in exports:
+            if (
+                any(" ready in " in line for line in said)
+                and {"ARKIVE_GATEWAY_ADDR", "ARKIVE_API_KEY"} <= exports.keys()
+            ):
                 return exports
         if proc.poll() is not None:
             break
@@ -84,6 +89,22 @@ def test_arkive_up_with_the_default_relative_data_dir_from_a_fresh_folder() -> N
             _run(["get", "demo/mnist:v0", "--out", "./restored"], cwd, client_env)
             assert (cwd / "restored" / "a.txt").read_bytes() == b"alpha\n"
             assert (cwd / "restored" / "sub" / "b.bin").read_bytes() == (data / "sub" / "b.bin").read_bytes()
+            # Secure by default, still two commands: the first start made an admin token, printed it
+            # and stored it (0600) in the user's credentials file, which the CLI reads by itself.
+            creds = credentials_path(env)
+            assert exports["ARKIVE_API_KEY"] in creds.read_text() and creds.stat().st_mode & 0o777 == 0o600
+            assert "ARKIVE_BOOTSTRAP_TOKEN_HASH" not in exports
+            gateway_only = {**env, "ARKIVE_GATEWAY_ADDR": exports["ARKIVE_GATEWAY_ADDR"]}
+            assert '"global_admin": true' in _run(["whoami", "--json"], cwd, gateway_only).stdout
+            anonymous = subprocess.run(
+                [ARKIVE, "ls", "--project", "demo"],
+                cwd=cwd,
+                env={**gateway_only, "ARKIVE_CONFIG_DIR": str(cwd / "nobody")},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert anonymous.returncode == 1 and "UNAUTHENTICATED" in anonymous.stderr
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends

@@ -53,7 +53,9 @@ def data_dir() -> Iterator[Path]:
 
 def external(infra: Stack, data_dir: Path, **overrides: object) -> StackConfig:
     """A config that reuses the session's servers, so only service processes start."""
-    return StackConfig.for_tests(data_dir, **{**infra.server_settings(), **overrides})
+    # the session's admin token: the servers (and their principals) are the session's too
+    settings = {**infra.server_settings(), "api_key": os.environ["ARKIVE_API_KEY"]}
+    return StackConfig.for_tests(data_dir, **{**settings, **overrides})
 
 
 def alive(pid: int) -> bool:

@@ -55,10 +55,11 @@ class Running:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
+async def running(tmp_path_factory: pytest.TempPathFactory, admin_token: str) -> AsyncIterator[Running]:
     lines: list[str] = []
     with scratch_dir("arkive-supervised-") as data:
-        stack = Stack(StackConfig.for_tests(data), log=lines.append)
+        # its own servers: the session's admin token is bootstrapped there too, so the SDK's works
+        stack = Stack(StackConfig.for_tests(data, api_key=admin_token), log=lines.append)
         await stack.start()
         task = asyncio.create_task(stack.run(handle_signals=False))
         state = Running(stack, tmp_path_factory.mktemp("files"), lines)

@@ -135,7 +135,8 @@ async def consumers_caught_up(conn: asyncpg.Connection, project: str) -> None:
 async def test_writers_survive_a_sigkill_of_every_component(tmp_path: Path) -> None:
     lines: list[str] = []
     with scratch_dir("arkive-faults-") as data:
-        stack = Stack(StackConfig.for_tests(data), log=lines.append)
+        # its own servers: the session's admin token is bootstrapped there too, so the SDK's works
+        stack = Stack(StackConfig.for_tests(data, api_key=os.environ["ARKIVE_API_KEY"]), log=lines.append)
         await stack.start()
         running = asyncio.create_task(stack.run(handle_signals=False))
         writers = Writers(stack, tmp_path, "faults" + uuid.uuid4().hex[:8])

@@ -29,6 +29,7 @@ from arkive_common import bus, eventlog
 from arkive_common.config import Settings
 from arkive_common.consumer import EventConsumer
 from arkive_common.events import Envelope, Event, VersionCommitted, encode_envelope, encode_event, event_type
+from arkive_common.tokens import bootstrap_value, parse_token
 
 from .refs_helpers import free_port
 
@@ -139,7 +140,7 @@ async def own_database(admin_url: str) -> AsyncIterator[str]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def isolated(infra) -> AsyncIterator[Deployment]:
+async def isolated(infra, admin_token: str) -> AsyncIterator[Deployment]:
     from arkive_gateway.server import bootstrap as gateway
     from arkive_hashing.bootstrap import bootstrap as hashing
     from arkive_ingest.bootstrap import bootstrap as ingest
@@ -163,6 +164,7 @@ async def isolated(infra) -> AsyncIterator[Deployment]:
             consumer_wait_limit=1.5,
             reconcile_interval=0,  # the tests run the reconciler themselves
             reconcile_margin=0.3,
+            bootstrap_token_hash=bootstrap_value(parse_token(admin_token)),  # the session's admin works here too
         )
         runtimes: dict[str, Any] = {}
         tasks: list[asyncio.Task[None]] = []

@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 
 import grpc
 
+from arkive._rpc import bearer_interceptors
+from arkive_common.credentials import api_key
 from arkive_proto.v1 import reference_service_pb2 as rpb
 
 DOWNLOAD_REFERENCE = "/arkive.v1.ReferenceService/DownloadReference"
@@ -52,7 +54,9 @@ class DropProxy(grpc.GenericRpcHandler):
 @asynccontextmanager
 async def drop_proxy(target: str) -> AsyncIterator[tuple[str, DropProxy]]:
     """(address, proxy) of a proxy in front of the gateway at target."""
-    async with grpc.aio.insecure_channel(target, options=OPTIONS) as channel:
+    async with grpc.aio.insecure_channel(
+        target, options=OPTIONS, interceptors=bearer_interceptors(api_key())
+    ) as channel:
         proxy = DropProxy(channel)
         server = grpc.aio.server(options=OPTIONS)
         server.add_generic_rpc_handlers([proxy])

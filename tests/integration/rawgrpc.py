@@ -8,6 +8,8 @@ import uuid
 
 import grpc
 
+from arkive._rpc import bearer_interceptors
+from arkive_common.credentials import api_key
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as ag
 from arkive_proto.v1 import blob_service_pb2 as bpb
@@ -25,7 +27,7 @@ def unique(prefix: str = "p") -> str:
 
 class Raw:
     def __init__(self, addr: str) -> None:
-        self.channel = grpc.aio.insecure_channel(addr)
+        self.channel = grpc.aio.insecure_channel(addr, interceptors=bearer_interceptors(api_key()))
         self.blobs = bg.BlobServiceStub(self.channel)
         self.artifacts = ag.ArtifactServiceStub(self.channel)
 

@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 import grpc
 from support import assert_eventually, scratch_dir
 
+from arkive._rpc import bearer_interceptors
+from arkive_common.credentials import api_key
 from arkive_stack import Stack, StackConfig
 from arkive_stack.probes import grpc_serving
 from arkive_stack.processes import ManagedProcess
@@ -102,7 +104,8 @@ class LosingProxy(grpc.GenericRpcHandler):
 async def losing_proxy(target: str, port: int = 0) -> AsyncIterator[tuple[str, LosingProxy]]:
     """(address, proxy) of a LosingProxy on `port` (0: any free one) in front of `target`."""
     options = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)]
-    async with grpc.aio.insecure_channel(target, options=options) as channel:
+    auth = bearer_interceptors(api_key())  # the proxy calls the gateway as the session's admin
+    async with grpc.aio.insecure_channel(target, options=options, interceptors=auth) as channel:
         proxy = LosingProxy(channel)
         server = grpc.aio.server(options=options)
         server.add_generic_rpc_handlers([proxy])

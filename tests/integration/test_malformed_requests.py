@@ -17,6 +17,8 @@ from google.protobuf.message_factory import GetMessageClass
 from support import assert_eventually
 
 import arkive_proto.v1
+from arkive._rpc import bearer_interceptors
+from arkive_common.credentials import api_key
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 GARBAGE = {
@@ -74,7 +76,7 @@ async def test_every_rpc_answers_garbage_with_invalid_argument_and_one_log_line(
     log_path = stack.config.logs / "gateway.log"
     start = log_path.stat().st_size
     wrong = []
-    async with grpc.aio.insecure_channel(stack.gateway_addr) as channel:
+    async with grpc.aio.insecure_channel(stack.gateway_addr, interceptors=bearer_interceptors(api_key())) as channel:
         for method in METHODS:
             for case, data in GARBAGE.items():
                 code, details = await call_raw(channel, method, [data])
@@ -100,7 +102,7 @@ async def test_a_bad_message_later_in_an_upload_stream_is_refused(stack):
     method = bpb.DESCRIPTOR.services_by_name["BlobService"].methods_by_name["UploadBlob"]
     good = bpb.UploadBlobRequest(header=bpb.UploadBlobHeader(digest="sha256:" + "0" * 64, size=3))
     wrong = bpb.UploadBlobRequest(header=bpb.UploadBlobHeader(digest="sha256:nothex", size=3))
-    async with grpc.aio.insecure_channel(stack.gateway_addr) as channel:
+    async with grpc.aio.insecure_channel(stack.gateway_addr, interceptors=bearer_interceptors(api_key())) as channel:
         code, details = await call_raw(channel, method, [good.SerializeToString(), GARBAGE["length_overrun"]])
         assert code == grpc.StatusCode.INVALID_ARGUMENT, (code, details)
         assert "arkive.v1.BlobService.UploadBlob" in details

@@ -54,6 +54,7 @@ async def test_every_rpc_is_classified() -> None:
         admin_service_pb2,
         artifact_service_pb2,
         artifact_service_pb2_grpc,
+        auth_service_pb2,
         blob_service_pb2,
         catalog_service_pb2,
         lineage_service_pb2,
@@ -64,6 +65,7 @@ async def test_every_rpc_is_classified() -> None:
     modules = (
         admin_service_pb2,
         artifact_service_pb2,
+        auth_service_pb2,
         blob_service_pb2,
         catalog_service_pb2,
         lineage_service_pb2,

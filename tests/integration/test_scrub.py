@@ -16,6 +16,8 @@ import grpc
 import pytest
 
 import arkive
+from arkive._rpc import bearer_interceptors
+from arkive_common.credentials import api_key
 from arkive_common.errors import DataLoss
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
@@ -103,7 +105,7 @@ async def test_scrub_finds_a_corrupt_pack_member_and_keeps_its_sound_neighbours(
         await _overwrite(stack, where_a[0], where_a[1], 1)
 
         # One page that starts at exactly this pack object (the session's store holds other tests' blobs).
-        async with grpc.aio.insecure_channel(stack.gateway_addr) as ch:
+        async with grpc.aio.insecure_channel(stack.gateway_addr, interceptors=bearer_interceptors(api_key())) as ch:
             admin = adgrpc.AdminServiceStub(ch)
             page = await admin.ScrubBlobs(adpb.ScrubBlobsRequest(after_key=where_a[0][:-1], max_bytes=1))
             assert page.objects_checked == 1 and page.blobs_checked >= 2 and page.bytes_read > 0

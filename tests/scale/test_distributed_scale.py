@@ -84,6 +84,7 @@ async def replicated(infra: Stack) -> AsyncIterator[Stack]:
             s3_access_key=infra.env["ARKIVE_S3_ACCESS_KEY"],
             s3_secret_key=infra.env["ARKIVE_S3_SECRET_KEY"],
             s3_bucket=f"arkive-scale-{tag}",
+            api_key=os.environ["ARKIVE_API_KEY"],  # the session's admin token, bootstrapped by 2 replicas
         )
         stack = Stack(cfg, service_commands=commands)
         await stack.start()

@@ -12,6 +12,8 @@ from test_sdk_catalog_integration import cli, cli_json, new_project
 
 import arkive
 from arkive._diff import metadata_diff
+from arkive._rpc import bearer_interceptors
+from arkive_common.credentials import api_key
 from arkive_common.errors import NotFound
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
@@ -88,7 +90,7 @@ def test_pages_are_consistent_and_bad_refs_are_not_found(stack, client, pair):
     project, v0, v1 = pair
 
     async def all_pages() -> list[tuple[str, int]]:
-        async with grpc.aio.insecure_channel(stack.gateway_addr) as ch:
+        async with grpc.aio.insecure_channel(stack.gateway_addr, interceptors=bearer_interceptors(api_key())) as ch:
             stub = agrpc.ArtifactServiceStub(ch)
             out, token = [], ""
             while True:

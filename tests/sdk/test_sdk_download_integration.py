@@ -19,6 +19,8 @@ from sdk_helpers import tree
 
 import arkive
 from arkive._cache import BlobCache
+from arkive._rpc import bearer_interceptors
+from arkive_common.credentials import api_key
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
@@ -68,7 +70,7 @@ async def test_path_prefix_pages_and_validation_over_raw_grpc(stack: Any, tmp_pa
     src = write(tmp_path / "src", {f"in/{i}": bytes([i]) for i in range(7)} | {"in0": b"no", "out": b"no"})
     with arkive.Client(stack.gateway_addr, progress=False) as client:
         v = log(client, src, project)
-    async with grpc.aio.insecure_channel(stack.gateway_addr) as ch:
+    async with grpc.aio.insecure_channel(stack.gateway_addr, interceptors=bearer_interceptors(api_key())) as ch:
         stub = agrpc.ArtifactServiceStub(ch)
         seen, token = [], ""
         while True:  # tiny pages: the token keeps working inside the prefix's range

@@ -14,6 +14,7 @@ from sdk_helpers import tree
 from test_sdk_integration import cli_json, new_project
 
 import arkive
+from arkive_common.credentials import api_key
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_proto.v1 import blob_service_pb2 as bpb
 from arkive_proto.v1 import blob_service_pb2_grpc as bg
@@ -96,7 +97,9 @@ def test_bad_removals_and_projects_are_refused(client: Any, tmp_path: Path) -> N
     with pytest.raises(NotFound, match=r"nope\.txt"):
         client.log_artifact(draft)
     with grpc.insecure_channel(client.address) as channel:  # the removal failed before any upload
-        missing = bg.BlobServiceStub(channel).FindMissingBlobs(bpb.FindMissingBlobsRequest(digests=[digest(z)]))
+        missing = bg.BlobServiceStub(channel).FindMissingBlobs(
+            bpb.FindMissingBlobsRequest(digests=[digest(z)]), metadata=[("authorization", f"Bearer {api_key()}")]
+        )
         assert list(missing.missing) == [digest(z)]
     assert [v.version for v in client.versions("ds")] == [0] and client.drafts() == []  # aborted, nothing logged
     with pytest.raises(InvalidArgument, match="only be logged to project"):

@@ -27,6 +27,12 @@ def _direct_mode(value: str) -> str:
     return value
 
 
+def _auth_mode(value: str) -> str:
+    if value not in ("on", "off"):
+        raise ValueError(f"ARKIVE_AUTH must be on or off, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     nats_url: str = "nats://127.0.0.1:4222"
@@ -89,6 +95,13 @@ class Settings:
     reference_s3_secret_key: str = ""
     """Secret key for s3:// references; empty: the blob store's (ARKIVE_REFERENCE_S3_SECRET_KEY)."""
 
+    auth: str = "on"
+    """Gateway: "on" requires an API token on every call but the health check; "off" serves anyone
+    who reaches the port, an explicit operator choice that is logged loudly (ARKIVE_AUTH)."""
+    bootstrap_token_hash: str = ""
+    """Ingest: `<token id>:<sha256 of the secret>` of the launcher's admin token, registered as the
+    global admin `admin` when no principal exists yet (ARKIVE_BOOTSTRAP_TOKEN_HASH)."""
+
     @classmethod
     def from_env(cls) -> Settings:
         d = cls()
@@ -118,4 +131,6 @@ class Settings:
             reference_s3_endpoint=_env("ARKIVE_REFERENCE_S3_ENDPOINT", d.reference_s3_endpoint),
             reference_s3_access_key=_env("ARKIVE_REFERENCE_S3_ACCESS_KEY", d.reference_s3_access_key),
             reference_s3_secret_key=_env("ARKIVE_REFERENCE_S3_SECRET_KEY", d.reference_s3_secret_key),
+            auth=_auth_mode(_env("ARKIVE_AUTH", d.auth)),
+            bootstrap_token_hash=_env("ARKIVE_BOOTSTRAP_TOKEN_HASH", d.bootstrap_token_hash),
         )

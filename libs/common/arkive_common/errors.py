@@ -15,6 +15,7 @@ class Code(StrEnum):
     ALREADY_EXISTS = "ALREADY_EXISTS"
     FAILED_PRECONDITION = "FAILED_PRECONDITION"
     PERMISSION_DENIED = "PERMISSION_DENIED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
     ABORTED = "ABORTED"
     RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
     UNAVAILABLE = "UNAVAILABLE"
@@ -61,6 +62,12 @@ class PermissionDenied(ArkiveError):
     code = Code.PERMISSION_DENIED
 
 
+class Unauthenticated(ArkiveError):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+    code = Code.UNAUTHENTICATED
+
+
 class Unavailable(ArkiveError):
     code = Code.UNAVAILABLE
 
@@ -88,6 +95,7 @@ _BY_CODE: dict[Code, type[ArkiveError]] = {
     Code.FAILED_PRECONDITION: FailedPrecondition,
     Code.UNAVAILABLE: Unavailable,
     Code.PERMISSION_DENIED: PermissionDenied,
+    Code.UNAUTHENTICATED: Unauthenticated,
     Code.ABORTED: Conflict,
     Code.DATA_LOSS: DataLoss,
 }

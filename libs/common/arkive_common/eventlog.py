@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import asyncpg
 from prometheus_client import Counter
 
+from . import context
 from .errors import Conflict, InvalidArgument
 from .events import Envelope, Event, encode_event, event_type
 
@@ -65,6 +66,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (consumer, event_id)
     );
     """,
+    # who asked for each event (the authenticated principal at the gateway; "" = the system itself)
+    "ALTER TABLE events ADD COLUMN principal text NOT NULL DEFAULT ''",
 ]
 
 
@@ -93,11 +96,13 @@ def _row_to_envelope(row: asyncpg.Record) -> Envelope:
         causation_id=row["causation_id"],
         correlation_id=row["correlation_id"],
         recorded_at=row["recorded_at"].timestamp(),
+        principal=row["principal"],
     )
 
 
 _COLUMNS = (
-    "position, id, stream_id, stream_version, type, schema_version, data, causation_id, correlation_id, recorded_at"
+    "position, id, stream_id, stream_version, type, schema_version, data, causation_id, correlation_id,"
+    " recorded_at, principal"
 )
 
 
@@ -112,7 +117,12 @@ async def append(
 
     Call it last in the transaction (it takes the global append lock). Raises Conflict when a
     stream is not at its expected version; the transaction is then unusable and must be retried.
+    The principal and, unless given, the correlation and causation ids come from the call being
+    served (arkive_common.context): a command's events are caused by that call.
     """
+    call = context.current()
+    correlation_id = correlation_id or call.correlation_id
+    causation_id = causation_id or call.correlation_id
     if not conn.is_in_transaction():
         raise RuntimeError("append() must run inside a transaction")
     ids, streams, versions, types, schemas, datas = [], [], [], [], [], []
@@ -141,8 +151,8 @@ async def append(
         rows = await conn.fetch(
             f"""
             INSERT INTO events (id, stream_id, stream_version, type, schema_version, data,
-                                causation_id, correlation_id)
-            SELECT i, s, v, t, sv, d, $7, $8
+                                causation_id, correlation_id, principal)
+            SELECT i, s, v, t, sv, d, $7, $8, $9
             FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::bytea[])
                  AS x(i, s, v, t, sv, d)
             RETURNING {_COLUMNS}
@@ -155,6 +165,7 @@ async def append(
             datas,
             causation_id,
             correlation_id,
+            call.principal,
         )
     except asyncpg.UniqueViolationError:  # a writer that appended with expected_version=None
         raise Conflict("concurrent append to the same stream; try again") from None

@@ -390,6 +390,55 @@ class VersionLinked(Event, frozen=True, kw_only=True):
     linked_at: float
 
 
+# --- principals "principal-<principal id>" and grants "grant-<project>" (owned by ingest's auth) --
+
+
+class PrincipalCreated(Event, frozen=True, kw_only=True):
+    """A user or a service account; the principal id is its unique name."""
+
+    principal_id: str
+    kind: str  # "user" or "service"
+    global_admin: bool = False
+    created_by: str = ""
+    created_at: float
+
+
+class TokenIssued(Event, frozen=True, kw_only=True):
+    """Only the sha256 of the secret is recorded (see arkive_common.tokens); expires_at 0 = never."""
+
+    principal_id: str
+    token_id: str
+    name: str
+    secret_sha256: str
+    expires_at: float = 0.0
+    issued_by: str = ""
+    issued_at: float
+
+
+class TokenRevoked(Event, frozen=True, kw_only=True):
+    principal_id: str
+    token_id: str
+    revoked_by: str = ""
+    revoked_at: float
+
+
+class RoleGranted(Event, frozen=True, kw_only=True):
+    """`principal_id` holds `role` (reader, writer, admin) on `project`, replacing an earlier role."""
+
+    project: str
+    principal_id: str
+    role: str
+    granted_by: str = ""
+    granted_at: float
+
+
+class RoleRevoked(Event, frozen=True, kw_only=True):
+    project: str
+    principal_id: str
+    revoked_by: str = ""
+    revoked_at: float
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     CollectionCreated,
     VersionCommitted,
@@ -423,6 +472,11 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DraftReferencesAdded,
     BlobsRepacked,
     BlobsCorrupted,
+    PrincipalCreated,
+    TokenIssued,
+    TokenRevoked,
+    RoleGranted,
+    RoleRevoked,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}
 
@@ -457,6 +511,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     causation_id: str = ""
     correlation_id: str = ""
     recorded_at: float = 0.0
+    principal: str = ""  # who asked for it ("" = the system: sweeps, crash detection)
 
     def event(self) -> Event:
         return decode_event(self.type, self.data)

@@ -46,7 +46,7 @@ class OutboxRelay:
                 return 0
             rows = await conn.fetch(
                 "SELECT e.position, e.id, e.stream_id, e.stream_version, e.type, e.schema_version, e.data,"
-                " e.causation_id, e.correlation_id, e.recorded_at"
+                " e.causation_id, e.correlation_id, e.recorded_at, e.principal"
                 " FROM outbox o JOIN events e ON e.position = o.position ORDER BY o.position LIMIT $1",
                 self._batch,
             )

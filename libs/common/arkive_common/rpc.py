@@ -29,6 +29,7 @@ from nats.aio.subscription import Subscription
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from . import context
 from .bus import rpc_subject
 from .errors import ArkiveError, Code, InvalidArgument, Unavailable, error_from
 
@@ -134,6 +135,8 @@ class RpcServer:
 
     async def _serve(self, msg: Msg, method: Method, decoder: msgspec.msgpack.Decoder[Any], name: str) -> None:
         async with self._limit:
+            # this task serves one request: the caller's principal and correlation id become ours
+            context.CURRENT.set(context.CallContext.from_headers(msg.headers))
             try:
                 request = decoder.decode(msg.data)
                 result = await method.handler(request)
@@ -184,12 +187,16 @@ class RpcClient:
         if len(payload) > self._nc.max_payload:
             too_large = _too_large(f"the request to {service}.{method}", len(payload), self._nc)
             raise InvalidArgument(too_large.message)
+        call = context.CURRENT.get()
+        headers = call.headers() if call is not None else None  # who asked, for the events
         resend = (service, method) in RESENDABLE
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             try:
-                msg = await self._nc.request(subject, payload, timeout=min(left, RESEND_AFTER) if resend else left)
+                msg = await self._nc.request(
+                    subject, payload, timeout=min(left, RESEND_AFTER) if resend else left, headers=headers
+                )
                 break
             except NoRespondersError:
                 if not resend or deadline - time.monotonic() < NO_RESPONDERS_PAUSE:

@@ -15,6 +15,8 @@ EPILOG = f"""\
 environment:
   ARKIVE_GATEWAY_ADDR  gateway host:port (default {DEFAULT_GATEWAY}); --gateway overrides it
   ARKIVE_PROJECT       project for refs and commands without one (default "{DEFAULT_PROJECT}")
+  ARKIVE_API_KEY       API token (default: the credentials file ~/.config/arkive/credentials
+                       that `arkive up` and `arkive login` write; ARKIVE_CONFIG_DIR moves it)
   ARKIVE_DEBUG=1       print tracebacks for unexpected errors
   ARKIVE_CACHE_DIR     local blob and stat cache (default ~/.cache/arkive); ARKIVE_CACHE=0 disables it
   ARKIVE_CACHE_SIZE    blob cache limit, e.g. 10GiB (default), 500MB or bytes
@@ -219,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_diff import add_parsers as add_diff_parsers
 
     add_diff_parsers(sub, common, proj, _Parser)
+    from ._cli_auth import add_parsers as add_auth_parsers
+
+    add_auth_parsers(sub, common, proj, _Parser)
 
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 

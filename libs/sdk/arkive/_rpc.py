@@ -23,6 +23,7 @@ import grpc
 from arkive_common.errors import ArkiveError, Code, InvalidArgument, error_from
 
 from ._defaults import DEFAULT_GATEWAY, DEFAULT_PROJECT
+from ._keyed import KeyedChannel, bearer_interceptors  # noqa: F401 (bearer_interceptors: for tests and tools)
 from ._tls import channel_credentials
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -83,6 +84,10 @@ CALL_KINDS: dict[str, str] = {
     "SetAliases": IDEMPOTENT,  # adding an alias a version holds, removing one it lacks: no change
     "CheckConsumers": IDEMPOTENT,  # re-drives only what is still missing, exactly once
     "RetryDeadLetter": ONCE,  # a repeat after success answers NOT_FOUND (the letter is gone)
+    # access: reads, and changes that set a state (a repeat finds it set); CreateToken is ONCE (a
+    # retry would issue a second token)
+    **dict.fromkeys("WhoAmI ListTokens ListAuditEvents RevokeToken GrantRole RevokeRole".split(), IDEMPOTENT),
+    "CreateToken": ONCE,
     **dict.fromkeys(ONCE_CALLS, ONCE),
 }
 
@@ -216,12 +221,16 @@ CHANNEL_OPTIONS: list[tuple[str, int]] = [
 ]
 
 
-def open_channel(address: str) -> grpc.aio.Channel:
-    """A channel to the gateway (connects lazily, on the first call); TLS per the environment (_tls.py)."""
+def open_channel(address: str, api_key: str = "") -> grpc.aio.Channel:
+    """A channel to the gateway (connects lazily, on the first call); TLS per the environment
+    (_tls.py); every call carries `api_key` (ARKIVE_API_KEY or the credentials file, see
+    arkive_common.credentials)."""
     credentials = channel_credentials()  # TLS when ARKIVE_TLS_CA / ARKIVE_TLS say so
     if credentials is not None:
-        return grpc.aio.secure_channel(address, credentials, options=CHANNEL_OPTIONS)
-    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        channel = grpc.aio.secure_channel(address, credentials, options=CHANNEL_OPTIONS)
+    else:
+        channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+    return KeyedChannel(channel, api_key) if api_key else channel
 
 
 def unreachable(address: str, details: str = "") -> ArkiveError:
@@ -237,6 +246,8 @@ def rpc_error(exc: grpc.aio.AioRpcError, address: str, *, lost_connection: bool 
     details = exc.details() or ""
     if name == "UNAVAILABLE":
         return unreachable(address, details)
+    elif name == "UNAUTHENTICATED":
+        details = f"{details} (set ARKIVE_API_KEY or run `arkive login`)"
     if name not in Code.__members__:
         # UNIMPLEMENTED, CANCELLED, UNKNOWN...: keep the gRPC name visible in the message.
         details = f"{name}: {details}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 
+from arkive_common import credentials
 from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.validation import (
@@ -49,6 +50,7 @@ from ._ttl import TtlMixin
 from ._when import as_of_seconds
 from ._wire import BlobStub
 from .artifact import Artifact
+from .auth import AuthMixin
 from .catalog import CatalogMixin
 from .distributed import DistributedMixin
 from .retention import INHERIT, RetentionMixin
@@ -74,6 +76,7 @@ class AsyncClient(
     RegisterMixin,
     DistributedMixin,
     ConsumersMixin,
+    AuthMixin,
 ):
     """Talks to the arkive gateway; every method is a coroutine.
 
@@ -87,6 +90,8 @@ class AsyncClient(
     retry_deadline: seconds an operation keeps retrying idempotent calls (and waiting for a
     restarting gateway) before it fails (default ARKIVE_RETRY_DEADLINE or 60; 0 fails at once).
     progress: byte progress bars on stderr; None shows them iff stderr is a terminal.
+    api_key: the API token sent with every call (default ARKIVE_API_KEY, else the credentials file
+        ~/.config/arkive/credentials that `arkive up` and `arkive login` write).
     """
 
     _is_async = True
@@ -99,8 +104,10 @@ class AsyncClient(
         timeout: float = 120.0,
         progress: bool | None = None,
         retry_deadline: float | None = None,
+        api_key: str | None = None,
     ) -> None:
         self.address = address or default_address()
+        self.api_key = api_key if api_key is not None else credentials.api_key()
         self.project = check_name(project or default_project(), "project")
         self.timeout = timeout
         self.retry_deadline = Retry.deadline_or_default(retry_deadline)
@@ -119,7 +126,7 @@ class AsyncClient(
         # changed (e.g. two asyncio.run() calls), since a grpc.aio channel only works on its own.
         loop = asyncio.get_running_loop()
         if self._channel is None or self._channel_loop is not loop:
-            self._channel = open_channel(self.address)
+            self._channel = open_channel(self.address, self.api_key)
             self._channel_loop = loop
         return self._channel
 

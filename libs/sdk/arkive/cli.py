@@ -22,6 +22,7 @@ from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
 from ._cli_aliases import COMMANDS as ALIAS_COMMANDS
+from ._cli_auth import COMMANDS as AUTH_COMMANDS
 from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
 from ._cli_diff import COMMANDS as DIFF_COMMANDS
 from ._cli_download import COMMANDS as DOWNLOAD_COMMANDS
@@ -126,6 +127,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         **REFS_COMMANDS,
         **ALIAS_COMMANDS,
         **DIFF_COMMANDS,
+        **AUTH_COMMANDS,
     }[args.command]
     return handler(args)
 

@@ -29,6 +29,7 @@ from ._sync_runs import SyncLineageMixin
 from ._sync_typed import SyncTypedMixin
 from .aclient import AsyncClient, VersionRef
 from .artifact import Artifact
+from .auth import SyncAuthMixin
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
 
 T = TypeVar("T")
@@ -95,6 +96,7 @@ class Client(
     SyncCheckoutMixin,
     SyncRegisterMixin,
     SyncConsumersMixin,
+    SyncAuthMixin,
 ):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
 
@@ -113,9 +115,12 @@ class Client(
         timeout: float = 120.0,
         progress: bool | None = None,
         retry_deadline: float | None = None,
+        api_key: str | None = None,
     ) -> None:
         # Validate arguments (and fail) before starting a thread.
-        aclient = AsyncClient(address, project, timeout=timeout, progress=progress, retry_deadline=retry_deadline)
+        aclient = AsyncClient(
+            address, project, timeout=timeout, progress=progress, retry_deadline=retry_deadline, api_key=api_key
+        )
         aclient._owner_ref = weakref.ref(self)  # weak: the finalizer below holds aclient
         self._aclient = aclient
         self._runner = _LoopThread()

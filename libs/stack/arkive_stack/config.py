@@ -56,6 +56,9 @@ class StackConfig:
     """ARKIVE_S3_BUCKET; the services create it if missing."""
     s3_region: str = "us-east-1"
     """ARKIVE_S3_REGION."""
+    api_key: str | None = None
+    """The admin token the services bootstrap with (ARKIVE_API_KEY of `env`); None: the one kept in
+    data_dir/admin-token, made on the first start (see admin_token.py)."""
     ready_timeout: float = 60.0
     """Seconds each start-up step (servers, then services) may take before start() fails."""
     service_stop_timeout: float = 10.0

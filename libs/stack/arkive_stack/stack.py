@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from . import dashboard, datadir, embedded, postgres, s3identity, servers
+from . import admin_token, dashboard, datadir, embedded, postgres, s3identity, servers
 from .config import StackConfig
 from .errors import StackError
 from .ports import HOST, choose_port, free_port, split_addr
@@ -167,6 +167,7 @@ class Stack:
             "ARKIVE_S3_REGION": cfg.s3_region,
             "ARKIVE_GATEWAY_ADDR": f"{host}:{gw_port}",
             "ARKIVE_WEB_ADDR": dashboard.plan_addr(cfg, port),
+            "ARKIVE_API_KEY": cfg.api_key or admin_token.load_or_create(cfg.data_dir)[0],
         }
         for note in self.notes:
             self._log(note)
@@ -192,6 +193,8 @@ class Stack:
         cfg = self.config
         # unbuffered: a crashed service's last words must be in its log for the error message
         env = dashboard.with_secret({**os.environ, "PYTHONUNBUFFERED": "1", **self._env})
+        # the services get the bootstrap admin token's hash only, never the token
+        env["ARKIVE_BOOTSTRAP_TOKEN_HASH"] = admin_token.bootstrap_hash(env.pop("ARKIVE_API_KEY"))
         for name in dashboard.startable(cfg.services, self._commands, self._log):
             argv = self._commands.get(name) or [sys.executable, "-m", f"arkive_{name}"]
             for i in range(1, cfg.replicas + 1):

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from arkive_common.credentials import credentials_path, read_credentials, write_credentials
+
+from . import admin_token
 from .config import SERVICES, StackConfig
 from .errors import ProcessDiedError, StackError
 from .stack import Stack
@@ -79,7 +82,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def _admin_token(cfg: StackConfig) -> StackConfig:
+    """The stack's admin token, also in the user's credentials file when that has none or when the
+    token is new (a first start); the export lines print it."""
+    token, created = admin_token.load_or_create(cfg.data_dir)
+    path = credentials_path()
+    if created or not read_credentials(path):
+        write_credentials(path, token)
+        _say(f"admin API token written to {path} (mode 0600); `arkive` commands use it")
+    return cfg.replace(api_key=token)
+
+
 async def _up(cfg: StackConfig) -> int:
+    if cfg.api_key is None and "ingest" in cfg.services:
+        cfg = _admin_token(cfg)
     stack = Stack(cfg, log=_say)
     _say(f"data in {cfg.data_dir.resolve()}, logs in {cfg.logs.resolve()}")
     with stack.signal_handlers():

@@ -21,6 +21,8 @@ from arkive_proto.v1 import (
     admin_service_pb2_grpc,
     artifact_service_pb2,
     artifact_service_pb2_grpc,
+    auth_service_pb2,
+    auth_service_pb2_grpc,
     blob_service_pb2,
     blob_service_pb2_grpc,
     catalog_service_pb2,
@@ -35,6 +37,8 @@ from arkive_proto.v1 import (
 
 from .admin import AdminServicer
 from .artifacts import ArtifactServicer
+from .auth_interceptor import AuthInterceptor
+from .auth_service import AuthServicer
 from .blobs import BlobServicer
 from .catalog import CatalogServicer
 from .direct import DirectTransfers
@@ -88,7 +92,10 @@ class Gateway:
         await self.store.ensure_bucket()
         await self.ref_store.__aenter__()
         rpc = RpcClient(self.nc, s.subject_prefix)
-        server = grpc.aio.server(interceptors=[MetricsInterceptor()], options=SERVER_OPTIONS)
+        auth = await self._auth(rpc)
+        # metrics outermost: refused calls (UNAUTHENTICATED, PERMISSION_DENIED) are counted too
+        interceptors = [MetricsInterceptor(), *([auth] if auth is not None else [])]
+        server = grpc.aio.server(interceptors=interceptors, options=SERVER_OPTIONS)
         blobs = BlobServicer(rpc, self.store)  # uploads parsed without copying (see wire.py)
         self.direct = DirectTransfers(
             self.store,
@@ -112,6 +119,9 @@ class Gateway:
         catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(rpc), guarded)
         self.references = ReferenceServicer(rpc, s, self.ref_store, self.store)
         reference_service_pb2_grpc.add_ReferenceServiceServicer_to_server(self.references, guarded)
+        auth_service_pb2_grpc.add_AuthServiceServicer_to_server(
+            AuthServicer(rpc, auth.tokens if auth is not None else None), guarded
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [
             blob_service_pb2.DESCRIPTOR.services_by_name["BlobService"].full_name,
@@ -121,6 +131,7 @@ class Gateway:
             retention_service_pb2.DESCRIPTOR.services_by_name["RetentionService"].full_name,
             catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
             reference_service_pb2.DESCRIPTOR.services_by_name["ReferenceService"].full_name,
+            auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
         ]
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING, names)
@@ -141,6 +152,27 @@ class Gateway:
         await self._set_health(health_pb2.HealthCheckResponse.SERVING, names)
         self._serving = True
         log.info("arkive-gateway ready on %s", s.gateway_addr)
+
+    async def _auth(self, rpc: RpcClient) -> AuthInterceptor | None:
+        """The interceptor, with its token cache emptied by every principal or grant event on the bus
+        (a plain subscription: JetStream publishes are ordinary NATS messages too)."""
+        if self.settings.auth == "off":
+            log.warning(
+                "ARKIVE_AUTH=off: AUTHENTICATION IS DISABLED. Anyone who reaches %s can read, write, "
+                "delete and purge every project. Use only on a trusted, isolated network.",
+                self.settings.gateway_addr,
+            )
+            return None
+        auth = AuthInterceptor(rpc)
+        assert self.nc is not None
+        prefix = self.settings.subject_prefix
+
+        async def invalidate(_msg: object) -> None:
+            auth.tokens.clear()
+
+        for category in ("principal", "grant"):
+            await self.nc.subscribe(f"{prefix}.events.{category}.>", cb=invalidate)
+        return auth
 
     async def _set_health(self, status, names: list[str]) -> None:
         for name in ["", *names]:

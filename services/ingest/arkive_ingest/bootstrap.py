@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from arkive_common import api
+from arkive_common import api, db
+from arkive_common import api_auth as aa
 from arkive_common import api_catalog as ac
 from arkive_common import api_diff as ad
 from arkive_common import api_refs as ar
@@ -10,9 +11,10 @@ from arkive_common.config import Settings
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import diff, projection, queries, references, search
+from . import audit, auth_model, diff, projection, queries, references, search
 from .aliases import AliasHandlers
 from .annotate import AnnotateHandlers
+from .auth_handlers import AuthHandlers, bootstrap_admin
 from .deletion import DeletionHandlers
 from .distributed import DistributedHandlers
 from .handlers import IngestHandlers, draft_stream, open_draft
@@ -26,6 +28,9 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
     async def wire() -> None:
         assert rt.pool is not None and rt.nc is not None
         pool = rt.pool
+        await db.migrate(pool, auth_model.COMPONENT, auth_model.MIGRATIONS)
+        if settings.bootstrap_token_hash:
+            await bootstrap_admin(pool, settings.bootstrap_token_hash)
         h = IngestHandlers(pool, RpcClient(rt.nc, settings.subject_prefix))
         dist = DistributedHandlers(h)
 
@@ -33,7 +38,8 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             return api.Pong(service=api.INGEST)
 
         async def rebuild(_: api.Empty) -> api.RebuildResult:
-            return api.RebuildResult(service=api.INGEST, events_replayed=await projection.rebuild(pool))
+            replayed = await projection.rebuild(pool) + await auth_model.rebuild(pool)
+            return api.RebuildResult(service=api.INGEST, events_replayed=replayed)
 
         async def get_version(q: api.GetVersion) -> api.VersionView:
             if q.as_of is not None:
@@ -75,6 +81,20 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         rt.methods.update(DeletionHandlers(pool).methods())
         rt.methods.update(AliasHandlers(pool).methods())
         rt.methods[ad.DIFF_FILES] = Method(ad.DiffFiles, lambda q: diff.diff_files(pool, q))
+        auth = AuthHandlers(pool)
+        rt.methods.update(
+            {
+                aa.LOOKUP: Method(aa.TokenLookup, auth.lookup),
+                aa.TOUCH: Method(aa.TokenTouch, auth.touch),
+                aa.DRAFT_PROJECT: Method(aa.DraftRef, auth.draft_project),
+                aa.ISSUE_TOKEN: Method(aa.IssueToken, auth.issue_token),
+                aa.REVOKE_TOKEN: Method(aa.RevokeToken, auth.revoke_token),
+                aa.LIST_TOKENS: Method(aa.ListTokens, auth.list_tokens),
+                aa.GRANT: Method(aa.Grant, auth.grant),
+                aa.REVOKE_GRANT: Method(aa.Grant, auth.grant),
+                aa.AUDIT: Method(aa.AuditQuery, lambda q: audit.audit(pool, q)),
+            }
+        )
         rt.methods[ac.UPDATE_VERSION] = Method(ac.UpdateVersion, AnnotateHandlers(pool).update_version)
         rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, LinkHandlers(pool).link_version)
         rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))

@@ -85,6 +85,7 @@ CONFLICT_CONSTRAINTS = frozenset(
         "ingest_versions_label",  # two commits claiming one version label
         "ingest_links_pkey",  # two links taking the same link number
         "ingest_drafts_open_distributed",  # two first upserts of one distributed draft
+        "ingest_drafts_request",  # two CreateDrafts with one request id (a retry racing its original)
     }
 )
 

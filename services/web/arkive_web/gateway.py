@@ -83,7 +83,7 @@ def _sdk_takes_api_key() -> bool:
 
 def make_client(address: str, token: str, **options: Any) -> AsyncClient:
     if _sdk_takes_api_key():
-        return AsyncClient(address, api_key=token, **options)  # type: ignore[call-arg]
+        return AsyncClient(address, api_key=token, **options)
     if token:
         return TokenClient(address, token, **options)
     return AsyncClient(address, **options)
