@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
+import select
 import shlex
 import signal
 import subprocess
@@ -34,18 +34,26 @@ def quickstart_commands(readme: str) -> list[str]:
     return commands
 
 
-def wait_ready(proc: subprocess.Popen[str], timeout: float) -> None:
+def wait_ready(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Echo the launcher's output until it says it is ready. Reads the pipe with os.read: a buffered
+    readline() after select() can leave lines in its buffer that select() then never reports."""
     assert proc.stdout is not None
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    fd = proc.stdout.fileno()
+    pending = b""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if sel.select(timeout=1.0):
-            line = proc.stdout.readline()
-            if line:
-                print(f"  | {line.rstrip()}", flush=True)
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready:
+            chunk = os.read(fd, 65536)
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for raw in lines:
+                line = raw.decode(errors="replace")
+                print(f"  | {line}", flush=True)
                 if " ready in " in line:
                     return
+            if not chunk and proc.poll() is not None:
+                break
         if proc.poll() is not None:
             raise SystemExit(f"`make run` exited with {proc.returncode} before the stack was ready")
     raise SystemExit(f"`make run` was not ready within {timeout:.0f} s")
@@ -80,7 +88,6 @@ def main() -> int:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        text=True,
         start_new_session=True,
     )
     failed = 0
@@ -106,7 +113,7 @@ def main() -> int:
             os.killpg(proc.pid, signal.SIGKILL)
             rc = -9
         assert proc.stdout is not None
-        tail = proc.stdout.read().splitlines()
+        tail = proc.stdout.read().decode(errors="replace").splitlines()
         for line in tail[-5:]:
             print(f"  | {line}", flush=True)
     # make itself dies of the SIGINT (-2) or reports the interrupted recipe (2); the launcher must
