@@ -10,7 +10,7 @@ from support import assert_eventually
 
 import arkive
 
-SERVICES = ("gateway", "ingest", "hashing", "lineage", "retention")
+SERVICES = ("gateway", "ingest", "hashing", "lineage", "retention", "web")  # every process the launcher starts
 
 
 async def test_every_service_is_live_ready_and_exports_metrics(stack):
