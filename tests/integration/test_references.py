@@ -13,6 +13,7 @@ from pathlib import Path
 import grpc
 import pytest
 from botocore.exceptions import ClientError
+from support import assert_eventually
 
 import arkive
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -232,7 +233,11 @@ async def test_s3_versioned_bucket_records_version_id(stack, tmp_path):
             await s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         except ClientError as exc:
             pytest.skip(f"this S3 server has no bucket versioning: {exc}")
-        first = await s3.put_object(Bucket=bucket, Key="m.bin", Body=b"one")
+        # SeaweedFS answered InternalError now and then on the first PUT right after enabling
+        # versioning on a loaded machine (its filer catching up); the setup waits for it.
+        first = await assert_eventually(
+            lambda: s3.put_object(Bucket=bucket, Key="m.bin", Body=b"one"), timeout=30, retry_on=(ClientError,)
+        )
         if not first.get("VersionId") or first["VersionId"] == "null":
             pytest.skip("this S3 server accepted versioning but returns no version ids")
         async with arkive.AsyncClient(stack.gateway_addr, project(), progress=False) as client:
