@@ -107,7 +107,10 @@ def weed_process(
         f"-s3.port.grpc={ports['s3_grpc']}",
         "-s3.port.iceberg=0",  # default 8181: would clash between instances and is unused
         "-s3.port.lance=0",  # default 9101, same
-        "-volume.max=100",  # the default limit left no volume for a second bucket
+        # Each bucket is a collection that takes volumes of its own (several at a time): the test suite, whose
+        # deployments and reference tests make dozens of buckets, ran out of 100 ("No writable volumes").
+        # Volumes are sparse files that grow as written, so a high limit costs no disk up front.
+        "-volume.max=1000",
         "-master.volumeSizeLimitMB=512",
         "-volume.preStopSeconds=0",  # default: 10 s of waiting before the volume server stops
         "-master.telemetry=false",  # no calls home from a local dev stack
