@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -132,6 +133,18 @@ async def consumers_caught_up(conn: asyncpg.Connection, project: str) -> None:
     assert missing == 0, f"{missing} events not (yet) applied by a bus consumer"
 
 
+def incident_reports(writers: Writers, logs: Path) -> list[str]:
+    """The service-log lines around each incident id a writer was told of (an INTERNAL error)."""
+    ids = {m for a in writers.all_acks() for m in re.findall(r"incident ([0-9a-f]{12})", a.get("error", ""))}
+    found = []
+    for log in sorted(logs.glob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if any(incident in line for incident in ids):
+                found.append(f"{log.name}: " + "\n".join(lines[i : i + 40]))
+    return found
+
+
 async def test_writers_survive_a_sigkill_of_every_component(tmp_path: Path) -> None:
     lines: list[str] = []
     with scratch_dir("arkive-faults-") as data:
@@ -180,6 +193,7 @@ async def test_writers_survive_a_sigkill_of_every_component(tmp_path: Path) -> N
                     p.kill()
             stack.request_stop()
             await asyncio.wait_for(running, 120)
+            incidents = incident_reports(writers, stack.config.logs)  # before the data dir goes
 
     print("\nfault suite (SIGKILL of each component under the supervising launcher)")
     print("  " + "  ".join(f"{k}={v}" for k, v in counts.items()))
@@ -188,7 +202,11 @@ async def test_writers_survive_a_sigkill_of_every_component(tmp_path: Path) -> N
         print(f"    {name:<10} {took:6.2f} s")
     assert counts["acknowledged"] >= PROGRESS_BEFORE_KILL * (len(COMPONENTS) + 1)
     assert counts["lost"] == counts["duplicated"] == counts["unacknowledged"] == counts["corrupt"] == 0, counts
-    assert counts["gave up"] == 0, (counts, sorted({a["error"] for a in writers.all_acks() if "error" in a})[:5])
+    assert counts["gave up"] == 0, (
+        counts,
+        sorted({a["error"] for a in writers.all_acks() if "error" in a})[:5],
+        incidents,
+    )
     for c in checks:
         print(f"  consumer {c.consumer}: {c.processed}/{c.expected} processed, {c.redriven} re-driven by the check")
     assert checks and all(c.still_missing == 0 and c.dead_letters == 0 for c in checks), checks

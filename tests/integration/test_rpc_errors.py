@@ -55,13 +55,16 @@ class Calls:
     async def db_gone(self, request: Blob) -> None:
         raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
 
+    async def db_full(self, request: Blob) -> None:
+        raise asyncpg.TooManyConnectionsError("sorry, too many clients already")  # 53300, every client reconnecting
+
 
 @pytest.fixture
 async def rpc(infra) -> AsyncIterator[tuple[RpcClient, Calls]]:
     nc = await bus.connect(infra.nats_url, "test-rpc-errors")
     prefix = f"t{uuid.uuid4().hex[:8]}"
     calls = Calls(infra.database_url)
-    names = ("echo", "big_reply", "nul_text", "duplicate", "bug", "db_restarting", "db_gone")
+    names = ("echo", "big_reply", "nul_text", "duplicate", "bug", "db_restarting", "db_gone", "db_full")
     methods = {name: Method(Blob, getattr(calls, name)) for name in names}
     server = RpcServer(nc, prefix, "svc", methods)
     await server.start()
@@ -109,7 +112,7 @@ async def test_an_unexpected_error_is_internal_with_an_incident_id_only(rpc):
 
 
 async def test_a_restarting_or_lost_database_is_unavailable_so_callers_retry(rpc):
-    for method in ("db_restarting", "db_gone"):
+    for method in ("db_restarting", "db_gone", "db_full"):
         error, _ = await failure_of(rpc[0], method)
         assert error.code == Code.UNAVAILABLE and "try again" in error.message, method
         assert "starting up" not in error.message and "closed" not in error.message

@@ -55,11 +55,21 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,  # "connection is closed", ConnectionDoesNotExistError
     asyncpg.CannotConnectNowError,  # 57P03: the server is starting up
     asyncpg.OperatorInterventionError,  # 57P01/57P02: admin or crash shutdown
-    ConnectionError,
-    TimeoutError,
+    OSError,  # refused, reset, timed out, no route: the network or a server going away
     EndpointConnectionError,
     ConnectionClosedError,
 )
+
+
+# SQLSTATE classes of a server that is going away, starting up or out of resources: 08 connection
+# exception, 53 insufficient resources (too many connections while every client reconnects at once),
+# 57 operator intervention (shutdown, crash shutdown, cannot connect now), 58 system error (I/O).
+_TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+
+
+def _transient_sqlstate(exc: BaseException) -> bool:
+    sqlstate = getattr(exc, "sqlstate", None) if isinstance(exc, asyncpg.PostgresError) else None
+    return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
 
 
 def failure(exc: Exception, where: str) -> tuple[Code, str]:
@@ -67,7 +77,7 @@ def failure(exc: Exception, where: str) -> tuple[Code, str]:
     if isinstance(exc, asyncpg.DataError):  # SQLSTATE class 22: the database refused a value sent to it
         log.warning("%s: a value was refused by the database: %s", where, exc)
         return Code.INVALID_ARGUMENT, f"{where}: a value in the request cannot be stored (too large or not valid text)"
-    if isinstance(exc, _OUTAGES):
+    if isinstance(exc, _OUTAGES) or _transient_sqlstate(exc):
         log.warning("%s: a dependency is unavailable: %s: %s", where, type(exc).__name__, exc)
         return Code.UNAVAILABLE, f"{where}: a storage dependency is unavailable (restarting?); try again"
     if isinstance(exc, _CONFLICTS):  # lost a race that the handler did not retry: the caller may
