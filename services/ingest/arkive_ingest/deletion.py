@@ -11,7 +11,7 @@ import time
 import asyncpg
 
 from arkive_common import api_retention as ra
-from arkive_common import eventlog
+from arkive_common import blob_locks, eventlog
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.rpc import Method
 from arkive_common.validation import check_name
@@ -42,11 +42,18 @@ class DeletionHandlers:
         self.pool = pool
         self.grace = undelete_grace()
 
-    async def _change(self, project: str, name: str, decide) -> ra.DeleteResult:
+    async def _change(self, project: str, name: str, decide, *, restores: bool = False) -> ra.DeleteResult:
         check_name(project, "project")
         check_name(name)
 
         async def attempt(conn: asyncpg.Connection) -> ra.DeleteResult:
+            if restores:
+                # An undelete references the version's blobs again: it takes turns with GC sweeps
+                # (blob_locks.py), so a sweep that found the version past its grace has committed
+                # before the decision below reads the clock and refuses, and a sweep after this
+                # commit sees the version live. Without it, an undelete decided just inside the
+                # grace and committed late could restore files whose bytes a sweep just freed.
+                await blob_locks.hold_shared(conn, None)  # BlobsBusy: `retrying` runs it again
             state = await load_collection(conn, project, name)
             if not state.exists:
                 raise NotFound(f"artifact {project}/{name} not found")
@@ -93,7 +100,7 @@ class DeletionHandlers:
                 state, ids, project=cmd.project, name=cmd.name, now=now, grace=self.grace
             )
 
-        return await self._change(cmd.project, cmd.name, decide)
+        return await self._change(cmd.project, cmd.name, decide, restores=True)
 
     async def resolve_any(self, q: ra.ResolveAny) -> ra.ResolvedRef:
         return await tombstones.resolve_any(self.pool, q.ref)
