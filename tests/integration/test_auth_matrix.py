@@ -49,7 +49,7 @@ EXPECTED: dict[str, str] = {
     **dict.fromkeys(
         """CreateDraft AddFiles CommitDraft AssignAliases UpsertFiles FinishDistributed AbortDraft RemoveFiles
         UpdateVersion LinkVersion StartRun HeartbeatRun FinishRun UseArtifact RecordCacheKey AddReferences
-        RegisterObjects SetAliases""".split(),
+        RegisterObjects SetAliases UnlinkVersion""".split(),
         "W",
     ),
     **dict.fromkeys(

@@ -17,6 +17,7 @@ UPDATE_VERSION = "update_version"
 SEARCH_VERSIONS = "search_versions"
 LINK_VERSION = "link_version"
 LIST_LINKS = "list_links"
+UNLINK_VERSION = "unlink_version"
 
 # Dotted paths into the metadata object ("metrics.accuracy"); keys outside this pattern can be
 # stored but not searched or sorted by (they never reach SQL, not even as parameters).
@@ -103,6 +104,19 @@ class LinkView(msgspec.Struct, frozen=True):
 class LinkPage(msgspec.Struct, frozen=True):
     links: list[LinkView]
     next_page_token: str = ""
+
+
+class UnlinkVersion(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    selector: str  # "v2", "2", an alias of the collection of links, or "latest"
+
+
+class Unlinked(msgspec.Struct, frozen=True):
+    link_version: int
+    version_id: str
+    linked_from: str
+    aliases_removed: list[str]
 
 
 def check_metadata_key(key: str) -> str:

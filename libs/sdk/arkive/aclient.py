@@ -43,6 +43,7 @@ from ._paths import check_layout
 from ._progress import make_progress
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
+from ._registry import RegistryMixin
 from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
 from ._stream import StreamMixin
@@ -71,6 +72,7 @@ class AsyncClient(
     LineageMixin,
     RetentionMixin,
     CatalogMixin,
+    RegistryMixin,
     TypedMixin,
     CheckoutMixin,
     RegisterMixin,

@@ -30,6 +30,7 @@ from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
 from ._cli_refs import COMMANDS as REFS_COMMANDS
 from ._cli_refs import add_references
+from ._cli_registry import COMMANDS as REGISTRY_COMMANDS
 from ._cli_retention import COMMANDS as RETENTION_COMMANDS
 
 
@@ -127,6 +128,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         **REFS_COMMANDS,
         **ALIAS_COMMANDS,
         **DIFF_COMMANDS,
+        **REGISTRY_COMMANDS,
         **AUTH_COMMANDS,
     }[args.command]
     return handler(args)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from ._blob_stats import BlobStats
 from ._consumers import SyncConsumersMixin
 from ._references import SyncRegisterMixin
+from ._registry import SyncRegistryMixin
 from ._scrub import ScrubResult
 from ._sync_aliases import SyncAliasMixin
 from ._sync_catalog import SyncCatalogMixin
@@ -92,6 +93,7 @@ class Client(
     SyncLineageMixin,
     SyncRetentionMixin,
     SyncCatalogMixin,
+    SyncRegistryMixin,
     SyncTypedMixin,
     SyncCheckoutMixin,
     SyncRegisterMixin,

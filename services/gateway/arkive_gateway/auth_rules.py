@@ -124,6 +124,7 @@ _RULES: dict[str, dict[str, Rule]] = {
         # read on the source, write on the target
         "LinkVersion": Rule((Check(R, Source.REF, "ref"), Check(W, Source.PROJECT, "target_project"))),
         "ListLinks": project(R),
+        "UnlinkVersion": project(W),
     },
     "LineageService": {
         "StartRun": project(W),

@@ -107,3 +107,17 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
                 msg.version.CopyFrom(convert.version(link.version))
             links.append(msg)
         return pb.ListLinksResponse(links=links, next_page_token=page.next_page_token)
+
+    @unary
+    async def UnlinkVersion(self, request: pb.UnlinkVersionRequest, context) -> pb.UnlinkVersionResponse:
+        check_name(request.project, "project")
+        check_name(request.name)
+        check_name(request.selector, "link selector")
+        cmd = ac.UnlinkVersion(request.project, request.name, request.selector)
+        reply = await self.rpc.call(api.INGEST, ac.UNLINK_VERSION, cmd, ac.Unlinked)
+        return pb.UnlinkVersionResponse(
+            link_version=reply.link_version,
+            version_id=reply.version_id,
+            linked_from=reply.linked_from,
+            aliases_removed=reply.aliases_removed,
+        )

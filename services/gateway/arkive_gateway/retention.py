@@ -181,6 +181,17 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
             ],
             protected_versions=plan.protected,
             total_deletions=plan.total,
+            protected=[
+                pb.ProtectedVersion(
+                    project=p.project,
+                    name=p.name,
+                    version_id=p.version_id,
+                    version=p.version,
+                    reasons=p.reasons,
+                    aliases=p.aliases,
+                )
+                for p in plan.protected_versions
+            ],
         )
 
     @unary

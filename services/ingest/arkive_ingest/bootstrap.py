@@ -96,7 +96,9 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             }
         )
         rt.methods[ac.UPDATE_VERSION] = Method(ac.UpdateVersion, AnnotateHandlers(pool).update_version)
-        rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, LinkHandlers(pool).link_version)
+        links = LinkHandlers(pool)
+        rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, links.link_version)
+        rt.methods[ac.UNLINK_VERSION] = Method(ac.UnlinkVersion, links.unlink_version)
         rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))
         rt.methods[ac.LIST_LINKS] = Method(ac.ListLinks, lambda q: list_links(pool, q))
         rt.methods["remove_files"] = Method(api.RemoveFiles, RemovalHandlers(pool).remove_files)

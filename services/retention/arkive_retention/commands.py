@@ -108,8 +108,12 @@ class RetentionCommands:
         rows = await self.pool.fetch(
             """
             SELECT v.*, coalesce(t.ttl_seconds, -1) AS ttl,
-              coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM retention_aliases a
-                        WHERE a.project = v.project AND a.name = v.name AND a.version_id = v.version_id
+              -- its own aliases ("production") and its registry links' ("registry/zoo:production")
+              coalesce((SELECT array_agg(CASE WHEN a.project = v.project AND a.name = v.name THEN a.alias
+                                              ELSE a.project || '/' || a.name || ':' || a.alias END
+                                         ORDER BY (a.project, a.name) <> (v.project, v.name), a.project, a.name,
+                                                  a.alias)
+                        FROM retention_aliases a WHERE a.version_id = v.version_id
                           AND a.alias <> 'latest'), '{}') AS aliases
             FROM retention_versions v LEFT JOIN retention_ttls t ON t.version_id = v.version_id
             WHERE v.project = $1 AND v.deleted_at IS NULL
@@ -136,7 +140,12 @@ class RetentionCommands:
     async def plan_reply(self, q: ra.PlanRequest) -> ra.Plan:
         full = await self.plan(q)
         limit = min(q.limit or 1000, MAX_LISTED)
-        return ra.Plan(deletions=full.deletions[:limit], protected=full.protected, total=len(full.deletions))
+        return ra.Plan(
+            deletions=full.deletions[:limit],
+            protected=full.protected,
+            total=len(full.deletions),
+            protected_versions=full.protected_versions[:limit],
+        )
 
     async def apply(self, q: ra.PlanRequest, *, automatic: bool = False) -> ra.ApplyResult:
         """automatic: the schedule's apply, which leaves what only manual policies would delete."""

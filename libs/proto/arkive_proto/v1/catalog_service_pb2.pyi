@@ -131,3 +131,25 @@ class ListLinksResponse(_message.Message):
     links: _containers.RepeatedCompositeFieldContainer[Link]
     next_page_token: str
     def __init__(self, links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UnlinkVersionRequest(_message.Message):
+    __slots__ = ("project", "name", "selector")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    name: str
+    selector: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., selector: _Optional[str] = ...) -> None: ...
+
+class UnlinkVersionResponse(_message.Message):
+    __slots__ = ("link_version", "version_id", "linked_from", "aliases_removed")
+    LINK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINKED_FROM_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    link_version: int
+    version_id: str
+    linked_from: str
+    aliases_removed: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, link_version: _Optional[int] = ..., version_id: _Optional[str] = ..., linked_from: _Optional[str] = ..., aliases_removed: _Optional[_Iterable[str]] = ...) -> None: ...
