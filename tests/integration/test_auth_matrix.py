@@ -39,7 +39,7 @@ EXPECTED: dict[str, str] = {
         "FindMissingBlobs UploadBlob UploadBlobs ComposeBlob StartDirectUpload FinishDirectUpload".split(), "anyW"
     ),
     **dict.fromkeys("DownloadBlob DownloadBlobs GetDownloadUrls ReportCorruptBlobs".split(), "anyR"),
-    **dict.fromkeys("WhoAmI CreateToken ListTokens RevokeToken".split(), "self"),
+    **dict.fromkeys("WhoAmI CreateToken ListTokens RevokeToken ListProjects".split(), "self"),
     **dict.fromkeys(
         """GetVersion FindVersionByManifest ListVersions ListArtifacts ListFiles ListDrafts SearchVersions
         ListLinks GetRun ListRuns LookupCache GetLineage DownloadReference ListPolicies PlanRetention

@@ -55,3 +55,19 @@ def test_registry_through_the_cli(client, stack, tmp_path):
     assert f"unlinked {zoo}:v0 (was {team}/clf:v0" in out and "aliases removed: production" in out
     assert "name the link" in cli(stack, "unlink", zoo, ok=False).stderr
     assert cli(stack, "rm", f"{team}/clf:v0").returncode == 0  # nothing holds it any more
+
+
+def test_projects_and_search_across_projects_through_the_cli(client, stack, tmp_path):
+    one, two = new_project("one"), new_project("two")
+    name = new_project("ds")  # a collection name found only in these two projects
+    client.log_artifact(art(tmp_path, name, b"x" * 100), one)
+    client.log_artifact(art(tmp_path, name, b"y" * 50), two)
+    doc = cli_json(stack, "projects")
+    counts = {p["name"]: (p["collections"], p["versions"], p["total_bytes"]) for p in doc["projects"]}
+    assert (counts[one], counts[two]) == ((1, 1, 100), (1, 1, 50))
+    assert one in cli(stack, "projects").stdout.split()
+    found = cli_json(stack, "search", "--all-projects", "--name", name)
+    assert found["all_projects"] is True
+    assert sorted(v["ref"] for v in found["versions"]) == sorted([f"{one}/{name}:v0", f"{two}/{name}:v0"])
+    both = cli(stack, "search", "--all-projects", "--project", one, ok=False)
+    assert both.returncode != 0 and "exclude each other" in both.stderr

@@ -224,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_registry import add_parsers as add_registry_parsers
 
     add_registry_parsers(sub, common, proj, _Parser)
+    from ._cli_projects import add_parsers as add_projects_parsers
+
+    add_projects_parsers(sub, common, proj, _Parser)
     from ._cli_auth import add_parsers as add_auth_parsers
 
     add_auth_parsers(sub, common, proj, _Parser)

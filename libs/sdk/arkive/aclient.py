@@ -41,6 +41,7 @@ from ._incremental import log_based
 from ._log import log_new
 from ._paths import check_layout
 from ._progress import make_progress
+from ._projects import ProjectsMixin
 from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._registry import RegistryMixin
@@ -73,6 +74,7 @@ class AsyncClient(
     RetentionMixin,
     CatalogMixin,
     RegistryMixin,
+    ProjectsMixin,
     TypedMixin,
     CheckoutMixin,
     RegisterMixin,

@@ -28,6 +28,7 @@ from ._cli_diff import COMMANDS as DIFF_COMMANDS
 from ._cli_download import COMMANDS as DOWNLOAD_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
+from ._cli_projects import COMMANDS as PROJECTS_COMMANDS
 from ._cli_refs import COMMANDS as REFS_COMMANDS
 from ._cli_refs import add_references
 from ._cli_registry import COMMANDS as REGISTRY_COMMANDS
@@ -129,6 +130,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         **ALIAS_COMMANDS,
         **DIFF_COMMANDS,
         **REGISTRY_COMMANDS,
+        **PROJECTS_COMMANDS,
         **AUTH_COMMANDS,
     }[args.command]
     return handler(args)

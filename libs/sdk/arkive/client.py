@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from ._blob_stats import BlobStats
 from ._consumers import SyncConsumersMixin
+from ._projects import SyncProjectsMixin
 from ._references import SyncRegisterMixin
 from ._registry import SyncRegistryMixin
 from ._scrub import ScrubResult
@@ -94,6 +95,7 @@ class Client(
     SyncRetentionMixin,
     SyncCatalogMixin,
     SyncRegistryMixin,
+    SyncProjectsMixin,
     SyncTypedMixin,
     SyncCheckoutMixin,
     SyncRegisterMixin,

@@ -59,8 +59,13 @@ async def is_link_collection(conn: asyncpg.Pool | asyncpg.Connection, project: s
     )
 
 
-async def project_has_links(conn: asyncpg.Pool | asyncpg.Connection, project: str) -> bool:
-    return bool(await conn.fetchval("SELECT 1 FROM ingest_links WHERE project = $1 LIMIT 1", project))
+async def projects_have_links(conn: asyncpg.Pool | asyncpg.Connection, projects: list[str] | None) -> bool:
+    """Whether any of `projects` (None: any project at all) holds a link."""
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM ingest_links WHERE $1::text[] IS NULL OR project = ANY($1::text[]) LIMIT 1", projects
+        )
+    )
 
 
 async def link_rows(

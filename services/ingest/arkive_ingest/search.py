@@ -53,6 +53,15 @@ class _Query:
         return f"${len(self.params)}"
 
 
+def projects_of(req: ac.SearchVersions) -> list[str] | None:
+    """The projects searched: `project`, or with all_projects the given ones (None: every project)."""
+    if not req.all_projects:
+        return [check_name(req.project, "project")]
+    if req.project:
+        raise InvalidArgument("name a project or search all projects, not both")
+    return None if req.projects is None else [check_name(p, "project") for p in req.projects]
+
+
 def glob_to_like(pattern: str) -> str:
     if not GLOB_RE.fullmatch(pattern):
         raise InvalidArgument(f"invalid name pattern {pattern!r}: use name characters and the wildcards * and ?")
@@ -103,6 +112,8 @@ async def candidates(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVers
     """
     best: set[str] | None = None
     sort, _ = parse_order(req.order_by)
+    if req.all_projects:  # the probes are per project; across projects the sort order is walked
+        return None
     for pred in req.metadata:
         p = ac.check_predicate(pred)
         if p.op == "!=" or sort == f"metadata.{p.key}":  # the sort's own index walk serves that one
@@ -192,7 +203,9 @@ def _build(
     req: ac.SearchVersions, ids: list[str] | None, *, walk: int, after: tuple[Any, str] | None
 ) -> tuple[str, list[Any]]:
     q = _Query()
-    q.where.append(f"v.project = {q.p(check_name(req.project, 'project'))}")
+    scope = projects_of(req)
+    if scope is not None:
+        q.where.append(f"v.project = ANY({q.p(scope)}::text[])" if req.all_projects else f"v.project = {q.p(scope[0])}")
     if ids is not None:
         q.where.append(f"v.version_id = ANY({q.p(ids)}::text[])")
     if req.type:
@@ -286,7 +299,7 @@ async def search(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions
     size = min(req.page_size or 50, MAX_PAGE)
     # A registry's links carry their sources' metadata, indexed under the sources' projects: the
     # probes by project cannot see them, so such a project (few versions, as a rule) is walked.
-    links = await registry_model.project_has_links(conn, req.project)
+    links = await registry_model.projects_have_links(conn, projects_of(req))
     ids = None if links else await candidates(conn, req)
     stopped = None
     if req.metadata and ids is None:

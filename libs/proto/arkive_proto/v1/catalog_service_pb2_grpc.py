@@ -60,6 +60,11 @@ class CatalogServiceStub:
                 request_serializer=arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionResponse.FromString,
                 _registered_method=True)
+        self.ListProjects = channel.unary_unary(
+                '/arkive.v1.CatalogService/ListProjects',
+                request_serializer=arkive_dot_v1_dot_catalog__service__pb2.ListProjectsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_catalog__service__pb2.ListProjectsResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -109,6 +114,14 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListProjects(self, request, context):
+        """The projects the caller may read (every project for a global admin), with what they hold.
+        Projects the caller may not read are never named.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -136,6 +149,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.UnlinkVersion,
                     request_deserializer=arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionResponse.SerializeToString,
+            ),
+            'ListProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjects,
+                    request_deserializer=arkive_dot_v1_dot_catalog__service__pb2.ListProjectsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_catalog__service__pb2.ListProjectsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -274,6 +292,33 @@ class CatalogService:
             '/arkive.v1.CatalogService/UnlinkVersion',
             arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionRequest.SerializeToString,
             arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.CatalogService/ListProjects',
+            arkive_dot_v1_dot_catalog__service__pb2.ListProjectsRequest.SerializeToString,
+            arkive_dot_v1_dot_catalog__service__pb2.ListProjectsResponse.FromString,
             options,
             channel_credentials,
             insecure,
