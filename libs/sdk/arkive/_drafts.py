@@ -92,8 +92,7 @@ async def commit_draft(
     batches = add_files_batches(list(files)) or [[]]
     for batch in batches[:-1]:
         await client._call(client._artifacts.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
-    if artifact.references:
-        await send_references(client._ch(), draft_id, artifact.references, client._call)
+    sources = await send_references(client._ch(), draft_id, artifact.references, client._call)
     request = apb.CommitDraftRequest(
         draft_id=draft_id,
         metadata_json=metadata_json,
@@ -104,7 +103,13 @@ async def commit_draft(
         run_id=run_id,
         files=batches[-1],
     )
-    return await client._call(client._artifacts.CommitDraft, request)
+    resp = await client._call(client._artifacts.CommitDraft, request)
+    if run_id and sources:  # arkive:// references: the run used the versions they were pinned to
+        from arkive_proto.v1 import lineage_service_pb2 as lpb
+
+        for version_id in sources:
+            await client._call(client._lineage.UseArtifact, lpb.UseArtifactRequest(run_id=run_id, ref=version_id))
+    return resp
 
 
 async def logged(client: AsyncClient, resp: apb.CommitDraftResponse, filled: Filled, ttl: Any) -> ArtifactVersion:

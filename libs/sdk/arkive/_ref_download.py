@@ -13,7 +13,7 @@ from pathlib import Path
 
 import grpc
 
-from arkive_common.errors import FailedPrecondition
+from arkive_common.errors import FailedPrecondition, NotFound, PermissionDenied
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
@@ -130,6 +130,23 @@ async def download_references(
         if stats is not None:
             stats.close()
     return totals
+
+
+async def split_artifact_refs(client, refs: list[ReferenceFile]) -> tuple[list[FileInfo], list[ReferenceFile]]:
+    """arkive:// entries as blob files (read by digest, verified like any file), and the others.
+    Each source version is resolved first: a deleted one fails with FailedPrecondition (its bytes
+    may be collected); one the caller may not read is not checked (the digest still verifies)."""
+    ours = [f for f in refs if f.reference.uri.startswith("arkive://")]
+    for version_id in dict.fromkeys(f.reference.version_id for f in ours):
+        try:
+            await client.get_version(version_id)
+        except NotFound as exc:
+            uri = next(f.reference.uri for f in ours if f.reference.version_id == version_id)
+            raise FailedPrecondition(f"source deleted: {uri} ({exc.message})") from None
+        except PermissionDenied:
+            pass
+    blobs = [FileInfo(f.path, f.digest, f.size) for f in ours]
+    return blobs, [f for f in refs if not f.reference.uri.startswith("arkive://")]
 
 
 def _read_local(f: ReferenceFile, sink: _RefSink, progress: NullProgress) -> None:

@@ -42,7 +42,7 @@ from ._log import log_new
 from ._paths import check_layout
 from ._progress import make_progress
 from ._projects import ProjectsMixin
-from ._ref_download import download_references
+from ._ref_download import download_references, split_artifact_refs
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._registry import RegistryMixin
 from ._rpc import Retry, default_address, default_project, open_channel
@@ -299,6 +299,8 @@ class AsyncClient(
         if refs:  # fetched from their sources and verified there (see _ref_download.py)
             check_layout(f.path for f in files)
             files = [f for f in files if not isinstance(f, ReferenceFile)]
+            linked, refs = await split_artifact_refs(self, refs)  # arkive:// entries are blobs
+            files += linked
         with make_progress(self.progress) as progress:
             cache = BlobCache.from_env()
             work = download_files(self._blobs, dest, files, self.address, progress, cache)
