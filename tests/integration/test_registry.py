@@ -140,3 +140,17 @@ async def test_an_alias_on_a_link_protects_its_source_from_rm_and_retention(clie
     await client.undelete(v[0])  # gives the link its alias back, and latest
     assert (await client.get_version(f"{zoo}:production")).version_id == v[0].version_id
     assert (await client.get_version(zoo)).version_id == v[0].version_id
+
+
+async def test_changes_through_a_link_are_refused(client):
+    team, zoo, _ = await _world(client)
+    for change in (
+        client.delete(f"{zoo}:v0"),  # the registry's roles would otherwise delete a version of another project
+        client.set_aliases(f"{zoo}:production", add=["staging"]),
+        client.update_version(f"{zoo}:production", metadata={"owner": "registry"}),
+    ):
+        with pytest.raises(FailedPrecondition, match=f"registry link to {team}/clf:v0"):
+            await change
+    assert (await client.get_version(f"{team}/clf:v0")).metadata == {"accuracy": 0.5}
+    updated = await client.update_version(f"{team}/clf:v0", metadata={"owner": "team"})  # its own ref works
+    assert updated.metadata == {"accuracy": 0.5, "owner": "team"}

@@ -71,6 +71,13 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
         _confirmed_purge(request, request.ref)
         # Resolve first (the alias or vN names one version), then delete that version by id.
         v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(request.ref), api.VersionView)
+        named = parse_ref(request.ref)
+        if named.project and not named.version_id and (named.project, named.name) != (v.project, v.name):
+            # The roles checked were the registry's: deleting through a link would reach another project.
+            raise FailedPrecondition(
+                f"{request.ref} is a registry link to {v.project}/{v.name}:v{v.version}: unlink it"
+                f" (arkive unlink), or delete {v.project}/{v.name}:v{v.version} itself"
+            )
         result = await self._delete(
             ra.DeleteVersions(
                 v.project, v.name, [v.version_id], delete_aliases=request.delete_aliases, purge=request.purge
