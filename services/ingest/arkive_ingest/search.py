@@ -1,4 +1,5 @@
-"""Search over the live versions of a project: filters, a sort and keyset paging.
+"""Search over the live versions of a project (or of the caller's readable projects, all_projects;
+with a registry's links as its versions, registry_model): filters, a sort and keyset paging.
 
 The statement is assembled from fixed fragments of this module; every value a client gives (type,
 pattern, tags, alias, times, metadata keys and values, run id, page position) travels as a bind
@@ -9,8 +10,6 @@ are probed on their index first (see `candidates`), so the plan never depends on
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,7 +22,7 @@ from arkive_common import api_catalog as ac
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import MAX_TAGS, check_alias, check_list, check_name, check_tag, check_type
 
-from . import registry_model
+from . import registry_model, search_tokens
 from .queries import to_view
 
 RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -147,38 +146,6 @@ def _nest(key: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def _fingerprint(req: ac.SearchVersions) -> str:
-    same = msgspec.structs.replace(req, page_token="", page_size=0)
-    return hashlib.sha256(msgspec.json.encode(same)).hexdigest()[:16]
-
-
-def _token(req: ac.SearchVersions, sort_value: Any, version_id: str) -> str:
-    if isinstance(sort_value, datetime):
-        sort_value = sort_value.isoformat()
-    elif isinstance(sort_value, Decimal):
-        sort_value = str(sort_value)
-    raw = msgspec.json.encode([_fingerprint(req), sort_value, version_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _untoken(req: ac.SearchVersions, sort: str) -> tuple[Any, str] | None:
-    if not req.page_token:
-        return None
-    try:
-        fp, value, version_id = msgspec.json.decode(base64.urlsafe_b64decode(req.page_token + "=" * 4))
-        if fp != _fingerprint(req):
-            raise ValueError
-        if sort == "created_at":
-            value = datetime.fromisoformat(value)
-        elif sort == "version":
-            value = int(value)
-        else:
-            value = Decimal(value)
-        return value, str(version_id)
-    except (ValueError, TypeError, ArithmeticError, msgspec.DecodeError):
-        raise InvalidArgument("invalid page_token (or used with a different search)") from None
-
-
 def build(
     req: ac.SearchVersions,
     ids: list[str] | None = None,
@@ -243,7 +210,7 @@ def _build(
                 q.where.append(f"s.num {SQL_OPS[p.op]} {q.p(Decimal(repr(p.value)))}")
     else:
         column = f"v.{sort}"
-    position = after if after is not None else _untoken(req, sort)
+    position = after if after is not None else search_tokens.decode(req, sort)
     if position is not None:
         q.where.append(f"({column}, {{key}}) {'<' if desc else '>'} ({q.p(position[0])}, {q.p(position[1])})")
     if req.page_size < 0:
@@ -308,8 +275,8 @@ async def search(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions
         sql, params = build(req, ids, links=links)
         rows = await conn.fetch(sql, *params)
     if stopped is not None:
-        return ac.SearchPage(versions=[to_view(r) for r in rows], next_page_token=_token(req, *stopped))
+        return ac.SearchPage(versions=[to_view(r) for r in rows], next_page_token=search_tokens.encode(req, *stopped))
     more = len(rows) > size
     rows = rows[:size]
-    token = _token(req, rows[-1]["sort_value"], rows[-1]["row_key"]) if more else ""
+    token = search_tokens.encode(req, rows[-1]["sort_value"], rows[-1]["row_key"]) if more else ""
     return ac.SearchPage(versions=[to_view(r) for r in rows], next_page_token=token)
