@@ -157,5 +157,5 @@ async def test_a_client_trusting_another_ca_is_told_so_at_once(
     monkeypatch.setenv("ARKIVE_TLS_CA", str(tmp_path / "other.pem"))
     monkeypatch.setenv("ARKIVE_RETRY_DEADLINE", "600")  # waiting it out would time the test out
     async with arkive.AsyncClient(tls_gateway.addr, "tls", progress=False) as client:
-        with pytest.raises(arkive.FailedPrecondition, match="TLS handshake.*ARKIVE_TLS_CA"):
+        with pytest.raises(arkive.FailedPrecondition, match=r"TLS handshake.*ARKIVE_TLS_CA"):
             await client.versions("secure")
