@@ -9,6 +9,7 @@ aliases its delete removed (unless they were assigned since) and moves `latest` 
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import asyncpg
@@ -60,7 +61,11 @@ async def _live(conn: asyncpg.Connection, ids: list[str]) -> set[str]:
 
 
 async def appends(
-    conn: asyncpg.Connection, registries: list[Registry], *, deleted: set[str] = frozenset(), restored=frozenset()
+    conn: asyncpg.Connection,
+    registries: list[Registry],
+    *,
+    deleted: AbstractSet[str] = frozenset(),
+    restored: AbstractSet[str] = frozenset(),
 ) -> list[eventlog.Append]:
     """The registry streams' events for versions now `deleted` or `restored` (read-model liveness
     of the other links' sources, corrected by these two sets)."""
