@@ -4,6 +4,8 @@ and an alias on a link protects its source version from `rm` and from retention.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
 import pytest
 from support import assert_eventually, scratch_dir
@@ -148,6 +150,7 @@ async def test_changes_through_a_link_are_refused(client):
         client.delete(f"{zoo}:v0"),  # the registry's roles would otherwise delete a version of another project
         client.set_aliases(f"{zoo}:production", add=["staging"]),
         client.update_version(f"{zoo}:production", metadata={"owner": "registry"}),
+        client.set_ttl(f"{zoo}:production", timedelta(seconds=1)),  # retention would delete the source
     ):
         with pytest.raises(FailedPrecondition, match=f"registry link to {team}/clf:v0"):
             await change

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from arkive_common import api
-from arkive_common.errors import FailedPrecondition
+from arkive_common import api, refs
 from arkive_common.events import Event, VersionUnlinked
-from arkive_common.refs import parse_ref
 
 # Columns named like ingest_versions' so queries.to_view reads both kinds of rows.
 LINK_COLUMNS = """
@@ -107,12 +105,4 @@ async def collection_links(
     return {(r["name"], r["version_id"]): to_view(r) for r in rows}, {r["name"]: r["n"] for r in counts}
 
 
-def refuse_link(text: str, project: str, name: str, version: int) -> None:
-    """A change of a version must name it in its own collection: a ref through a registry link
-    ("registry/zoo:production") is checked against the registry's roles, not the source's."""
-    ref = parse_ref(text)
-    if ref.project and not ref.version_id and (ref.project, ref.name) != (project, name):
-        raise FailedPrecondition(
-            f"{text} is a registry link to {project}/{name}:v{version}: change that version in its own"
-            " collection, or move the registry's aliases with link/unlink"
-        )
+refuse_link = refs.refuse_link  # the rule lives with refs: the gateway and retention apply it too

@@ -17,6 +17,7 @@ from arkive_common import api_retention as ra
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument
 from arkive_common.events import DefaultTtlSet, Event, RetentionPolicyRemoved, RetentionPolicySet, VersionTtlSet
+from arkive_common.refs import refuse_link
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.validation import check_name, check_type
 
@@ -64,6 +65,7 @@ class RetentionCommands:
     async def set_version_ttl(self, cmd: ra.SetVersionTtl) -> api.Empty:
         ttl = _check_ttl(cmd.ttl_seconds)
         v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(cmd.ref), api.VersionView)
+        refuse_link(cmd.ref, v.project, v.name, v.version)  # a TTL through a link would expire another project's
         event = VersionTtlSet(
             project=v.project, name=v.name, version_id=v.version_id, ttl_seconds=ttl, set_at=time.time()
         )
