@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Protocol
@@ -20,9 +19,10 @@ import asyncpg
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from . import bus, db, deadletters, eventlog
+from . import bus, db, deadletters, eventlog, logs, tracing
 from .config import Settings
 from .health_http import HealthConfig, HealthServer
+from .metrics import LagSampler
 from .outbox import OutboxRelay
 from .rpc import Method, RpcServer
 
@@ -68,6 +68,7 @@ class ServiceRuntime:
             await hook()
         if self.relay_enabled:
             self.runnables.append(OutboxRelay(self.pool, self.js, s.subject_prefix))
+        self.runnables.append(LagSampler(self.pool))  # outbox lag and dead letters on /metrics
         self._rpc = RpcServer(self.nc, s.subject_prefix, self.name, self.methods)
         await self._rpc.start()
         for r in self.runnables:
@@ -147,9 +148,8 @@ async def _drain_then_stop(service: Service, health: HealthServer | None, drain_
 
 def run_service(name: str, bootstrap: Callable[[Settings], Awaitable[Service]]) -> None:
     """Process entry point: configure logging, bootstrap from the environment, run until a signal."""
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(name)  # ARKIVE_LOG_FORMAT: json or text
+    tracing.configure(name)  # OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set
 
     async def main() -> None:
         service = await bootstrap(Settings.from_env())
@@ -167,6 +167,7 @@ def run_service(name: str, bootstrap: Callable[[Settings], Awaitable[Service]]) 
         finally:
             if health is not None:
                 await health.stop()
+            tracing.shutdown()  # flush buffered spans
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
