@@ -47,11 +47,13 @@ async def test_metrics_move_after_a_log_a_download_and_retention(stack, tmp_path
         assert (tmp_path / "out" / "m.bin").read_bytes() == payload
 
         # bus RPCs counted by the gateway (client side) and by ingest (server side, with latency)
-        assert await scrape(stack, "gateway", "arkive_bus_rpc_calls_total", side="client", service="ingest") > (
-            before["gw_client"]
+        assert (
+            await scrape(stack, "gateway", "arkive_bus_rpc_calls_total", side="client", service="ingest")
+            > (before["gw_client"])
         )
-        assert await scrape(stack, "ingest", "arkive_bus_rpc_calls_total", side="server", outcome="OK") > (
-            before["ingest_server"]
+        assert (
+            await scrape(stack, "ingest", "arkive_bus_rpc_calls_total", side="server", outcome="OK")
+            > (before["ingest_server"])
         )
         assert await scrape(stack, "ingest", "arkive_bus_rpc_seconds_count", side="server") > before["ingest_latency"]
         # the blob went up and came back down through the gateway
