@@ -80,6 +80,16 @@ app.kubernetes.io/component: {{ .svc }}
   value: {{ .Values.drainSeconds | quote }}
 - name: ARKIVE_GATEWAY_ADDR
   value: {{ printf "0.0.0.0:%v" .Values.gateway.port | quote }}
+- name: ARKIVE_LOG_FORMAT
+  value: {{ .Values.logFormat | quote }}
+{{- with .Values.tracing.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ $.Values.tracing.sampler | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $.Values.tracing.samplerArg | quote }}
+{{- end }}
 {{- with $c.extraEnv }}
 {{ toYaml . }}
 {{- end }}
