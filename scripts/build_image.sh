@@ -88,7 +88,7 @@ if [[ ! -f $deps/.complete ]]; then
   say "downloading the runtime dependencies into $deps"
   rm -rf "$deps" && mkdir -p "$deps"
   "${pip[@]}" download --only-binary=:all: -c requirements.lock -d "$deps" "$context"/arkive/*.whl >&2
-  rm -f "$deps"/arkive_*.whl
+  rm -f "$deps"/arkive_*.whl "$deps"/arkive-[0-9]*.whl  # the workspace wheels (the SDK is "arkive")
   touch "$deps/.complete"
 fi
 cp -a "$deps" "$context/deps" && rm -f "$context/deps/.complete"

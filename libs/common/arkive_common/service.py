@@ -21,10 +21,12 @@ from nats.js import JetStreamContext
 
 from . import bus, db, deadletters, eventlog, logs, tracing
 from .config import Settings
+from .consumer import EventConsumer
 from .health_http import HealthConfig, HealthServer
 from .metrics import LagSampler
 from .outbox import OutboxRelay
 from .rpc import Method, RpcServer
+from .status import StatusResponder
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class ServiceRuntime:
         self.nc: NATS | None = None
         self.js: JetStreamContext | None = None
         self._rpc: RpcServer | None = None
+        self._status: StatusResponder | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
         self._closing = False
@@ -71,6 +74,9 @@ class ServiceRuntime:
         self.runnables.append(LagSampler(self.pool))  # outbox lag and dead letters on /metrics
         self._rpc = RpcServer(self.nc, s.subject_prefix, self.name, self.methods)
         await self._rpc.start()
+        consumers = [r.name for r in self.runnables if isinstance(r, EventConsumer)]
+        self._status = StatusResponder(self.nc, s.subject_prefix, self.name, self.ready, consumers)
+        await self._status.start()  # `arkive status`
         for r in self.runnables:
             self._tasks.append(asyncio.create_task(r.run(), name=f"{self.name}:{type(r).__name__}"))
         self._started = True
@@ -99,6 +105,8 @@ class ServiceRuntime:
         if self._closing:
             return
         self._closing = True
+        if self._status is not None:
+            await self._status.close()
         if self._rpc is not None:
             await self._rpc.shutdown()
         for r in self.runnables:

@@ -20,6 +20,7 @@ from ._blob_stats import BlobStats
 from ._consumers import SyncConsumersMixin
 from ._references import SyncRegisterMixin
 from ._scrub import ScrubResult
+from ._status import SyncStatusMixin
 from ._sync_aliases import SyncAliasMixin
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_checkout import SyncCheckoutMixin
@@ -96,6 +97,7 @@ class Client(
     SyncCheckoutMixin,
     SyncRegisterMixin,
     SyncConsumersMixin,
+    SyncStatusMixin,
     SyncAuthMixin,
 ):
     """The blocking arkive client. Same arguments and methods as AsyncClient.
