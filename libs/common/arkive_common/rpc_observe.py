@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextvars
 import functools
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from opentelemetry.trace import SpanKind
 
@@ -21,18 +21,28 @@ from .errors import ArkiveError
 from .metrics import BUS_RPC_CALLS, BUS_RPC_SECONDS
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _OUTCOME: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("arkive_rpc_outcome", default=None)
 
 
-def observed_call(call: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
-    """For `RpcClient.call(self, service, method, ...)`: a CLIENT span, the latency and the outcome."""
+def _target(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str]:
+    """(service, method) of a `call(self, service, method, ...)`, passed by position or by name."""
+    service = kwargs["service"] if "service" in kwargs else args[1]
+    method = kwargs["method"] if "method" in kwargs else args[2]
+    return str(service), str(method)
+
+
+def observed_call(call: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """For `RpcClient.call(self, service, method, ...)`: a CLIENT span, the latency and the outcome.
+    (ParamSpec keeps the call's signature, and so its typed result, for mypy.)"""
 
     @functools.wraps(call)
-    async def wrapper(self: Any, service: str, method: str, *args: Any, **kwargs: Any) -> T:
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        service, method = _target(args, kwargs)
         start, outcome = time.perf_counter(), "OK"
         with tracing.span(f"bus {service}.{method}", kind=SpanKind.CLIENT) as s:
             try:
-                return await call(self, service, method, *args, **kwargs)
+                return await call(*args, **kwargs)
             except ArkiveError as exc:
                 outcome = exc.code.name
                 s.set_attribute("arkive.rpc.code", outcome)
@@ -47,7 +57,7 @@ def observed_call(call: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[
     return wrapper
 
 
-def observed_serve(serve: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+def observed_serve(serve: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Coroutine[Any, Any, None]]:
     """For `RpcServer._serve(self, msg, method, decoder, name)`: a SERVER span continuing the
     caller's trace (from the request's headers), the handler's latency and the reply's outcome."""
 
