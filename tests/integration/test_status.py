@@ -3,6 +3,7 @@ readiness, version, uptime, outbox lag and its consumers' lag and dead letters."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -18,6 +19,10 @@ from arkive_common import deadletters
 
 SERVICES = {"gateway", "ingest", "hashing", "lineage", "retention"}  # the web dashboard is not on the bus
 ARKIVE = Path(sys.executable).with_name("arkive")
+
+
+def cli(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ARKIVE, *argv], capture_output=True, text=True, env=env, timeout=60)
 
 
 async def test_every_process_answers_with_readiness_and_its_consumers(stack):
@@ -52,13 +57,12 @@ async def test_dead_letters_show_up_per_consumer(stack):
                     break
             assert await dead() == expected >= 1
             # the CLI says the same, and fails while dead letters wait
-            env = {k: v for k, v in os.environ.items() if k != "ARKIVE_GATEWAY_ADDR"}
-            env |= {"ARKIVE_GATEWAY_ADDR": stack.gateway_addr}
-            done = subprocess.run([ARKIVE, "status", "--json"], capture_output=True, text=True, env=env, timeout=60)
+            env = os.environ | {"ARKIVE_GATEWAY_ADDR": stack.gateway_addr, "COLUMNS": "200"}
+            done = await asyncio.to_thread(cli, env, "status", "--json")
             doc = json.loads(done.stdout)
             assert done.returncode == 1 and doc["ok"] is False, done.stderr
             assert {p["service"] for p in doc["processes"]} == SERVICES
-            table = subprocess.run([ARKIVE, "status"], capture_output=True, text=True, env=env | {"COLUMNS": "200"})
+            table = await asyncio.to_thread(cli, env, "status")
             assert "lineage" in table.stdout and "retention" in table.stdout, table.stderr
     finally:
         await deadletters.remove(pool, letter)
