@@ -16,6 +16,7 @@ from support import assert_eventually
 
 import arkive
 from arkive_common import deadletters
+from arkive_hashing.chunker import DURABLE
 
 CONSUMERS = ("lineage", "retention")  # the durable consumers of collection events
 
@@ -72,6 +73,8 @@ async def test_metrics_move_after_a_log_a_download_and_retention(stack, tmp_path
                 assert pending, (c, "no consumer lag sampled")
 
         await assert_eventually(consumed, timeout=20)
+        chunker = await metric_samples(stack.health_ports["hashing"], "arkive_consumer_pending_messages")
+        assert any(dict(k).get("consumer") == DURABLE for k in chunker), chunker  # hashing's own pull loop samples
 
         digests = [f.digest async for f in version.files()]
         # retention: a version whose TTL ran out is deleted by an apply, which is counted
