@@ -32,7 +32,7 @@ from .rawgrpc import Raw, digest_of, unique
 EXPECTED: dict[str, str] = {
     **dict.fromkeys(
         """RebuildProjections GetBlobStats CollectGarbage ScrubBlobs ListDeadLetters RetryDeadLetter
-        CheckConsumers""".split(),
+        CheckConsumers GetStatus""".split(),
         "G",
     ),
     **dict.fromkeys(

@@ -524,6 +524,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     correlation_id: str = ""
     recorded_at: float = 0.0
     principal: str = ""  # who asked for it ("" = the system: sweeps, crash detection)
+    traceparent: str = ""  # W3C trace context of the append ("" = untraced; see tracing.py)
 
     def event(self) -> Event:
         return decode_event(self.type, self.data)

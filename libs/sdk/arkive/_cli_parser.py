@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_auth_parsers(sub, common, proj, _Parser)
 
+    from ._cli_status import add_parsers as add_status_parsers
+
+    add_status_parsers(sub, common)
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 
     ad = sub.add_parser("admin", parents=[common], help="operator commands")

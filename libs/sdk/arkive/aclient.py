@@ -47,6 +47,7 @@ from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._registry import RegistryMixin
 from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
+from ._status import StatusMixin
 from ._stream import StreamMixin
 from ._ttl import TtlMixin
 from ._when import as_of_seconds
@@ -80,6 +81,7 @@ class AsyncClient(
     RegisterMixin,
     DistributedMixin,
     ConsumersMixin,
+    StatusMixin,
     AuthMixin,
 ):
     """Talks to the arkive gateway; every method is a coroutine.

@@ -21,6 +21,7 @@ from typing import Any
 from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
+from . import _cli_status
 from ._cli_aliases import COMMANDS as ALIAS_COMMANDS
 from ._cli_auth import COMMANDS as AUTH_COMMANDS
 from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
@@ -132,6 +133,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         **REGISTRY_COMMANDS,
         **PROJECTS_COMMANDS,
         **AUTH_COMMANDS,
+        "status": _cli_status.cmd_status,
     }[args.command]
     return handler(args)
 

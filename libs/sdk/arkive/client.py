@@ -22,6 +22,7 @@ from ._projects import SyncProjectsMixin
 from ._references import SyncRegisterMixin
 from ._registry import SyncRegistryMixin
 from ._scrub import ScrubResult
+from ._status import SyncStatusMixin
 from ._sync_aliases import SyncAliasMixin
 from ._sync_catalog import SyncCatalogMixin
 from ._sync_checkout import SyncCheckoutMixin
@@ -100,6 +101,7 @@ class Client(
     SyncCheckoutMixin,
     SyncRegisterMixin,
     SyncConsumersMixin,
+    SyncStatusMixin,
     SyncAuthMixin,
 ):
     """The blocking arkive client. Same arguments and methods as AsyncClient.

@@ -88,6 +88,7 @@ _RULES: dict[str, dict[str, Rule]] = {
         "ListDeadLetters": GLOBAL,
         "RetryDeadLetter": GLOBAL,
         "CheckConsumers": GLOBAL,
+        "GetStatus": GLOBAL,  # operational: names hosts, versions and lags of the whole deployment
     },
     "ArtifactService": {
         "CreateDraft": project(W),

@@ -12,7 +12,7 @@ from collections import defaultdict
 import asyncpg
 import msgspec
 
-from arkive_common import api, eventlog
+from arkive_common import api, eventlog, metrics
 from arkive_common import api_retention as ra
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument
@@ -150,7 +150,21 @@ class RetentionCommands:
         )
 
     async def apply(self, q: ra.PlanRequest, *, automatic: bool = False) -> ra.ApplyResult:
-        """automatic: the schedule's apply, which leaves what only manual policies would delete."""
+        """automatic: the schedule's apply, which leaves what only manual policies would delete.
+        Counted on /metrics by trigger (scheduled or manual)."""
+        trigger, started = ("scheduled" if automatic else "manual"), time.monotonic()
+        try:
+            result = await self._apply(q, automatic)
+        except BaseException:
+            metrics.RETENTION_RUNS.labels(trigger, "failed").inc()
+            raise
+        metrics.RETENTION_RUNS.labels(trigger, "ok").inc()
+        metrics.RETENTION_DELETED_VERSIONS.labels(trigger).inc(result.deleted)
+        metrics.RETENTION_SECONDS.labels(trigger).observe(time.monotonic() - started)
+        metrics.RETENTION_LAST_SUCCESS.labels(trigger).set(time.time())
+        return result
+
+    async def _apply(self, q: ra.PlanRequest, automatic: bool) -> ra.ApplyResult:
         planned = await self.plan(q)
         deletions = planned.deletions
         if automatic:
