@@ -138,12 +138,12 @@ async def test_without_restarts_a_dying_service_stops_everything(infra: Stack, t
     )
     await stack.start()
     assert [p.name for p in stack.services] == ["ingest-1", "ingest-2", "hashing-1", "hashing-2"]
-    assert stack.env["ARKIVE_NATS_URL"] == infra.nats_url
+    assert stack.env["ARKIVE_NATS_URL"] == infra.env["ARKIVE_NATS_URL"]
     pids = [p.pid for p in stack.processes if p.pid]
     with pytest.raises(ProcessDiedError) as err:
         await asyncio.wait_for(stack.run(handle_signals=False), 20)
     assert err.value.name.startswith("hashing-") and err.value.returncode == 3
-    assert "boom" in err.value.log_tail and f"url {infra.nats_url}" in err.value.log_tail
+    assert "boom" in err.value.log_tail and f"url {infra.env['ARKIVE_NATS_URL']}" in err.value.log_tail
     assert_all_gone(pids, tmp_path)
 
 
