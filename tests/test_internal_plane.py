@@ -169,6 +169,22 @@ async def test_the_attack_of_the_issue_fails_against_the_running_stack(stack: St
         await admin.close()
 
 
+def test_each_service_process_gets_its_own_nats_user_and_only_paths_to_secrets(stack: Stack) -> None:
+    import psutil
+
+    for proc in stack.services:
+        assert proc.pid is not None
+        env = psutil.Process(proc.pid).environ()
+        service = proc.name.split("-")[0]
+        assert "ARKIVE_NATS_PASSWORD" not in env and "ARKIVE_DATABASE_PASSWORD" not in env, service
+        if service == "web":  # the dashboard talks to the gateway only
+            assert "ARKIVE_NATS_USER" not in env and "ARKIVE_DATABASE_PASSWORD_FILE" not in env
+            continue
+        assert env["ARKIVE_NATS_USER"] == service
+        assert Path(env["ARKIVE_NATS_PASSWORD_FILE"]).name == service
+        assert ("ARKIVE_DATABASE_PASSWORD_FILE" in env) == (service != "gateway"), service
+
+
 def test_no_password_is_in_any_log_or_status_line(stack: Stack, infra: Stack) -> None:
     secrets_dir = infra.config.data_dir / "secrets"
     passwords = [p.read_text().strip() for p in secrets_dir.rglob("*") if p.is_file() and "applied" not in p.name]
