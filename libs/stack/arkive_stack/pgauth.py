@@ -19,6 +19,7 @@ import secrets
 import subprocess
 from pathlib import Path
 
+from .errors import StackError
 from .natsauth import write_private
 
 HBA = (
@@ -93,6 +94,6 @@ def apply_password(
     output = (done.stdout + done.stderr).decode(errors="replace")
     if done.returncode != 0 or "ERROR:" in output:
         tail = "\n".join(output.splitlines()[-10:])
-        raise RuntimeError(f"setting the PostgreSQL password failed (exit {done.returncode}):\n{tail}")
+        raise StackError(f"setting the PostgreSQL password failed (exit {done.returncode}):\n{tail}")
     write_private(marker, _fingerprint(password) + "\n")
     return True

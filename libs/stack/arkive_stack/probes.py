@@ -158,7 +158,7 @@ async def check_external(cfg: StackConfig, timeout: float = 5.0) -> None:
         ("ARKIVE_S3_ENDPOINT", cfg.s3_endpoint, 80),
     ):
         target = url_host_port(url, default_port) if url else None
-        if target is None:
+        if url is None or target is None:
             continue
         host, port = target
         try:

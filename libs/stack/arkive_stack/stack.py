@@ -96,7 +96,7 @@ class Stack:
         """Every process this stack started, services first (the stop order)."""
         return [*self.services, *self.servers.values()]
 
-    def server_settings(self) -> dict[str, str]:
+    def server_settings(self) -> dict[str, object]:
         """StackConfig overrides that make another stack use this one's servers (URLs, credentials)."""
         env = self.env
         return {
