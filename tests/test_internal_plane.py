@@ -115,6 +115,12 @@ async def test_a_service_can_call_others_and_answer_its_own_requests(plane: Plan
         await lineage.flush()
         reply = await ingest.request(f"{PREFIX}.rpc.lineage.ping", b"1", timeout=5)
         assert reply.data == b"pong:1"
+        # `arkive status`: the gateway asks every process, each answers
+        gateway = await plane.connect("gateway")
+        await lineage.subscribe(f"{PREFIX}.status", cb=answer)
+        await lineage.flush()
+        assert (await gateway.request(f"{PREFIX}.status", b"2", timeout=5)).data == b"pong:2"
+        await gateway.close()
     finally:
         await ingest.close()
         await lineage.close()

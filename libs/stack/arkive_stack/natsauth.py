@@ -33,14 +33,16 @@ def permissions(user: str, prefix: str, stream: str) -> dict[str, Any]:
     """nats-server `permissions` of `user` for subject prefix `prefix` and event stream `stream`."""
     if user == ADMIN:
         return {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
-    own_rpc = f"{prefix}.rpc.{user}.>"
+    own_rpc, status = f"{prefix}.rpc.{user}.>", f"{prefix}.status"
     publish = [f"{prefix}.rpc.>", INBOX]  # requests to any service, replies to any caller
-    subscribe = [own_rpc, INBOX]  # only the owning service answers its RPC subjects
+    # only the owning service answers its RPC subjects; every process answers status requests
+    subscribe = [own_rpc, INBOX, status]
     if user in EVENT_PUBLISHERS:
         # the relay's publishes, the consumers' acks, and stream/consumer management
         publish += [f"{prefix}.events.>", "$JS.API.>", f"$JS.ACK.{stream}.>"]
     elif user == GATEWAY:
         subscribe.append(f"{prefix}.events.>")  # token cache invalidation; it publishes none
+        publish.append(status)  # `arkive status` asks every process
     else:
         raise ValueError(f"no NATS permissions for {user!r}")
     return {"publish": {"allow": publish}, "subscribe": {"allow": subscribe}}
