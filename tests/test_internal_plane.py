@@ -90,10 +90,15 @@ async def test_only_the_owning_service_receives_its_rpc_requests(plane: Plane) -
         own = await hashing.subscribe(f"{PREFIX}.rpc.hashing.>")
         await hashing.flush()
         # One publisher, one subscriber connection: NATS keeps the order, so once the second
-        # message arrived the first would have too, had the subscription been allowed.
-        await admin.publish(f"{PREFIX}.rpc.ingest.create_draft", b"request")
-        await admin.publish(f"{PREFIX}.rpc.hashing.stat", b"request")
-        assert (await own.next_msg(timeout=5)).subject == f"{PREFIX}.rpc.hashing.stat"
+        # message arrived the first would have too, had the subscription been allowed. (Sent again
+        # until one arrives: a new subscription can take a moment to see messages from another connection.)
+
+        async def delivered() -> None:
+            await admin.publish(f"{PREFIX}.rpc.ingest.create_draft", b"request")
+            await admin.publish(f"{PREFIX}.rpc.hashing.stat", b"request")
+            assert (await own.next_msg(timeout=0.3)).subject == f"{PREFIX}.rpc.hashing.stat"
+
+        await assert_eventually(delivered, retry_on=(NatsTimeout,))
         with pytest.raises(NatsTimeout):
             await stolen.next_msg(timeout=0.2)
         await assert_eventually(
@@ -113,13 +118,17 @@ async def test_a_service_can_call_others_and_answer_its_own_requests(plane: Plan
 
         await lineage.subscribe(f"{PREFIX}.rpc.lineage.ping", cb=answer)
         await lineage.flush()
-        reply = await ingest.request(f"{PREFIX}.rpc.lineage.ping", b"1", timeout=5)
+        # (a new subscription can take a moment to see requests from another connection, hence
+        # the retries on "no responders", as RpcClient does)
+        retry = (NoRespondersError,)
+        reply = await assert_eventually(lambda: ingest.request(f"{PREFIX}.rpc.lineage.ping", b"1"), retry_on=retry)
         assert reply.data == b"pong:1"
         # `arkive status`: the gateway asks every process, each answers
         gateway = await plane.connect("gateway")
         await lineage.subscribe(f"{PREFIX}.status", cb=answer)
         await lineage.flush()
-        assert (await gateway.request(f"{PREFIX}.status", b"2", timeout=5)).data == b"pong:2"
+        reply = await assert_eventually(lambda: gateway.request(f"{PREFIX}.status", b"2"), retry_on=retry)
+        assert reply.data == b"pong:2"
         await gateway.close()
     finally:
         await ingest.close()
