@@ -143,8 +143,8 @@ async def test_the_launcher_starts_the_dashboard(stack: Any) -> None:
     url = f"http://{stack.env['ARKIVE_WEB_ADDR']}/"
     assert any(line.startswith("web ") and url in line for line in stack.status_lines())
     async with ClientSession() as browser:
-        resp = await browser.get(url)
-        assert resp.status == 200 and "Projects" in await resp.text()
+        resp = await browser.get(url)  # the start page lists the caller's projects: signed out, sign in first
+        assert resp.status == 200 and resp.url.path == "/signin" and "Sign in" in await resp.text()
         assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from . import routes_auth, routes_catalog, routes_version
+from . import routes_auth, routes_catalog, routes_edit, routes_runs, routes_search, routes_version
+from .access import IDENTITIES, Identities
 from .context import CLIENTS, gateway_errors
 from .gateway import Clients
 from .html import CSS
@@ -50,10 +51,14 @@ async def style(request: web.Request) -> web.StreamResponse:
 def make_app(settings: WebSettings) -> web.Application:
     app = web.Application(middlewares=[make_middleware(settings.secret), gateway_errors], client_max_size=64 * 1024)
     app[CLIENTS] = Clients(settings.gateway_addr)
+    app[IDENTITIES] = Identities()
     app.router.add_get("/static/style.css", style)
     app.add_routes(routes_catalog.routes)
     app.add_routes(routes_version.routes)
     app.add_routes(routes_auth.routes)
+    app.add_routes(routes_edit.routes)
+    app.add_routes(routes_runs.routes)
+    app.add_routes(routes_search.routes)
 
     async def close_clients(app: web.Application) -> None:
         await app[CLIENTS].close()

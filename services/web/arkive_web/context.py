@@ -9,11 +9,13 @@ from aiohttp import web
 from arkive import AsyncClient
 from arkive_common.errors import ArkiveError, InvalidArgument, NotFound, PermissionDenied
 
+from .access import IDENTITIES, Access
 from .gateway import Clients
 from .html import Markup, page, render
 from .security import CSRF, TOKEN_COOKIE
 
 CLIENTS = web.AppKey("clients", Clients)
+ACCESS = web.RequestKey("access", Access)
 PAGE_SIZE = 50
 
 
@@ -21,9 +23,34 @@ async def client_of(request: web.Request) -> AsyncClient:
     return await request.app[CLIENTS].get(request.cookies.get(TOKEN_COOKIE, ""))
 
 
+async def access_of(request: web.Request) -> Access:
+    """The caller's identity and roles (WhoAmI, cached briefly); the page header shows it."""
+    if ACCESS not in request:
+        token = request.cookies.get(TOKEN_COOKIE, "")
+        request[ACCESS] = await request.app[IDENTITIES].of(token, await client_of(request))
+    return request[ACCESS]
+
+
 def html_page(request: web.Request, title: str, body: Markup, status: int = 200) -> web.Response:
-    doc = page(title, body, signed_in=bool(request.cookies.get(TOKEN_COOKIE)), csrf=request[CSRF])
+    access = request.get(ACCESS)
+    doc = page(
+        title,
+        body,
+        signed_in=bool(request.cookies.get(TOKEN_COOKIE)),
+        csrf=request[CSRF],
+        who=access.label() if access else "",
+    )
     return web.Response(text=doc, content_type="text/html", charset="utf-8", status=status)
+
+
+def next_link(request: web.Request, next_cursor: str, label: str = "next page →") -> Markup:
+    """Keyset paging: the first page, and the next one by the server's cursor (?after=)."""
+    parts = []
+    if request.query.get("after"):
+        parts.append(render("<a href='{u}'>⇤ first page</a>", u=str(request.rel_url.without_query_params("after"))))
+    if next_cursor:
+        parts.append(render("<a href='{u}'>{l}</a>", u=str(request.rel_url.update_query(after=next_cursor)), l=label))
+    return render("<p class='pager'>{p}</p>", p=Markup(" · ".join(parts)))
 
 
 def page_number(request: web.Request) -> int:

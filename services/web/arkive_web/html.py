@@ -79,15 +79,18 @@ form.inline{display:inline}input,select,button{font:inherit;padding:.2em .4em}
 img.plot{max-width:100%;background:#fff;border:1px solid #d8dde3}
 iframe.plot{width:100%;height:480px;border:1px solid #d8dde3;background:#fff}
 svg.lineage{background:#fff;border:1px solid #d8dde3}
+.edit{background:#fff;border:1px solid #d8dde3;padding:.6em;margin:.6em 0}.edit textarea{width:100%}
+.danger{border-color:#e99}.notice{background:#e8f6ec;border:1px solid #9c9;padding:.6em}
 """
 
 
-def page(title: str, body: Markup, *, signed_in: bool = False, csrf: str = "") -> Markup:
-    """The whole document: header (sign-in state), the CSS, the body."""
-    if signed_in:  # the gateway has no "who am I" call on this branch: the header says only that
+def page(title: str, body: Markup, *, signed_in: bool = False, csrf: str = "", who: str = "") -> Markup:
+    """The whole document: header (who is signed in), the CSS, the body."""
+    if signed_in:
         who = render(
-            "<span class='who'>signed in with a token <form class='inline' method='post' action='/signout'>"
+            "<span class='who'>signed in{as_} <form class='inline' method='post' action='/signout'>"
             "<input type='hidden' name='csrf' value='{csrf}'><button>Sign out</button></form></span>",
+            as_=render(" as <b class='principal'>{w}</b>", w=who) if who else "",
             csrf=csrf,
         )
     else:
@@ -95,7 +98,8 @@ def page(title: str, body: Markup, *, signed_in: bool = False, csrf: str = "") -
     return render(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title} · arkive</title>"
         "<meta name='viewport' content='width=device-width'><link rel='stylesheet' href='/static/style.css'>"
-        "</head><body><header><a href='/'><b>arkive</b></a>{who}</header><main>{body}</main></body></html>",
+        "</head><body><header><a href='/'><b>arkive</b></a><a href='/search'>Search</a>{who}</header>"
+        "<main>{body}</main></body></html>",
         title=title,
         who=who,
         body=body,

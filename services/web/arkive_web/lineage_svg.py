@@ -38,6 +38,8 @@ def _short(text: str) -> str:
 
 
 def node_url(n: LineageNode) -> str:
+    if n.kind == "run":
+        return link("/run", n.id.removeprefix("run:"))
     return link("/v", n.project, n.name, f"v{n.version}") if n.kind == "version" and not n.deleted else ""
 
 

@@ -1,4 +1,4 @@
-"""Pages: the start page (open a project), a project's collections, a collection's versions."""
+"""Pages: the start page (the caller's projects), a project's collections, a collection's versions."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from aiohttp import web
 
 from arkive_common.validation import check_name
 
-from .context import client_of, html_page, on_page, pager
-from .html import human_size, join, link, render, table
+from .context import PAGE_SIZE, access_of, client_of, html_page, next_link, on_page, pager
+from .html import Markup, human_size, join, link, render, table
+from .paging import cursor, versions_page
+from .projects import list_projects
+from .security import CSRF
 
 routes = web.RouteTableDef()
 
@@ -17,13 +20,33 @@ async def home(request: web.Request) -> web.StreamResponse:
     project = request.query.get("project", "").strip()
     if project:
         raise web.HTTPSeeOther(link("/p", check_name(project, "project")))
-    # The gateway has no call that lists projects: the visitor names one.
+    client, access = await client_of(request), await access_of(request)
+    projects, complete = await list_projects(client, access)
+    rows = [
+        (
+            render("<a href='{u}'>{n}</a>", u=link("/p", p.name), n=p.name),
+            p.role,
+            p.error or f"{p.collections}{'+' if p.more else ''}",
+            "" if p.error else f"{p.versions}{'+' if p.more else ''}",
+            render("<a href='{r}'>runs</a> · <a href='{s}'>search</a>", r=link("/runs", p.name), s=search_url(p.name)),
+        )
+        for p in projects
+    ]
+    listed = table(("project", "your role", "collections", "versions", ""), rows) if rows else ""
     body = render(
-        "<h1>Projects</h1><p>The gateway offers no list of projects yet: enter the one to open.</p>"
-        "<form method='get' action='/'><input name='project' placeholder='project' required autofocus> "
-        "<button>Open</button></form>"
+        "<h1>Projects</h1>{listed}<p>{hint}</p>"
+        "<form method='get' action='/'><input name='project' placeholder='project' required> "
+        "<button>Open</button></form>",
+        listed=listed,
+        hint="Open a project by name:"
+        if complete
+        else "You may read projects you hold no role on (global admin): open one by name.",
     )
     return html_page(request, "Projects", body)
+
+
+def search_url(project: str, **query: str) -> str:
+    return link("/search", project=project, **query)
 
 
 @routes.get("/p/{project}", name="project")
@@ -44,9 +67,12 @@ async def project(request: web.Request) -> web.StreamResponse:
         for c in on_page(request, collections)
     ]
     body = render(
-        "<h1>Project {p}</h1><form method='get'><input name='name' placeholder='name contains' value='{q}'> "
+        "<h1>Project {p}</h1><p><a href='{ru}'>runs</a> · <a href='{su}'>search versions</a></p>"
+        "<form method='get'><input name='name' placeholder='name contains' value='{q}'> "
         "<input name='type' placeholder='type' value='{t}'> <button>Filter</button></form>{table}{pager}",
         p=name,
+        ru=link("/runs", name),
+        su=search_url(name),
         q=pattern,
         t=type_,
         table=table(("collection", "type", "versions"), rows),
@@ -57,9 +83,12 @@ async def project(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/p/{project}/{name}", name="collection")
 async def collection(request: web.Request) -> web.StreamResponse:
+    """One page of versions, newest first, by the server's cursor (a collection may hold 10,000)."""
     project, name = request.match_info["project"], request.match_info["name"]
-    client = await client_of(request)
-    versions = await client.versions(f"{project}/{name}")
+    client, access = await client_of(request), await access_of(request)
+    after = cursor(request.query.get("after"))
+    page = await versions_page(client, project, name, after, PAGE_SIZE)
+    versions = page.items
     rows = [
         (
             render("<a href='{u}'>v{n}</a>", u=link("/v", project, name, f"v{v.version}"), n=v.version),
@@ -70,10 +99,10 @@ async def collection(request: web.Request) -> web.StreamResponse:
             v.file_count,
             v.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
         )
-        for v in on_page(request, versions)
+        for v in versions
     ]
-    compare = ""
-    if len(versions) >= 2:
+    compare: Markup | str = ""
+    if len(versions) >= 2 and not after:
         a, b = versions[1], versions[0]
         compare = render(
             "<p><a href='{u}'>compare v{a} with v{b}</a></p>",
@@ -82,12 +111,38 @@ async def collection(request: web.Request) -> web.StreamResponse:
             b=b.version,
         )
     body = render(
-        "<p><a href='{pu}'>{p}</a> /</p><h1>{n}</h1>{compare}{table}{pager}",
+        "<p><a href='{pu}'>{p}</a> /</p><h1>{n}</h1>{deleted}{compare}"
+        "<form method='get' action='{go}'><input name='v' size='8' placeholder='v123 or alias'> "
+        "<button>Go to version</button></form>{table}{pager}",
         pu=link("/p", project),
         p=project,
         n=name,
+        go=link("/p", project, name, "go"),
+        deleted=_deleted_notice(request, access.can_admin(project)),
         compare=compare,
         table=table(("version", "aliases", "tags", "label", "size", "files", "created"), rows),
-        pager=pager(request, len(versions)),
+        pager=next_link(request, page.next_cursor, "older versions →"),
     )
     return html_page(request, f"{project}/{name}", body)
+
+
+@routes.get("/p/{project}/{name}/go", name="goto")
+async def goto(request: web.Request) -> web.StreamResponse:
+    selector = request.query.get("v", "").strip() or "latest"
+    raise web.HTTPSeeOther(link("/v", request.match_info["project"], request.match_info["name"], selector))
+
+
+def _deleted_notice(request: web.Request, admin: bool) -> Markup | str:
+    """After a delete: what was deleted, and (for admins) the form that undoes it."""
+    deleted, ref = request.query.get("deleted", ""), request.query.get("ref", "")
+    if not deleted:
+        return ""
+    undo = render(
+        "<form class='inline' method='post' action='{u}'><input type='hidden' name='csrf' value='{c}'>"
+        "<button>Undelete</button></form>",
+        u=link("/undelete", deleted),
+        c=request[CSRF],
+    )
+    return render(
+        "<p class='notice'>Deleted {r} ({id}). {undo}</p>", r=ref or deleted, id=deleted, undo=undo if admin else ""
+    )
