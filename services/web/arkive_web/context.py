@@ -7,7 +7,16 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from arkive import AsyncClient
-from arkive_common.errors import ArkiveError, InvalidArgument, NotFound, PermissionDenied
+from arkive_common.errors import (
+    AlreadyExists,
+    ArkiveError,
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
 
 from .access import IDENTITIES, Access
 from .gateway import Clients
@@ -79,6 +88,16 @@ def on_page(request: web.Request, items: list) -> list:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The HTTP status of a refusal; anything else the gateway answers is a 502 (bad gateway).
+STATUS_OF: tuple[tuple[type[ArkiveError], int], ...] = (
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (InvalidArgument, 400),
+    (FailedPrecondition, 409),  # e.g. deleting a version an alias holds, editing a deleted one
+    (AlreadyExists, 409),
+    (Conflict, 409),
+    (Unavailable, 503),
+)
 
 
 @web.middleware
@@ -94,7 +113,7 @@ async def gateway_errors(request: web.Request, handler: Handler) -> web.StreamRe
                 str(request.app.router["signin"].url_for().with_query(next=request.path_qs))
             ) from None
         status = 502
-        for cls, http in ((NotFound, 404), (PermissionDenied, 403), (InvalidArgument, 400)):
+        for cls, http in STATUS_OF:
             if isinstance(exc, cls):
                 status = http
         body = render("<h1>{t}</h1><p class='err'>{m}</p>", t=name, m=exc.message)

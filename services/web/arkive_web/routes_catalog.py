@@ -144,5 +144,5 @@ def _deleted_notice(request: web.Request, admin: bool) -> Markup | str:
         c=request[CSRF],
     )
     return render(
-        "<p class='notice'>Deleted {r} ({id}). {undo}</p>", r=ref or deleted, id=deleted, undo=undo if admin else ""
+        "<div class='notice'>Deleted {r} ({id}). {undo}</div>", r=ref or deleted, id=deleted, undo=undo if admin else ""
     )
