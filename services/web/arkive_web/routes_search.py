@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from arkive import ArtifactVersion
+from arkive_common.errors import InvalidArgument
 
 from .context import PAGE_SIZE, access_of, client_of, html_page, next_link
 from .html import Markup, human_size, join, link, render, table
@@ -79,7 +80,11 @@ async def search(request: web.Request) -> web.StreamResponse:
     if not project:
         return html_page(request, "Search", render("<h1>Search versions</h1>{f}", f=form))
     await access_of(request)
-    page = await _collect(request, project, filters)
+    try:
+        page = await _collect(request, project, filters)
+    except InvalidArgument as exc:  # a filter the SDK or the server refused: the form again, with why
+        body = render("<h1>Search versions</h1>{f}<p class='err'>{m}</p>", f=form, m=exc.message)
+        return html_page(request, "Search", body, status=400)
     sort_key = filters["order_by"].lstrip("-")
     meta_col = sort_key if sort_key not in ("", "created_at", "version") else ""
     headers = ["version", "type", "aliases", "tags", "size", "created"] + ([meta_col] if meta_col else [])
