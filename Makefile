@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.lineage_bench
 	$(PY) -m benchmarks.search_bench
 	$(PY) -m benchmarks.retention_bench
+	$(PY) -m benchmarks.web_bench   # dashboard pages on a collection of 10,000 versions: p95 < 100 ms
 	$(PY) -m benchmarks.memory_bench
 	$(PY) -m pytest tests/faults -q -s   # the fault suite's table: acknowledged/lost/duplicated/corrupt, recovery
 
