@@ -76,6 +76,11 @@ async def test_admin_edits_deletes_and_undeletes(stack: Any, chromium: Any, web_
         await page.wait_for_url(f"{web_base}/v/{p}/clf/v1")
         async with _admin(stack) as admin:
             assert (await admin.get_version(f"{p}/clf:v1")).version_id == catalog.clf1.version_id
+            await admin.delete(catalog.clf1)  # deleted elsewhere (the CLI, retention): undelete by number
+        await page.goto(f"{web_base}/p/{p}/clf")
+        await page.fill("input[name=selector]", "v1")
+        await page.click("button:text-is('Undelete version')")
+        await page.wait_for_url(f"{web_base}/v/{p}/clf/v1")
         # v0 holds production: the delete is refused and says why
         await page.goto(f"{web_base}/v/{p}/clf/v0")
         async with page.expect_response(f"{web_base}/delete/{clf0.version_id}") as answer:
@@ -100,6 +105,7 @@ async def test_reader_sees_no_controls_and_a_forged_post_changes_nothing(
             f"/edit/{clf1.version_id}": {"add_tags": "forged", "description": "forged", "metadata": '{"x": 1}'},
             f"/aliases/{clf1.version_id}": {"add": "forged"},
             f"/delete/{clf1.version_id}": {"delete_aliases": "1"},
+            f"/p/{p}/clf/undelete": {"selector": "v1"},
         }
         for path, fields in forged.items():
             answer = await page.request.post(web_base + path, form={"csrf": csrf, **fields})
@@ -108,6 +114,9 @@ async def test_reader_sees_no_controls_and_a_forged_post_changes_nothing(
             now = await admin.get_version(clf1.version_id)
         assert (now.tags, now.description, now.aliases) == (clf1.tags, clf1.description, clf1.aliases)
         assert now.metadata == clf1.metadata
+
+        await page.goto(f"{web_base}/p/{p}/clf")
+        assert await page.locator("main form[method=post]").count() == 0
 
         # the projects list: the reader's one project with its role and counts
         await page.goto(web_base + "/")

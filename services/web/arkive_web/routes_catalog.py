@@ -10,6 +10,7 @@ from .context import PAGE_SIZE, access_of, client_of, html_page, next_link, on_p
 from .html import Markup, human_size, join, link, render, table
 from .paging import cursor, versions_page
 from .projects import list_projects
+from .routes_edit import undelete_form
 from .security import CSRF
 
 routes = web.RouteTableDef()
@@ -113,7 +114,7 @@ async def collection(request: web.Request) -> web.StreamResponse:
     body = render(
         "<p><a href='{pu}'>{p}</a> /</p><h1>{n}</h1>{deleted}{compare}"
         "<form method='get' action='{go}'><input name='v' size='8' placeholder='v123 or alias'> "
-        "<button>Go to version</button></form>{table}{pager}",
+        "<button>Go to version</button></form>{table}{pager}{undelete}",
         pu=link("/p", project),
         p=project,
         n=name,
@@ -122,6 +123,7 @@ async def collection(request: web.Request) -> web.StreamResponse:
         compare=compare,
         table=table(("version", "aliases", "tags", "label", "size", "files", "created"), rows),
         pager=next_link(request, page.next_cursor, "older versions →"),
+        undelete=undelete_form(project, name, request[CSRF]) if access.can_admin(project) else "",
     )
     return html_page(request, f"{project}/{name}", body)
 

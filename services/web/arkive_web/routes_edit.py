@@ -92,6 +92,30 @@ async def undelete(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(version_url(v))
 
 
+@routes.post("/p/{project}/{name}/undelete", name="undelete_in_collection")
+async def undelete_in_collection(request: web.Request) -> web.StreamResponse:
+    """Undelete by number or label within a collection (a version retention or the CLI deleted)."""
+    form = await request.post()
+    selector = str(form.get("selector", "")).strip()
+    if not selector:
+        raise InvalidArgument("name the version to undelete: v12 or a label")
+    client = await client_of(request)
+    project, name = request.match_info["project"], request.match_info["name"]
+    result = await client.undelete(f"{project}/{name}:{selector}")
+    v = await client.get_version(result.undeleted[0].version_id)
+    raise web.HTTPSeeOther(version_url(v))
+
+
+def undelete_form(project: str, name: str, csrf: str) -> Markup:
+    return render(
+        "<form method='post' action='{u}' class='edit'><input type='hidden' name='csrf' value='{c}'>"
+        "<input name='selector' size='12' placeholder='v12 or label'> <button>Undelete version</button> "
+        "<span class='muted'>(admins; within the grace window)</span></form>",
+        u=link("/p", project, name, "undelete"),
+        c=csrf,
+    )
+
+
 def edit_forms(v: ArtifactVersion, csrf: str, *, writer: bool, admin: bool) -> Markup:
     """The version page's controls for this caller: none for a reader."""
     parts: list[Markup] = []

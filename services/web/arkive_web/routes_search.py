@@ -36,7 +36,7 @@ def _metadata_value(v: ArtifactVersion, key: str) -> Any:
 async def _collect(request: web.Request, project: str, filters: dict[str, Any]) -> Page[ArtifactVersion]:
     """Up to PAGE_SIZE matches: keeps asking while the server has a cursor and the page is short."""
     client = await client_of(request)
-    after, items = cursor(request.query.get("after")), []
+    after, items = cursor(request.query.get("after")), list[ArtifactVersion]()
     for _ in range(MAX_CALLS):
         page = await search_page(client, project, after=after, size=PAGE_SIZE - len(items), **filters)
         items.extend(page.items)
@@ -51,7 +51,7 @@ async def search(request: web.Request) -> web.StreamResponse:
     q = request.query
     project = q.get("project", "").strip()
     where_text = q.get("where", "")
-    filters = {
+    filters: dict[str, Any] = {
         "type": q.get("type", "").strip(),
         "name": q.get("name", "").strip(),
         "tags": _terms(q.get("tags", "")),
