@@ -56,8 +56,8 @@ async def project(request: web.Request) -> web.StreamResponse:
     type_ = request.query.get("type", "").strip()
     pattern = request.query.get("name", "").strip().lower()
     client = await client_of(request)
-    await access_of(request)  # the header names the caller
     collections = await client.artifacts(name, type=type_ or None)
+    await access_of(request)  # the header names the caller
     if pattern:
         collections = [c for c in collections if pattern in c.name.lower()]
     rows = [
