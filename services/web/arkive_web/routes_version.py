@@ -10,6 +10,7 @@ from aiohttp import web
 
 from arkive import ArtifactVersion, AsyncClient, FileInfo
 from arkive._ttl import VersionTtl
+from arkive_common.errors import NotFound
 
 from .context import access_of, client_of, html_page
 from .html import Markup, human_size, join, link, pretty_json, render, table
@@ -104,7 +105,7 @@ async def version(request: web.Request) -> web.StreamResponse:
     depth = _depth(request)
     # The reads after the version itself are independent: one round trip instead of three.
     files, graph, ttl = await asyncio.gather(
-        _first_files(client, v), client.lineage(v, direction="both", depth=depth), client.ttl(v)
+        _first_files(client, v), client.lineage(v, direction="both", depth=depth), _ttl(client, v)
     )
     file_rows = [(render("<a href='{u}'>{p}</a>", u=file_url(v, f.path), p=f.path), human_size(f.size)) for f in files]
     more = (
@@ -165,11 +166,21 @@ async def _first_files(client: AsyncClient, v: ArtifactVersion) -> list[FileInfo
     return files
 
 
-def _retention(v: ArtifactVersion, ttl: VersionTtl) -> Markup:
+async def _ttl(client: AsyncClient, v: ArtifactVersion) -> VersionTtl | None:
+    """None while the retention service has not yet seen a version committed a moment ago."""
+    try:
+        return await client.ttl(v)
+    except NotFound:
+        return None
+
+
+def _retention(v: ArtifactVersion, ttl: VersionTtl | None) -> Markup:
     """TTL in force (and where it comes from), when it expires, and whether an alias protects it
     (retention never deletes a version holding an alias other than latest)."""
     held = [a for a in v.aliases if a != "latest"]
-    if ttl.ttl is None:
+    if ttl is None:
+        expiry = "TTL not known yet (the retention service has not seen this version)"
+    elif ttl.ttl is None:
         expiry = "never expires (no TTL)"
     else:
         when = ttl.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC") if ttl.expires_at else "?"
