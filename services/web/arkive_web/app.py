@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from . import routes_auth, routes_catalog, routes_edit, routes_runs, routes_search, routes_version
+from . import routes_auth, routes_catalog, routes_compare, routes_edit, routes_runs, routes_search, routes_version
 from .access import IDENTITIES, Identities
 from .context import CLIENTS, gateway_errors
 from .gateway import Clients
@@ -55,6 +55,7 @@ def make_app(settings: WebSettings) -> web.Application:
     app.router.add_get("/static/style.css", style)
     app.add_routes(routes_catalog.routes)
     app.add_routes(routes_version.routes)
+    app.add_routes(routes_compare.routes)
     app.add_routes(routes_auth.routes)
     app.add_routes(routes_edit.routes)
     app.add_routes(routes_runs.routes)

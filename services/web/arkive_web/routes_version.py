@@ -1,17 +1,19 @@
-"""Pages: one version (metadata, files, dataset preview, metrics, plots, lineage), downloads, compare."""
+"""Pages: one version (metadata, files, dataset preview, metrics, plots, lineage, retention), downloads."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import re
 from typing import Any
 
 from aiohttp import web
 
 from arkive import ArtifactVersion, AsyncClient, FileInfo
+from arkive._lineage_export import LineageGraph
 from arkive._ttl import VersionTtl
 from arkive_common.errors import NotFound
 
+from .access import Access
 from .context import access_of, client_of, html_page
 from .html import Markup, human_size, join, link, pretty_json, render, table
 from .lineage_svg import lineage_svg
@@ -33,7 +35,7 @@ INLINE_TYPES = {
 # What a served file may do when opened directly: nothing outside a sandbox of its own.
 FILE_CSP = "sandbox allow-scripts; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 MAX_FILES_SHOWN = 500
-MAX_VALUE_SHOWN = 400
+VERSION_NUMBER = re.compile(r"v\d+")
 
 
 def version_ref(v: ArtifactVersion) -> str:
@@ -100,13 +102,17 @@ def _ext(path: str) -> str:
 @routes.get("/v/{project}/{name}/{selector}", name="version")
 async def version(request: web.Request) -> web.StreamResponse:
     m = request.match_info
-    client, access = await client_of(request), await access_of(request)
-    v = await client.get_version(f"{m['project']}/{m['name']}:{m['selector']}")
-    depth = _depth(request)
-    # The reads after the version itself are independent: one round trip instead of three.
-    files, graph, ttl = await asyncio.gather(
-        _first_files(client, v), client.lineage(v, direction="both", depth=depth), _ttl(client, v)
-    )
+    client = await client_of(request)
+    ref, depth = f"{m['project']}/{m['name']}:{m['selector']}", _depth(request)
+    # A version number names one version for good, so every read goes at once (one round trip, not
+    # two); an alias or label is resolved first, so that all reads see the same version.
+    if VERSION_NUMBER.fullmatch(m["selector"]):
+        v, (access, files, graph, ttl) = await asyncio.gather(
+            client.get_version(ref), _reads(request, client, ref, depth)
+        )
+    else:
+        v = await client.get_version(ref)
+        access, files, graph, ttl = await _reads(request, client, v, depth)
     file_rows = [(render("<a href='{u}'>{p}</a>", u=file_url(v, f.path), p=f.path), human_size(f.size)) for f in files]
     more = (
         render("<p class='muted'>first {n} of {t} files</p>", n=len(files), t=v.file_count)
@@ -157,7 +163,18 @@ async def version(request: web.Request) -> web.StreamResponse:
     return html_page(request, version_ref(v), body)
 
 
-async def _first_files(client: AsyncClient, v: ArtifactVersion) -> list[FileInfo]:
+async def _reads(
+    request: web.Request, client: AsyncClient, target: str | ArtifactVersion, depth: int
+) -> tuple[Access, list[FileInfo], LineageGraph, VersionTtl | None]:
+    return await asyncio.gather(
+        access_of(request),
+        _first_files(client, target),
+        client.lineage(target, direction="both", depth=depth),
+        _ttl(client, target),
+    )
+
+
+async def _first_files(client: AsyncClient, v: str | ArtifactVersion) -> list[FileInfo]:
     files: list[FileInfo] = []
     async for f in client.files(v):
         files.append(f)
@@ -166,7 +183,7 @@ async def _first_files(client: AsyncClient, v: ArtifactVersion) -> list[FileInfo
     return files
 
 
-async def _ttl(client: AsyncClient, v: ArtifactVersion) -> VersionTtl | None:
+async def _ttl(client: AsyncClient, v: str | ArtifactVersion) -> VersionTtl | None:
     """None while the retention service has not yet seen a version committed a moment ago."""
     try:
         return await client.ttl(v)
@@ -231,46 +248,3 @@ async def download(request: web.Request) -> web.StreamResponse:
         await response.write(chunk)
     await response.write_eof()
     return response
-
-
-def _value(value: Any) -> Markup:
-    """A metadata value in a diff cell: compact JSON, long ones cut (the version pages show them whole)."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    if len(text) > MAX_VALUE_SHOWN:
-        text = text[:MAX_VALUE_SHOWN] + f"… ({len(text)} characters)"
-    return render("<code>{t}</code>", t=text)
-
-
-@routes.get("/compare", name="compare")
-async def compare(request: web.Request) -> web.StreamResponse:
-    a, b = request.query.get("a", "").strip(), request.query.get("b", "").strip()
-    form = render(
-        "<form method='get'><input name='a' size='36' value='{a}' placeholder='project/name:v0' required> "
-        "<input name='b' size='36' value='{b}' placeholder='project/name:v1' required> <button>Compare</button></form>",
-        a=a,
-        b=b,
-    )
-    if not (a and b):
-        return html_page(request, "Compare", render("<h1>Compare two versions</h1>{f}", f=form))
-    client = await client_of(request)
-    va, vb = await client.get_version(a), await client.get_version(b)
-    d = await client.diff(va, vb)
-    files = [
-        (f.kind, f.path, human_size(f.before.size) if f.before else "—", human_size(f.after.size) if f.after else "—")
-        for f in d.added + d.removed + d.changed
-    ]
-    meta: list[tuple[str, str, Any, Any]] = [("added", k, "—", _value(x)) for k, x in sorted(d.metadata.added.items())]
-    meta += [("removed", k, _value(x), "—") for k, x in sorted(d.metadata.removed.items())]
-    meta += [("changed", k, _value(o), _value(n)) for k, (o, n) in sorted(d.metadata.changed.items())]
-    body = render(
-        "<h1>Compare</h1>{f}<p><a href='{ua}'>{ra}</a> → <a href='{ub}'>{rb}</a></p>"
-        "<h2>Files</h2>{ft}<h2>Metadata</h2>{mt}",
-        f=form,
-        ua=link("/v", va.project, va.name, f"v{va.version}"),
-        ra=version_ref(va),
-        ub=link("/v", vb.project, vb.name, f"v{vb.version}"),
-        rb=version_ref(vb),
-        ft=table(("change", "path", "before", "after"), files) if files else render("<p>same files</p>"),
-        mt=table(("change", "key", "before", "after"), meta) if meta else render("<p>same metadata</p>"),
-    )
-    return html_page(request, "Compare", body)
