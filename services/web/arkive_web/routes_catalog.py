@@ -22,26 +22,26 @@ async def home(request: web.Request) -> web.StreamResponse:
     if project:
         raise web.HTTPSeeOther(link("/p", check_name(project, "project")))
     client, access = await client_of(request), await access_of(request)
-    projects, complete = await list_projects(client, access)
     rows = [
         (
             render("<a href='{u}'>{n}</a>", u=link("/p", p.name), n=p.name),
             p.role,
-            p.error or f"{p.collections}{'+' if p.more else ''}",
-            "" if p.error else f"{p.versions}{'+' if p.more else ''}",
+            p.collections,
+            p.versions,
+            human_size(p.total_bytes),
             render("<a href='{r}'>runs</a> · <a href='{s}'>search</a>", r=link("/runs", p.name), s=search_url(p.name)),
         )
-        for p in projects
+        for p in await list_projects(client, access)
     ]
-    listed = table(("project", "your role", "collections", "versions", ""), rows) if rows else ""
+    listed = (
+        table(("project", "your role", "collections", "versions", "size", ""), rows)
+        if rows
+        else render("<p class='muted'>No project you may read has a version yet.</p>")
+    )
     body = render(
-        "<h1>Projects</h1>{listed}<p>{hint}</p>"
-        "<form method='get' action='/'><input name='project' placeholder='project' required> "
-        "<button>Open</button></form>",
+        "<h1>Projects</h1>{listed}<form method='get' action='/'><input name='project' placeholder='project' "
+        "required> <button>Open</button></form>",
         listed=listed,
-        hint="Open a project by name:"
-        if complete
-        else "You may read projects you hold no role on (global admin): open one by name.",
     )
     return html_page(request, "Projects", body)
 
