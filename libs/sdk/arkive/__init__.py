@@ -164,7 +164,6 @@ if TYPE_CHECKING:  # what editors and type checkers see
 
     from ._aliases import AliasTarget
     from ._blob_stats import BlobStats
-    from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
     from ._checkout import VerifyResult
     from ._consumers import ConsumerCheck, DeadLetter
     from ._diff import FileChange, MetadataDiff, VersionDiff
@@ -175,6 +174,7 @@ if TYPE_CHECKING:  # what editors and type checkers see
     from .artifact import Artifact
     from .catalog import LinkResult
     from .client import Client
+    from .engine.cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
     from .materializers import Materializer, register_materializer
     from .retention import (
         INHERIT,

@@ -18,13 +18,13 @@ from typing import Any
 
 from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
-from ._cache import BlobCache, CacheInfo, CleanupResult, cache_cleanup, cache_info
-from ._corrupt import reporting_corruption
-from ._download import download_files
-from ._files import LocalFile, artifact_path, hash_files
 from ._host import AsyncHost
-from ._paths import check_layout
-from ._progress import make_progress
+from .engine.cache import BlobCache, CacheInfo, CleanupResult, cache_cleanup, cache_info
+from .engine.corrupt import reporting_corruption
+from .engine.download import download_files
+from .engine.files import LocalFile, artifact_path, hash_files
+from .engine.paths import check_layout
+from .engine.progress import make_progress
 from .version import ArtifactVersion, DownloadResult, FileInfo
 
 
@@ -206,7 +206,7 @@ class CheckoutMixin(AsyncHost):
         verified (size, sha256) as it is streamed in, memory stays bounded, and `out` appears
         only once complete (no partial zip is left behind on error).
         """
-        from ._zip import write_zip
+        from .engine.zip import write_zip
 
         version, files, _ = await self._listing(ref, path_prefix)
         with make_progress(self.progress) as progress:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches
-from ._early import EarlyPacks
-from ._files import HashedFile
-from ._progress import NullProgress
 from ._references import send_references
-from ._transfer import upload_missing
 from .artifact import Artifact
+from .engine.early import EarlyPacks
+from .engine.files import HashedFile
+from .engine.progress import NullProgress
+from .engine.transfer import upload_missing
 from .version import ArtifactVersion
 
 if TYPE_CHECKING:

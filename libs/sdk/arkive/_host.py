@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
     from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 
-    from ._wire import BlobStub
     from .aclient import AsyncClient
     from .artifact import Artifact
+    from .engine.wire import BlobStub
     from .version import ArtifactVersion, FileInfo
 
 T = TypeVar("T")

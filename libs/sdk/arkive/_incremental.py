@@ -27,10 +27,10 @@ from arkive_common.validation import (
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
-from ._early import EarlyPacks
-from ._local import hash_local, local_files, recording_after
-from ._progress import make_progress
 from .artifact import Artifact
+from .engine.early import EarlyPacks
+from .engine.local import hash_local, local_files, recording_after
+from .engine.progress import make_progress
 from .version import ArtifactVersion
 
 if TYPE_CHECKING:

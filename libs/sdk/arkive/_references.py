@@ -32,8 +32,8 @@ from arkive_common.validation import (
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
-from ._files import artifact_path, hash_file
 from ._host import AsyncHost, SyncHost
+from .engine.files import artifact_path, hash_file
 from .version import ArtifactVersion, FileInfo
 
 SPECS_PER_CALL = 100

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from ._cache import CacheInfo, CleanupResult
 from ._checkout import VerifyResult
 from ._host import SyncHost
+from .engine.cache import CacheInfo, CleanupResult
 from .version import ArtifactVersion, DownloadResult
 
 

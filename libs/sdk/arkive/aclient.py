@@ -26,7 +26,6 @@ from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
 from ._aliases import AliasMixin
 from ._blob_stats import BlobStats
-from ._cache import BlobCache
 from ._calls import CallsMixin
 from ._checkout import CheckoutMixin, folder_prefix
 from ._consumers import ConsumersMixin
@@ -34,25 +33,26 @@ from ._convert import (
     collection_from_proto,
     version_from_proto,
 )
-from ._corrupt import reporting_corruption
 from ._diff import DiffMixin
-from ._download import download_files
 from ._incremental import log_based
 from ._log import log_new
-from ._paths import check_layout
-from ._progress import make_progress
-from ._ref_download import download_references
 from ._references import ReferenceFile, RegisterMixin, reference_file
 from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
 from ._stream import StreamMixin
 from ._ttl import TtlMixin
 from ._when import as_of_seconds
-from ._wire import BlobStub
 from .artifact import Artifact
 from .auth import AuthMixin
 from .catalog import CatalogMixin
 from .distributed import DistributedMixin
+from .engine.cache import BlobCache
+from .engine.corrupt import reporting_corruption
+from .engine.download import download_files
+from .engine.paths import check_layout
+from .engine.progress import make_progress
+from .engine.ref_download import download_references
+from .engine.wire import BlobStub
 from .retention import INHERIT, RetentionMixin
 from .runs import LineageMixin
 from .typed import TypedMixin

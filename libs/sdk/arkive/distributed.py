@@ -20,14 +20,14 @@ from arkive_common.validation import (
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches, draft_from_proto
-from ._files import HashedFile
 from ._host import AsyncHost
 from ._incremental import refuse_base
-from ._local import hash_local, local_files, split_name
-from ._progress import NullProgress, make_progress
-from ._transfer import upload_missing
 from .artifact import Artifact
 from .artifact import metadata_json as to_metadata_json
+from .engine.files import HashedFile
+from .engine.local import hash_local, local_files, split_name
+from .engine.progress import NullProgress, make_progress
+from .engine.transfer import upload_missing
 from .version import ArtifactVersion, Draft, UpsertResult
 
 

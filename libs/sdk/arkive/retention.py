@@ -133,7 +133,7 @@ class RetentionMixin(AsyncHost):
         self, name: str, project: str | None = None, *, delete_aliases: bool = False, purge: bool = False
     ) -> DeleteResult:
         """Soft-deletes every version of the collection "[project/]name" (see delete)."""
-        from ._local import split_name as _split_name
+        from .engine.local import split_name as _split_name
 
         project, name = _split_name(name, project or self.project)
         request = rpb.DeleteCollectionRequest(
@@ -151,7 +151,7 @@ class RetentionMixin(AsyncHost):
 
     async def undelete_collection(self, name: str, project: str | None = None) -> UndeleteResult:
         """Restores every version of "[project/]name" deleted within the grace window."""
-        from ._local import split_name as _split_name
+        from .engine.local import split_name as _split_name
 
         project, name = _split_name(name, project or self.project)
         request = rpb.UndeleteCollectionRequest(project=project, name=name)

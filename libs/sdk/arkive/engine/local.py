@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import check_name
 
-from ._early import EarlyPacks
-from ._files import HashedFile, LocalFile, hash_files, start_deferred
-from ._paths import check_layout
-from ._progress import NullProgress
-from .artifact import Artifact
+from ..artifact import Artifact
+from .early import EarlyPacks
+from .files import HashedFile, LocalFile, hash_files, start_deferred
+from .paths import check_layout
+from .progress import NullProgress
 
 
 def local_files(artifact: Artifact) -> list[LocalFile]:

@@ -16,19 +16,19 @@ from pathlib import Path
 from arkive_common.errors import ArkiveError, Code, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._cache import BlobCache
-from ._direct_download import fetch_direct
-from ._download_batch import BATCH_MAX_FILE, batches, download_batch
-from ._files import CHUNK_SIZE, artifact_path, hash_file
-from ._http import DirectState
-from ._paths import check_layout, safe_destination
-from ._progress import NullProgress
-from ._rpc import Retry
-from ._sink import ChunkSink, Sink, receive_stream
-from ._statcache import StatCache, stat_key
-from ._transfer import run_bounded
-from ._wire import BlobStub
-from .version import DownloadResult, FileInfo
+from .._rpc import Retry
+from ..version import DownloadResult, FileInfo
+from .cache import BlobCache
+from .direct_download import fetch_direct
+from .download_batch import BATCH_MAX_FILE, batches, download_batch
+from .files import CHUNK_SIZE, artifact_path, hash_file
+from .http import DirectState
+from .paths import check_layout, safe_destination
+from .progress import NullProgress
+from .sink import ChunkSink, Sink, receive_stream
+from .statcache import StatCache, stat_key
+from .transfer import run_bounded
+from .wire import BlobStub
 
 DOWNLOAD_CONCURRENCY = 8
 

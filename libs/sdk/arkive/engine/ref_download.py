@@ -17,15 +17,15 @@ from arkive_common.errors import FailedPrecondition
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
-from ._download import new_file_mode, prepare_destination
-from ._files import CHUNK_SIZE
-from ._progress import NullProgress
-from ._references import Reference, ReferenceFile, local_path
-from ._rpc import Retry, default_retry_deadline
-from ._sink import Sink, receive_stream
-from ._statcache import StatCache
-from ._transfer import run_bounded
-from .version import DownloadResult, FileInfo
+from .._references import Reference, ReferenceFile, local_path
+from .._rpc import Retry, default_retry_deadline
+from ..version import DownloadResult, FileInfo
+from .download import new_file_mode, prepare_destination
+from .files import CHUNK_SIZE
+from .progress import NullProgress
+from .sink import Sink, receive_stream
+from .statcache import StatCache
+from .transfer import run_bounded
 
 CONCURRENCY = 4
 
