@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches
-from ._references import send_references
 from .artifact import Artifact
 from .engine.early import EarlyPacks
 from .engine.files import HashedFile
 from .engine.progress import NullProgress
+from .engine.references import send_references
 from .engine.transfer import upload_missing
 from .version import ArtifactVersion
 

@@ -16,7 +16,7 @@ from typing import Any
 from arkive_common.errors import ArkiveError, FailedPrecondition, NotFound
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._references import ReferenceFile
+from .engine.references import ReferenceFile
 from .version import FileInfo
 
 

@@ -36,7 +36,7 @@ from ._convert import (
 from ._diff import DiffMixin
 from ._incremental import log_based
 from ._log import log_new
-from ._references import ReferenceFile, RegisterMixin, reference_file
+from ._references import RegisterMixin
 from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
 from ._stream import StreamMixin
@@ -52,6 +52,7 @@ from .engine.download import download_files
 from .engine.paths import check_layout
 from .engine.progress import make_progress
 from .engine.ref_download import download_references
+from .engine.references import ReferenceFile, reference_file
 from .engine.wire import BlobStub
 from .retention import INHERIT, RetentionMixin
 from .runs import LineageMixin

@@ -18,10 +18,10 @@ import threading
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from .._rpc import RETRY_ATTEMPTS, Retry, call_if_offered, retry_delay
-from ..version import FileInfo
 from .http import DirectState, connect
 from .progress import NullProgress
 from .sink import Sink
+from .types import FileInfo
 from .wire import BlobStub
 
 log = logging.getLogger("arkive")

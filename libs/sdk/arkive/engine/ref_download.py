@@ -17,15 +17,15 @@ from arkive_common.errors import FailedPrecondition
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
-from .._references import Reference, ReferenceFile, local_path
 from .._rpc import Retry, default_retry_deadline
-from ..version import DownloadResult, FileInfo
-from .download import new_file_mode, prepare_destination
 from .files import CHUNK_SIZE
+from .place import new_file_mode, prepare_destination
 from .progress import NullProgress
+from .references import Reference, ReferenceFile, local_path
 from .sink import Sink, receive_stream
 from .statcache import StatCache
 from .transfer import run_bounded
+from .types import DownloadResult, FileInfo
 
 CONCURRENCY = 4
 

@@ -21,11 +21,11 @@ import grpc
 from arkive_common.errors import ArkiveError, Code, DataLoss, FailedPrecondition
 
 from .._rpc import Retry
-from ..version import FileInfo
 from .cache import CacheWriter
 from .files import CHUNK_SIZE
 from .paths import safe_destination
 from .progress import NullProgress
+from .types import FileInfo
 
 SPILL_BYTES = CHUNK_SIZE
 
