@@ -68,7 +68,7 @@ _LAZY: dict[str, str] = {
     "register_materializer": ".materializers",
     "RetentionPlan": ".retention",
     "RetentionPolicy": ".retention",
-    "Run": "._sync_runs",
+    "Run": ".run",
     "RunInfo": ".runs",
     "step": ".step",
     "StorageReport": ".retention",
@@ -168,7 +168,6 @@ if TYPE_CHECKING:  # what editors and type checkers see
     from ._consumers import ConsumerCheck, DeadLetter
     from ._diff import FileChange, MetadataDiff, VersionDiff
     from ._lineage_export import LineageEdge, LineageGraph, LineageNode
-    from ._sync_runs import Run
     from ._ttl import VersionTtl
     from .aclient import AsyncClient
     from .artifact import Artifact
@@ -189,6 +188,7 @@ if TYPE_CHECKING:  # what editors and type checkers see
         StorageReport,
         UndeleteResult,
     )
+    from .run import Run
     from .runs import AsyncRun, RunInfo
     from .step import ExternalArtifact, Ref, step
     from .version import (

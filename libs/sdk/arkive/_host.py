@@ -1,27 +1,24 @@
 """What the client mixins use of the client they are mixed into, declared for the type checker.
 
-AsyncClient is assembled from mixins (one per area: aliases, retention, lineage...) and Client from
-their blocking flavours; each mixin calls attributes that the client class or a sibling mixin
-defines. The mixins derive from AsyncHost / SyncHost, which only declare those attributes: the
-declarations live under TYPE_CHECKING, so at run time these bases are empty classes and every
-lookup still finds the real definition (AsyncClient, Client or the sibling mixin).
+AsyncClient is assembled from mixins (one per area: aliases, retention, lineage...); each mixin
+calls attributes that the client class or a sibling mixin defines. The mixins derive from
+AsyncHost, which only declares those attributes: the declarations live under TYPE_CHECKING, so at
+run time it is an empty class and every lookup still finds the real definition. (Client's methods
+are generated from AsyncClient's: see _blocking.py.)
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    import weakref
-
     import grpc
 
     from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
     from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 
-    from .aclient import AsyncClient
     from .artifact import Artifact
     from .engine.wire import BlobStub
     from .version import ArtifactVersion, FileInfo
@@ -80,16 +77,3 @@ class AsyncHost:
             run_id: str = "",
             ttl: Any = ...,
         ) -> ArtifactVersion: ...
-
-
-class SyncHost:
-    """Base of Client's mixins: Client's attributes (see client.py)."""
-
-    if TYPE_CHECKING:
-        _aclient: AsyncClient
-        _finalizer: weakref.finalize[Any, Any]
-
-        @property
-        def project(self) -> str: ...
-
-        def _run(self, coro: Coroutine[Any, Any, T]) -> T: ...

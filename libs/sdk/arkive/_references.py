@@ -22,7 +22,7 @@ from arkive_common.validation import (
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
-from ._host import AsyncHost, SyncHost
+from ._host import AsyncHost
 from .version import ArtifactVersion
 
 
@@ -64,35 +64,3 @@ class RegisterMixin(AsyncHost):
         # Reading every object can take long: no short deadline.
         resp = await self._call(stub.RegisterObjects, req, timeout=max(self.timeout, 3600))
         return self._version(resp.version, created=resp.created)
-
-
-class SyncRegisterMixin(SyncHost):
-    """register for Client."""
-
-    def register(
-        self,
-        name: str,
-        uri: str,
-        project: str | None = None,
-        *,
-        type: str = "dataset",
-        max_objects: int | None = None,
-        metadata: dict[str, Any] | None = None,
-        description: str = "",
-        aliases: Sequence[str] = (),
-        tags: Sequence[str] = (),
-    ) -> ArtifactVersion:
-        """See AsyncClient.register."""
-        return self._run(
-            self._aclient.register(
-                name,
-                uri,
-                project,
-                type=type,
-                max_objects=max_objects,
-                metadata=metadata,
-                description=description,
-                aliases=aliases,
-                tags=tags,
-            )
-        )

@@ -120,28 +120,3 @@ class AuthMixin:
             token = r.next_page_token
             if not token or (limit and len(out) >= limit):
                 return out[:limit] if limit else out
-
-
-class SyncAuthMixin:
-    """The blocking flavour of AuthMixin, for Client."""
-
-    def whoami(self) -> Identity:
-        return self._run(self._aclient.whoami())  # type: ignore[attr-defined]
-
-    def create_token(self, principal: str, **options: Any) -> NewToken:
-        return self._run(self._aclient.create_token(principal, **options))  # type: ignore[attr-defined]
-
-    def list_tokens(self, *, all: bool = False) -> list[TokenInfo]:
-        return self._run(self._aclient.list_tokens(all=all))  # type: ignore[attr-defined]
-
-    def revoke_token(self, token_id: str) -> TokenInfo:
-        return self._run(self._aclient.revoke_token(token_id))  # type: ignore[attr-defined]
-
-    def grant(self, project: str, principal: str, role: str) -> bool:
-        return self._run(self._aclient.grant(project, principal, role))  # type: ignore[attr-defined]
-
-    def revoke_grant(self, project: str, principal: str) -> bool:
-        return self._run(self._aclient.revoke_grant(project, principal))  # type: ignore[attr-defined]
-
-    def audit(self, project: str = "", *, since: float = 0.0, limit: int = 0) -> list[AuditEvent]:
-        return self._run(self._aclient.audit(project, since=since, limit=limit))  # type: ignore[attr-defined]

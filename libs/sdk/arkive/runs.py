@@ -217,11 +217,14 @@ class AsyncRun:
         await self.finish(failed=et is not None)
 
 
-class _AsyncCache:
+class StepCache:
+    """The step cache of an AsyncClient: `await client.cache.lookup(key)` -> output versions or None."""
+
     def __init__(self, client: Any) -> None:
         self._client = client
 
     async def lookup(self, cache_key: str, project: str | None = None) -> list[ArtifactVersion] | None:
+        """Output versions of the newest finished run recorded under cache_key, or None."""
         return await self._client.cache_lookup(cache_key, project)
 
 
@@ -229,9 +232,9 @@ class LineageMixin(AsyncHost):
     """Runs, lineage and step-cache methods of AsyncClient."""
 
     @property
-    def cache(self) -> _AsyncCache:
+    def cache(self) -> StepCache:
         """The step cache: `await client.cache.lookup(key)` -> output versions or None."""
-        return _AsyncCache(self)
+        return StepCache(self)
 
     @property
     def _lineage(self) -> lgrpc.LineageServiceStub:
