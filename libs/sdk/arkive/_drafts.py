@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches
+from ._log_options import LogOptions
 from .artifact import Artifact
 from .engine.early import EarlyPacks
 from .engine.files import HashedFile
@@ -81,10 +82,7 @@ async def commit_draft(
     draft_id: str,
     artifact: Artifact,
     metadata_json: str,
-    aliases: Sequence[str],
-    tags: Sequence[str],
-    label: str,
-    run_id: str,
+    options: LogOptions,
     files: Sequence[HashedFile] = (),
 ) -> apb.CommitDraftResponse:
     """Adds the artifact's references and `files` to the (filled) draft and commits it; the last
@@ -98,11 +96,8 @@ async def commit_draft(
         draft_id=draft_id,
         metadata_json=metadata_json,
         description=artifact.description,
-        aliases=list(aliases),
-        tags=list(tags),
-        label=label,
-        run_id=run_id,
         files=batches[-1],
+        **options.keywords(),
     )
     return await client._call(client._artifacts.CommitDraft, request)
 

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from arkive_common.validation import (
-    MAX_ALIASES,
-    MAX_TAGS,
-    check_alias,
     check_description,
-    check_label,
-    check_list,
     check_name,
-    check_tag,
 )
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
+from ._log_options import LogOptions
 from .artifact import Artifact
 from .engine.early import EarlyPacks
 from .engine.files import HashedFile, local_manifest_digest
@@ -42,17 +36,12 @@ async def log_new(
     client: AsyncClient,
     artifact: Artifact,
     project: str | None,
-    aliases: Sequence[str],
-    tags: Sequence[str],
-    label: str | None,
-    run_id: str,
+    options: LogOptions,
     ttl: Any,
 ) -> ArtifactVersion:
     """AsyncClient.log_artifact for an artifact without a base."""
     project = check_name(project or client.project, "project")
-    aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
-    tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
-    label = check_label(label) if label else ""
+    options = options.checked()
     metadata_json = artifact.metadata_json()
     check_description(artifact.description)  # it may have been changed since the Artifact was made
     local = local_files(artifact)
@@ -66,7 +55,7 @@ async def log_new(
             # through a draft so that it is uploaded again; the commit then dedups to that version.
             reusable = found.HasField("version") and not missing and not artifact.references
             if reusable and found.version.type == artifact.type:
-                return await client._reuse(found.version, aliases)
+                return await client._reuse(found.version, list(options.aliases))
             # The request id makes CreateDraft safe to retry: a repeat gets the same draft.
             request = apb.CreateDraftRequest(
                 project=project, name=artifact.name, type=artifact.type, request_id=uuid.uuid4().hex
@@ -76,9 +65,7 @@ async def log_new(
                 filled = await upload_into_draft(
                     client, draft.draft_id, hashed, progress, missing, draft.commit_takes_files, early
                 )
-                resp = await commit_draft(
-                    client, draft.draft_id, artifact, metadata_json, aliases, tags, label, run_id, filled.last
-                )
+                resp = await commit_draft(client, draft.draft_id, artifact, metadata_json, options, filled.last)
             except BaseException:  # also Ctrl-C / cancellation during a long upload
                 await abort_quietly(client, draft.draft_id)
                 raise

@@ -36,6 +36,7 @@ from ._convert import (
 from ._diff import DiffMixin
 from ._incremental import log_based
 from ._log import log_new
+from ._log_options import LogOptions
 from ._references import RegisterMixin
 from ._rpc import Retry, default_address, default_project, open_channel
 from ._scrub import ScrubResult, scrub_all
@@ -191,8 +192,8 @@ class AsyncClient(
         label, metadata and description only apply to new versions).
         """
         if artifact.base is not None:  # a new_draft() of a version: only the changes travel
-            return await log_based(self, artifact, project, aliases, tags, label, run_id, ttl)
-        return await log_new(self, artifact, project, aliases, tags, label, run_id, ttl)
+            return await log_based(self, artifact, project, LogOptions(aliases, tags, label, run_id), ttl)
+        return await log_new(self, artifact, project, LogOptions(aliases, tags, label, run_id), ttl)
 
     async def _reuse(self, v: Any, aliases: list[str]) -> ArtifactVersion:
         lacking = [a for a in aliases if a not in v.aliases]
