@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from arkive_proto.v1 import artifact_service_pb2 as apb
+from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
 from ._convert import add_files_batches
 from ._log_options import LogOptions
@@ -26,6 +27,7 @@ from .engine.transfer import upload_missing
 from .version import ArtifactVersion
 
 if TYPE_CHECKING:
+    from ._connection import Connection
     from .aclient import AsyncClient
 
 
@@ -39,7 +41,7 @@ class Filled:
 
 
 async def upload_into_draft(
-    client: AsyncClient,
+    conn: Connection,
     draft_id: str,
     hashed: list[HashedFile],
     progress: NullProgress,
@@ -52,22 +54,22 @@ async def upload_into_draft(
     by_digest: dict[str, list[HashedFile]] = {}
     for f in hashed:
         by_digest.setdefault(f.digest, []).append(f)
-    stub = client._artifacts
+    stub = agrpc.ArtifactServiceStub(conn.channel())
     last: list[HashedFile] = []
 
     async def add(digests: list[str]) -> None:
         files = [f for d in digests for f in by_digest.pop(d, ())]  # each path once
         for batch in add_files_batches(files):
-            await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
+            await conn.call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
 
     def keep_for_commit(digests: list[str]) -> None:
         last.extend(f for d in digests for f in by_digest.pop(d, ()))
 
     sent = await upload_missing(
-        client._blobs,
+        conn.blobs(),
         hashed,
-        client.address,
-        client.timeout,
+        conn.address,
+        conn.timeout,
         progress,
         on_stored=add,
         missing=missing,
@@ -78,7 +80,7 @@ async def upload_into_draft(
 
 
 async def commit_draft(
-    client: AsyncClient,
+    conn: Connection,
     draft_id: str,
     artifact: Artifact,
     metadata_json: str,
@@ -87,11 +89,12 @@ async def commit_draft(
 ) -> apb.CommitDraftResponse:
     """Adds the artifact's references and `files` to the (filled) draft and commits it; the last
     batch of files travels in the CommitDraft request itself."""
+    stub = agrpc.ArtifactServiceStub(conn.channel())
     batches = add_files_batches(list(files)) or [[]]
     for batch in batches[:-1]:
-        await client._call(client._artifacts.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
+        await conn.call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
     if artifact.references:
-        await send_references(client._ch(), draft_id, artifact.references, client._call)
+        await send_references(conn.channel(), draft_id, artifact.references, conn.call)
     request = apb.CommitDraftRequest(
         draft_id=draft_id,
         metadata_json=metadata_json,
@@ -99,7 +102,7 @@ async def commit_draft(
         files=batches[-1],
         **options.keywords(),
     )
-    return await client._call(client._artifacts.CommitDraft, request)
+    return await conn.call(stub.CommitDraft, request)
 
 
 async def logged(client: AsyncClient, resp: apb.CommitDraftResponse, filled: Filled, ttl: Any) -> ArtifactVersion:
@@ -114,10 +117,11 @@ async def logged(client: AsyncClient, resp: apb.CommitDraftResponse, filled: Fil
     return version
 
 
-async def abort_quietly(client: AsyncClient, draft_id: str) -> None:
+async def abort_quietly(conn: Connection, draft_id: str) -> None:
     """Leaves no open draft behind a failed log (its entries would keep blobs from GC). The
     original error matters more than a failed abort (e.g. the commit did go through)."""
     try:
-        await client._call(client._artifacts.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id), timeout=10)
+        stub = agrpc.ArtifactServiceStub(conn.channel())
+        await conn.call(stub.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id), timeout=10)
     except BaseException:
         pass

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
     from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 
+    from ._connection import Connection
     from .artifact import Artifact
     from .engine.wire import BlobStub
     from .version import ArtifactVersion, FileInfo
@@ -27,7 +28,7 @@ T = TypeVar("T")
 
 
 class AsyncHost:
-    """Base of AsyncClient's mixins: AsyncClient's attributes (see aclient.py and _calls.py)."""
+    """Base of AsyncClient's mixins: AsyncClient's attributes (see aclient.py)."""
 
     address: str
     project: str
@@ -35,6 +36,7 @@ class AsyncHost:
     progress: bool | None
 
     if TYPE_CHECKING:
+        _conn: Connection
 
         @property
         def _artifacts(self) -> agrpc.ArtifactServiceStub: ...

@@ -22,7 +22,7 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
 from ._log_options import LogOptions
 from .artifact import Artifact
-from .engine.early import EarlyPacks
+from .engine import operations
 from .engine.local import hash_local, local_files, recording_after
 from .engine.progress import make_progress
 from .version import ArtifactVersion
@@ -79,13 +79,13 @@ async def log_based(
             chunk = removals[start : start + REMOVALS_PER_CALL]
             await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
         with make_progress(client.progress) as progress, recording_after() as deferred:
-            async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
+            async with operations.early_packs(client._conn) as early:
                 hashed = await hash_local(local, progress, early, deferred)
                 filled = await upload_into_draft(
-                    client, draft.draft_id, hashed, progress, None, draft.commit_takes_files, early
+                    client._conn, draft.draft_id, hashed, progress, None, draft.commit_takes_files, early
                 )
-        resp = await commit_draft(client, draft.draft_id, artifact, metadata_json, options, filled.last)
+        resp = await commit_draft(client._conn, draft.draft_id, artifact, metadata_json, options, filled.last)
     except BaseException:  # also Ctrl-C / cancellation during a long hash or upload
-        await abort_quietly(client, draft.draft_id)
+        await abort_quietly(client._conn, draft.draft_id)
         raise
     return await logged(client, resp, filled, ttl)

@@ -21,11 +21,10 @@ from arkive_proto.v1 import artifact_service_pb2 as apb
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
 from ._log_options import LogOptions
 from .artifact import Artifact
-from .engine.early import EarlyPacks
+from .engine import operations
 from .engine.files import HashedFile, local_manifest_digest
 from .engine.local import hash_local, local_files, recording_after
 from .engine.progress import make_progress
-from .engine.transfer import find_missing
 from .version import ArtifactVersion
 
 if TYPE_CHECKING:
@@ -46,7 +45,7 @@ async def log_new(
     check_description(artifact.description)  # it may have been changed since the Artifact was made
     local = local_files(artifact)
     with make_progress(client.progress) as progress, recording_after() as deferred:
-        async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
+        async with operations.early_packs(client._conn) as early:
             hashed = await hash_local(local, progress, early, deferred)
             found, missing = await _find(client, project, artifact.name, hashed, early.asked)
             # A same-content version of another type is left for the server to judge. With
@@ -63,11 +62,11 @@ async def log_new(
             draft = await client._call(client._artifacts.CreateDraft, request)
             try:
                 filled = await upload_into_draft(
-                    client, draft.draft_id, hashed, progress, missing, draft.commit_takes_files, early
+                    client._conn, draft.draft_id, hashed, progress, missing, draft.commit_takes_files, early
                 )
-                resp = await commit_draft(client, draft.draft_id, artifact, metadata_json, options, filled.last)
+                resp = await commit_draft(client._conn, draft.draft_id, artifact, metadata_json, options, filled.last)
             except BaseException:  # also Ctrl-C / cancellation during a long upload
-                await abort_quietly(client, draft.draft_id)
+                await abort_quietly(client._conn, draft.draft_id)
                 raise
     return await logged(client, resp, filled, ttl)
 
@@ -82,5 +81,5 @@ async def _find(
     digests = list({f.digest: None for f in hashed if f.digest not in asked})
     return await asyncio.gather(
         client._call(client._artifacts.FindVersionByManifest, request),
-        find_missing(client._blobs, digests, client.address, client.timeout),
+        operations.missing_blobs(client._conn, digests),
     )

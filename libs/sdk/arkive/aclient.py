@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -13,7 +12,7 @@ from typing import Any
 import grpc
 
 from arkive_common import credentials
-from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
+from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.validation import (
     check_name,
@@ -26,8 +25,8 @@ from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
 from ._aliases import AliasMixin
 from ._blob_stats import BlobStats
-from ._calls import CallsMixin
 from ._checkout import CheckoutMixin, folder_prefix
+from ._connection import Connection
 from ._consumers import ConsumersMixin
 from ._convert import (
     collection_from_proto,
@@ -38,7 +37,7 @@ from ._incremental import log_based
 from ._log import log_new
 from ._log_options import LogOptions
 from ._references import RegisterMixin
-from ._rpc import Retry, default_address, default_project, open_channel
+from ._rpc import Retry, default_address, default_project
 from ._scrub import ScrubResult, scrub_all
 from ._stream import StreamMixin
 from ._ttl import TtlMixin
@@ -47,12 +46,9 @@ from .artifact import Artifact
 from .auth import AuthMixin
 from .catalog import CatalogMixin
 from .distributed import DistributedMixin
-from .engine.cache import BlobCache
-from .engine.corrupt import reporting_corruption
-from .engine.download import download_files
+from .engine import operations
 from .engine.paths import check_layout
 from .engine.progress import make_progress
-from .engine.ref_download import download_references
 from .engine.references import ReferenceFile, reference_file
 from .engine.wire import BlobStub
 from .retention import INHERIT, RetentionMixin
@@ -64,8 +60,17 @@ PAGE_SIZE = 1000
 VersionRef = str | ArtifactVersion
 
 
+def _setting(name: str, doc: str) -> Any:
+    def get(client: AsyncClient) -> Any:
+        return getattr(client._conn, name)
+
+    def put(client: AsyncClient, value: Any) -> None:
+        setattr(client._conn, name, value)
+
+    return property(get, put, doc=doc)
+
+
 class AsyncClient(
-    CallsMixin,
     StreamMixin,
     AliasMixin,
     DiffMixin,
@@ -108,14 +113,14 @@ class AsyncClient(
         retry_deadline: float | None = None,
         api_key: str | None = None,
     ) -> None:
-        self.address = address or default_address()
-        self.api_key = api_key if api_key is not None else credentials.api_key()
+        self._conn = Connection(
+            address or default_address(),
+            api_key if api_key is not None else credentials.api_key(),
+            timeout,
+            Retry.deadline_or_default(retry_deadline),
+        )
         self.project = check_name(project or default_project(), "project")
-        self.timeout = timeout
-        self.retry_deadline = Retry.deadline_or_default(retry_deadline)
         self.progress = progress
-        self._channel: grpc.aio.Channel | None = None
-        self._channel_loop: asyncio.AbstractEventLoop | None = None
         # Versions are bound to the object users hold: this client, or the sync Client wrapping
         # it (referenced weakly so that the Client can still be garbage-collected and closed).
         self._owner_ref: Callable[[], Any] | None = None
@@ -123,27 +128,40 @@ class AsyncClient(
     def __repr__(self) -> str:
         return f"{type(self).__name__}(address={self.address!r}, project={self.project!r})"
 
+    # The connection's settings, readable and settable on the client as before.
+    address: str = _setting("address", "host:port of the gateway.")
+    api_key: str = _setting("api_key", "The API token sent with every call.")
+    timeout: float = _setting("timeout", "Seconds allowed for each non-streaming call.")
+    retry_deadline: float = _setting("retry_deadline", "Seconds an operation keeps retrying idempotent calls.")
+
+    # What the feature mixins use of the connection (see _host.AsyncHost).
     def _ch(self) -> grpc.aio.Channel:
-        # Made on first use so it binds to the loop that runs the calls; remade if that loop
-        # changed (e.g. two asyncio.run() calls), since a grpc.aio channel only works on its own.
-        loop = asyncio.get_running_loop()
-        if self._channel is None or self._channel_loop is not loop:
-            self._channel = open_channel(self.address, self.api_key)
-            self._channel_loop = loop
-        return self._channel
+        return self._conn.channel()
 
     @property
     def _artifacts(self) -> agrpc.ArtifactServiceStub:
-        return agrpc.ArtifactServiceStub(self._ch())
+        return agrpc.ArtifactServiceStub(self._conn.channel())
 
     @property
     def _blobs(self) -> BlobStub:
-        return BlobStub(self._ch(), self.retry_deadline)
+        return self._conn.blobs()
+
+    async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
+        return await self._conn.call(method, request, timeout)
+
+    async def _call_idempotent(self, method: Any, request: Any) -> Any:
+        return await self._conn.call_idempotent(method, request)
+
+    @property
+    def _idempotent_timeout(self) -> float:
+        return self._conn.idempotent_timeout
+
+    def _pages(self, make: Any, method: Any) -> AsyncIterator[Any]:
+        return self._conn.pages(make, method)
 
     async def close(self) -> None:
-        channel, self._channel = self._channel, None
-        if channel is not None and self._channel_loop is asyncio.get_running_loop():
-            await channel.close()
+        """Closes the channel (a new call opens another)."""
+        await self._conn.close()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -265,17 +283,6 @@ class AsyncClient(
             for f in page.files:
                 yield reference_file(f)  # a ReferenceFile for reference entries
 
-    async def _pages(self, make: Any, method: Any) -> AsyncIterator[Any]:
-        token = ""
-        while True:
-            page = await self._call(method, make(token))
-            yield page
-            if not page.next_page_token:
-                return
-            if page.next_page_token == token:
-                raise ArkiveError("the server returned the same page token twice")
-            token = page.next_page_token
-
     async def download(
         self, ref: VersionRef, root: str | os.PathLike[str] | None = None, *, path_prefix: str | None = None
     ) -> DownloadResult:
@@ -298,15 +305,7 @@ class AsyncClient(
             check_layout(f.path for f in files)
             files = [f for f in files if not isinstance(f, ReferenceFile)]
         with make_progress(self.progress) as progress:
-            cache = BlobCache.from_env()
-            work = download_files(self._blobs, dest, files, self.address, progress, cache)
-            result = await reporting_corruption(self._ch(), work)
-            if refs:
-                totals = await download_references(
-                    self._ch(), version.version_id, dest, refs, self.address, progress, self.retry_deadline
-                )
-                result = totals.add_to(result)
-        return result
+            return await operations.download(self._conn, dest, files, progress, refs, version.version_id)
 
     # ---- admin ------------------------------------------------------------------------------
 

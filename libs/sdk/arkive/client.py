@@ -20,8 +20,9 @@ from .aclient import AsyncClient
 
 T = TypeVar("T")
 
-# AsyncClient methods with no blocking flavour: byte streams for async servers, and cache.lookup's helper.
-ASYNC_ONLY = frozenset({"stream_file", "find_file", "cache_lookup"})
+# AsyncClient members with no blocking flavour: byte streams for async servers, cache.lookup's
+# helper, and the connection settings (Client has address and project of its own).
+ASYNC_ONLY = frozenset({"stream_file", "find_file", "cache_lookup", "api_key", "timeout", "retry_deadline"})
 
 
 @blocking(AsyncClient, exclude=ASYNC_ONLY)

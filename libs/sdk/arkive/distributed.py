@@ -19,10 +19,10 @@ from ._incremental import refuse_base
 from ._log_options import LogOptions
 from .artifact import Artifact
 from .artifact import metadata_json as to_metadata_json
+from .engine import operations
 from .engine.files import HashedFile
 from .engine.local import hash_local, local_files, split_name
 from .engine.progress import NullProgress, make_progress
-from .engine.transfer import upload_missing
 from .version import ArtifactVersion, Draft, UpsertResult
 
 
@@ -67,7 +67,7 @@ class DistributedMixin(AsyncHost):
         start_new: bool,
         progress: NullProgress,
     ) -> UpsertResult:
-        files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self._idempotent_timeout, progress)
+        files_up, bytes_up = await operations.upload(self._conn, hashed, progress)
         stub = self._artifacts
         # Even an empty artifact sends one (empty) upsert: it opens the draft.
         resp = None
