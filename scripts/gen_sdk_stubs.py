@@ -75,8 +75,8 @@ class Imports:
 
 def _scopes(member: Any, home: Any) -> list[dict[str, Any]]:
     out = []
-    fn = getattr(member, "__wrapped__", None)
-    if fn is not None:
+    fn = inspect.unwrap(member) if callable(member) else None  # the method the generated one runs
+    if fn is not None and hasattr(fn, "__globals__"):
         out.append(fn.__globals__)
     out.append(home.__dict__)
     out.append(importlib.import_module("arkive.run").__dict__)

@@ -18,7 +18,7 @@ from arkive_common.refs import parse_ref
 from arkive_common.validation import MAX_ALIASES, check_alias, check_list
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
-from ._host import AsyncHost
+from ._feature import Feature
 from .version import ArtifactVersion
 
 
@@ -55,7 +55,7 @@ def _checked(aliases: Sequence[str], what: str) -> list[str]:
     return names
 
 
-class AliasMixin(AsyncHost):
+class Aliases(Feature):
     """Alias methods of AsyncClient."""
 
     async def set_aliases(

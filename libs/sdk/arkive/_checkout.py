@@ -18,7 +18,7 @@ from typing import Any
 
 from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
-from ._host import AsyncHost
+from ._feature import Feature
 from .engine import operations
 from .engine.cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
 from .engine.files import LocalFile, artifact_path, hash_files
@@ -135,7 +135,7 @@ def _clear_folders_in_the_way(real_root: Path, wanted: set[str]) -> None:
                     pass
 
 
-class CheckoutMixin(AsyncHost):
+class Checkout(Feature):
     """checkout, verify, download_zip, cache_info and cache_cleanup of AsyncClient."""
 
     async def _listing(self, ref: Any, path_prefix: str | None) -> tuple[ArtifactVersion, list[FileInfo], str]:

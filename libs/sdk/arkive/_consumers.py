@@ -11,7 +11,7 @@ from typing import Any
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 
-from ._host import AsyncHost
+from ._feature import Feature
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _from_proto(cls: type, msg: Any) -> Any:
     return cls(**{f.name: getattr(msg, f.name) for f in fields(cls)})
 
 
-class ConsumersMixin(AsyncHost):
+class Consumers(Feature):
     """Operator methods of AsyncClient about the bus consumers."""
 
     @property

@@ -22,11 +22,11 @@ from arkive_common.validation import (
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
-from ._host import AsyncHost
+from ._feature import Feature
 from .version import ArtifactVersion
 
 
-class RegisterMixin(AsyncHost):
+class Register(Feature):
     """register for AsyncClient."""
 
     async def register(

@@ -10,7 +10,7 @@ from typing import Any
 from arkive_proto.v1 import retention_service_pb2 as rpb
 
 from ._convert import to_datetime
-from ._host import AsyncHost
+from ._feature import Feature
 from .version import ArtifactVersion
 
 
@@ -31,7 +31,7 @@ class VersionTtl:
         }
 
 
-class TtlMixin(AsyncHost):
+class Ttls(Feature):
     """TTL lookup of AsyncClient."""
 
     async def ttl(self, ref: str | ArtifactVersion) -> VersionTtl:

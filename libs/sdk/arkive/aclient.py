@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 
@@ -23,40 +23,42 @@ from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
-from ._aliases import AliasMixin
+from ._aliases import Aliases
 from ._blob_stats import BlobStats
-from ._checkout import CheckoutMixin, folder_prefix
+from ._checkout import Checkout, folder_prefix
 from ._connection import Connection
-from ._consumers import ConsumersMixin
+from ._consumers import Consumers
 from ._convert import (
     collection_from_proto,
     version_from_proto,
 )
-from ._diff import DiffMixin
+from ._diff import Diffs
+from ._feature import Feature, delegate, delegate_iter
 from ._incremental import log_based
 from ._log import log_new
 from ._log_options import LogOptions
-from ._references import RegisterMixin
+from ._references import Register
 from ._rpc import Retry, default_address, default_project
 from ._scrub import ScrubResult, scrub_all
-from ._stream import StreamMixin
-from ._ttl import TtlMixin
+from ._stream import Streams
+from ._ttl import Ttls
 from ._when import as_of_seconds
 from .artifact import Artifact
-from .auth import AuthMixin
-from .catalog import CatalogMixin
-from .distributed import DistributedMixin
+from .auth import Auth
+from .catalog import Catalog
+from .distributed import Distributed
 from .engine import operations
 from .engine.paths import check_layout
 from .engine.progress import make_progress
 from .engine.references import ReferenceFile, reference_file
 from .engine.wire import BlobStub
-from .retention import INHERIT, RetentionMixin
-from .runs import LineageMixin
-from .typed import TypedMixin
+from .retention import INHERIT, Retention
+from .runs import Lineage, StepCache
+from .typed import Typed
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
 
 PAGE_SIZE = 1000
+F = TypeVar("F", bound=Feature)
 VersionRef = str | ArtifactVersion
 
 
@@ -70,21 +72,7 @@ def _setting(name: str, doc: str) -> Any:
     return property(get, put, doc=doc)
 
 
-class AsyncClient(
-    StreamMixin,
-    AliasMixin,
-    DiffMixin,
-    TtlMixin,
-    LineageMixin,
-    RetentionMixin,
-    CatalogMixin,
-    TypedMixin,
-    CheckoutMixin,
-    RegisterMixin,
-    DistributedMixin,
-    ConsumersMixin,
-    AuthMixin,
-):
+class AsyncClient:
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:
@@ -121,6 +109,7 @@ class AsyncClient(
         )
         self.project = check_name(project or default_project(), "project")
         self.progress = progress
+        self._features: dict[type[Feature], Feature] = {}
         # Versions are bound to the object users hold: this client, or the sync Client wrapping
         # it (referenced weakly so that the Client can still be garbage-collected and closed).
         self._owner_ref: Callable[[], Any] | None = None
@@ -134,7 +123,7 @@ class AsyncClient(
     timeout: float = _setting("timeout", "Seconds allowed for each non-streaming call.")
     retry_deadline: float = _setting("retry_deadline", "Seconds an operation keeps retrying idempotent calls.")
 
-    # What the feature mixins use of the connection (see _host.AsyncHost).
+    # What the core methods below and engine calls use of the connection.
     def _ch(self) -> grpc.aio.Channel:
         return self._conn.channel()
 
@@ -306,6 +295,103 @@ class AsyncClient(
             files = [f for f in files if not isinstance(f, ReferenceFile)]
         with make_progress(self.progress) as progress:
             return await operations.download(self._conn, dest, files, progress, refs, version.version_id)
+
+    # ---- the features: each method runs on the client's feature object (see _feature.py) -----------
+
+    # one file's bytes
+    find_file = delegate(Streams.find_file)
+    stream_file = delegate_iter(Streams.stream_file)
+
+    # aliases
+    set_aliases = delegate(Aliases.set_aliases)
+    aliases = delegate(Aliases.aliases)
+
+    # diffs
+    diff = delegate(Diffs.diff)
+    diff_files = delegate_iter(Diffs.diff_files)
+
+    # expiry
+    ttl = delegate(Ttls.ttl)
+
+    # runs, lineage and the step cache (runs.py)
+    run = delegate(Lineage.run)
+    get_run = delegate(Lineage.get_run)
+    runs = delegate(Lineage.runs)
+    lineage = delegate(Lineage.lineage)
+    logged_by = delegate(Lineage.logged_by)
+    used_by = delegate(Lineage.used_by)
+    cache_lookup = delegate(Lineage.cache_lookup)
+
+    # deletion, TTLs, policies and GC (retention.py)
+    delete = delegate(Retention.delete)
+    delete_collection = delegate(Retention.delete_collection)
+    undelete = delegate(Retention.undelete)
+    undelete_collection = delegate(Retention.undelete_collection)
+    set_ttl = delegate(Retention.set_ttl)
+    set_default_ttl = delegate(Retention.set_default_ttl)
+    put_policy = delegate(Retention.put_policy)
+    remove_policy = delegate(Retention.remove_policy)
+    policies = delegate(Retention.policies)
+    retention_plan = delegate(Retention.retention_plan)
+    retention_apply = delegate(Retention.retention_apply)
+    collect_garbage = delegate(Retention.collect_garbage)
+    storage = delegate(Retention.storage)
+
+    # metadata after commit, search, links (catalog.py)
+    update_version = delegate(Catalog.update_version)
+    set_metadata = delegate(Catalog.set_metadata)
+    search = delegate(Catalog.search)
+    search_iter = delegate_iter(Catalog.search_iter)
+    link = delegate(Catalog.link)
+
+    # models, datasets, plots and objects (typed.py)
+    log_object = delegate(Typed.log_object)
+    load = delegate(Typed.load)
+    log_model = delegate(Typed.log_model)
+    log_dataset = delegate(Typed.log_dataset)
+    log_plot = delegate(Typed.log_plot)
+
+    # checkout, verify, zips and the local cache (_checkout.py)
+    checkout = delegate(Checkout.checkout)
+    verify = delegate(Checkout.verify)
+    download_zip = delegate(Checkout.download_zip)
+    cache_info = delegate(Checkout.cache_info)
+    cache_cleanup = delegate(Checkout.cache_cleanup)
+
+    # objects already in the bucket (_references.py)
+    register = delegate(Register.register)
+
+    # many workers, one version (distributed.py)
+    upsert_artifact = delegate(Distributed.upsert_artifact)
+    finish_artifact = delegate(Distributed.finish_artifact)
+    drafts = delegate(Distributed.drafts)
+    abort_draft = delegate(Distributed.abort_draft)
+
+    # bus consumers and dead letters (_consumers.py)
+    dead_letters = delegate(Consumers.dead_letters)
+    retry_dead_letter = delegate(Consumers.retry_dead_letter)
+    check_consumers = delegate(Consumers.check_consumers)
+
+    # tokens, grants and audit (auth.py)
+    whoami = delegate(Auth.whoami)
+    create_token = delegate(Auth.create_token)
+    list_tokens = delegate(Auth.list_tokens)
+    revoke_token = delegate(Auth.revoke_token)
+    grant = delegate(Auth.grant)
+    revoke_grant = delegate(Auth.revoke_grant)
+    audit = delegate(Auth.audit)
+
+    @property
+    def cache(self) -> StepCache:
+        """The step cache: `await client.cache.lookup(key)` -> output versions or None."""
+        return StepCache(self)
+
+    def _feature(self, cls: type[F]) -> F:
+        """The client's object of feature cls, made on first use."""
+        feature = self._features.get(cls)
+        if feature is None:
+            feature = self._features[cls] = cls(self)
+        return feature  # type: ignore[return-value]
 
     # ---- admin ------------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ from typing import Any
 from arkive_proto.v1 import auth_service_pb2 as pb
 from arkive_proto.v1 import auth_service_pb2_grpc as grpc_auth
 
+from ._feature import Feature
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -51,15 +53,15 @@ def _info(t: pb.TokenInfo) -> TokenInfo:
     return TokenInfo(t.token_id, t.principal_id, t.name, t.issued_at, t.expires_at, t.revoked_at, t.last_used_at)
 
 
-class AuthMixin:
+class Auth(Feature):
     """Auth methods of AsyncClient."""
 
     @property
     def _auth(self) -> grpc_auth.AuthServiceStub:
-        return grpc_auth.AuthServiceStub(self._ch())  # type: ignore[attr-defined]
+        return grpc_auth.AuthServiceStub(self._ch())
 
     async def _auth_call(self, name: str, request: Any) -> Any:
-        return await self._call(getattr(self._auth, name), request)  # type: ignore[attr-defined]
+        return await self._call(getattr(self._auth, name), request)
 
     async def whoami(self) -> Identity:
         r = await self._auth_call("WhoAmI", pb.WhoAmIRequest())

@@ -30,7 +30,7 @@ from arkive_common.validation import (
 from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 
-from ._host import AsyncHost
+from ._feature import Feature
 from .artifact import metadata_json
 from .runs import _timestamp
 from .version import ArtifactVersion
@@ -104,7 +104,7 @@ def normalize_predicate(text: str) -> str:
     return text.strip()
 
 
-class CatalogMixin(AsyncHost):
+class Catalog(Feature):
     """Catalogue methods of AsyncClient (metadata after commit, search, registry links)."""
 
     @property

@@ -14,7 +14,7 @@ from arkive_common.validation import (
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches, draft_from_proto
-from ._host import AsyncHost
+from ._feature import Feature
 from ._incremental import refuse_base
 from ._log_options import LogOptions
 from .artifact import Artifact
@@ -26,7 +26,7 @@ from .engine.progress import NullProgress, make_progress
 from .version import ArtifactVersion, Draft, UpsertResult
 
 
-class DistributedMixin(AsyncHost):
+class Distributed(Feature):
     """upsert_artifact, finish_artifact, drafts and abort_draft of AsyncClient (it provides project,
     progress, timeout, _artifacts, _blobs, _call, _call_idempotent, _version and _idempotent_timeout)."""
 

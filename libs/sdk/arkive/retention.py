@@ -21,7 +21,7 @@ from arkive_common.validation import check_digest, check_name, check_type
 from arkive_proto.v1 import retention_service_pb2 as rpb
 from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 
-from ._host import AsyncHost
+from ._feature import Feature
 from ._retention_types import (  # re-exported: arkive.retention is where users find them
     DEFAULT_GC_GRACE,
     GC_TIMEOUT,
@@ -55,7 +55,7 @@ __all__ = [
     "GcResult",
     "PlannedDeletion",
     "PolicyList",
-    "RetentionMixin",
+    "Retention",
     "RetentionPlan",
     "RetentionPolicy",
     "SkippedVersion",
@@ -92,7 +92,7 @@ def policy_from_proto(p: rpb.RetentionPolicy) -> RetentionPolicy:
     )
 
 
-class RetentionMixin(AsyncHost):
+class Retention(Feature):
     """Retention methods of AsyncClient (deletes, TTLs, policies, GC, storage)."""
 
     @property

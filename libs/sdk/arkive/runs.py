@@ -26,7 +26,7 @@ from arkive_proto.v1 import lineage_service_pb2 as lpb
 from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
 
 from ._convert import to_datetime
-from ._host import AsyncHost
+from ._feature import Feature
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from .artifact import Artifact, metadata_json
 from .version import ArtifactVersion
@@ -124,9 +124,13 @@ class AsyncRun:
     def __repr__(self) -> str:
         return f"Run({self.info.project}/{self.info.name}, id={self.run_id}, {self.info.state})"
 
+    @property
+    def _lineage(self) -> lgrpc.LineageServiceStub:
+        return lgrpc.LineageServiceStub(self._client._ch())
+
     def _start_heartbeat(self) -> None:
         async def beat() -> None:
-            stub = self._client._lineage
+            stub = self._lineage
             while True:
                 await asyncio.sleep(self._every)
                 with contextlib.suppress(Exception):  # a missed beat is retried; the timeout is generous
@@ -137,7 +141,7 @@ class AsyncRun:
     async def use_artifact(self, ref: str | ArtifactVersion) -> ArtifactVersion:
         """Resolves ref now and records that this run used exactly that version."""
         resp = await self._client._call(
-            self._client._lineage.UseArtifact,
+            self._lineage.UseArtifact,
             lpb.UseArtifactRequest(run_id=self.run_id, ref=self._client._ref(ref)),
         )
         return self._client._version(resp.version)
@@ -191,7 +195,7 @@ class AsyncRun:
 
     async def record_cache_key(self, cache_key: str, versions: Sequence[ArtifactVersion]) -> None:
         await self._client._call(
-            self._client._lineage.RecordCacheKey,
+            self._lineage.RecordCacheKey,
             lpb.RecordCacheKeyRequest(
                 run_id=self.run_id, cache_key=cache_key, version_ids=[v.version_id for v in versions]
             ),
@@ -202,9 +206,7 @@ class AsyncRun:
             self._beat.cancel()
             self._beat = None
         state = lpb.RUN_STATE_FAILED if failed else lpb.RUN_STATE_FINISHED
-        resp = await self._client._call(
-            self._client._lineage.FinishRun, lpb.FinishRunRequest(run_id=self.run_id, state=state)
-        )
+        resp = await self._client._call(self._lineage.FinishRun, lpb.FinishRunRequest(run_id=self.run_id, state=state))
         self.info = run_from_proto(resp.run)
         return self.info
 
@@ -228,17 +230,8 @@ class StepCache:
         return await self._client.cache_lookup(cache_key, project)
 
 
-class LineageMixin(AsyncHost):
+class Lineage(Feature):
     """Runs, lineage and step-cache methods of AsyncClient."""
-
-    @property
-    def cache(self) -> StepCache:
-        """The step cache: `await client.cache.lookup(key)` -> output versions or None."""
-        return StepCache(self)
-
-    @property
-    def _lineage(self) -> lgrpc.LineageServiceStub:
-        return lgrpc.LineageServiceStub(self._ch())
 
     async def run(
         self,
@@ -262,7 +255,9 @@ class LineageMixin(AsyncHost):
                 heartbeat_timeout_seconds=heartbeat_timeout,
             ),
         )
-        run = AsyncRun(self, run_from_proto(resp.run), heartbeat_every=max(1.0, min(30.0, heartbeat_timeout / 3)))
+        run = AsyncRun(
+            self._client, run_from_proto(resp.run), heartbeat_every=max(1.0, min(30.0, heartbeat_timeout / 3))
+        )
         run._start_heartbeat()
         return run
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from arkive_common.errors import InvalidArgument, NotFound
 
-from ._host import AsyncHost
+from ._feature import Feature
 from ._log_options import LogOptions
 from .artifact import Artifact
 from .version import ArtifactVersion
@@ -177,7 +177,7 @@ def build_plot(
     return art
 
 
-class TypedMixin(AsyncHost):
+class Typed(Feature):
     """log_model, log_dataset and log_plot of AsyncClient."""
 
     async def _log_built(
