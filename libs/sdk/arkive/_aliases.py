@@ -1,4 +1,5 @@
-"""Aliases after logging (the async implementation; Client wraps it in _sync_aliases.py):
+"""Aliases after logging (an AsyncClient feature; Client's blocking
+methods are generated from it):
 
     await client.set_aliases("demo/resnet:v3", add=["production"], remove=["staging"])
     v = await client.get_version("demo/resnet:v3"); v.aliases.append("production"); await v.save()

@@ -1,4 +1,5 @@
-"""Differences between two versions (the async implementation; Client wraps it in _sync_diff.py):
+"""Differences between two versions (an AsyncClient feature; Client's blocking
+methods are generated from it):
 
     d = await client.diff("demo/mnist:v3", "demo/mnist:v4")
     d.added, d.removed, d.changed            # FileChange lists, sorted by path

@@ -1,5 +1,5 @@
-"""The TTL in force for one version and when it expires (the async implementation; Client wraps it
-in _sync_retention.py). `arkive show` prints it."""
+"""The TTL in force for one version and when it expires (an AsyncClient feature; Client's blocking
+methods are generated from it). `arkive show` prints it."""
 
 from __future__ import annotations
 

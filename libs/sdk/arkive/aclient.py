@@ -1,4 +1,4 @@
-"""AsyncClient: the one real implementation of the SDK, on grpc.aio. Client wraps it."""
+"""AsyncClient: the one real implementation of the SDK, on grpc.aio; Client is generated from it (_blocking.py)."""
 
 from __future__ import annotations
 
@@ -284,13 +284,13 @@ class AsyncClient:
         after a dropped connection; file:// from this machine) and fail with FailedPrecondition
         "source changed" if it no longer matches what was logged (unless logged with
         checksum=False). Only those that recorded a sha256 (file://) can be found in place; the
-        others are fetched every time (see _ref_download.download_references).
+        others are fetched every time (see engine/ref_download.py).
         """
         version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)
         dest = Path(root) if root is not None else version.default_root()
         files = [f async for f in self.files(version, path_prefix=path_prefix)]
         refs = [f for f in files if isinstance(f, ReferenceFile)]
-        if refs:  # fetched from their sources and verified there (see _ref_download.py)
+        if refs:  # fetched from their sources and verified there (see engine/ref_download.py)
             check_layout(f.path for f in files)
             files = [f for f in files if not isinstance(f, ReferenceFile)]
         with make_progress(self.progress) as progress:

@@ -1,5 +1,5 @@
-"""The catalogue: metadata, tags and description after commit, search, registry links (the async
-implementation; Client wraps it in _sync_catalog.py).
+"""The catalogue: metadata, tags and description after commit, search, registry links
+(an AsyncClient feature; Client's blocking methods are generated from it).
 
     await client.update_version("demo/ds:raw_2023", metadata={"rows": 70000}, add_tags=["clean"])
     models = await client.search("demo", type="model", where=["metrics.accuracy>0.9"], order_by="-metrics.accuracy")

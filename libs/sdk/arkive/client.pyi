@@ -165,7 +165,7 @@ class Client:
         after a dropped connection; file:// from this machine) and fail with FailedPrecondition
         "source changed" if it no longer matches what was logged (unless logged with
         checksum=False). Only those that recorded a sha256 (file://) can be found in place; the
-        others are fetched every time (see _ref_download.download_references).
+        others are fetched every time (see engine/ref_download.py).
         """
     def download_zip(self, ref: Any, out: str | os.PathLike[str], *, path_prefix: str | None = ...) -> DownloadResult:
         """Writes the version's files (in folder path_prefix) into the zip file `out`.

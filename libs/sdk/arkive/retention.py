@@ -1,5 +1,5 @@
-"""Deleting, TTLs, retention policies, garbage collection and the storage report (the async
-implementation; Client wraps it in _sync_retention.py).
+"""Deleting, TTLs, retention policies, garbage collection and the storage report
+(an AsyncClient feature; Client's blocking methods are generated from it).
 
     await client.delete("demo/model:v3")                      # soft: undeletable within the grace window
     await client.set_ttl("demo/model:v4", timedelta(days=30))

@@ -1,5 +1,5 @@
-"""Typed artifacts: models with metrics, datasets with schema, preview and statistics, plots (the async
-implementation; Client wraps it in _sync_typed.py).
+"""Typed artifacts: models with metrics, datasets with schema, preview and statistics, plots
+(an AsyncClient feature; Client's blocking methods are generated from it).
 
     await client.log_model("model.pkl", name="clf", metrics={"accuracy": 0.93}, framework="sklearn",
                            extra_data={"confusion": "plots/confusion.png"})
