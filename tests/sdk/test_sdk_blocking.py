@@ -157,3 +157,38 @@ def test_async_generators_become_lazy_iterators_closed_when_dropped(thing: Any) 
     assert next(it) == 0 and next(it) == 1
     it.close()  # the async generator is closed on the loop, not left pending
     assert thing._async.closed_early
+
+
+# ---- AsyncClient: features, not mixins; one LogOptions for every log --------------------------
+
+
+def test_async_client_is_composed_of_features_made_once_on_first_use(fake_gateway: Any) -> None:
+    from arkive._feature import Feature
+    from arkive.retention import Retention
+
+    assert arkive.AsyncClient.__mro__ == (arkive.AsyncClient, object)  # no mixins
+    assert (
+        inspect.signature(arkive.AsyncClient.delete).parameters.keys()
+        == inspect.signature(Retention.delete).parameters.keys()
+    )
+    assert arkive.AsyncClient.delete.__doc__ == Retention.delete.__doc__
+    client = arkive.AsyncClient(fake_gateway.address, project="demo")
+    assert client._features == {}
+    retention = client._feature(Retention)
+    assert (
+        isinstance(retention, Feature)
+        and client._feature(Retention) is retention
+        and list(client._features) == [Retention]
+    )
+
+
+def test_log_options_are_checked_once_and_carried_as_keywords() -> None:
+    from arkive._log_options import LogOptions
+    from arkive_common.errors import InvalidArgument
+
+    options = LogOptions(("best",), ["raw"], None, "run-1").checked()
+    assert options.keywords() == {"aliases": ["best"], "tags": ["raw"], "label": "", "run_id": "run-1"}
+    with pytest.raises(InvalidArgument, match="alias"):
+        LogOptions(aliases=["no spaces allowed"]).checked()
+    with pytest.raises(InvalidArgument):
+        LogOptions(tags=[""]).checked()
