@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 import arkive
-from arkive._blocking import adapts, blocking
+from arkive._blocking import adapts, blocking, blocking_doc
 from arkive._loop import LoopThread
 from arkive.client import ASYNC_ONLY
 from arkive.run import Cache, Run
@@ -50,7 +50,7 @@ def test_every_async_method_has_a_blocking_twin_with_its_signature_and_doc(
         a, b = inspect.signature(fn), inspect.signature(twin)
         assert list(a.parameters.values()) == list(b.parameters.values()), name
         if name not in ("close",):  # Client.close is its own (it also stops the loop thread)
-            assert twin.__doc__ == fn.__doc__ and twin.__name__ == name, name
+            assert twin.__doc__ == blocking_doc(fn.__doc__) and twin.__name__ == name, name
     sig = inspect.signature
     assert sig(arkive.Client.files).return_annotation == "Iterator[FileInfo]"
     assert sig(arkive.Client.run).return_annotation == "Run"
@@ -137,6 +137,13 @@ def thing() -> Any:
     loop = LoopThread()
     yield Thing(loop)
     loop.stop()
+
+
+def test_docstrings_lose_async_and_await() -> None:
+    assert blocking_doc("`async with await client.run()`; `async for f in client.files(v)`; `await x.y()`") == (
+        "`with client.run()`; `for f in client.files(v)`; `x.y()`"
+    )
+    assert arkive.Client.run.__doc__ is not None and "await" not in arkive.Client.run.__doc__
 
 
 def test_generated_methods_run_on_the_loop_and_adapt_their_results(thing: Any) -> None:

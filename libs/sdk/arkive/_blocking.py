@@ -81,21 +81,23 @@ def blocking(async_cls: type, *, exclude: frozenset[str] = frozenset()) -> Calla
 
 
 def _method(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    @functools.wraps(fn, assigned=("__name__", "__doc__"), updated=())
+    @functools.wraps(fn, assigned=("__name__",), updated=())
     def run(self: BlockingHost, *args: Any, **kwargs: Any) -> Any:
         return adapt(self, self._run(getattr(self._async, name)(*args, **kwargs)))
 
     run.__signature__ = _blocking_signature(fn)  # type: ignore[attr-defined]
+    run.__doc__ = blocking_doc(fn.__doc__)
     setattr(run, _MARK, name)
     return run
 
 
 def _iterator_method(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    @functools.wraps(fn, assigned=("__name__", "__doc__"), updated=())
+    @functools.wraps(fn, assigned=("__name__",), updated=())
     def iterate(self: BlockingHost, *args: Any, **kwargs: Any) -> Iterator[Any]:
         return _drain(self, getattr(self._async, name)(*args, **kwargs))
 
     iterate.__signature__ = _blocking_signature(fn)  # type: ignore[attr-defined]
+    iterate.__doc__ = blocking_doc(fn.__doc__)
     setattr(iterate, _MARK, name)
     return iterate
 
@@ -104,9 +106,9 @@ def _property(prop: property, name: str) -> property:
     def get(self: BlockingHost) -> Any:
         return adapt(self, getattr(self._async, name))
 
-    get.__doc__ = prop.__doc__
+    get.__doc__ = blocking_doc(prop.__doc__)
     get.__annotations__ = {"return": _blocking_annotation(getattr(prop.fget, "__annotations__", {}).get("return"))}
-    return property(get, doc=prop.__doc__)
+    return property(get, doc=get.__doc__)
 
 
 def _drain(host: BlockingHost, agen: AsyncIterator[Any]) -> Iterator[Any]:
@@ -139,6 +141,13 @@ def _blocking_annotation(annotation: Any) -> Any:
         return annotation
     renames = _RENAMES | {a.__name__: b.__name__ for a, (b, _) in _ADAPTERS.items()}
     return re.sub(r"\b\w+\b", lambda m: renames.get(m.group(0), m.group(0)), annotation)
+
+
+def blocking_doc(doc: str | None) -> str | None:
+    """An async method's docstring for its blocking twin: its examples without async and await."""
+    if doc is None:
+        return None
+    return re.sub(r"\bawait ", "", re.sub(r"\basync (with|for) ", r"\1 ", doc))
 
 
 def _blocking_signature(fn: Callable[..., Any]) -> inspect.Signature:

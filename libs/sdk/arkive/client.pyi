@@ -85,7 +85,7 @@ class Client:
         """Cluster-wide byte counters of the blob plane (stored, physical, received); see BlobStats."""
     @property
     def cache(self) -> Cache:
-        """The step cache: `await client.cache.lookup(key)` -> output versions or None."""
+        """The step cache: `client.cache.lookup(key)` -> output versions or None."""
     def cache_cleanup(self, size: int | str = ...) -> CleanupResult:
         """Evicts least recently used cached blobs until at most `size` remain (0 empties the cache)."""
     def cache_info(self) -> CacheInfo:
@@ -420,7 +420,7 @@ class Client:
         config: dict[str, Any] | None = ...,
         heartbeat_timeout: int = ...,
     ) -> Run:
-        """Starts a run: `async with await client.run(job_type="train") as run: ...`."""
+        """Starts a run: `with client.run(job_type="train") as run: ...`."""
     def runs(self, project: str | None = ..., *, job_type: str = ..., group: str = ...) -> list[RunInfo]:
         """Runs of a project, newest first."""
     def scrub(self, *, sample: int | None = ...) -> ScrubResult:
