@@ -20,6 +20,8 @@ from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
 from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 
+from ._retention_types import INHERIT
+
 if TYPE_CHECKING:
     import grpc
 
@@ -37,6 +39,8 @@ F = TypeVar("F", bound="Feature")
 
 
 class Feature:
+    """One area of AsyncClient (made by the client, for the client): what its methods may use."""
+
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
@@ -125,7 +129,7 @@ class Feature:
         tags: Sequence[str] = (),
         label: str | None = None,
         run_id: str = "",
-        ttl: Any = "inherit",
+        ttl: Any = INHERIT,
     ) -> ArtifactVersion:
         return await self._client.log_artifact(
             artifact, project, aliases=aliases, tags=tags, label=label, run_id=run_id, ttl=ttl

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import grpc
 
@@ -391,7 +391,7 @@ class AsyncClient:
         feature = self._features.get(cls)
         if feature is None:
             feature = self._features[cls] = cls(self)
-        return feature  # type: ignore[return-value]
+        return cast(F, feature)
 
     # ---- admin ------------------------------------------------------------------------------
 
