@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -30,6 +30,9 @@ from ._feature import Feature
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from .artifact import Artifact, metadata_json
 from .version import ArtifactVersion
+
+if TYPE_CHECKING:
+    from .aclient import AsyncClient
 
 STATE_NAMES = {
     lpb.RUN_STATE_RUNNING: "running",
@@ -111,7 +114,7 @@ def _timestamp(value: datetime | float | None) -> Timestamp | None:
 class AsyncRun:
     """A run on the server; use as `async with`. Created by AsyncClient.run()."""
 
-    def __init__(self, client: Any, info: RunInfo, heartbeat_every: float) -> None:
+    def __init__(self, client: AsyncClient, info: RunInfo, heartbeat_every: float) -> None:
         self._client = client
         self.info = info
         self._every = heartbeat_every
@@ -222,7 +225,7 @@ class AsyncRun:
 class StepCache:
     """The step cache of an AsyncClient: `await client.cache.lookup(key)` -> output versions or None."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
     async def lookup(self, cache_key: str, project: str | None = None) -> list[ArtifactVersion] | None:

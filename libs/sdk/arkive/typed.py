@@ -221,7 +221,7 @@ class Typed(Feature):
         are also kept there. Pickled models run code when loaded: load only versions you trust."""
         from ._objects import load
 
-        return await load(self, ref, None if root is None else Path(root))
+        return await load(self._client, ref, None if root is None else Path(root))
 
     async def log_model(
         self,
