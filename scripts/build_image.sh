@@ -25,7 +25,8 @@ CACHE=${ARKIVE_IMAGE_CACHE:-.cache/image}
 LOCAL_BASE=localhost/arkive-base:bookworm
 BASE=${ARKIVE_BASE_IMAGE:-$LOCAL_BASE}
 ULIMITS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-PACKAGES=(libs/common libs/proto services/gateway services/ingest services/hashing services/lineage services/retention)
+PACKAGES=(libs/common libs/proto libs/sdk services/gateway services/ingest services/hashing services/lineage services/retention
+  services/web)
 say() { echo "build_image [${SECONDS}s]: $*" >&2; }
 
 if [[ $(id -u) != 0 ]]; then
@@ -87,7 +88,7 @@ if [[ ! -f $deps/.complete ]]; then
   say "downloading the runtime dependencies into $deps"
   rm -rf "$deps" && mkdir -p "$deps"
   "${pip[@]}" download --only-binary=:all: -c requirements.lock -d "$deps" "$context"/arkive/*.whl >&2
-  rm -f "$deps"/arkive_*.whl
+  rm -f "$deps"/arkive_*.whl "$deps"/arkive-[0-9]*.whl  # the workspace wheels (the SDK is "arkive")
   touch "$deps/.complete"
 fi
 cp -a "$deps" "$context/deps" && rm -f "$context/deps/.complete"

@@ -86,6 +86,8 @@ async def stack(infra: Stack, stack_dir: Path, admin_token: str) -> AsyncIterato
     # middle of the session would delete what other tests' TTLs and policies only plan.
     # test_retention_schedule.py starts a retention replica of its own with a short interval.
     os.environ.setdefault("ARKIVE_RETENTION_INTERVAL", "0")
+    # Lag gauges (outbox, consumers, dead letters) sampled every second: test_metrics.py waits on them.
+    os.environ.setdefault("ARKIVE_METRICS_INTERVAL", "1")
     # The buckets the reference tests create (refs-…, refv-…, refd-…, refr-…): s3:// references read
     # only buckets on this allow list (none by default).
     os.environ.setdefault("ARKIVE_REFERENCE_S3_BUCKETS", "refs-*,refv-*,refd-*,refr-*")

@@ -291,4 +291,5 @@ async def test_children_do_not_outlive_an_abandoning_launcher(infra: Stack, tmp_
     if how == "sigkill":
         proc.kill()
     await asyncio.wait_for(proc.wait(), 10)
-    await assert_eventually(lambda: assert_all_gone(pids, tmp_path), timeout=5)
+    # Generous: the kernel signals at once, but a loaded CI machine schedules the exits late.
+    await assert_eventually(lambda: assert_all_gone(pids, tmp_path), timeout=15)

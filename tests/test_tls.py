@@ -145,3 +145,17 @@ async def test_client_certificates_can_be_required(
                     await client.versions("nothing-here")
         finally:
             await gateway.stop()
+
+
+async def test_a_client_trusting_another_ca_is_told_so_at_once(
+    tls_gateway: TlsGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TLS misconfiguration never heals by waiting: the SDK says what to check instead of riding
+    out the whole retry deadline and then calling the gateway unreachable."""
+    other = trustme.CA()
+    other.cert_pem.write_to_path(str(tmp_path / "other.pem"))
+    monkeypatch.setenv("ARKIVE_TLS_CA", str(tmp_path / "other.pem"))
+    monkeypatch.setenv("ARKIVE_RETRY_DEADLINE", "600")  # waiting it out would time the test out
+    async with arkive.AsyncClient(tls_gateway.addr, "tls", progress=False) as client:
+        with pytest.raises(arkive.FailedPrecondition, match=r"TLS handshake.*ARKIVE_TLS_CA"):
+            await client.versions("secure")

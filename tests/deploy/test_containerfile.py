@@ -21,5 +21,5 @@ def test_containerfile_passes_hadolint():
 
 
 def test_entrypoint_refuses_unknown_processes():
-    done = subprocess.run(["sh", ROOT / "deploy" / "arkive-entrypoint.sh", "web"], capture_output=True, text=True)
-    assert done.returncode == 2 and "gateway|ingest|hashing|lineage|retention" in done.stderr
+    done = subprocess.run(["sh", ROOT / "deploy" / "arkive-entrypoint.sh", "nope"], capture_output=True, text=True)
+    assert done.returncode == 2 and "gateway|ingest|hashing|lineage|retention|web" in done.stderr

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "arkive"
 EXAMPLES = sorted((CHART / "examples").glob("*.yaml"))
 SERVICES = ("gateway", "ingest", "hashing", "lineage", "retention")
+PROCESSES = (*SERVICES, "web")  # the dashboard is on by default
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 # Environment variables that carry a credential (or a URL that may embed one): never a literal value.
 CREDENTIAL_ENV = ("ARKIVE_DATABASE_URL", "ARKIVE_S3_ACCESS_KEY", "ARKIVE_S3_SECRET_KEY", "ARKIVE_BOOTSTRAP_TOKEN_HASH")
@@ -82,7 +83,7 @@ def test_kubernetes_validate_strict(rendered, version):
 def test_every_container_has_probes_resources_and_runs_as_non_root(rendered):
     for example, (_, docs) in rendered.items():
         deployments = kinds(docs, "Deployment")
-        assert sorted(d["metadata"]["labels"]["app.kubernetes.io/component"] for d in deployments) == sorted(SERVICES)
+        assert sorted(d["metadata"]["labels"]["app.kubernetes.io/component"] for d in deployments) == sorted(PROCESSES)
         for d in deployments:
             pod = d["spec"]["template"]["spec"]
             where = f"{example}: {d['metadata']['name']}"
@@ -114,6 +115,8 @@ def test_every_credential_comes_from_a_secret(rendered):
     for example, (_, docs) in rendered.items():
         assert not kinds(docs, "Secret"), f"{example}: the chart must not make Secrets"
         for d in kinds(docs, "Deployment"):
+            if d["metadata"]["labels"]["app.kubernetes.io/component"] == "web":
+                continue  # test_web_dashboard_gets_no_backend_credentials
             for c in d["spec"]["template"]["spec"]["containers"]:
                 env = {e["name"]: e for e in c["env"]}
                 for name in ("ARKIVE_DATABASE_URL", "ARKIVE_S3_ACCESS_KEY", "ARKIVE_S3_SECRET_KEY"):
@@ -143,13 +146,13 @@ def test_gateway_has_pdb_hpa_and_is_the_only_way_in(rendered):
             p["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
             for p in kinds(docs, "PodDisruptionBudget")
         }
-        assert pdbs == set(SERVICES), example
+        assert pdbs == set(PROCESSES), example
         hpas = {h["spec"]["scaleTargetRef"]["name"] for h in kinds(docs, "HorizontalPodAutoscaler")}
         if example != "small":  # small turns autoscaling off and fixes one replica
             assert hpas == {"arkive-gateway", "arkive-ingest"}, example
         services = kinds(docs, "Service")
         public = [s for s in services if s["spec"].get("clusterIP") != "None"]
-        assert [s["metadata"]["name"] for s in public] == ["arkive-gateway"], example
+        assert sorted(s["metadata"]["name"] for s in public) == ["arkive-gateway", "arkive-web"], example
         policies = {p["metadata"]["name"]: p for p in kinds(docs, "NetworkPolicy")}
         default = policies["arkive-default"]
         assert default["spec"]["podSelector"]["matchLabels"] == {
@@ -163,7 +166,7 @@ def test_gateway_has_pdb_hpa_and_is_the_only_way_in(rendered):
 
 
 def test_ingress_and_grpc_route_terminate_tls_from_existing_secrets(rendered):
-    (ingress,) = kinds(rendered["cluster"][1], "Ingress")
+    (ingress,) = [i for i in kinds(rendered["cluster"][1], "Ingress") if i["metadata"]["name"] == "arkive-gateway"]
     assert ingress["spec"]["tls"] == [{"hosts": ["arkive.example.com"], "secretName": "arkive-gateway-tls"}]
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == "GRPC"
     (route,) = kinds(rendered["external-s3"][1], "GRPCRoute")
@@ -196,3 +199,51 @@ def test_only_ingest_gets_the_bootstrap_token_hash(rendered):
             assert ref == {"name": "arkive", "key": "bootstrap-token-hash"}
         else:
             assert "ARKIVE_BOOTSTRAP_TOKEN_HASH" not in env, d["metadata"]["name"]
+
+
+def test_web_dashboard_gets_no_backend_credentials_and_reads_through_the_gateway(rendered):
+    for example, (_, docs) in rendered.items():
+        (web,) = [
+            d for d in kinds(docs, "Deployment") if d["metadata"]["labels"]["app.kubernetes.io/component"] == "web"
+        ]
+        (c,) = web["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in c["env"]}
+        assert not {"ARKIVE_DATABASE_URL", "ARKIVE_S3_SECRET_KEY", "ARKIVE_S3_ACCESS_KEY", "ARKIVE_NATS_URL"} & set(env)
+        assert env["ARKIVE_GATEWAY_ADDR"]["value"] == "arkive-gateway:50051", example
+        assert env["ARKIVE_LOG_FORMAT"]["value"] == "json", example
+        assert c["args"] == ["web"] and {"name": "http", "containerPort": 8080, "protocol": "TCP"} in c["ports"]
+        (svc,) = [s for s in kinds(docs, "Service") if s["metadata"]["name"] == "arkive-web"]
+        assert svc["spec"]["ports"][0]["targetPort"] == "http"
+        policy = {p["metadata"]["name"]: p for p in kinds(docs, "NetworkPolicy")}["arkive-web"]
+        assert [r["ports"] for r in policy["spec"]["ingress"]] == [[{"port": "http", "protocol": "TCP"}]]
+    (ingress,) = [i for i in kinds(rendered["cluster"][1], "Ingress") if i["metadata"]["name"] == "arkive-web"]
+    assert ingress["spec"]["tls"] == [{"hosts": ["arkive-web.example.com"], "secretName": "arkive-web-tls"}]
+    assert not [i for i in kinds(rendered["small"][1], "Ingress")]  # off by default
+
+
+def test_web_can_be_turned_off(helm):
+    docs = render(helm, "-f", str(CHART / "examples" / "small.yaml"), "--set", "web.enabled=false")
+    assert "web" not in {d["metadata"]["labels"].get("app.kubernetes.io/component") for d in docs}
+
+
+def test_alert_rules_are_optional_and_cover_lags_dead_letters_and_readiness(rendered, helm):
+    assert not kinds(rendered["small"][1], "PrometheusRule")  # off by default
+    (rule,) = kinds(rendered["cluster"][1], "PrometheusRule")
+    alerts = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
+    assert set(alerts) == {"ArkiveOutboxLag", "ArkiveConsumerLag", "ArkiveDeadLetters", "ArkiveNotReady"}
+    assert "arkive_outbox_oldest_event_age_seconds" in alerts["ArkiveOutboxLag"]["expr"]
+    assert "arkive_consumer_pending_messages" in alerts["ArkiveConsumerLag"]["expr"]
+    assert "arkive_dead_letters" in alerts["ArkiveDeadLetters"]["expr"]
+    assert "arkive_service_ready" in alerts["ArkiveNotReady"]["expr"]
+    assert "{{ $labels.consumer }}" in alerts["ArkiveConsumerLag"]["annotations"]["summary"]  # for Prometheus
+
+
+def test_logs_are_json_and_traces_export_only_when_configured(rendered, helm):
+    for d in kinds(rendered["small"][1], "Deployment"):
+        env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["ARKIVE_LOG_FORMAT"] == "json" and "OTEL_EXPORTER_OTLP_ENDPOINT" not in env
+    docs = render(helm, "-f", str(CHART / "examples" / "small.yaml"), "--set", "tracing.otlpEndpoint=http://otel:4317")
+    for d in kinds(docs, "Deployment"):
+        env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] != "web":
+            assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel:4317"

@@ -8,6 +8,7 @@ Root only (buildah and podman run rootful here); the script installs the Debian 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def test_image_runs_as_non_root_without_compilers(image):
     out = podman("run", "--rm", *ULIMITS, "--entrypoint", "sh", image, "-c", "id -u; command -v gcc cc pip || true")
     assert out.stdout.split() == ["10001"]
     usage = podman("run", "--rm", *ULIMITS, image, "nonsense", check=False)
-    assert usage.returncode == 2 and "gateway|ingest|hashing|lineage|retention" in usage.stderr
+    assert usage.returncode == 2 and "gateway|ingest|hashing|lineage|retention|web" in usage.stderr
 
 
 async def test_five_containers_serve_a_log_and_a_download(image, infra, tmp_path):
@@ -109,9 +110,28 @@ async def test_five_containers_serve_a_log_and_a_download(image, infra, tmp_path
             assert (restored / "sub" / "b.bin").read_bytes() == (data / "sub" / "b.bin").read_bytes()
             calls = await metric_samples(health["gateway"], "grpc_server_handled_total")
             assert value(calls, grpc_method="CommitDraft", grpc_code="OK") >= 1, calls
+            logged = podman("logs", names["ingest"], check=False)
+            lines = [json.loads(x) for x in (logged.stdout + logged.stderr).splitlines() if x.startswith("{")]
+            assert any(x["service"] == "ingest" and x["event"] for x in lines), logged  # JSON logs in the image
+
+            # the web dashboard from the same image, reading through the containerised gateway
+            web_port, web_health = free_port(taken), free_port(taken)
+            web_env = {"ARKIVE_GATEWAY_ADDR": gateway_addr, "ARKIVE_WEB_ADDR": f"127.0.0.1:{web_port}"}
+            web_env |= {"ARKIVE_HEALTH_HOST": "127.0.0.1", "ARKIVE_HEALTH_PORT": str(web_health)}
+            names["web"] = f"arkive-test-web-{run_id}"
+            flags = [f"--env={k}={v}" for k, v in web_env.items()]
+            await asyncio.to_thread(
+                podman, "run", "--detach", "--name", names["web"], "--network", "host", *ULIMITS, *flags, image, "web"
+            )
+
+            async def web_ready() -> None:
+                assert await http_get(web_health, "/readyz") == (200, "ready\n")
+                assert (await http_get(web_port, "/static/style.css"))[0] == 200
+
+            await assert_eventually(web_ready, timeout=60, interval=0.5, retry_on=(AssertionError, OSError))
 
             # graceful termination as PID 1 in a container: SIGTERM, exit status 0
-            for s in reversed(SERVICES):
+            for s in ["web", *reversed(SERVICES)]:
                 await asyncio.to_thread(podman, "stop", "--time", "20", names[s], timeout=60)
                 state = await asyncio.to_thread(podman, "inspect", "--format", "{{.State.ExitCode}}", names[s])
                 assert state.stdout.strip() == "0", s

@@ -32,14 +32,14 @@ from .rawgrpc import Raw, digest_of, unique
 EXPECTED: dict[str, str] = {
     **dict.fromkeys(
         """RebuildProjections GetBlobStats CollectGarbage ScrubBlobs ListDeadLetters RetryDeadLetter
-        CheckConsumers""".split(),
+        CheckConsumers GetStatus""".split(),
         "G",
     ),
     **dict.fromkeys(
         "FindMissingBlobs UploadBlob UploadBlobs ComposeBlob StartDirectUpload FinishDirectUpload".split(), "anyW"
     ),
     **dict.fromkeys("DownloadBlob DownloadBlobs GetDownloadUrls ReportCorruptBlobs".split(), "anyR"),
-    **dict.fromkeys("WhoAmI CreateToken ListTokens RevokeToken".split(), "self"),
+    **dict.fromkeys("WhoAmI CreateToken ListTokens RevokeToken ListProjects".split(), "self"),
     **dict.fromkeys(
         """GetVersion FindVersionByManifest ListVersions ListArtifacts ListFiles ListDrafts SearchVersions
         ListLinks GetRun ListRuns LookupCache GetLineage DownloadReference ListPolicies PlanRetention
@@ -49,7 +49,7 @@ EXPECTED: dict[str, str] = {
     **dict.fromkeys(
         """CreateDraft AddFiles CommitDraft AssignAliases UpsertFiles FinishDistributed AbortDraft RemoveFiles
         UpdateVersion LinkVersion StartRun HeartbeatRun FinishRun UseArtifact RecordCacheKey AddReferences
-        RegisterObjects SetAliases""".split(),
+        RegisterObjects SetAliases UnlinkVersion""".split(),
         "W",
     ),
     **dict.fromkeys(

@@ -158,3 +158,23 @@ async def test_chunk_indexer_parks_a_poison_blob_event(isolated: Deployment):
         assert letter.event_id == "" and letter.subject.endswith(".events.blob.BlobStored")
         with pytest.raises(FailedPrecondition, match="cannot be decoded"):
             await client.retry_dead_letter(letter.id)
+
+
+async def test_an_undecodable_message_parked_again_keeps_one_row(isolated: Deployment):
+    """A consumer killed between parking and acking gets the message again and parks it again: the
+    row is updated, not duplicated, though the message has no event id to key it by."""
+    from arkive_common import deadletters
+
+    consumer = "crashy" + uuid.uuid4().hex[:6]
+    failure = deadletters.Failure(consumer, "arkive.events.Garbage", 41, b"\xff", None, "DecodeError: first")
+    first = await deadletters.park(isolated.pool, failure, 3)
+    again = deadletters.Failure(consumer, "arkive.events.Garbage", 41, b"\xff", None, "DecodeError: again")
+    assert await deadletters.park(isolated.pool, again, 3) == first
+    other = deadletters.Failure(consumer, "arkive.events.Garbage", 42, b"\xfe", None, "DecodeError: other")
+    assert await deadletters.park(isolated.pool, other, 3) != first
+
+    rows = await deadletters.list_for(isolated.pool, consumer)
+    assert [(r.stream_seq, r.deliveries, r.error) for r in rows] == [
+        (41, 6, "DecodeError: again"),
+        (42, 3, "DecodeError: other"),
+    ]

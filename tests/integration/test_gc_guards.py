@@ -193,3 +193,27 @@ async def test_blob_locks_order_sweeps_against_small_and_large_adds(stack):
     finally:
         for conn in (adder, other, sweeper):
             await conn.close()
+
+
+async def test_an_undelete_takes_turns_with_a_sweep(raw, db, stack):
+    """An undelete references a deleted version's blobs again: while a sweep holds blob locks it
+    backs off (and is refused once its retries run out) instead of restoring files whose bytes the
+    sweep may be freeing; once the sweep is done it goes through."""
+    project = unique()
+    done = await raw.log(project, "m", {"a": f"{project} undeleted".encode()})
+    ref = f"{project}/m:v{done.version.version}"
+    await raw.retention.DeleteVersion(rpb.DeleteVersionRequest(ref=ref))
+
+    sweeper = await asyncpg.connect(stack.database_url)
+    try:
+        async with sweeper.transaction():
+            await blob_locks.hold_exclusive(sweeper, [_in_bucket(3, project)])
+            code, _ = await code_of(raw.retention.UndeleteVersion(rpb.UndeleteVersionRequest(ref=ref)))
+            assert code == grpc.StatusCode.ABORTED
+            deleted = "SELECT deleted_at IS NOT NULL FROM ingest_versions WHERE version_id = $1"
+            assert await db.fetchval(deleted, done.version.version_id)
+    finally:
+        await sweeper.close()
+    back = await raw.retention.UndeleteVersion(rpb.UndeleteVersionRequest(ref=ref))
+    assert [v.version for v in back.undeleted] == [done.version.version]
+    assert not await db.fetchval(deleted, done.version.version_id)

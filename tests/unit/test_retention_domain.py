@@ -121,3 +121,12 @@ def test_ttl_own_default_and_never_and_keep_rules_win():
     assert [d.version for d in plan.deletions] == [0, 2, 3]
     keep = ra.Policy(project="p", name="k", keep_last=1, type="data")
     assert [d.version for d in policies.plan(cands, [keep], {"": 10}, now=60.0).deletions] == [0, 2]
+
+
+def test_a_plan_says_which_alias_keeps_a_version():
+    cands = [cand(i, aliases=("reg/zoo:production",) if i == 0 else ()) for i in range(3)]
+    plan = policies.plan(cands, [ra.Policy(project="p", name="last1", keep_last=1)], {}, now=10.0)
+    assert [d.version for d in plan.deletions] == [1]
+    assert [(k.version, k.aliases, k.reasons) for k in plan.protected_versions] == [
+        (0, ["reg/zoo:production"], ["policy last1: not among the 1 newest"])
+    ]

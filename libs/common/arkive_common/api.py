@@ -175,6 +175,9 @@ class VersionView(msgspec.Struct, frozen=True):
     tags: list[str]
     label: str
     created_at: float
+    # A link as listed in its registry collection: project/name/version are the registry's and
+    # this is the source ref ("demo/clf:v3"); "" for a version in its own collection.
+    linked_from: str = ""
 
 
 class Committed(msgspec.Struct, frozen=True):

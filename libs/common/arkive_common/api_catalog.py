@@ -17,6 +17,8 @@ UPDATE_VERSION = "update_version"
 SEARCH_VERSIONS = "search_versions"
 LINK_VERSION = "link_version"
 LIST_LINKS = "list_links"
+UNLINK_VERSION = "unlink_version"
+LIST_PROJECTS = "list_projects"
 
 # Dotted paths into the metadata object ("metrics.accuracy"); keys outside this pattern can be
 # stored but not searched or sorted by (they never reach SQL, not even as parameters).
@@ -62,6 +64,9 @@ class SearchVersions(msgspec.Struct, frozen=True):
     order_by: str = "-created_at"  # created_at | version | metadata.<key>; "-" for descending
     page_size: int = 50
     page_token: str = ""
+    # Instead of `project` (then ""): these projects, the caller's readable ones (None: every project).
+    all_projects: bool = False
+    projects: list[str] | None = None
 
 
 class SearchPage(msgspec.Struct, frozen=True):
@@ -103,6 +108,34 @@ class LinkView(msgspec.Struct, frozen=True):
 class LinkPage(msgspec.Struct, frozen=True):
     links: list[LinkView]
     next_page_token: str = ""
+
+
+class ListProjects(msgspec.Struct, frozen=True):
+    projects: list[str] | None = None  # only these (the caller's readable ones); None: every project
+
+
+class ProjectSummary(msgspec.Struct, frozen=True):
+    name: str
+    collections: int
+    versions: int
+    total_bytes: int
+
+
+class ProjectList(msgspec.Struct, frozen=True):
+    projects: list[ProjectSummary]
+
+
+class UnlinkVersion(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    selector: str  # "v2", "2", an alias of the collection of links, or "latest"
+
+
+class Unlinked(msgspec.Struct, frozen=True):
+    link_version: int
+    version_id: str
+    linked_from: str
+    aliases_removed: list[str]
 
 
 def check_metadata_key(key: str) -> str:

@@ -23,7 +23,7 @@ GET_REFERENCE = "get_reference"  # ingest
 REGISTER_OBJECT = "register_object"  # hashing: index a digest at an existing object key
 
 MAX_URI = 2048
-SCHEMES = ("s3://", "http://", "https://", "file://")
+SCHEMES = ("s3://", "http://", "https://", "file://", "arkive://")
 # A DraftReferencesAdded event (and an add_references bus message) holds at most 200 entries and
 # about 256 KiB of strings, so it stays far below NATS' 1 MiB whatever the URIs' characters.
 REFS_PER_EVENT = 200
@@ -37,7 +37,7 @@ class RefEntry(msgspec.Struct, frozen=True):
     etag: str = ""
     version_id: str = ""
     checksum: bool = True
-    digest: str = ""  # "sha256:<hex>" for file://, else ""
+    digest: str = ""  # "sha256:<hex>" for file:// and arkive:// (the blob's), else ""
     size: int = 0
 
     def row(self) -> RefRow:
@@ -57,7 +57,7 @@ class GetReference(msgspec.Struct, frozen=True):
 def check_entry(e: RefEntry) -> RefEntry:
     check_path(e.path)
     if not isinstance(e.uri, str) or not e.uri.startswith(SCHEMES):
-        raise InvalidArgument(f"{e.path}: reference URI must be s3://, http(s):// or file://, not {e.uri!r}")
+        raise InvalidArgument(f"{e.path}: reference URI must be s3://, http(s)://, file:// or arkive://, not {e.uri!r}")
     if len(e.uri) > MAX_URI or any(ord(c) < 32 for c in e.uri):
         raise InvalidArgument(f"{e.path}: reference URI is longer than {MAX_URI} or has control characters")
     if len(e.etag) > 256 or len(e.version_id) > 256:

@@ -200,10 +200,20 @@ class PlannedDeletion(msgspec.Struct, frozen=True):
     reasons: list[str]
 
 
+class ProtectedVersion(msgspec.Struct, frozen=True):
+    project: str
+    name: str
+    version_id: str
+    version: int
+    reasons: list[str]
+    aliases: list[str]  # "production", or a registry link's "registry/zoo:production"
+
+
 class Plan(msgspec.Struct, frozen=True):
     deletions: list[PlannedDeletion]
     protected: int = 0  # versions a rule would delete but an alias keeps
     total: int = 0  # deletions planned (the list may be cut at the request's limit)
+    protected_versions: list[ProtectedVersion] = []
 
 
 class ApplyResult(msgspec.Struct, frozen=True):

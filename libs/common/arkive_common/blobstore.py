@@ -17,6 +17,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import ClientError
 
+from .metrics import BLOB_BYTES
 from .s3body import BufferBody
 
 PART_SIZE = 8 * 1024 * 1024
@@ -83,6 +84,7 @@ class BlobStore:
 
     async def put(self, key: str, data: bytes) -> None:
         await self.s3.put_object(Bucket=self.bucket, Key=key, Body=BufferBody(data))
+        BLOB_BYTES.labels("uploaded").inc(len(data))
 
     def writer(self, key: str) -> MultipartWriter:
         return MultipartWriter(self, key)
@@ -101,6 +103,7 @@ class BlobStore:
                 chunk = await body.read(READ_CHUNK)
                 if not chunk:
                     break
+                BLOB_BYTES.labels("downloaded").inc(len(chunk))
                 yield chunk
 
     async def delete(self, key: str) -> None:
@@ -180,6 +183,7 @@ class MultipartWriter:
     async def complete(self) -> None:
         if self._upload_id is None:
             await self._store.s3.put_object(Bucket=self._store.bucket, Key=self.key, Body=BufferBody(self._take()))
+            BLOB_BYTES.labels("uploaded").inc(self.size)
             return
         if self._chunks:
             await self._send_part(self._take())
@@ -192,6 +196,7 @@ class MultipartWriter:
             UploadId=self._upload_id,
             MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in sorted(self._parts.items())]},
         )
+        BLOB_BYTES.labels("uploaded").inc(self.size)
 
     async def abort(self) -> None:
         for t in self._pending:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -25,10 +26,12 @@ import asyncpg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry.trace import SpanKind
 
-from . import deadletters
+from . import deadletters, tracing
 from .config import Settings
 from .events import Envelope, decode_envelope
+from .metrics import CONSUMER_ACK_PENDING, CONSUMER_EVENTS, CONSUMER_PENDING, sample_interval
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,8 @@ class EventConsumer:
         self._stopping = False
         self.policy = policy or DeliveryPolicy()
         self.parked = 0  # dead letters this process parked (the table holds the cluster's)
+        self._sample_every = sample_interval()
+        self._next_sample = 0.0
 
     @property
     def name(self) -> str:
@@ -137,6 +142,8 @@ class EventConsumer:
     async def _pull(self, sub) -> None:
         try:
             while not self._stopping:
+                if time.monotonic() >= self._next_sample:
+                    await self._sample_lag(sub)
                 try:
                     msgs = await sub.fetch(self._batch, timeout=1.0)
                 except NatsTimeout:
@@ -149,15 +156,34 @@ class EventConsumer:
             except Exception:
                 pass
 
+    async def _sample_lag(self, sub) -> None:
+        """The consumer's lag for /metrics (JetStream's view, shared by every replica of the consumer)."""
+        self._next_sample = time.monotonic() + self._sample_every
+        try:
+            info = await sub.consumer_info()
+        except Exception as exc:  # the gauge keeps its last value; the pull loop decides about errors
+            log.debug("consumer %s: no consumer info: %s", self._durable, exc)
+            return
+        CONSUMER_PENDING.labels(self._durable).set(info.num_pending or 0)
+        CONSUMER_ACK_PENDING.labels(self._durable).set(info.num_ack_pending or 0)
+
     async def deliver(self, msg) -> None:
+        """Handles one bus message in a span that continues the trace of the append (the traceparent
+        the outbox relay put in its headers)."""
+        with tracing.span(f"consume {self._durable}", msg.headers, kind=SpanKind.CONSUMER) as span:
+            span.set_attribute("messaging.destination.name", msg.subject)
+            await self._deliver(msg)
+
+    async def _deliver(self, msg) -> None:
         """Handles one bus message: ack on success, else redeliver later or park it (module doc)."""
         env: Envelope | None = None
         try:
             env = decode_envelope(msg.data)
-            await self.handle(env)
+            applied = await self.handle(env)
         except Exception as exc:
             await self._failed(msg, env, exc)
             return
+        CONSUMER_EVENTS.labels(self._durable, "processed" if applied else "duplicate").inc()
         if msg.metadata.num_delivered > 1:
             await deadletters.forget_failures(self._pool, self._durable, msg.metadata.sequence.stream)
         await msg.ack()
@@ -169,6 +195,7 @@ class EventConsumer:
         if isinstance(exc, NotYet):
             waited = await deadletters.note_waiting(self._pool, self._durable, seq)
             if waited < self.policy.wait_limit:
+                CONSUMER_EVENTS.labels(self._durable, "waiting").inc()
                 await msg.nak(delay=self.policy.delay(meta.num_delivered))
                 return
             error = f"waited {waited:.0f}s for an earlier event: {exc}"
@@ -180,12 +207,14 @@ class EventConsumer:
                         "consumer %s: stream seq %d (%s) failed, retrying up to %d times: %s",
                         self._durable, seq, msg.subject, self.policy.max_failures - 1, describe(exc),
                     )  # fmt: skip
+                CONSUMER_EVENTS.labels(self._durable, "retried").inc()
                 await msg.nak(delay=self.policy.delay(failures))
                 return
             error = describe(exc)
         failure = deadletters.Failure(self._durable, msg.subject, seq, msg.data, env.id if env else None, error)
         letter = await deadletters.park(self._pool, failure, meta.num_delivered)
         self.parked += 1
+        CONSUMER_EVENTS.labels(self._durable, "parked").inc()
         log.error(
             "consumer %s: parked stream seq %d (%s, event %s) as dead letter %d after %d deliveries: %s",
             self._durable, seq, msg.subject, failure.event_id or "undecodable", letter, meta.num_delivered, error,

@@ -35,6 +35,15 @@ MIGRATIONS: list[str] = [
     CREATE TABLE consumer_checkpoints (
         consumer text PRIMARY KEY, position bigint NOT NULL, expected bigint NOT NULL);
     """,
+    """
+    -- An undecodable message has no event id, and NULLs never conflict in the index above: a
+    -- redelivery after a crash between parking and acking added a second row. Keyed by the stream
+    -- sequence instead (the oldest row of each duplicate group is kept).
+    DELETE FROM dead_letters a USING dead_letters b
+        WHERE a.event_id IS NULL AND b.event_id IS NULL AND a.consumer = b.consumer
+          AND a.stream_seq = b.stream_seq AND a.id > b.id;
+    CREATE UNIQUE INDEX dead_letters_undecodable ON dead_letters (consumer, stream_seq) WHERE event_id IS NULL;
+    """,
 ]
 
 
@@ -89,14 +98,17 @@ async def park(pool: asyncpg.Pool, f: Failure, deliveries: int) -> int:
                 f.consumer,
                 f.stream_seq,
             )
+        event_id = _uuid_or_none(f.event_id)
+        # The arbiter of a repeat: the event id, or for a message without one its stream sequence.
+        key = "(consumer, event_id)" if event_id is not None else "(consumer, stream_seq) WHERE event_id IS NULL"
         return await conn.fetchval(
             "INSERT INTO dead_letters (consumer, event_id, subject, stream_seq, data, error, deliveries,"
             " first_failure, last_failure) VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()), now())"
-            " ON CONFLICT (consumer, event_id) DO UPDATE SET error = EXCLUDED.error,"
+            f" ON CONFLICT {key} DO UPDATE SET error = EXCLUDED.error,"
             " deliveries = dead_letters.deliveries + EXCLUDED.deliveries, last_failure = now(),"
             " stream_seq = coalesce(dead_letters.stream_seq, EXCLUDED.stream_seq) RETURNING id",
             f.consumer,
-            _uuid_or_none(f.event_id),
+            event_id,
             f.subject,
             f.stream_seq,
             f.data,

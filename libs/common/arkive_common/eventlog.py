@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import asyncpg
 from prometheus_client import Counter
 
-from . import context
+from . import context, tracing
 from .errors import Conflict, InvalidArgument
 from .events import Envelope, Event, encode_event, event_type
 
@@ -68,6 +68,8 @@ MIGRATIONS: list[str] = [
     """,
     # who asked for each event (the authenticated principal at the gateway; "" = the system itself)
     "ALTER TABLE events ADD COLUMN principal text NOT NULL DEFAULT ''",
+    # the W3C traceparent of the span that appended it ("" = untraced): the relay passes it on (tracing.py)
+    "ALTER TABLE events ADD COLUMN traceparent text NOT NULL DEFAULT ''",
 ]
 
 
@@ -97,12 +99,13 @@ def _row_to_envelope(row: asyncpg.Record) -> Envelope:
         correlation_id=row["correlation_id"],
         recorded_at=row["recorded_at"].timestamp(),
         principal=row["principal"],
+        traceparent=row["traceparent"],
     )
 
 
 _COLUMNS = (
     "position, id, stream_id, stream_version, type, schema_version, data, causation_id, correlation_id,"
-    " recorded_at, principal"
+    " recorded_at, principal, traceparent"
 )
 
 
@@ -151,8 +154,8 @@ async def append(
         rows = await conn.fetch(
             f"""
             INSERT INTO events (id, stream_id, stream_version, type, schema_version, data,
-                                causation_id, correlation_id, principal)
-            SELECT i, s, v, t, sv, d, $7, $8, $9
+                                causation_id, correlation_id, principal, traceparent)
+            SELECT i, s, v, t, sv, d, $7, $8, $9, $10
             FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::bytea[])
                  AS x(i, s, v, t, sv, d)
             RETURNING {_COLUMNS}
@@ -166,6 +169,7 @@ async def append(
             causation_id,
             correlation_id,
             call.principal,
+            tracing.current_traceparent(),
         )
     except asyncpg.UniqueViolationError:  # a writer that appended with expected_version=None
         raise Conflict("concurrent append to the same stream; try again") from None

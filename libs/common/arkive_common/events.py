@@ -390,6 +390,17 @@ class VersionLinked(Event, frozen=True, kw_only=True):
     linked_at: float
 
 
+class VersionUnlinked(Event, frozen=True, kw_only=True):
+    """Link number `version` of project/name is removed (the source version stays where it is).
+    Link numbers are never reused; the collection's aliases on the link are removed beside it."""
+
+    project: str
+    name: str
+    version: int
+    version_id: str  # the source version the link named
+    unlinked_at: float
+
+
 # --- principals "principal-<principal id>" and grants "grant-<project>" (owned by ingest's auth) --
 
 
@@ -469,6 +480,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     VersionTagsUpdated,
     VersionDescriptionSet,
     VersionLinked,
+    VersionUnlinked,
     DraftReferencesAdded,
     BlobsRepacked,
     BlobsCorrupted,
@@ -512,6 +524,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     correlation_id: str = ""
     recorded_at: float = 0.0
     principal: str = ""  # who asked for it ("" = the system: sweeps, crash detection)
+    traceparent: str = ""  # W3C trace context of the append ("" = untraced; see tracing.py)
 
     def event(self) -> Event:
         return decode_event(self.type, self.data)

@@ -19,11 +19,18 @@ import asyncpg
 from nats.js import JetStreamContext
 
 from .bus import event_subject
-from .eventlog import OUTBOX_CHANNEL, _row_to_envelope
-from .events import encode_envelope
+from .eventlog import _COLUMNS, OUTBOX_CHANNEL, _row_to_envelope
+from .events import Envelope, encode_envelope
+from .tracing import TRACEPARENT
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x61726B72  # "arkr"
+_E_COLUMNS = ", ".join("e." + c.strip() for c in _COLUMNS.split(","))
+
+
+def _headers(e: Envelope) -> dict[str, str]:
+    """Nats-Msg-Id for JetStream's deduplication; the append's traceparent so consumers continue its trace."""
+    return {"Nats-Msg-Id": e.id, TRACEPARENT: e.traceparent} if e.traceparent else {"Nats-Msg-Id": e.id}
 
 
 class OutboxRelay:
@@ -45,8 +52,7 @@ class OutboxRelay:
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", RELAY_LOCK):
                 return 0
             rows = await conn.fetch(
-                "SELECT e.position, e.id, e.stream_id, e.stream_version, e.type, e.schema_version, e.data,"
-                " e.causation_id, e.correlation_id, e.recorded_at, e.principal"
+                f"SELECT {_E_COLUMNS}"
                 " FROM outbox o JOIN events e ON e.position = o.position ORDER BY o.position LIMIT $1",
                 self._batch,
             )
@@ -59,7 +65,7 @@ class OutboxRelay:
                     self._js.publish(
                         event_subject(self._prefix, e.stream_id, e.type),
                         encode_envelope(e),
-                        headers={"Nats-Msg-Id": e.id},
+                        headers=_headers(e),
                         timeout=10,
                     )
                     for e in envelopes

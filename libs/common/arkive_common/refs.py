@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .errors import InvalidArgument
+from .errors import FailedPrecondition, InvalidArgument
 from .limits import shown
 from .validation import NAME_RE, VERSION_SELECTOR_RE
 
@@ -82,3 +82,16 @@ def parse_ref(text: str, default_project: str = "") -> Ref:
     elif not NAME_RE.fullmatch(selector):
         raise InvalidArgument(f"invalid ref {shown(text)}: bad version, alias or label {shown(selector)}")
     return Ref(project=project, name=name, selector=selector)
+
+
+def refuse_link(text: str, project: str, name: str, version: int) -> None:
+    """A change of a version must name it in its own collection. A ref through a registry link
+    ("registry/zoo:production") resolves to a version of another project, while the caller's roles
+    were checked on the registry's: the change is refused (FAILED_PRECONDITION) rather than reach a
+    project the caller may not change."""
+    ref = parse_ref(text)
+    if ref.project and not ref.version_id and (ref.project, ref.name) != (project, name):
+        raise FailedPrecondition(
+            f"{text} is a registry link to {project}/{name}:v{version}: change that version in its own"
+            " collection, or move the registry's aliases with link/unlink"
+        )

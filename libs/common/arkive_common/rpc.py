@@ -29,9 +29,10 @@ from nats.aio.subscription import Subscription
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
-from . import context
+from . import context, tracing
 from .bus import rpc_subject
 from .errors import ArkiveError, Code, InvalidArgument, Unavailable, error_from
+from .rpc_observe import observed_call, observed_serve, served
 
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")  # what RpcClient.call decodes the reply into (its result_type)
@@ -143,6 +144,7 @@ class RpcServer:
             self._subs.append(sub)
         await self._nc.flush()
 
+    @observed_serve
     async def _serve(self, msg: Msg, method: Method, decoder: msgspec.msgpack.Decoder[Any], name: str) -> None:
         async with self._limit:
             # this task serves one request: the caller's principal and correlation id become ours
@@ -158,6 +160,7 @@ class RpcServer:
             except Exception as exc:
                 code, message = failure(exc, f"{self._service}.{name}")
                 reply = Reply(ok=False, code=code.value, message=message)
+            served(reply.code)
             if msg.reply:
                 data = _encoder.encode(reply)
                 if len(data) > self._nc.max_payload:
@@ -185,6 +188,7 @@ class RpcClient:
         self._prefix = prefix
         self._decoders: dict[type, msgspec.msgpack.Decoder[Any]] = {}
 
+    @observed_call
     async def call(
         self, service: str, method: str, request: Any, result_type: type[Result], *, timeout: float = 30.0
     ) -> Result:
@@ -198,7 +202,7 @@ class RpcClient:
             too_large = _too_large(f"the request to {service}.{method}", len(payload), self._nc)
             raise InvalidArgument(too_large.message)
         call = context.CURRENT.get()
-        headers = call.headers() if call is not None else None  # who asked, for the events
+        headers = tracing.inject_headers(call.headers() if call is not None else None)  # who asked, for the events
         resend = (service, method) in RESENDABLE
         deadline = time.monotonic() + timeout
         while True:

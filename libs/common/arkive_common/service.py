@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Protocol
@@ -20,11 +19,14 @@ import asyncpg
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from . import bus, db, deadletters, eventlog
+from . import bus, db, deadletters, eventlog, logs, tracing
 from .config import Settings
+from .consumer import EventConsumer
 from .health_http import HealthConfig, HealthServer
+from .metrics import LagSampler
 from .outbox import OutboxRelay
 from .rpc import Method, RpcServer
+from .status import StatusResponder
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class ServiceRuntime:
         self.nc: NATS | None = None
         self.js: JetStreamContext | None = None
         self._rpc: RpcServer | None = None
+        self._status: StatusResponder | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
         self._closing = False
@@ -68,8 +71,12 @@ class ServiceRuntime:
             await hook()
         if self.relay_enabled:
             self.runnables.append(OutboxRelay(self.pool, self.js, s.subject_prefix))
+        self.runnables.append(LagSampler(self.pool))  # outbox lag and dead letters on /metrics
         self._rpc = RpcServer(self.nc, s.subject_prefix, self.name, self.methods)
         await self._rpc.start()
+        consumers = [r.name for r in self.runnables if isinstance(r, EventConsumer)]
+        self._status = StatusResponder(self.nc, s.subject_prefix, self.name, self.ready, consumers)
+        await self._status.start()  # `arkive status`
         for r in self.runnables:
             self._tasks.append(asyncio.create_task(r.run(), name=f"{self.name}:{type(r).__name__}"))
         self._started = True
@@ -98,6 +105,8 @@ class ServiceRuntime:
         if self._closing:
             return
         self._closing = True
+        if self._status is not None:
+            await self._status.close()
         if self._rpc is not None:
             await self._rpc.shutdown()
         for r in self.runnables:
@@ -147,9 +156,8 @@ async def _drain_then_stop(service: Service, health: HealthServer | None, drain_
 
 def run_service(name: str, bootstrap: Callable[[Settings], Awaitable[Service]]) -> None:
     """Process entry point: configure logging, bootstrap from the environment, run until a signal."""
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(name)  # ARKIVE_LOG_FORMAT: json or text
+    tracing.configure(name)  # OTLP export only when OTEL_EXPORTER_OTLP_ENDPOINT is set
 
     async def main() -> None:
         service = await bootstrap(Settings.from_env())
@@ -167,6 +175,7 @@ def run_service(name: str, bootstrap: Callable[[Settings], Awaitable[Service]]) 
         finally:
             if health is not None:
                 await health.stop()
+            tracing.shutdown()  # flush buffered spans
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _LAZY: dict[str, str] = {
+    "ALL_PROJECTS": ".catalog",
     "AliasTarget": "._aliases",
     "AlreadyExists": "arkive_common.errors",
     "ApplyResult": ".retention",
@@ -58,7 +59,11 @@ _LAZY: dict[str, str] = {
     "LineageEdge": "._lineage_export",
     "LineageGraph": "._lineage_export",
     "LineageNode": "._lineage_export",
+    "LinkInfo": "._registry",
     "LinkResult": ".catalog",
+    "ProjectInfo": "._projects",
+    "ProtectedVersion": ".retention",
+    "UnlinkResult": "._registry",
     "Materializer": ".materializers",
     "MetadataDiff": "._diff",
     "NotFound": "arkive_common.errors",
@@ -80,6 +85,7 @@ _LAZY: dict[str, str] = {
     "VersionTtl": "._ttl",
 }
 __all__ = [
+    "ALL_PROJECTS",
     "INHERIT",
     "AliasTarget",
     "AlreadyExists",
@@ -112,12 +118,15 @@ __all__ = [
     "LineageEdge",
     "LineageGraph",
     "LineageNode",
+    "LinkInfo",
     "LinkResult",
     "Materializer",
     "MetadataDiff",
     "NotFound",
     "PlannedDeletion",
     "PolicyList",
+    "ProjectInfo",
+    "ProtectedVersion",
     "Ref",
     "RetentionPlan",
     "RetentionPolicy",
@@ -126,6 +135,7 @@ __all__ = [
     "StorageReport",
     "Unavailable",
     "UndeleteResult",
+    "UnlinkResult",
     "UpsertResult",
     "VerifyResult",
     "VersionDiff",
@@ -168,10 +178,12 @@ if TYPE_CHECKING:  # what editors and type checkers see
     from ._consumers import ConsumerCheck, DeadLetter
     from ._diff import FileChange, MetadataDiff, VersionDiff
     from ._lineage_export import LineageEdge, LineageGraph, LineageNode
+    from ._projects import ProjectInfo
+    from ._registry import LinkInfo, UnlinkResult
     from ._ttl import VersionTtl
     from .aclient import AsyncClient
     from .artifact import Artifact
-    from .catalog import LinkResult
+    from .catalog import ALL_PROJECTS, LinkResult
     from .client import Client
     from .engine.cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
     from .materializers import Materializer, register_materializer
@@ -183,6 +195,7 @@ if TYPE_CHECKING:  # what editors and type checkers see
         GcResult,
         PlannedDeletion,
         PolicyList,
+        ProtectedVersion,
         RetentionPlan,
         RetentionPolicy,
         StorageReport,

@@ -75,6 +75,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, proj: argparse.Argume
     se.add_argument("--created-before", default="", metavar="WHEN", help="ISO 8601 time, or a duration ago")
     se.add_argument("--run", default="", metavar="RUN_ID", help="only versions logged by this run")
     se.add_argument(
+        "--all-projects", action="store_true", help="search every project you may read instead of one (--project)"
+    )
+    se.add_argument(
         "--sort",
         default="",
         metavar="FIELD",
@@ -230,8 +233,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         for w in args.where:
             normalize_predicate(w)
         order_by = order_by_text(args.sort, True if args.desc else None)
+        if args.all_projects and args.project:
+            raise InvalidArgument("--all-projects and --project exclude each other")
     with _client(args) as client:
-        project = args.project or client.project
+        from .catalog import ALL_PROJECTS
+
+        project = ALL_PROJECTS if args.all_projects else args.project or client.project
         versions = client.search(
             project,
             type=args.type or None,
@@ -246,14 +253,16 @@ def cmd_search(args: argparse.Namespace) -> int:
             limit=args.limit or None,
         )
     if getattr(args, "json", False):
-        show.emit_json({"project": project, "order_by": order_by, "versions": [v.to_dict() for v in versions]})
+        where = {"all_projects": True} if args.all_projects else {"project": project}
+        show.emit_json({**where, "order_by": order_by, "versions": [v.to_dict() for v in versions]})
         return 0
     keys = _shown_keys(args)
     from rich.table import Table
 
     out = show._console()
     if not versions:
-        out.print(f"no matching versions in project {project}", markup=False)
+        scope = "any project you may read" if args.all_projects else f"project {project}"
+        out.print(f"no matching versions in {scope}", markup=False)
         return 0
     if not sys.stdout.isatty():  # piped: tab-separated lines, nothing cut to a terminal's width
         sys.stdout.write("\t".join(("ref", "type", "aliases", "tags", *keys, "size", "created")) + "\n")
@@ -263,7 +272,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             row += [str(v.total_size), v.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")]
             sys.stdout.write("\t".join(row) + "\n")
         return 0
-    table = Table(title=f"project {project}: {len(versions)} version{'s' if len(versions) != 1 else ''}")
+    scope = "all projects" if args.all_projects else f"project {project}"
+    table = Table(title=f"{scope}: {len(versions)} version{'s' if len(versions) != 1 else ''}")
     for col in ("ref", "type", "aliases", "tags", *keys, "size", "created"):
         table.add_column(col, justify="right" if col == "size" else "left")
     for v in versions:

@@ -148,14 +148,16 @@ def versions_table(project: str, name: str, versions: list[ArtifactVersion]) -> 
         out.print(f"{project}/{name} has no versions", markup=False)
         return
     table = Table(title=f"{project}/{name}")
-    for col in ("version", "aliases", "tags", "label"):
-        table.add_column(col, justify="left")
+    links = any(v.linked_from for v in versions)  # a registry collection: its links, with their sources
+    for col in ("version", *(("linked from",) if links else ()), "aliases", "tags", "label"):
+        table.add_column(col, justify="left", overflow="fold")
     table.add_column("files", justify="right")
     table.add_column("size", justify="right")
-    table.add_column("created")
+    table.add_column("created" if not links else "linked")
     for v in versions:
         table.add_row(
             v.version_name,
+            *((v.linked_from,) if links else ()),
             _words(v.aliases),
             _words(v.tags),
             v.label or "-",

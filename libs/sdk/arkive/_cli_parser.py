@@ -221,10 +221,19 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_diff import add_parsers as add_diff_parsers
 
     add_diff_parsers(sub, common, proj, _Parser)
+    from ._cli_registry import add_parsers as add_registry_parsers
+
+    add_registry_parsers(sub, common, proj, _Parser)
+    from ._cli_projects import add_parsers as add_projects_parsers
+
+    add_projects_parsers(sub, common, proj, _Parser)
     from ._cli_auth import add_parsers as add_auth_parsers
 
     add_auth_parsers(sub, common, proj, _Parser)
 
+    from ._cli_status import add_parsers as add_status_parsers
+
+    add_status_parsers(sub, common)
     sub.add_parser("up", add_help=False, help="start the local stack (see 'arkive up --help')")
 
     ad = sub.add_parser("admin", parents=[common], help="operator commands")

@@ -58,6 +58,7 @@ def version_from_proto(
         tags=tuple(v.tags),
         label=v.label,
         created_at=to_datetime(v.created_at),
+        linked_from=v.linked_from,
         created=created,
         files_uploaded=files_uploaded,
         bytes_uploaded=bytes_uploaded,

@@ -93,8 +93,7 @@ async def commit_draft(
     batches = add_files_batches(list(files)) or [[]]
     for batch in batches[:-1]:
         await conn.call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
-    if artifact.references:
-        await send_references(conn.channel(), draft_id, artifact.references, conn.call)
+    sources = await send_references(conn.channel(), draft_id, artifact.references, conn.call)
     request = apb.CommitDraftRequest(
         draft_id=draft_id,
         metadata_json=metadata_json,
@@ -102,7 +101,15 @@ async def commit_draft(
         files=batches[-1],
         **options.keywords(),
     )
-    return await conn.call(stub.CommitDraft, request)
+    resp = await conn.call(stub.CommitDraft, request)
+    if options.run_id and sources:  # arkive:// references: the run used the versions they were pinned to
+        from arkive_proto.v1 import lineage_service_pb2 as lpb
+        from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
+
+        lineage = lgrpc.LineageServiceStub(conn.channel())
+        for version_id in sources:
+            await conn.call(lineage.UseArtifact, lpb.UseArtifactRequest(run_id=options.run_id, ref=version_id))
+    return resp
 
 
 async def logged(client: AsyncClient, resp: apb.CommitDraftResponse, filled: Filled, ttl: Any) -> ArtifactVersion:

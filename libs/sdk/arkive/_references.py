@@ -1,4 +1,5 @@
-"""register: link objects already in arkive's bucket as a version, without copying them.
+"""register: link objects already in arkive's bucket as a version, without copying them; and the
+arkive:// references a download reads as blobs.
 
 The reference types and sending them with a log live in engine/references.py.
 """
@@ -6,9 +7,9 @@ The reference types and sending them with a log live in engine/references.py.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from arkive_common.errors import InvalidArgument
+from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from arkive_common.validation import (
     MAX_ALIASES,
     MAX_TAGS,
@@ -23,7 +24,12 @@ from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
 from ._feature import Feature
+from .engine.references import ReferenceFile
+from .engine.types import FileInfo
 from .version import ArtifactVersion
+
+if TYPE_CHECKING:
+    from .aclient import AsyncClient
 
 
 class Register(Feature):
@@ -64,3 +70,22 @@ class Register(Feature):
         # Reading every object can take long: no short deadline.
         resp = await self._call(stub.RegisterObjects, req, timeout=max(self.timeout, 3600))
         return self._version(resp.version, created=resp.created)
+
+
+async def split_artifact_refs(
+    client: AsyncClient, refs: list[ReferenceFile]
+) -> tuple[list[FileInfo], list[ReferenceFile]]:
+    """arkive:// entries as blob files (read by digest, verified like any file), and the others.
+    Each source version is resolved first: a deleted one fails with FailedPrecondition (its bytes
+    may be collected); one the caller may not read is not checked (the digest still verifies)."""
+    ours = [f for f in refs if f.reference.uri.startswith("arkive://")]
+    for version_id in dict.fromkeys(f.reference.version_id for f in ours):
+        try:
+            await client.get_version(version_id)
+        except NotFound as exc:
+            uri = next(f.reference.uri for f in ours if f.reference.version_id == version_id)
+            raise FailedPrecondition(f"source deleted: {uri} ({exc.message})") from None
+        except PermissionDenied:
+            pass
+    blobs = [FileInfo(f.path, f.digest, f.size) for f in ours]
+    return blobs, [f for f in refs if not f.reference.uri.startswith("arkive://")]

@@ -148,6 +148,19 @@ class PlannedDeletion(_ToDict):
 
 
 @dataclass(frozen=True, slots=True)
+class ProtectedVersion(_ToDict):
+    """A version a rule would delete, kept by `aliases`: its own ("production") or a registry
+    link's ("registry/zoo:production")."""
+
+    project: str
+    name: str
+    version_id: str
+    version: int
+    reasons: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RetentionPlan(_ToDict):
     """A dry run. `deletions` lists at most the requested limit; `total_deletions` counts them all."""
 
@@ -155,6 +168,7 @@ class RetentionPlan(_ToDict):
     deletions: tuple[PlannedDeletion, ...]
     protected_versions: int  # a rule would delete them, but an alias other than latest protects them
     total_deletions: int
+    protected: tuple[ProtectedVersion, ...] = ()  # which, and by what (as many as deletions are listed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from arkive_common.errors import ArkiveError, Code, InvalidArgument, error_from
 
 from ._defaults import DEFAULT_GATEWAY, DEFAULT_PROJECT
 from ._keyed import KeyedChannel, bearer_interceptors  # noqa: F401 (bearer_interceptors: for tests and tools)
-from ._tls import channel_credentials
+from ._tls import TLS_PROBE_AFTER, channel_credentials, refuse_tls_failure
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 
@@ -167,10 +167,18 @@ class Retry:
             return
         if self.channel.get_state(try_to_connect=True) == grpc.ChannelConnectivity.READY:
             return
+        ready = asyncio.ensure_future(self.channel.channel_ready())
         try:
-            await asyncio.wait_for(self.channel.channel_ready(), max(self.end - time.monotonic(), 0.0))
+            # A refused TLS handshake never heals by waiting: after the first failed connection,
+            # one probe reads why, so a wrong CA fails at once instead of after the whole deadline.
+            done, _ = await asyncio.wait({ready}, timeout=min(TLS_PROBE_AFTER, self.deadline))
+            if not done and self.channel.get_state() == grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+                await refuse_tls_failure(self.channel, address)
+            await asyncio.wait_for(ready, max(self.end - time.monotonic(), 0.0))
         except TimeoutError:
             raise unreachable(address, f"not connected within the retry deadline ({self.deadline:g} s)") from None
+        finally:
+            ready.cancel()
 
     async def pause(self, exc: grpc.aio.AioRpcError) -> bool:
         """After a failed attempt: False if `exc` is final (not in RETRY_CODES, or the budget is

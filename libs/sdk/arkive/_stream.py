@@ -35,7 +35,7 @@ class Streams(Feature):
         """The bytes of one file, chunk by chunk; raises ArkiveError at the end if they do not match
         the recorded size and sha256. Reference entries (s3://, http://) are refused."""
         info = await self.find_file(ref, path)
-        if isinstance(info, ReferenceFile):
+        if isinstance(info, ReferenceFile) and not info.reference.uri.startswith("arkive://"):
             raise FailedPrecondition(f"{path!r} is a reference to an external source; download it with the CLI")
         digest = hashlib.sha256()
         size = 0

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import grpc
 
-from arkive_common.errors import InvalidArgument
+from arkive_common.errors import InvalidArgument, error_from
 
 _ON = ("1", "true", "on", "yes")
 
@@ -33,3 +34,24 @@ def channel_credentials() -> grpc.ChannelCredentials | None:
     if ca is None and cert is None and os.environ.get("ARKIVE_TLS", "").strip().lower() not in _ON:
         return None
     return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+
+
+TLS_PROBE_AFTER = 0.5  # seconds of not connecting before asking the channel why
+# What grpc's "failed to connect" details say when the TLS handshake itself was refused.
+_TLS_REFUSALS = ("handshake failed", "certificate_verify_failed", "certificate verify failed", "ssl_error")
+
+
+async def refuse_tls_failure(channel: Any, address: str) -> None:
+    """Raises a FailedPrecondition naming the TLS settings if the channel's connection attempts
+    fail in the TLS handshake (wrong CA, plaintext server, name mismatch); returns otherwise."""
+    probe = channel.unary_unary("/grpc.health.v1.Health/Check", lambda _: b"", lambda raw: raw)
+    try:
+        await probe(b"", timeout=2.0, wait_for_ready=False)
+    except grpc.aio.AioRpcError as exc:
+        details = exc.details() or ""
+        if exc.code() == grpc.StatusCode.UNAVAILABLE and any(m in details.lower() for m in _TLS_REFUSALS):
+            raise error_from(
+                "FAILED_PRECONDITION",
+                f"TLS handshake with the arkive gateway at {address} failed (does ARKIVE_TLS_CA hold the CA"
+                f" that signed the gateway's certificate, and does the gateway serve TLS?): {details}",
+            ) from None

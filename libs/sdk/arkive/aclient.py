@@ -37,9 +37,12 @@ from ._feature import Feature, delegate, delegate_iter
 from ._incremental import log_based
 from ._log import log_new
 from ._log_options import LogOptions
-from ._references import Register
+from ._projects import Projects
+from ._references import Register, split_artifact_refs
+from ._registry import Registry
 from ._rpc import Retry, default_address, default_project
 from ._scrub import ScrubResult, scrub_all
+from ._status import Status
 from ._stream import Streams
 from ._ttl import Ttls
 from ._when import as_of_seconds
@@ -293,6 +296,8 @@ class AsyncClient:
         if refs:  # fetched from their sources and verified there (see engine/ref_download.py)
             check_layout(f.path for f in files)
             files = [f for f in files if not isinstance(f, ReferenceFile)]
+            linked, refs = await split_artifact_refs(self, refs)  # arkive:// entries are blobs
+            files += linked
         with make_progress(self.progress) as progress:
             return await operations.download(self._conn, dest, files, progress, refs, version.version_id)
 
@@ -351,6 +356,13 @@ class AsyncClient:
     log_dataset = delegate(Typed.log_dataset)
     log_plot = delegate(Typed.log_plot)
 
+    # links of registry collections (_registry.py)
+    links = delegate(Registry.links)
+    unlink = delegate(Registry.unlink)
+
+    # the projects the caller may read (_projects.py)
+    projects = delegate(Projects.projects)
+
     # checkout, verify, zips and the local cache (_checkout.py)
     checkout = delegate(Checkout.checkout)
     verify = delegate(Checkout.verify)
@@ -371,6 +383,9 @@ class AsyncClient:
     dead_letters = delegate(Consumers.dead_letters)
     retry_dead_letter = delegate(Consumers.retry_dead_letter)
     check_consumers = delegate(Consumers.check_consumers)
+
+    # every process's readiness and lag (_status.py)
+    status = delegate(Status.status)
 
     # tokens, grants and audit (auth.py)
     whoami = delegate(Auth.whoami)

@@ -139,14 +139,23 @@ class Artifact:
           each object's ETag and version id (S3 endpoint and credentials are the operator's).
         - "http(s)://...": the server records ETag and Content-Length. Loopback, link-local and
           private addresses are refused unless the operator allow-lists them (ARKIVE_REFERENCE_ALLOW).
-        - "file:///abs/path": this machine hashes the file (sha256); only this machine can
-          download it again.
+        - "file:///abs/path": this machine hashes the file (sha256) when the artifact is logged;
+          only this machine (or one that sees the same path, a shared folder) can download it
+          again. A folder becomes one entry per file (at most max_objects, default 10,000), at
+          name/<path below the folder> (no prefix without a name); symlinks are skipped as add_dir does.
+        - "arkive://project/name:v3/path" (or :alias): a file, or every file of a folder (no path:
+          the whole version), of another version, W&B's bundle pattern. The server pins it to the
+          version the ref names now and records each file's sha256; downloads read the bytes by
+          digest and verify them; a run that logs it records that it used that version. Needs read
+          on the source's project.
 
         checksum=False records the URI alone: downloads fetch whatever is there, unverified.
         Otherwise a download fetches from the source and fails with "source changed" if it no
         longer matches. Default name: the last URI component (no prefix for s3 prefixes).
         """
-        self.references.append(check_spec(uri, name, checksum, max_objects))
+        specs, skipped = check_spec(uri, name, checksum, max_objects)
+        self.references.extend(specs)
+        self.skipped.extend(skipped)
 
     def remove(self, name: str) -> None:
         """Removes the file at artifact path `name`, or, in a draft of a base version, a path or folder.

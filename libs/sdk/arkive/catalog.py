@@ -36,6 +36,7 @@ from .runs import _timestamp
 from .version import ArtifactVersion
 
 SEARCH_PAGE_SIZE = 200  # per request; the server allows 1000
+ALL_PROJECTS = "*"  # search(ALL_PROJECTS, ...): every project the caller may read
 _ORDER_FIELDS = ("created_at", "version")
 _PREDICATE_OPS = re.compile(r"(>=|<=|!=|=|<|>)")
 
@@ -177,8 +178,10 @@ class Catalog(Feature):
             where = [where]
         if isinstance(tags, str):
             tags = [tags]
+        every = project == ALL_PROJECTS  # the projects the caller may read
         request = cpb.SearchVersionsRequest(
-            project=check_name(project or self.project, "project"),
+            project="" if every else check_name(project or self.project, "project"),
+            all_projects=every,
             type=check_type(type) if type else "",
             name_pattern=name or "",
             tags=[check_tag(t) for t in tags],
@@ -264,6 +267,9 @@ class Catalog(Feature):
         limit: int | None = 100,
     ) -> list[ArtifactVersion]:
         """Live versions of a project matching every given filter, sorted, at most `limit` (None or 0: all).
+
+        project: default the client's; arkive.ALL_PROJECTS ("*") searches every project the caller
+        may read (a global admin: all), never returning anything of another.
 
         type: artifact type; name: glob over the collection name ("res*", "clf-?");
         tags: versions carrying all of them; alias: versions that alias points at ("production");

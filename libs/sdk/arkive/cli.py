@@ -21,6 +21,7 @@ from typing import Any
 from arkive_common.errors import ArkiveError, InvalidArgument
 
 from . import _cli_output as show
+from . import _cli_status
 from ._cli_aliases import COMMANDS as ALIAS_COMMANDS
 from ._cli_auth import COMMANDS as AUTH_COMMANDS
 from ._cli_catalog import COMMANDS as CATALOG_COMMANDS
@@ -28,8 +29,10 @@ from ._cli_diff import COMMANDS as DIFF_COMMANDS
 from ._cli_download import COMMANDS as DOWNLOAD_COMMANDS
 from ._cli_lineage import cmd_lineage, cmd_run
 from ._cli_parser import UsageError, build_parser, usage_errors
+from ._cli_projects import COMMANDS as PROJECTS_COMMANDS
 from ._cli_refs import COMMANDS as REFS_COMMANDS
 from ._cli_refs import add_references
+from ._cli_registry import COMMANDS as REGISTRY_COMMANDS
 from ._cli_retention import COMMANDS as RETENTION_COMMANDS
 
 
@@ -127,7 +130,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         **REFS_COMMANDS,
         **ALIAS_COMMANDS,
         **DIFF_COMMANDS,
+        **REGISTRY_COMMANDS,
+        **PROJECTS_COMMANDS,
         **AUTH_COMMANDS,
+        "status": _cli_status.cmd_status,
     }[args.command]
     return handler(args)
 

@@ -14,6 +14,8 @@ from arkive._consumers import ConsumerCheck, DeadLetter
 from arkive._diff import FileChange, VersionDiff
 from arkive._lineage_export import LineageGraph
 from arkive._loop import LoopThread
+from arkive._projects import ProjectInfo
+from arkive._registry import LinkInfo, UnlinkResult
 from arkive._retention_types import (
     ApplyResult,
     DeleteResult,
@@ -25,6 +27,7 @@ from arkive._retention_types import (
     UndeleteResult,
 )
 from arkive._scrub import ScrubResult
+from arkive._status import ProcessStatus
 from arkive._ttl import VersionTtl
 from arkive.aclient import AsyncClient, VersionRef
 from arkive.artifact import Artifact
@@ -231,6 +234,8 @@ class Client:
         `aliases` ("production") move onto this link. Linking the same version again creates nothing
         and only moves the aliases. A target without a project is in `project` (default: the client's).
         """
+    def links(self, collection: str) -> list[LinkInfo]:
+        """The live and dangling links of a registry collection "[project/]name", newest first."""
     def list_tokens(self, *, all: bool = ...) -> list[TokenInfo]: ...
     def load(self, ref: Any, root: str | os.PathLike[str] | None = ...) -> Any:
         """The Python object a version holds (a DataFrame, an array, a model, a dict, text), read
@@ -353,6 +358,8 @@ class Client:
         """The retention policies and default TTLs of a project."""
     @property
     def project(self) -> str: ...
+    def projects(self) -> list[ProjectInfo]:
+        """The projects the caller may read (every project for a global admin), by name."""
     def put_policy(
         self,
         name: str,
@@ -446,6 +453,9 @@ class Client:
     ) -> list[ArtifactVersion]:
         """Live versions of a project matching every given filter, sorted, at most `limit` (None or 0: all).
 
+        project: default the client's; arkive.ALL_PROJECTS ("*") searches every project the caller
+        may read (a global admin: all), never returning anything of another.
+
         type: artifact type; name: glob over the collection name ("res*", "clf-?");
         tags: versions carrying all of them; alias: versions that alias points at ("production");
         created_after / created_before: datetimes (or epoch seconds);
@@ -496,6 +506,8 @@ class Client:
         ttl: a positive timedelta; None = never expire (even if the project has a default TTL);
         arkive.INHERIT ("inherit") = follow the project's default TTL again (the initial state).
         """
+    def status(self, wait: float = ...) -> list[ProcessStatus]:
+        """The processes that answered within `wait` seconds (at most 10), sorted by service."""
     def storage(self, project: str | None = ...) -> StorageReport:
         """Bytes stored, bytes referenced per collection (of one project, or of every project when
         None), and what garbage collection would free now.
@@ -510,6 +522,11 @@ class Client:
         """
     def undelete_collection(self, name: str, project: str | None = ...) -> UndeleteResult:
         """Restores every version of "[project/]name" deleted within the grace window."""
+    def unlink(self, ref: str) -> UnlinkResult:
+        """Removes one link: "registry/zoo:v2" (link number) or "registry/zoo:production" (an alias of
+        the registry collection). The source version stays; the registry's aliases on it go with the
+        link and its `latest` moves to the newest remaining link. Needs write on the registry's project.
+        """
     def update_version(
         self,
         ref: str | ArtifactVersion,

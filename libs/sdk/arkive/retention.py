@@ -33,6 +33,7 @@ from ._retention_types import (  # re-exported: arkive.retention is where users 
     GcResult,
     PlannedDeletion,
     PolicyList,
+    ProtectedVersion,
     RetentionPlan,
     RetentionPolicy,
     SkippedVersion,
@@ -55,6 +56,7 @@ __all__ = [
     "GcResult",
     "PlannedDeletion",
     "PolicyList",
+    "ProtectedVersion",
     "Retention",
     "RetentionPlan",
     "RetentionPolicy",
@@ -261,7 +263,11 @@ class Retention(Feature):
         deletions = tuple(
             PlannedDeletion(d.project, d.name, d.version_id, int(d.version), tuple(d.reasons)) for d in resp.deletions
         )
-        return RetentionPlan(project, deletions, int(resp.protected_versions), int(resp.total_deletions))
+        protected = tuple(
+            ProtectedVersion(p.project, p.name, p.version_id, int(p.version), tuple(p.reasons), tuple(p.aliases))
+            for p in resp.protected
+        )
+        return RetentionPlan(project, deletions, int(resp.protected_versions), int(resp.total_deletions), protected)
 
     async def retention_apply(
         self, project: str | None = None, *, as_of: datetime | float | None = None

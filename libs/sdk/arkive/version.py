@@ -55,6 +55,9 @@ class ArtifactVersion:
     tags: tuple[str, ...]
     label: str
     created_at: datetime
+    # A link as listed in a registry collection (project/name/version are the registry's): the
+    # source ref, "demo/clf:v3"; "" for a version in its own collection.
+    linked_from: str = ""
     created: bool = False
     files_uploaded: int = 0
     bytes_uploaded: int = 0
@@ -161,6 +164,7 @@ class ArtifactVersion:
             "tags": list(self.tags),
             "label": self.label,
             "created_at": self.created_at.isoformat(),
+            **({"linked_from": self.linked_from} if self.linked_from else {}),
         }
 
 

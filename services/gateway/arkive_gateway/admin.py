@@ -6,17 +6,41 @@ from __future__ import annotations
 import asyncio
 
 import msgspec
+from nats.aio.client import Client as NATS
 
-from arkive_common import api
+from arkive_common import api, status
 from arkive_common import api_consumers as ac
-from arkive_common.errors import NotFound
+from arkive_common.errors import InvalidArgument, NotFound
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 
 from .artifacts import AdminServicer as _BaseAdmin
 from .errors import unary
 
+MAX_STATUS_WAIT = 10.0
+
 
 class AdminServicer(_BaseAdmin):
+    def __init__(self, rpc, nc: NATS, prefix: str) -> None:
+        super().__init__(rpc)
+        self.nc = nc
+        self.prefix = prefix
+
+    @unary
+    async def GetStatus(self, request, context) -> admin_pb.GetStatusResponse:
+        wait = request.wait_seconds or 1.0
+        if not 0 < wait <= MAX_STATUS_WAIT:  # NaN fails this too
+            raise InvalidArgument(f"wait_seconds must be between 0 and {MAX_STATUS_WAIT:g}, not {wait}")
+        answers = await status.gather(self.nc, self.prefix, wait)
+        return admin_pb.GetStatusResponse(
+            processes=[
+                admin_pb.ProcessStatus(
+                    **{k: v for k, v in msgspec.structs.asdict(a).items() if k != "consumers"},
+                    consumers=[admin_pb.ConsumerStatus(**msgspec.structs.asdict(c)) for c in a.consumers],
+                )
+                for a in answers
+            ]
+        )
+
     @unary
     async def ListDeadLetters(self, request, context) -> admin_pb.ListDeadLettersResponse:
         replies = await asyncio.gather(

@@ -175,7 +175,7 @@ async def authorize(record: aa.TokenAuth, rule: Rule, request: Any, resolver: Re
 async def _check(record: aa.TokenAuth, check: Check, request: Any, resolver: Resolver) -> None:
     who = record.principal_id
     match check.source:
-        case Source.SELF:
+        case Source.SELF | Source.READABLE:
             return
         case Source.GLOBAL:
             if not record.global_admin:
@@ -188,6 +188,8 @@ async def _check(record: aa.TokenAuth, check: Check, request: Any, resolver: Res
     if record.global_admin:  # no need to resolve anything
         return
     value = _field(request, check.field)
+    if check.source is Source.PROJECT_OR_READABLE and not value:
+        return  # the handler filters by the caller's read grants (projects.readable_projects)
     if check.source is not Source.PROJECT and not value:
         raise InvalidArgument(f"{check.field} is required")
     match check.source:

@@ -27,12 +27,15 @@ class Source(Enum):
     """Where a check finds its project."""
 
     PROJECT = "project"  # a project name field ("" means every project: global admins only)
+    # a project name field, or "": then the handler filters by the caller's read grants (projects.py)
+    PROJECT_OR_READABLE = "project_or_readable"
     REF = "ref"  # an artifact ref field: project/name:selector, a bare version id, or run:<id>
     DRAFT = "draft"  # a draft id field
     RUN = "run"  # a run id field
     ANY = "any"  # no project (content-addressed blobs): the role on at least one project
     GLOBAL = "global"  # global admins only (GC, rebuild, cluster-wide counters)
     SELF = "self"  # any valid token; the auth owner checks what it may change (AuthService)
+    READABLE = "readable"  # any valid token; the handler answers only for projects it may read
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ def run(role: Role) -> Rule:
 ANY_READ, ANY_WRITE = _on(R, Source.ANY), _on(W, Source.ANY)
 GLOBAL = _on(A, Source.GLOBAL)
 SELF = _on(R, Source.SELF)
+READABLE = _on(R, Source.READABLE)
 
 _RULES: dict[str, dict[str, Rule]] = {
     "AdminService": {
@@ -84,6 +88,7 @@ _RULES: dict[str, dict[str, Rule]] = {
         "ListDeadLetters": GLOBAL,
         "RetryDeadLetter": GLOBAL,
         "CheckConsumers": GLOBAL,
+        "GetStatus": GLOBAL,  # operational: names hosts, versions and lags of the whole deployment
     },
     "ArtifactService": {
         "CreateDraft": project(W),
@@ -120,10 +125,12 @@ _RULES: dict[str, dict[str, Rule]] = {
     },
     "CatalogService": {
         "UpdateVersion": ref(W),
-        "SearchVersions": project(R),
+        "SearchVersions": _on(R, Source.PROJECT_OR_READABLE, "project"),  # all_projects: readable ones
         # read on the source, write on the target
         "LinkVersion": Rule((Check(R, Source.REF, "ref"), Check(W, Source.PROJECT, "target_project"))),
         "ListLinks": project(R),
+        "UnlinkVersion": project(W),
+        "ListProjects": READABLE,
     },
     "LineageService": {
         "StartRun": project(W),

@@ -13,7 +13,7 @@ from arkive_common.validation import MAX_TAGS, check_description, check_list, ch
 from arkive_proto.v1 import catalog_service_pb2 as pb
 from arkive_proto.v1 import catalog_service_pb2_grpc as pb_grpc
 
-from . import convert
+from . import convert, projects
 from .errors import unary
 
 
@@ -45,7 +45,11 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
 
     @unary
     async def SearchVersions(self, request: pb.SearchVersionsRequest, context) -> pb.SearchVersionsResponse:
-        check_name(request.project, "project")
+        if request.all_projects:
+            if request.project:
+                raise InvalidArgument("name a project or set all_projects, not both")
+        else:
+            check_name(request.project, "project")
         if len(request.metadata_filters) > ac.MAX_FILTERS:
             raise InvalidArgument(f"at most {ac.MAX_FILTERS} metadata_filters")
         check_text(request.name_pattern, "name_pattern")
@@ -67,6 +71,8 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             order_by=request.order_by or "-created_at",
             page_size=request.page_size,
             page_token=request.page_token,
+            all_projects=request.all_projects,
+            projects=projects.readable_projects() if request.all_projects else None,
         )
         page = await self.rpc.call(api.INGEST, ac.SEARCH_VERSIONS, query, ac.SearchPage)
         return pb.SearchVersionsResponse(
@@ -107,3 +113,21 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
                 msg.version.CopyFrom(convert.version(link.version))
             links.append(msg)
         return pb.ListLinksResponse(links=links, next_page_token=page.next_page_token)
+
+    @unary
+    async def UnlinkVersion(self, request: pb.UnlinkVersionRequest, context) -> pb.UnlinkVersionResponse:
+        check_name(request.project, "project")
+        check_name(request.name)
+        check_name(request.selector, "link selector")
+        cmd = ac.UnlinkVersion(request.project, request.name, request.selector)
+        reply = await self.rpc.call(api.INGEST, ac.UNLINK_VERSION, cmd, ac.Unlinked)
+        return pb.UnlinkVersionResponse(
+            link_version=reply.link_version,
+            version_id=reply.version_id,
+            linked_from=reply.linked_from,
+            aliases_removed=reply.aliases_removed,
+        )
+
+    @unary
+    async def ListProjects(self, request: pb.ListProjectsRequest, context) -> pb.ListProjectsResponse:
+        return await projects.list_projects(self.rpc)

@@ -33,6 +33,7 @@ def version(v: api.VersionView) -> types_pb2.Version:
         tags=v.tags,
         label=v.label,
         created_at=timestamp(v.created_at),
+        linked_from=v.linked_from,
     )
 
 

@@ -1,4 +1,7 @@
-"""Prometheus metrics of the gateway's gRPC calls, from a grpc.aio server interceptor.
+"""Prometheus metrics and trace spans of the gateway's gRPC calls, from a grpc.aio server interceptor.
+
+Each call runs in a SERVER span (its parent is the client's `traceparent` metadata when it sent one),
+current while the handler runs: the bus RPCs it makes carry the trace on (arkive_common.tracing).
 
 Names and labels follow go-grpc-prometheus (`grpc_server_handled_total`, `grpc_server_handling_seconds`)
 so the usual dashboards work. py-grpc-prometheus has no grpc.aio interceptor, hence this one.
@@ -13,7 +16,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Histogram
+
+from arkive_common import tracing
 
 HANDLED = Counter(
     "grpc_server_handled_total",
@@ -68,29 +74,39 @@ def _wrap(behavior: Callable[..., Any], labels: tuple[str, str, str]) -> Callabl
         HANDLED.labels(*labels, _code(context, exc)).inc()
         LATENCY.labels(*labels).observe(time.perf_counter() - start)
 
+    name = f"grpc {labels[0]}/{labels[1]}"
+
     if inspect.isasyncgenfunction(behavior):  # a server-streaming handler that yields responses
 
         async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             start, exc = time.perf_counter(), None
+            with tracing.span(name, _trace_headers(context), kind=SpanKind.SERVER):
+                try:
+                    async for item in behavior(request, context):
+                        yield item
+                except BaseException as e:
+                    exc = e
+                    raise
+                finally:
+                    record(context, start, exc)
+
+        return stream
+
+    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        start, exc = time.perf_counter(), None
+        with tracing.span(name, _trace_headers(context), kind=SpanKind.SERVER):
             try:
-                async for item in behavior(request, context):
-                    yield item
+                return await behavior(request, context)
             except BaseException as e:
                 exc = e
                 raise
             finally:
                 record(context, start, exc)
 
-        return stream
-
-    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        start, exc = time.perf_counter(), None
-        try:
-            return await behavior(request, context)
-        except BaseException as e:
-            exc = e
-            raise
-        finally:
-            record(context, start, exc)
-
     return call
+
+
+def _trace_headers(context: grpc.aio.ServicerContext) -> dict[str, str] | None:
+    """The client's W3C trace context from the call's metadata, if it sent one."""
+    found = {k: v for k, v in context.invocation_metadata() or () if k in ("traceparent", "tracestate")}
+    return found or None

@@ -19,7 +19,7 @@ from arkive_proto.v1 import reference_service_pb2 as pb
 from arkive_proto.v1 import reference_service_pb2_grpc as pb_grpc
 from arkive_proto.v1 import types_pb2
 
-from . import register
+from . import artifact_refs, register
 from .errors import streaming, unary
 from .ref_sources import HttpSource, S3Source, entry_path
 from .ssrf import AllowList, SafeHttp
@@ -71,7 +71,9 @@ class ReferenceServicer(pb_grpc.ReferenceServiceServicer):
             if not spec.checksum:
                 return [ar.RefEntry(path, uri, checksum=False)]
             return [ar.RefEntry(path, uri, "", "", True, check_digest(spec.digest), check_size(spec.size))]
-        raise InvalidArgument(f"unsupported reference {uri!r}: use s3://, http(s):// or file:///")
+        if uri.startswith(artifact_refs.SCHEME):
+            return await artifact_refs.resolve(self.rpc, uri, spec.name, spec.max_objects)
+        raise InvalidArgument(f"unsupported reference {uri!r}: use s3://, http(s)://, file:/// or arkive://")
 
     @unary
     async def AddReferences(self, request: pb.AddReferencesRequest, context) -> pb.AddReferencesResponse:
@@ -108,7 +110,7 @@ class ReferenceServicer(pb_grpc.ReferenceServiceServicer):
             chunks = self.s3.read(ref, request.offset)
         elif ref.uri.startswith(("http://", "https://")):
             chunks = self.web.read(ref, request.offset)
-        else:
+        else:  # file:// from the client's disk, arkive:// as a blob by its digest (DownloadBlob)
             raise InvalidArgument(f"{request.path} is a {ref.uri.split(':')[0]} reference: read it on the client")
         async for chunk in chunks:
             yield pb.DownloadReferenceResponse(chunk=chunk)

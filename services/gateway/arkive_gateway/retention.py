@@ -9,7 +9,7 @@ from arkive_common import api
 from arkive_common import api_retention as ra
 from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.limits import MAX_KEY_CHARS, check_text
-from arkive_common.refs import parse_ref
+from arkive_common.refs import parse_ref, refuse_link
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_name
 from arkive_proto.v1 import retention_service_pb2 as pb
@@ -71,6 +71,7 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
         _confirmed_purge(request, request.ref)
         # Resolve first (the alias or vN names one version), then delete that version by id.
         v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(request.ref), api.VersionView)
+        refuse_link(request.ref, v.project, v.name, v.version)  # the roles checked were the registry's
         result = await self._delete(
             ra.DeleteVersions(
                 v.project, v.name, [v.version_id], delete_aliases=request.delete_aliases, purge=request.purge
@@ -94,6 +95,7 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
     @unary
     async def UndeleteVersion(self, request: pb.UndeleteVersionRequest, context) -> pb.UndeleteVersionResponse:
         v = await self._resolve(request.ref)
+        refuse_link(request.ref, v.project, v.name, v.version)
         if not v.deleted:
             raise FailedPrecondition(f"{v.project}/{v.name}:v{v.version} is not deleted")
         cmd = ra.UndeleteVersions(v.project, v.name, [v.version_id])
@@ -181,6 +183,17 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
             ],
             protected_versions=plan.protected,
             total_deletions=plan.total,
+            protected=[
+                pb.ProtectedVersion(
+                    project=p.project,
+                    name=p.name,
+                    version_id=p.version_id,
+                    version=p.version,
+                    reasons=p.reasons,
+                    aliases=p.aliases,
+                )
+                for p in plan.protected_versions
+            ],
         )
 
     @unary

@@ -16,6 +16,7 @@ from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
 from arkive_common.errors import ArkiveError
 from arkive_common.rpc import RpcClient
+from arkive_common.status import StatusResponder
 from arkive_proto.v1 import (
     admin_service_pb2,
     admin_service_pb2_grpc,
@@ -81,6 +82,7 @@ class Gateway:
         self.health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         self.server: grpc.aio.Server | None = None
         self.nc: NATS | None = None
+        self.status: StatusResponder | None = None
         self._stop = asyncio.Event()
         self._closed = False
         self._serving = False
@@ -92,6 +94,8 @@ class Gateway:
         await self.store.ensure_bucket()
         await self.ref_store.__aenter__()
         rpc = RpcClient(self.nc, s.subject_prefix)
+        self.status = StatusResponder(self.nc, s.subject_prefix, "gateway", self.ready, [])
+        await self.status.start()  # every gateway answers `arkive status` for itself
         auth = await self._auth(rpc)
         # metrics outermost: refused calls (UNAUTHENTICATED, PERMISSION_DENIED) are counted too
         interceptors = [MetricsInterceptor(), *([auth] if auth is not None else [])]
@@ -113,7 +117,8 @@ class Gateway:
         guarded = GuardedRegistration(server)
         blob_service_pb2_grpc.add_BlobServiceServicer_to_server(blobs, GuardedRegistration(server, BLOB_DESERIALIZERS))
         artifact_service_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(rpc), guarded)
-        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(rpc), guarded)
+        admin = AdminServicer(rpc, self.nc, s.subject_prefix)
+        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(admin, guarded)
         lineage_service_pb2_grpc.add_LineageServiceServicer_to_server(LineageServicer(rpc), guarded)
         retention_service_pb2_grpc.add_RetentionServiceServicer_to_server(RetentionServicer(rpc), guarded)
         catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(rpc), guarded)
@@ -208,6 +213,8 @@ class Gateway:
         if self._closed:
             return
         self._closed = True
+        if self.status is not None:
+            await self.status.close()
         if self.server is not None:
             await self.server.stop(grace=5)
         if self.nc is not None:

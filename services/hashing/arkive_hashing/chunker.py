@@ -119,6 +119,8 @@ class ChunkIndexer(EventConsumer):
         # does not hand it to another replica while a large object is read.
         try:
             while not self._stopping:
+                if time.monotonic() >= self._next_sample:
+                    await self._sample_lag(sub)  # its lag on /metrics, as every consumer's
                 try:
                     msgs = await sub.fetch(1, timeout=1.0)
                 except NatsTimeout:

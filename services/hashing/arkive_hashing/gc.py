@@ -34,7 +34,7 @@ from datetime import datetime
 
 import asyncpg
 
-from arkive_common import api, blob_locks, eventlog
+from arkive_common import api, blob_locks, eventlog, metrics
 from arkive_common import api_retention as ra
 from arkive_common.blobstore import BlobStore
 from arkive_common.errors import InvalidArgument
@@ -170,6 +170,24 @@ class Collector:
             after = rows[-1]["digest"]
 
     async def collect(self, req: ra.CollectGarbage) -> ra.GcResult:
+        """A collection, counted on /metrics unless it is a dry run (which deletes nothing)."""
+        if req.dry_run:
+            return await self._collect(req)
+        try:
+            result = await self._collect(req)
+        except InvalidArgument:
+            raise  # refused before anything ran: not a failed collection
+        except BaseException:
+            metrics.GC_RUNS.labels("failed").inc()
+            raise
+        metrics.GC_RUNS.labels("ok").inc()
+        metrics.GC_DELETED_BLOBS.inc(result.blobs_deleted)
+        metrics.GC_FREED_BYTES.inc(result.bytes_freed)
+        metrics.GC_SECONDS.observe(result.seconds)
+        metrics.GC_LAST_SUCCESS.set(time.time())
+        return result
+
+    async def _collect(self, req: ra.CollectGarbage) -> ra.GcResult:
         if req.grace_seconds < 0:
             raise InvalidArgument("grace_seconds must not be negative")
         if not req.dry_run and req.grace_seconds < self.min_grace:

@@ -12,7 +12,7 @@ from arkive_common.errors import NotFound
 from arkive_common.rpc import Method
 from arkive_common.validation import MAX_ALIASES, check_alias, check_list, check_name
 
-from . import domain_aliases, queries
+from . import domain_aliases, queries, registry_model
 from .handlers import apply_and_append, collection_stream, load_collection, retrying
 
 
@@ -26,6 +26,7 @@ class AliasHandlers:
 
         async def attempt(conn: asyncpg.Connection) -> api.VersionView:
             target = await queries.resolve(conn, cmd.ref)
+            registry_model.refuse_link(cmd.ref, target.project, target.name, target.version)
             state = await load_collection(conn, target.project, target.name)
             events = domain_aliases.decide_set_aliases(
                 state, target.version_id, add, remove, project=target.project, name=target.name

@@ -13,7 +13,7 @@ from arkive_common import eventlog, metadata_paths
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import MAX_TAGS, check_description, check_list, check_tag
 
-from . import domain_catalog, queries, tombstones
+from . import domain_catalog, queries, registry_model, tombstones
 from .handlers import apply_and_append, collection_stream, retrying
 
 MAX_KEYS_PER_CALL = 256
@@ -56,6 +56,7 @@ class AnnotateHandlers:
         async def attempt(conn: asyncpg.Connection) -> ac.Updated:
             # resolve_any finds deleted versions too, so the domain can refuse them precisely.
             target = await tombstones.resolve_any(conn, cmd.ref)
+            registry_model.refuse_link(cmd.ref, target.project, target.name, target.version)
             state = await load_catalog(conn, target.project, target.name)
             decision = domain_catalog.decide_annotate(
                 state,

@@ -11,7 +11,7 @@ from arkive_common.config import Settings
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
-from . import audit, auth_model, diff, projection, queries, references, search
+from . import audit, auth_model, diff, projection, projects, queries, references, search
 from .aliases import AliasHandlers
 from .annotate import AnnotateHandlers
 from .auth_handlers import AuthHandlers, bootstrap_admin
@@ -96,9 +96,12 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             }
         )
         rt.methods[ac.UPDATE_VERSION] = Method(ac.UpdateVersion, AnnotateHandlers(pool).update_version)
-        rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, LinkHandlers(pool).link_version)
+        links = LinkHandlers(pool)
+        rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, links.link_version)
+        rt.methods[ac.UNLINK_VERSION] = Method(ac.UnlinkVersion, links.unlink_version)
         rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))
         rt.methods[ac.LIST_LINKS] = Method(ac.ListLinks, lambda q: list_links(pool, q))
+        rt.methods[ac.LIST_PROJECTS] = Method(ac.ListProjects, lambda q: projects.list_projects(pool, q))
         rt.methods["remove_files"] = Method(api.RemoveFiles, RemovalHandlers(pool).remove_files)
         rt.methods[ar.ADD_REFERENCES] = Method(
             ar.AddReferences, lambda c: references.add_references(pool, c, open_draft, draft_stream)

@@ -11,12 +11,13 @@ import time
 import asyncpg
 
 from arkive_common import api_retention as ra
-from arkive_common import eventlog
+from arkive_common import blob_locks, eventlog
 from arkive_common.errors import InvalidArgument, NotFound
+from arkive_common.events import VersionsUndeleted
 from arkive_common.rpc import Method
 from arkive_common.validation import check_name
 
-from . import domain_deletion, tombstones
+from . import domain_deletion, registry_guard, tombstones
 from .handlers import apply_and_append, collection_stream, load_collection, retrying
 
 DEFAULT_UNDELETE_GRACE = 7 * 86_400.0
@@ -42,18 +43,33 @@ class DeletionHandlers:
         self.pool = pool
         self.grace = undelete_grace()
 
-    async def _change(self, project: str, name: str, decide) -> ra.DeleteResult:
+    async def _change(self, project: str, name: str, decide, *, restores: bool = False) -> ra.DeleteResult:
         check_name(project, "project")
         check_name(name)
 
         async def attempt(conn: asyncpg.Connection) -> ra.DeleteResult:
+            if restores:
+                # An undelete references the version's blobs again: it takes turns with GC sweeps
+                # (blob_locks.py), so a sweep that found the version past its grace has committed
+                # before the decision below reads the clock and refuses, and a sweep after this
+                # commit sees the version live. Without it, an undelete decided just inside the
+                # grace and committed late could restore files whose bytes a sweep just freed.
+                await blob_locks.hold_shared(conn, None)  # BlobsBusy: `retrying` runs it again
             state = await load_collection(conn, project, name)
             if not state.exists:
                 raise NotFound(f"artifact {project}/{name} not found")
-            decision = decide(state)
+            decision, registries = await decide(conn, state)
             if decision.events:
                 stream = collection_stream(project, name)
-                await apply_and_append(conn, [eventlog.Append(stream, decision.events, state.stream_version)])
+                own = [eventlog.Append(stream, decision.events, state.stream_version)]
+                # The registries linking these versions change in the same transaction.
+                if any(isinstance(e, VersionsUndeleted) for e in decision.events):
+                    restored = {v.version_id for v in decision.deleted}
+                    others = await registry_guard.appends(conn, registries, restored=restored)
+                else:
+                    deleted = {v.version_id for v in decision.deleted}
+                    others = await registry_guard.appends(conn, registries, deleted=deleted)
+                await apply_and_append(conn, own + others)
             return _result(decision)
 
         return await retrying(self.pool, attempt)
@@ -62,8 +78,9 @@ class DeletionHandlers:
         if not cmd.version_ids and not cmd.whole_collection:
             raise InvalidArgument("name the versions to delete or ask for the whole collection")
 
-        def decide(state):
+        async def decide(conn, state):
             ids = [v.version_id for v in state.versions] if cmd.whole_collection else cmd.version_ids
+            registries = await registry_guard.load(conn, ids, (cmd.project, cmd.name))
             return domain_deletion.decide_delete(
                 state,
                 ids,
@@ -74,12 +91,13 @@ class DeletionHandlers:
                 reason=cmd.reason[:200],
                 now=time.time(),
                 purge=cmd.purge,
-            )
+                linked_aliases=registry_guard.linked_aliases(registries),
+            ), registries
 
         return await self._change(cmd.project, cmd.name, decide)
 
     async def undelete(self, cmd: ra.UndeleteVersions) -> ra.DeleteResult:
-        def decide(state):
+        async def decide(conn, state):
             now = time.time()
             if cmd.whole_collection:  # what is still within the grace window comes back
                 ids = [
@@ -89,11 +107,13 @@ class DeletionHandlers:
                 ]
             else:
                 ids = cmd.version_ids
-            return domain_deletion.decide_undelete(
+            registries = await registry_guard.load(conn, ids, (cmd.project, cmd.name))
+            decision = domain_deletion.decide_undelete(
                 state, ids, project=cmd.project, name=cmd.name, now=now, grace=self.grace
             )
+            return decision, registries
 
-        return await self._change(cmd.project, cmd.name, decide)
+        return await self._change(cmd.project, cmd.name, decide, restores=True)
 
     async def resolve_any(self, q: ra.ResolveAny) -> ra.ResolvedRef:
         return await tombstones.resolve_any(self.pool, q.ref)

@@ -18,6 +18,7 @@ from arkive_common.events import (
     VersionLinked,
     VersionMetadataUpdated,
     VersionTagsUpdated,
+    VersionUnlinked,
 )
 from arkive_common.limits import check_json_value
 from arkive_common.validation import MAX_METADATA_BYTES, MAX_TAGS
@@ -44,7 +45,7 @@ class Link:
 class Catalog:
     collection: domain.Collection = field(default_factory=domain.Collection)
     notes: dict[str, Notes] = field(default_factory=dict)  # version_id -> notes
-    links: tuple[Link, ...] = ()
+    links: tuple[Link, ...] = ()  # live links (collection.links counts every link ever, for numbering)
 
 
 def evolve(state: Catalog, event: Event) -> Catalog:
@@ -61,6 +62,8 @@ def evolve(state: Catalog, event: Event) -> Catalog:
             return replace(state, notes={**state.notes, vid: replace(state.notes[vid], description=text)})
         case VersionLinked(version=n, version_id=vid):
             return replace(state, links=(*state.links, Link(n, vid)))
+        case VersionUnlinked(version=n):
+            return replace(state, links=tuple(link for link in state.links if link.number != n))
     return state
 
 
@@ -170,7 +173,7 @@ def decide_link(
     events: list[Event] = []
     if not target.exists:
         events.append(CollectionCreated(project=project, name=name, type=source.type, created_at=now))
-    number = len(state.links)
+    number = target.links  # numbers are never reused, also after an unlink
     events.append(
         VersionLinked(
             project=project,

@@ -53,14 +53,19 @@ def decide_delete(
     reason: str,
     now: float,
     purge: bool = False,
+    linked_aliases: dict[str, list[str]] | None = None,
 ) -> DeleteDecision:
     """Soft-deletes versions. A version holding an alias other than latest is refused (or skipped
-    with skip_protected) unless delete_aliases also removes its aliases; deleting again is a no-op."""
+    with skip_protected) unless delete_aliases also removes its aliases; deleting again is a no-op.
+    `linked_aliases` (version id -> "registry/zoo:production") are aliases of registry links to a
+    version: they protect it the same way (their removal is appended by registry_guard)."""
     by_id = {v.version_id: v for v in state.versions}
     held: dict[str, list[str]] = {}
     for alias, vid in state.aliases.items():
         if alias != LATEST:
             held.setdefault(vid, []).append(alias)
+    for vid, refs in (linked_aliases or {}).items():
+        held.setdefault(vid, []).extend(refs)
     doomed: list[VersionInfo] = []
     skipped: list[tuple[VersionInfo, str]] = []
     removed: list[Event] = []
@@ -81,7 +86,9 @@ def decide_delete(
                 " delete_aliases (--delete-aliases)"
             )
         removed += [
-            AliasRemoved(project=project, name=name, alias=a, version_id=vid, with_version=True) for a in aliases
+            AliasRemoved(project=project, name=name, alias=a, version_id=vid, with_version=True)
+            for a in aliases
+            if "/" not in a  # a registry link's alias is removed on its own stream
         ]
         doomed.append(v)
     if not doomed:

@@ -34,7 +34,7 @@ from arkive_common.validation import (
     file_folder_conflicts,
 )
 
-from . import domain, draft_requests, incremental, projection, queries, references
+from . import domain, draft_requests, incremental, projection, queries, references, registry_model
 
 MAX_ENTRIES_PER_CALL = 5000
 COMMIT_ATTEMPTS = 200
@@ -323,6 +323,7 @@ class IngestHandlers:
 
         async def attempt(conn: asyncpg.Connection) -> api.VersionView:
             target = await queries.resolve(conn, cmd.ref)
+            registry_model.refuse_link(cmd.ref, target.project, target.name, target.version)
             state = await load_collection(conn, target.project, target.name)
             events: list[Event] = domain.decide_aliases(state, target.version_id, aliases, target.project, target.name)
             if events:

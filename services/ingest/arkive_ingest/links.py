@@ -16,7 +16,7 @@ from arkive_common import api_catalog as ac
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.validation import MAX_ALIASES, check_alias, check_list, check_name
 
-from . import domain_catalog, queries
+from . import domain_catalog, domain_registry, queries
 from .annotate import load_catalog
 from .handlers import apply_and_append, collection_stream, retrying
 
@@ -56,6 +56,35 @@ class LinkHandlers:
                 link_version=decision.number,
                 aliases=[r["alias"] for r in held],
                 created=decision.created,
+            )
+
+        return await retrying(self.pool, attempt)
+
+    async def unlink_version(self, cmd: ac.UnlinkVersion) -> ac.Unlinked:
+        project, name = check_name(cmd.project, "project"), check_name(cmd.name)
+        selector = check_name(cmd.selector, "link selector") if cmd.selector else ""
+        if not selector:
+            raise InvalidArgument("name the link to remove: its number (v2) or an alias")
+
+        async def attempt(conn: asyncpg.Connection) -> ac.Unlinked:
+            state = await load_catalog(conn, project, name)
+            if not state.collection.exists:
+                raise NotFound(f"artifact {project}/{name} not found")
+            decision = domain_registry.decide_unlink(state, selector, project=project, name=name, now=time.time())
+            source = await conn.fetchrow(
+                "SELECT source_project, source_name, source_version FROM ingest_links"
+                " WHERE project = $1 AND name = $2 AND version = $3",
+                project,
+                name,
+                decision.link.number,
+            )
+            stream = collection_stream(project, name)
+            await apply_and_append(conn, [eventlog.Append(stream, decision.events, state.collection.stream_version)])
+            return ac.Unlinked(
+                link_version=decision.link.number,
+                version_id=decision.link.version_id,
+                linked_from=f"{source['source_project']}/{source['source_name']}:v{source['source_version']}",
+                aliases_removed=decision.aliases_removed,
             )
 
         return await retrying(self.pool, attempt)

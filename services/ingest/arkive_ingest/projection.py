@@ -28,9 +28,10 @@ from arkive_common.events import (
     VersionLinked,
     VersionMetadataUpdated,
     VersionTagsUpdated,
+    VersionUnlinked,
 )
 
-from . import catalog_model, draft_requests, incremental, references, tombstones
+from . import catalog_model, draft_requests, incremental, references, registry_model, tombstones
 
 TABLES = (
     "ingest_collections",
@@ -201,6 +202,8 @@ async def apply(conn: asyncpg.Connection, event: Event) -> None:
             await references.on_draft_closed(conn, event.draft_id)
         case VersionMetadataUpdated() | VersionTagsUpdated() | VersionDescriptionSet() | VersionLinked():
             await catalog_model.apply(conn, event)
+        case VersionUnlinked():
+            await registry_model.apply(conn, event)
         case _:
             await tombstones.apply(conn, event)  # VersionsDeleted, VersionsUndeleted, AliasRemoved
 

@@ -16,7 +16,7 @@ from arkive_common.events import AliasAssigned, AliasRemoved, VersionCommitted
 from arkive_common.refs import parse_ref
 from arkive_common.validation import normalize_path
 
-from . import references
+from . import references, registry_model
 
 T = TypeVar("T")
 
@@ -44,6 +44,7 @@ def to_view(row: asyncpg.Record) -> api.VersionView:
         tags=list(row["tags"]),
         label=row["label"],
         created_at=row["created_at"].timestamp(),
+        linked_from=row.get("linked_from") or "",
     )
 
 
@@ -190,15 +191,19 @@ def _fit(items: list[T], budget: int, as_sent: Callable[[T], object] = lambda it
 async def list_versions(conn: asyncpg.Pool, req: api.ListVersions) -> api.VersionPage:
     size = _page_size(req.page_size, 100, 1000)
     before = _int_token(req.page_token)
-    rows = await conn.fetch(
-        _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND ($3::int IS NULL OR v.version < $3)"
-        " AND v.deleted_at IS NULL"
-        " ORDER BY v.version DESC LIMIT $4",
-        req.project,
-        req.name,
-        before,
-        size + 1,
-    )
+    if await registry_model.is_link_collection(conn, req.project, req.name):
+        # The versions of a collection of links are its links, in its own numbering.
+        rows = await registry_model.link_rows(conn, req.project, req.name, before, size + 1)
+    else:
+        rows = await conn.fetch(
+            _VERSION_SQL + " WHERE v.project = $1 AND v.name = $2 AND ($3::int IS NULL OR v.version < $3)"
+            " AND v.deleted_at IS NULL"
+            " ORDER BY v.version DESC LIMIT $4",
+            req.project,
+            req.name,
+            before,
+            size + 1,
+        )
     if not rows and before is None:
         if not await conn.fetchval(
             "SELECT 1 FROM ingest_collections WHERE project = $1 AND name = $2", req.project, req.name
@@ -228,20 +233,27 @@ async def list_artifacts(conn: asyncpg.Pool, req: api.ListArtifacts) -> api.Coll
     if ids:
         for v in await conn.fetch(_VERSION_SQL + " WHERE v.version_id = ANY($1::text[])", ids):
             latest[v["version_id"]] = to_view(v)
+    # A collection of links shows its newest link (its number, the source ref) and its live links.
+    link_latest, link_counts = await registry_model.collection_links(
+        conn, req.project, [r["name"] for r in rows[:size]], to_view
+    )
     views = [
         api.CollectionView(
             project=r["project"],
             name=r["name"],
             type=r["type"],
-            version_count=r["live_count"],
+            version_count=link_counts.get(r["name"], r["live_count"]),
             created_at=r["created_at"].timestamp(),
-            latest=latest.get(r["latest_id"]),
+            latest=link_latest.get((r["name"], r["latest_id"])) or latest.get(r["latest_id"]),
         )
         for r in rows[:size]
     ]
     views = _fit(views, PAGE_BYTES)  # each carries its latest version's metadata
     more = len(rows) > len(views)
-    return api.CollectionPage(artifacts=views, next_page_token=views[-1].name if more else "")
+    token = views[-1].name if more else ""
+    # Links whose sources are all deleted leave nothing to list (the page may come out short).
+    views = [v for v in views if link_counts.get(v.name) != 0]
+    return api.CollectionPage(artifacts=views, next_page_token=token)
 
 
 async def list_files(conn: asyncpg.Pool, req: api.ListFiles) -> api.FilePage:

@@ -1,4 +1,5 @@
-"""Search over the live versions of a project: filters, a sort and keyset paging.
+"""Search over the live versions of a project (or of the caller's readable projects, all_projects;
+with a registry's links as its versions, registry_model): filters, a sort and keyset paging.
 
 The statement is assembled from fixed fragments of this module; every value a client gives (type,
 pattern, tags, alias, times, metadata keys and values, run id, page position) travels as a bind
@@ -9,8 +10,6 @@ are probed on their index first (see `candidates`), so the plan never depends on
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,6 +22,7 @@ from arkive_common import api_catalog as ac
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import MAX_TAGS, check_alias, check_list, check_name, check_tag, check_type
 
+from . import registry_model, search_tokens
 from .queries import to_view
 
 RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -35,8 +35,8 @@ MAX_WALK = 100_000  # versions one call may read in sort order (see _walk)
 _SELECT = """
 SELECT v.*, coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM ingest_aliases a
                       WHERE a.project = v.project AND a.name = v.name AND a.version_id = v.version_id),
-                     '{}') AS aliases, {sort} AS sort_value
-FROM ingest_versions v {join}
+                     '{}') AS aliases, {sort} AS sort_value, {key} AS row_key
+FROM {rows} v {join}
 """
 
 
@@ -50,6 +50,15 @@ class _Query:
     def p(self, value: Any) -> str:
         self.params.append(value)
         return f"${len(self.params)}"
+
+
+def projects_of(req: ac.SearchVersions) -> list[str] | None:
+    """The projects searched: `project`, or with all_projects the given ones (None: every project)."""
+    if not req.all_projects:
+        return [check_name(req.project, "project")]
+    if req.project:
+        raise InvalidArgument("name a project or search all projects, not both")
+    return None if req.projects is None else [check_name(p, "project") for p in req.projects]
 
 
 def glob_to_like(pattern: str) -> str:
@@ -76,7 +85,8 @@ def _predicate(q: _Query, pred: ac.Predicate) -> str:
     value = p.value
     if _is_number(value):
         return (
-            "EXISTS (SELECT 1 FROM ingest_version_metrics m WHERE m.project = v.project AND m.version_id = v.version_id"
+            "EXISTS (SELECT 1 FROM ingest_version_metrics m WHERE m.project = {data_project}"
+            " AND m.version_id = v.version_id"
             f" AND m.key = {q.p(p.key)} AND m.num {op} {q.p(Decimal(repr(value)))})"
         )
     path = q.p(p.key.split("."))
@@ -101,6 +111,8 @@ async def candidates(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVers
     """
     best: set[str] | None = None
     sort, _ = parse_order(req.order_by)
+    if req.all_projects:  # the probes are per project; across projects the sort order is walked
+        return None
     for pred in req.metadata:
         p = ac.check_predicate(pred)
         if p.op == "!=" or sort == f"metadata.{p.key}":  # the sort's own index walk serves that one
@@ -134,46 +146,33 @@ def _nest(key: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def _fingerprint(req: ac.SearchVersions) -> str:
-    same = msgspec.structs.replace(req, page_token="", page_size=0)
-    return hashlib.sha256(msgspec.json.encode(same)).hexdigest()[:16]
-
-
-def _token(req: ac.SearchVersions, sort_value: Any, version_id: str) -> str:
-    if isinstance(sort_value, datetime):
-        sort_value = sort_value.isoformat()
-    elif isinstance(sort_value, Decimal):
-        sort_value = str(sort_value)
-    raw = msgspec.json.encode([_fingerprint(req), sort_value, version_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _untoken(req: ac.SearchVersions, sort: str) -> tuple[Any, str] | None:
-    if not req.page_token:
-        return None
-    try:
-        fp, value, version_id = msgspec.json.decode(base64.urlsafe_b64decode(req.page_token + "=" * 4))
-        if fp != _fingerprint(req):
-            raise ValueError
-        if sort == "created_at":
-            value = datetime.fromisoformat(value)
-        elif sort == "version":
-            value = int(value)
-        else:
-            value = Decimal(value)
-        return value, str(version_id)
-    except (ValueError, TypeError, ArithmeticError, msgspec.DecodeError):
-        raise InvalidArgument("invalid page_token (or used with a different search)") from None
-
-
 def build(
-    req: ac.SearchVersions, ids: list[str] | None = None, *, walk: int = 0, after: tuple[Any, str] | None = None
+    req: ac.SearchVersions,
+    ids: list[str] | None = None,
+    *,
+    walk: int = 0,
+    after: tuple[Any, str] | None = None,
+    links: bool = False,
 ) -> tuple[str, list[Any]]:
     """The statement and its parameters. `ids` limits the search to those versions (candidates);
     `walk` > 0 reads that many versions in sort order after `after` (default: the page token's
-    position) and returns each with its matching row or NULLs (see search)."""
+    position) and returns each with its matching row or NULLs (see search). `links`: the project
+    holds collections of links, whose links are searched as its versions (registry_model)."""
+    sql, params = _build(req, ids, walk=walk, after=after)
+    if links:  # metrics of a link are its source's, indexed under the source's project
+        sql = sql.replace("{rows}", registry_model.SEARCH_ROWS).replace("{data_project}", "v.data_project")
+        return sql.replace("{key}", "v.row_key"), params
+    sql = sql.replace("{rows}", "ingest_versions").replace("{data_project}", "v.project")
+    return sql.replace("{key}", "v.version_id"), params
+
+
+def _build(
+    req: ac.SearchVersions, ids: list[str] | None, *, walk: int, after: tuple[Any, str] | None
+) -> tuple[str, list[Any]]:
     q = _Query()
-    q.where.append(f"v.project = {q.p(check_name(req.project, 'project'))}")
+    scope = projects_of(req)
+    if scope is not None:
+        q.where.append(f"v.project = ANY({q.p(scope)}::text[])" if req.all_projects else f"v.project = {q.p(scope[0])}")
     if ids is not None:
         q.where.append(f"v.version_id = ANY({q.p(ids)}::text[])")
     if req.type:
@@ -202,7 +201,7 @@ def build(
     if sort.startswith("metadata."):
         # Only versions with a number at that key take part in a sort by it.
         join = (
-            "JOIN ingest_version_metrics s ON s.project = v.project AND s.version_id = v.version_id"
+            "JOIN ingest_version_metrics s ON s.project = {data_project} AND s.version_id = v.version_id"
             f" AND s.key = {q.p(sort.removeprefix('metadata.'))}"
         )
         column = "s.num"
@@ -211,22 +210,22 @@ def build(
                 q.where.append(f"s.num {SQL_OPS[p.op]} {q.p(Decimal(repr(p.value)))}")
     else:
         column = f"v.{sort}"
-    position = after if after is not None else _untoken(req, sort)
+    position = after if after is not None else search_tokens.decode(req, sort)
     if position is not None:
-        q.where.append(f"({column}, v.version_id) {'<' if desc else '>'} ({q.p(position[0])}, {q.p(position[1])})")
+        q.where.append(f"({column}, {{key}}) {'<' if desc else '>'} ({q.p(position[0])}, {q.p(position[1])})")
     if req.page_size < 0:
         raise InvalidArgument("page_size must not be negative")
     order = f"{'DESC' if desc else 'ASC'}"
     if walk:
         inner = " AND ".join(q.where)
         return (
-            f"WITH w AS MATERIALIZED (SELECT v.version_id, {column} AS sort_value FROM ingest_versions v {join}"
-            f" WHERE {inner} ORDER BY {column} {order}, v.version_id {order} LIMIT {q.p(walk)})"
-            " SELECT w.version_id AS walked_id, w.sort_value AS walked_value, m.* FROM w LEFT JOIN LATERAL ("
+            f"WITH w AS MATERIALIZED (SELECT {{key}} AS key, {column} AS sort_value FROM {{rows}} v {join}"
+            f" WHERE {inner} ORDER BY {column} {order}, {{key}} {order} LIMIT {q.p(walk)})"
+            " SELECT w.key AS walked_id, w.sort_value AS walked_value, m.* FROM w LEFT JOIN LATERAL ("
             + _SELECT.replace("{sort}", "w.sort_value").replace("{join}", "")
-            + " WHERE v.version_id = w.version_id AND "
+            + " WHERE {key} = w.key AND "
             + " AND ".join(predicates)
-            + f") m ON true ORDER BY w.sort_value {order}, w.version_id {order}",
+            + f") m ON true ORDER BY w.sort_value {order}, w.key {order}",
             q.params,
         )
     limit = q.p(min(req.page_size or 50, MAX_PAGE) + 1)
@@ -234,13 +233,13 @@ def build(
         _SELECT.replace("{sort}", column).replace("{join}", join)
         + " WHERE "
         + " AND ".join(q.where + predicates)
-        + f" ORDER BY {column} {order}, v.version_id {order} LIMIT {limit}"
+        + f" ORDER BY {column} {order}, {{key}} {order} LIMIT {limit}"
     )
     return sql, q.params
 
 
 async def _walk(
-    conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions, want: int
+    conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions, want: int, links: bool
 ) -> tuple[list[asyncpg.Record], tuple[Any, str] | None]:
     """Reads versions in sort order, in growing chunks, keeping those the metadata predicates
     accept, until `want` are found or the versions run out. Used when every predicate matches
@@ -251,7 +250,7 @@ async def _walk(
     found: list[asyncpg.Record] = []
     after, chunk, walked = None, 256, 0
     while True:
-        sql, params = build(req, walk=chunk, after=after)
+        sql, params = build(req, walk=chunk, after=after, links=links)
         rows = await conn.fetch(sql, *params)
         found += [r for r in rows if r["version_id"] is not None]
         walked += len(rows)
@@ -265,16 +264,19 @@ async def _walk(
 async def search(conn: asyncpg.Pool | asyncpg.Connection, req: ac.SearchVersions) -> ac.SearchPage:
     build(req)  # validates everything before any probe
     size = min(req.page_size or 50, MAX_PAGE)
-    ids = await candidates(conn, req)
+    # A registry's links carry their sources' metadata, indexed under the sources' projects: the
+    # probes by project cannot see them, so such a project (few versions, as a rule) is walked.
+    links = await registry_model.projects_have_links(conn, projects_of(req))
+    ids = None if links else await candidates(conn, req)
     stopped = None
     if req.metadata and ids is None:
-        rows, stopped = await _walk(conn, req, size + 1)
+        rows, stopped = await _walk(conn, req, size + 1, links)
     else:
-        sql, params = build(req, ids)
+        sql, params = build(req, ids, links=links)
         rows = await conn.fetch(sql, *params)
     if stopped is not None:
-        return ac.SearchPage(versions=[to_view(r) for r in rows], next_page_token=_token(req, *stopped))
+        return ac.SearchPage(versions=[to_view(r) for r in rows], next_page_token=search_tokens.encode(req, *stopped))
     more = len(rows) > size
     rows = rows[:size]
-    token = _token(req, rows[-1]["sort_value"], rows[-1]["version_id"]) if more else ""
+    token = search_tokens.encode(req, rows[-1]["sort_value"], rows[-1]["row_key"]) if more else ""
     return ac.SearchPage(versions=[to_view(r) for r in rows], next_page_token=token)

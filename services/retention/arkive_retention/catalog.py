@@ -67,6 +67,8 @@ MIGRATIONS: list[str] = [
     # Metadata changed after commit (keep-best-N by metric sees the new metrics); the stream
     # version of the change that last set it, since replicas may apply changes out of order.
     "ALTER TABLE retention_versions ADD COLUMN metadata_sv int NOT NULL DEFAULT 0;",
+    # A registry link's aliases protect its source version (looked up by version id in a plan).
+    "CREATE INDEX retention_aliases_version ON retention_aliases (version_id);",
 ]
 # The schedule's state (scheduler.py): not a projection, so not among TABLES (a rebuild keeps it).
 MIGRATIONS.append(

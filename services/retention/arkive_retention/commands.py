@@ -12,11 +12,12 @@ from collections import defaultdict
 import asyncpg
 import msgspec
 
-from arkive_common import api, eventlog
+from arkive_common import api, eventlog, metrics
 from arkive_common import api_retention as ra
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument
 from arkive_common.events import DefaultTtlSet, Event, RetentionPolicyRemoved, RetentionPolicySet, VersionTtlSet
+from arkive_common.refs import refuse_link
 from arkive_common.rpc import Method, RpcClient
 from arkive_common.validation import check_name, check_type
 
@@ -64,6 +65,7 @@ class RetentionCommands:
     async def set_version_ttl(self, cmd: ra.SetVersionTtl) -> api.Empty:
         ttl = _check_ttl(cmd.ttl_seconds)
         v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(cmd.ref), api.VersionView)
+        refuse_link(cmd.ref, v.project, v.name, v.version)  # a TTL through a link would expire another project's
         event = VersionTtlSet(
             project=v.project, name=v.name, version_id=v.version_id, ttl_seconds=ttl, set_at=time.time()
         )
@@ -108,8 +110,12 @@ class RetentionCommands:
         rows = await self.pool.fetch(
             """
             SELECT v.*, coalesce(t.ttl_seconds, -1) AS ttl,
-              coalesce((SELECT array_agg(a.alias ORDER BY a.alias) FROM retention_aliases a
-                        WHERE a.project = v.project AND a.name = v.name AND a.version_id = v.version_id
+              -- its own aliases ("production") and its registry links' ("registry/zoo:production")
+              coalesce((SELECT array_agg(CASE WHEN a.project = v.project AND a.name = v.name THEN a.alias
+                                              ELSE a.project || '/' || a.name || ':' || a.alias END
+                                         ORDER BY (a.project, a.name) <> (v.project, v.name), a.project, a.name,
+                                                  a.alias)
+                        FROM retention_aliases a WHERE a.version_id = v.version_id
                           AND a.alias <> 'latest'), '{}') AS aliases
             FROM retention_versions v LEFT JOIN retention_ttls t ON t.version_id = v.version_id
             WHERE v.project = $1 AND v.deleted_at IS NULL
@@ -136,10 +142,29 @@ class RetentionCommands:
     async def plan_reply(self, q: ra.PlanRequest) -> ra.Plan:
         full = await self.plan(q)
         limit = min(q.limit or 1000, MAX_LISTED)
-        return ra.Plan(deletions=full.deletions[:limit], protected=full.protected, total=len(full.deletions))
+        return ra.Plan(
+            deletions=full.deletions[:limit],
+            protected=full.protected,
+            total=len(full.deletions),
+            protected_versions=full.protected_versions[:limit],
+        )
 
     async def apply(self, q: ra.PlanRequest, *, automatic: bool = False) -> ra.ApplyResult:
-        """automatic: the schedule's apply, which leaves what only manual policies would delete."""
+        """automatic: the schedule's apply, which leaves what only manual policies would delete.
+        Counted on /metrics by trigger (scheduled or manual)."""
+        trigger, started = ("scheduled" if automatic else "manual"), time.monotonic()
+        try:
+            result = await self._apply(q, automatic)
+        except BaseException:
+            metrics.RETENTION_RUNS.labels(trigger, "failed").inc()
+            raise
+        metrics.RETENTION_RUNS.labels(trigger, "ok").inc()
+        metrics.RETENTION_DELETED_VERSIONS.labels(trigger).inc(result.deleted)
+        metrics.RETENTION_SECONDS.labels(trigger).observe(time.monotonic() - started)
+        metrics.RETENTION_LAST_SUCCESS.labels(trigger).set(time.time())
+        return result
+
+    async def _apply(self, q: ra.PlanRequest, automatic: bool) -> ra.ApplyResult:
         planned = await self.plan(q)
         deletions = planned.deletions
         if automatic:

@@ -133,13 +133,13 @@ def plan(candidates: list[Candidate], policies: list[ra.Policy], defaults: dict[
         if ttl > 0 and c.created_at + ttl <= now:
             reasons[c.version_id].append(f"ttl {duration(ttl)} passed")
     deletions: list[ra.PlannedDeletion] = []
-    protected = 0
+    kept_by_alias: list[ra.ProtectedVersion] = []
     for c in sorted(candidates, key=lambda c: (c.name, c.version)):
         why = reasons.get(c.version_id)
         if not why or c.version_id in kept:
             continue
-        if c.aliases:
-            protected += 1
+        if c.aliases:  # its own or a registry link's ("registry/zoo:production")
+            kept_by_alias.append(ra.ProtectedVersion(c.project, c.name, c.version_id, c.version, why, list(c.aliases)))
             continue
         deletions.append(ra.PlannedDeletion(c.project, c.name, c.version_id, c.version, why))
-    return ra.Plan(deletions=deletions, protected=protected)
+    return ra.Plan(deletions=deletions, protected=len(kept_by_alias), protected_versions=kept_by_alias)

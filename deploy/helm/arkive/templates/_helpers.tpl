@@ -3,6 +3,31 @@
 gateway ingest hashing lineage retention
 {{- end }}
 
+{{/* Every Deployment: the five services and, when web.enabled, the web dashboard. */}}
+{{- define "arkive.processes" -}}
+{{ include "arkive.services" . }}{{ if .Values.web.enabled }} web{{ end }}
+{{- end }}
+
+{{/* The web dashboard's environment: no database, S3 or NATS credentials, only the gateway's address. */}}
+{{- define "arkive.webEnv" -}}
+- name: ARKIVE_GATEWAY_ADDR
+  value: {{ printf "%s-gateway:%v" (include "arkive.fullname" .) .Values.gateway.port | quote }}
+- name: ARKIVE_WEB_ADDR
+  value: {{ printf "0.0.0.0:%v" .Values.web.port | quote }}
+- name: ARKIVE_HEALTH_HOST
+  value: "0.0.0.0"
+- name: ARKIVE_HEALTH_PORT
+  value: {{ .Values.healthPort | quote }}
+- name: ARKIVE_DRAIN_SECONDS
+  value: {{ .Values.drainSeconds | quote }}
+- name: ARKIVE_LOG_FORMAT
+  value: {{ .Values.logFormat | quote }}
+{{- include "arkive.secretEnv" (dict "root" . "env" "ARKIVE_WEB_SECRET" "ref" .Values.secrets.webSecret "optional" true) }}
+{{- with .Values.web.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
 {{- define "arkive.fullname" -}}
 {{- if contains .Chart.Name .Release.Name }}{{ .Release.Name | trunc 50 | trimSuffix "-" }}
 {{- else }}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" }}{{ end }}
@@ -80,6 +105,16 @@ app.kubernetes.io/component: {{ .svc }}
   value: {{ .Values.drainSeconds | quote }}
 - name: ARKIVE_GATEWAY_ADDR
   value: {{ printf "0.0.0.0:%v" .Values.gateway.port | quote }}
+- name: ARKIVE_LOG_FORMAT
+  value: {{ .Values.logFormat | quote }}
+{{- with .Values.tracing.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ $.Values.tracing.sampler | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $.Values.tracing.samplerArg | quote }}
+{{- end }}
 {{- with $c.extraEnv }}
 {{ toYaml . }}
 {{- end }}

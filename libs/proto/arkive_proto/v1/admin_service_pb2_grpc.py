@@ -70,6 +70,11 @@ class AdminServiceStub:
                 request_serializer=arkive_dot_v1_dot_admin__service__pb2.CheckConsumersRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_admin__service__pb2.CheckConsumersResponse.FromString,
                 _registered_method=True)
+        self.GetStatus = channel.unary_unary(
+                '/arkive.v1.AdminService/GetStatus',
+                request_serializer=arkive_dot_v1_dot_admin__service__pb2.GetStatusRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_admin__service__pb2.GetStatusResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -130,6 +135,14 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStatus(self, request, context):
+        """Every running process that answers on the bus (each replica of each service and gateway):
+        readiness, version, uptime, outbox lag, and per consumer its lag and dead letters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +180,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.CheckConsumers,
                     request_deserializer=arkive_dot_v1_dot_admin__service__pb2.CheckConsumersRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_admin__service__pb2.CheckConsumersResponse.SerializeToString,
+            ),
+            'GetStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatus,
+                    request_deserializer=arkive_dot_v1_dot_admin__service__pb2.GetStatusRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_admin__service__pb2.GetStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -359,6 +377,33 @@ class AdminService:
             '/arkive.v1.AdminService/CheckConsumers',
             arkive_dot_v1_dot_admin__service__pb2.CheckConsumersRequest.SerializeToString,
             arkive_dot_v1_dot_admin__service__pb2.CheckConsumersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.AdminService/GetStatus',
+            arkive_dot_v1_dot_admin__service__pb2.GetStatusRequest.SerializeToString,
+            arkive_dot_v1_dot_admin__service__pb2.GetStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,7 +26,7 @@ from arkive_proto.v1 import types_pb2 as arkive_dot_v1_dot_types__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61rkive/v1/catalog_service.proto\x12\tarkive.v1\x1a\x15\x61rkive/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n\x14UpdateVersionRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x19\n\x11set_metadata_json\x18\x02 \x01(\t\x12\x1b\n\x13unset_metadata_keys\x18\x03 \x03(\t\x12\x10\n\x08\x61\x64\x64_tags\x18\x04 \x03(\t\x12\x13\n\x0bremove_tags\x18\x05 \x03(\t\x12\x18\n\x0b\x64\x65scription\x18\x06 \x01(\tH\x00\x88\x01\x01\x42\x0e\n\x0c_description\"M\n\x15UpdateVersionResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x0f\n\x07\x63hanged\x18\x02 \x01(\x08\"\xb3\x02\n\x15SearchVersionsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x14\n\x0cname_pattern\x18\x03 \x01(\t\x12\x0c\n\x04tags\x18\x04 \x03(\t\x12\r\n\x05\x61lias\x18\x05 \x01(\t\x12\x31\n\rcreated_after\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reated_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10metadata_filters\x18\x08 \x03(\t\x12\x0e\n\x06run_id\x18\t \x01(\t\x12\x10\n\x08order_by\x18\n \x01(\t\x12\x11\n\tpage_size\x18\x0b \x01(\x05\x12\x12\n\npage_token\x18\x0c \x01(\t\"W\n\x16SearchVersionsResponse\x12$\n\x08versions\x18\x01 \x03(\x0b\x32\x12.arkive.v1.Version\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"_\n\x12LinkVersionRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x16\n\x0etarget_project\x18\x02 \x01(\t\x12\x13\n\x0btarget_name\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\"\x9f\x01\n\x13LinkVersionResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x16\n\x0etarget_project\x18\x02 \x01(\t\x12\x13\n\x0btarget_name\x18\x03 \x01(\t\x12\x14\n\x0clink_version\x18\x04 \x01(\x03\x12\x0f\n\x07\x61liases\x18\x05 \x03(\t\x12\x0f\n\x07\x63reated\x18\x06 \x01(\x08\"X\n\x10ListLinksRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"\x95\x01\n\x04Link\x12\x14\n\x0clink_version\x18\x01 \x01(\x03\x12#\n\x07version\x18\x02 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x0f\n\x07\x61liases\x18\x03 \x03(\t\x12-\n\tlinked_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nversion_id\x18\x05 \x01(\t\"L\n\x11ListLinksResponse\x12\x1e\n\x05links\x18\x01 \x03(\x0b\x32\x0f.arkive.v1.Link\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xd1\x02\n\x0e\x43\x61talogService\x12R\n\rUpdateVersion\x12\x1f.arkive.v1.UpdateVersionRequest\x1a .arkive.v1.UpdateVersionResponse\x12U\n\x0eSearchVersions\x12 .arkive.v1.SearchVersionsRequest\x1a!.arkive.v1.SearchVersionsResponse\x12L\n\x0bLinkVersion\x12\x1d.arkive.v1.LinkVersionRequest\x1a\x1e.arkive.v1.LinkVersionResponse\x12\x46\n\tListLinks\x12\x1b.arkive.v1.ListLinksRequest\x1a\x1c.arkive.v1.ListLinksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61rkive/v1/catalog_service.proto\x12\tarkive.v1\x1a\x15\x61rkive/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n\x14UpdateVersionRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x19\n\x11set_metadata_json\x18\x02 \x01(\t\x12\x1b\n\x13unset_metadata_keys\x18\x03 \x03(\t\x12\x10\n\x08\x61\x64\x64_tags\x18\x04 \x03(\t\x12\x13\n\x0bremove_tags\x18\x05 \x03(\t\x12\x18\n\x0b\x64\x65scription\x18\x06 \x01(\tH\x00\x88\x01\x01\x42\x0e\n\x0c_description\"M\n\x15UpdateVersionResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x0f\n\x07\x63hanged\x18\x02 \x01(\x08\"\xc9\x02\n\x15SearchVersionsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x14\n\x0cname_pattern\x18\x03 \x01(\t\x12\x0c\n\x04tags\x18\x04 \x03(\t\x12\r\n\x05\x61lias\x18\x05 \x01(\t\x12\x31\n\rcreated_after\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reated_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10metadata_filters\x18\x08 \x03(\t\x12\x0e\n\x06run_id\x18\t \x01(\t\x12\x10\n\x08order_by\x18\n \x01(\t\x12\x11\n\tpage_size\x18\x0b \x01(\x05\x12\x12\n\npage_token\x18\x0c \x01(\t\x12\x14\n\x0c\x61ll_projects\x18\r \x01(\x08\"W\n\x16SearchVersionsResponse\x12$\n\x08versions\x18\x01 \x03(\x0b\x32\x12.arkive.v1.Version\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"_\n\x12LinkVersionRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x16\n\x0etarget_project\x18\x02 \x01(\t\x12\x13\n\x0btarget_name\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\"\x9f\x01\n\x13LinkVersionResponse\x12#\n\x07version\x18\x01 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x16\n\x0etarget_project\x18\x02 \x01(\t\x12\x13\n\x0btarget_name\x18\x03 \x01(\t\x12\x14\n\x0clink_version\x18\x04 \x01(\x03\x12\x0f\n\x07\x61liases\x18\x05 \x03(\t\x12\x0f\n\x07\x63reated\x18\x06 \x01(\x08\"X\n\x10ListLinksRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"\x95\x01\n\x04Link\x12\x14\n\x0clink_version\x18\x01 \x01(\x03\x12#\n\x07version\x18\x02 \x01(\x0b\x32\x12.arkive.v1.Version\x12\x0f\n\x07\x61liases\x18\x03 \x03(\t\x12-\n\tlinked_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nversion_id\x18\x05 \x01(\t\"L\n\x11ListLinksResponse\x12\x1e\n\x05links\x18\x01 \x03(\x0b\x32\x0f.arkive.v1.Link\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x14UnlinkVersionRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08selector\x18\x03 \x01(\t\"o\n\x15UnlinkVersionResponse\x12\x14\n\x0clink_version\x18\x01 \x01(\x03\x12\x12\n\nversion_id\x18\x02 \x01(\t\x12\x13\n\x0blinked_from\x18\x03 \x01(\t\x12\x17\n\x0f\x61liases_removed\x18\x04 \x03(\t\"\x15\n\x13ListProjectsRequest\"Z\n\x0eProjectSummary\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x63ollections\x18\x02 \x01(\x03\x12\x10\n\x08versions\x18\x03 \x01(\x03\x12\x13\n\x0btotal_bytes\x18\x04 \x01(\x03\"C\n\x14ListProjectsResponse\x12+\n\x08projects\x18\x01 \x03(\x0b\x32\x19.arkive.v1.ProjectSummary2\xf6\x03\n\x0e\x43\x61talogService\x12R\n\rUpdateVersion\x12\x1f.arkive.v1.UpdateVersionRequest\x1a .arkive.v1.UpdateVersionResponse\x12U\n\x0eSearchVersions\x12 .arkive.v1.SearchVersionsRequest\x1a!.arkive.v1.SearchVersionsResponse\x12L\n\x0bLinkVersion\x12\x1d.arkive.v1.LinkVersionRequest\x1a\x1e.arkive.v1.LinkVersionResponse\x12\x46\n\tListLinks\x12\x1b.arkive.v1.ListLinksRequest\x1a\x1c.arkive.v1.ListLinksResponse\x12R\n\rUnlinkVersion\x12\x1f.arkive.v1.UnlinkVersionRequest\x1a .arkive.v1.UnlinkVersionResponse\x12O\n\x0cListProjects\x12\x1e.arkive.v1.ListProjectsRequest\x1a\x1f.arkive.v1.ListProjectsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,19 +38,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATEVERSIONRESPONSE']._serialized_start=277
   _globals['_UPDATEVERSIONRESPONSE']._serialized_end=354
   _globals['_SEARCHVERSIONSREQUEST']._serialized_start=357
-  _globals['_SEARCHVERSIONSREQUEST']._serialized_end=664
-  _globals['_SEARCHVERSIONSRESPONSE']._serialized_start=666
-  _globals['_SEARCHVERSIONSRESPONSE']._serialized_end=753
-  _globals['_LINKVERSIONREQUEST']._serialized_start=755
-  _globals['_LINKVERSIONREQUEST']._serialized_end=850
-  _globals['_LINKVERSIONRESPONSE']._serialized_start=853
-  _globals['_LINKVERSIONRESPONSE']._serialized_end=1012
-  _globals['_LISTLINKSREQUEST']._serialized_start=1014
-  _globals['_LISTLINKSREQUEST']._serialized_end=1102
-  _globals['_LINK']._serialized_start=1105
-  _globals['_LINK']._serialized_end=1254
-  _globals['_LISTLINKSRESPONSE']._serialized_start=1256
-  _globals['_LISTLINKSRESPONSE']._serialized_end=1332
-  _globals['_CATALOGSERVICE']._serialized_start=1335
-  _globals['_CATALOGSERVICE']._serialized_end=1672
+  _globals['_SEARCHVERSIONSREQUEST']._serialized_end=686
+  _globals['_SEARCHVERSIONSRESPONSE']._serialized_start=688
+  _globals['_SEARCHVERSIONSRESPONSE']._serialized_end=775
+  _globals['_LINKVERSIONREQUEST']._serialized_start=777
+  _globals['_LINKVERSIONREQUEST']._serialized_end=872
+  _globals['_LINKVERSIONRESPONSE']._serialized_start=875
+  _globals['_LINKVERSIONRESPONSE']._serialized_end=1034
+  _globals['_LISTLINKSREQUEST']._serialized_start=1036
+  _globals['_LISTLINKSREQUEST']._serialized_end=1124
+  _globals['_LINK']._serialized_start=1127
+  _globals['_LINK']._serialized_end=1276
+  _globals['_LISTLINKSRESPONSE']._serialized_start=1278
+  _globals['_LISTLINKSRESPONSE']._serialized_end=1354
+  _globals['_UNLINKVERSIONREQUEST']._serialized_start=1356
+  _globals['_UNLINKVERSIONREQUEST']._serialized_end=1427
+  _globals['_UNLINKVERSIONRESPONSE']._serialized_start=1429
+  _globals['_UNLINKVERSIONRESPONSE']._serialized_end=1540
+  _globals['_LISTPROJECTSREQUEST']._serialized_start=1542
+  _globals['_LISTPROJECTSREQUEST']._serialized_end=1563
+  _globals['_PROJECTSUMMARY']._serialized_start=1565
+  _globals['_PROJECTSUMMARY']._serialized_end=1655
+  _globals['_LISTPROJECTSRESPONSE']._serialized_start=1657
+  _globals['_LISTPROJECTSRESPONSE']._serialized_end=1724
+  _globals['_CATALOGSERVICE']._serialized_start=1727
+  _globals['_CATALOGSERVICE']._serialized_end=2229
 # @@protoc_insertion_point(module_scope)

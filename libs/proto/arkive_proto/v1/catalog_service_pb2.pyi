@@ -35,7 +35,7 @@ class UpdateVersionResponse(_message.Message):
     def __init__(self, version: _Optional[_Union[_types_pb2.Version, _Mapping]] = ..., changed: _Optional[bool] = ...) -> None: ...
 
 class SearchVersionsRequest(_message.Message):
-    __slots__ = ("project", "type", "name_pattern", "tags", "alias", "created_after", "created_before", "metadata_filters", "run_id", "order_by", "page_size", "page_token")
+    __slots__ = ("project", "type", "name_pattern", "tags", "alias", "created_after", "created_before", "metadata_filters", "run_id", "order_by", "page_size", "page_token", "all_projects")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     NAME_PATTERN_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +48,7 @@ class SearchVersionsRequest(_message.Message):
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
     project: str
     type: str
     name_pattern: str
@@ -60,7 +61,8 @@ class SearchVersionsRequest(_message.Message):
     order_by: str
     page_size: int
     page_token: str
-    def __init__(self, project: _Optional[str] = ..., type: _Optional[str] = ..., name_pattern: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., alias: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata_filters: _Optional[_Iterable[str]] = ..., run_id: _Optional[str] = ..., order_by: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    all_projects: bool
+    def __init__(self, project: _Optional[str] = ..., type: _Optional[str] = ..., name_pattern: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., alias: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata_filters: _Optional[_Iterable[str]] = ..., run_id: _Optional[str] = ..., order_by: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., all_projects: _Optional[bool] = ...) -> None: ...
 
 class SearchVersionsResponse(_message.Message):
     __slots__ = ("versions", "next_page_token")
@@ -131,3 +133,47 @@ class ListLinksResponse(_message.Message):
     links: _containers.RepeatedCompositeFieldContainer[Link]
     next_page_token: str
     def __init__(self, links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UnlinkVersionRequest(_message.Message):
+    __slots__ = ("project", "name", "selector")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    name: str
+    selector: str
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., selector: _Optional[str] = ...) -> None: ...
+
+class UnlinkVersionResponse(_message.Message):
+    __slots__ = ("link_version", "version_id", "linked_from", "aliases_removed")
+    LINK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINKED_FROM_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    link_version: int
+    version_id: str
+    linked_from: str
+    aliases_removed: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, link_version: _Optional[int] = ..., version_id: _Optional[str] = ..., linked_from: _Optional[str] = ..., aliases_removed: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListProjectsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ProjectSummary(_message.Message):
+    __slots__ = ("name", "collections", "versions", "total_bytes")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    collections: int
+    versions: int
+    total_bytes: int
+    def __init__(self, name: _Optional[str] = ..., collections: _Optional[int] = ..., versions: _Optional[int] = ..., total_bytes: _Optional[int] = ...) -> None: ...
+
+class ListProjectsResponse(_message.Message):
+    __slots__ = ("projects",)
+    PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    projects: _containers.RepeatedCompositeFieldContainer[ProjectSummary]
+    def __init__(self, projects: _Optional[_Iterable[_Union[ProjectSummary, _Mapping]]] = ...) -> None: ...

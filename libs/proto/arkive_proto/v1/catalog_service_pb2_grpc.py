@@ -55,6 +55,16 @@ class CatalogServiceStub:
                 request_serializer=arkive_dot_v1_dot_catalog__service__pb2.ListLinksRequest.SerializeToString,
                 response_deserializer=arkive_dot_v1_dot_catalog__service__pb2.ListLinksResponse.FromString,
                 _registered_method=True)
+        self.UnlinkVersion = channel.unary_unary(
+                '/arkive.v1.CatalogService/UnlinkVersion',
+                request_serializer=arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionResponse.FromString,
+                _registered_method=True)
+        self.ListProjects = channel.unary_unary(
+                '/arkive.v1.CatalogService/ListProjects',
+                request_serializer=arkive_dot_v1_dot_catalog__service__pb2.ListProjectsRequest.SerializeToString,
+                response_deserializer=arkive_dot_v1_dot_catalog__service__pb2.ListProjectsResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -95,6 +105,23 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UnlinkVersion(self, request, context):
+        """Removes one link of a collection of links ("registry/zoo:v2", or an alias of it); the
+        source version stays. Aliases of the collection on that version go with it and "latest"
+        moves to the newest remaining link. Needs write on the registry's project.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjects(self, request, context):
+        """The projects the caller may read (every project for a global admin), with what they hold.
+        Projects the caller may not read are never named.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -117,6 +144,16 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListLinks,
                     request_deserializer=arkive_dot_v1_dot_catalog__service__pb2.ListLinksRequest.FromString,
                     response_serializer=arkive_dot_v1_dot_catalog__service__pb2.ListLinksResponse.SerializeToString,
+            ),
+            'UnlinkVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnlinkVersion,
+                    request_deserializer=arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionResponse.SerializeToString,
+            ),
+            'ListProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjects,
+                    request_deserializer=arkive_dot_v1_dot_catalog__service__pb2.ListProjectsRequest.FromString,
+                    response_serializer=arkive_dot_v1_dot_catalog__service__pb2.ListProjectsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -228,6 +265,60 @@ class CatalogService:
             '/arkive.v1.CatalogService/ListLinks',
             arkive_dot_v1_dot_catalog__service__pb2.ListLinksRequest.SerializeToString,
             arkive_dot_v1_dot_catalog__service__pb2.ListLinksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnlinkVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.CatalogService/UnlinkVersion',
+            arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionRequest.SerializeToString,
+            arkive_dot_v1_dot_catalog__service__pb2.UnlinkVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arkive.v1.CatalogService/ListProjects',
+            arkive_dot_v1_dot_catalog__service__pb2.ListProjectsRequest.SerializeToString,
+            arkive_dot_v1_dot_catalog__service__pb2.ListProjectsResponse.FromString,
             options,
             channel_credentials,
             insecure,

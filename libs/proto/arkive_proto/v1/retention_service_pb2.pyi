@@ -215,14 +215,32 @@ class PlannedDeletion(_message.Message):
     def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version_id: _Optional[str] = ..., version: _Optional[int] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PlanRetentionResponse(_message.Message):
-    __slots__ = ("deletions", "protected_versions", "total_deletions")
+    __slots__ = ("deletions", "protected_versions", "total_deletions", "protected")
     DELETIONS_FIELD_NUMBER: _ClassVar[int]
     PROTECTED_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_DELETIONS_FIELD_NUMBER: _ClassVar[int]
+    PROTECTED_FIELD_NUMBER: _ClassVar[int]
     deletions: _containers.RepeatedCompositeFieldContainer[PlannedDeletion]
     protected_versions: int
     total_deletions: int
-    def __init__(self, deletions: _Optional[_Iterable[_Union[PlannedDeletion, _Mapping]]] = ..., protected_versions: _Optional[int] = ..., total_deletions: _Optional[int] = ...) -> None: ...
+    protected: _containers.RepeatedCompositeFieldContainer[ProtectedVersion]
+    def __init__(self, deletions: _Optional[_Iterable[_Union[PlannedDeletion, _Mapping]]] = ..., protected_versions: _Optional[int] = ..., total_deletions: _Optional[int] = ..., protected: _Optional[_Iterable[_Union[ProtectedVersion, _Mapping]]] = ...) -> None: ...
+
+class ProtectedVersion(_message.Message):
+    __slots__ = ("project", "name", "version_id", "version", "reasons", "aliases")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    name: str
+    version_id: str
+    version: int
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, project: _Optional[str] = ..., name: _Optional[str] = ..., version_id: _Optional[str] = ..., version: _Optional[int] = ..., reasons: _Optional[_Iterable[str]] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ApplyRetentionRequest(_message.Message):
     __slots__ = ("project", "as_of")

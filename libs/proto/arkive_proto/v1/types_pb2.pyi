@@ -34,7 +34,7 @@ class Reference(_message.Message):
     def __init__(self, uri: _Optional[str] = ..., etag: _Optional[str] = ..., version_id: _Optional[str] = ..., checksum: _Optional[bool] = ...) -> None: ...
 
 class Version(_message.Message):
-    __slots__ = ("version_id", "project", "name", "type", "version", "manifest_digest", "file_count", "total_size", "metadata_json", "description", "aliases", "tags", "label", "created_at")
+    __slots__ = ("version_id", "project", "name", "type", "version", "manifest_digest", "file_count", "total_size", "metadata_json", "description", "aliases", "tags", "label", "created_at", "linked_from")
     VERSION_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,7 @@ class Version(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    LINKED_FROM_FIELD_NUMBER: _ClassVar[int]
     version_id: str
     project: str
     name: str
@@ -63,7 +64,8 @@ class Version(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     label: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, version_id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., version: _Optional[int] = ..., manifest_digest: _Optional[str] = ..., file_count: _Optional[int] = ..., total_size: _Optional[int] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    linked_from: str
+    def __init__(self, version_id: _Optional[str] = ..., project: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., version: _Optional[int] = ..., manifest_digest: _Optional[str] = ..., file_count: _Optional[int] = ..., total_size: _Optional[int] = ..., metadata_json: _Optional[str] = ..., description: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., label: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., linked_from: _Optional[str] = ...) -> None: ...
 
 class Collection(_message.Message):
     __slots__ = ("project", "name", "type", "version_count", "latest", "created_at")
