@@ -98,3 +98,20 @@ def test_the_engine_imports_no_client_module() -> None:
         if module.startswith("arkive.engine"):
             outside = {d for d in deps if not d.startswith("arkive.engine") and d != "arkive"}
             assert outside <= allowed, (module, outside - allowed)
+
+
+def test_starting_the_cli_loads_neither_the_transfer_engine_nor_the_service_stubs() -> None:
+    # `arkive --help` stays fast: feature modules are imported for their result types and printers,
+    # their gRPC stubs and the transfer machinery only when a call needs them.
+    import subprocess
+    import sys
+
+    code = "import sys, arkive.cli; print(' '.join(sorted(sys.modules)))"
+    loaded = set(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    )
+    assert "arkive.cli" in loaded
+    assert not {m for m in loaded if m.startswith("arkive.engine.")} - {"arkive.engine.cache", "arkive.engine.types"}
+    stubs = {f"arkive_proto.v1.{s}_service_pb2_grpc" for s in ("artifact", "lineage", "retention", "catalog", "blob")}
+    assert not loaded & stubs, loaded & stubs
+    assert "arkive.aclient" not in loaded and "arkive.client" not in loaded

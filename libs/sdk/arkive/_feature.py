@@ -16,14 +16,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
-from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
-from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
-
 from ._retention_types import INHERIT
 
 if TYPE_CHECKING:
     import grpc
+
+    from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
+    from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
+    from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 
     from ._connection import Connection
     from .aclient import AsyncClient
@@ -73,16 +73,24 @@ class Feature:
     def _blobs(self) -> BlobStub:
         return self._conn.blobs()
 
+    # The stubs' modules are imported on first use: `arkive --help` imports feature modules (for their
+    # result types and printers) and should not pay for every service's generated code.
     @property
     def _artifacts(self) -> agrpc.ArtifactServiceStub:
+        from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
+
         return agrpc.ArtifactServiceStub(self._ch())
 
     @property
     def _retention(self) -> rgrpc.RetentionServiceStub:
+        from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
+
         return rgrpc.RetentionServiceStub(self._ch())
 
     @property
     def _lineage(self) -> lgrpc.LineageServiceStub:
+        from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
+
         return lgrpc.LineageServiceStub(self._ch())
 
     @property
