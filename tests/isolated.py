@@ -23,7 +23,12 @@ async def isolated_env(infra) -> AsyncIterator[dict[str, str]]:
     await admin.execute(f"CREATE DATABASE {name}")
     tag = name.replace("_", "")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARKIVE_")} | infra.env
+    # The servers' credentials in the URLs (the admin NATS user: any subject prefix), not as paths
+    # to secret files on this host, which a container would not see.
+    for var in ("ARKIVE_NATS_USER", "ARKIVE_NATS_PASSWORD_FILE", "ARKIVE_DATABASE_PASSWORD_FILE"):
+        env.pop(var, None)
     env |= {
+        "ARKIVE_NATS_URL": infra.nats_url,
         "ARKIVE_DATABASE_URL": urlunsplit(urlsplit(infra.database_url)._replace(path=f"/{name}")),
         "ARKIVE_SUBJECT_PREFIX": tag,
         "ARKIVE_STREAM": tag.upper(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import sys
 import textwrap
@@ -17,6 +18,7 @@ import nats
 import psutil
 import pytest
 from aiobotocore.session import get_session
+from nats.errors import Error as NatsError
 from support import assert_eventually, scratch_dir
 
 from arkive_stack import ProcessDiedError, Stack, StackConfig, StackError
@@ -110,11 +112,22 @@ async def test_restart_keeps_postgres_nats_and_s3_data(data_dir: Path) -> None:
     stopped = time.monotonic() - t0
     await first.stop()  # idempotent
     assert_all_gone(pids, data)
+    # As a data dir from before the closed internal plane: no secrets, PostgreSQL trusting everyone.
+    # The next start migrates it (a new password set on the role, pg_hba.conf rewritten).
+    old_password = (data / "secrets" / "postgres-password").read_text().strip()
+    shutil.rmtree(data / "secrets")
+    (data / "postgres" / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
 
     async with Stack(StackConfig.for_tests(data, services=())) as second:
         conn = await asyncpg.connect(second.database_url)
         assert await conn.fetchval("SELECT v FROM kept") == "row-1"
         await conn.close()
+        plain = second.env["ARKIVE_DATABASE_URL"]
+        for password in (None, old_password):
+            with pytest.raises(asyncpg.InvalidPasswordError):
+                await asyncpg.connect(plain, password=password)
+        with pytest.raises(NatsError, match="Authorization Violation"):
+            await nats.connect(second.env["ARKIVE_NATS_URL"], allow_reconnect=False, max_reconnect_attempts=0)
         nc = await nats.connect(second.nats_url)
         msg = await nc.jetstream().get_last_msg("KEPT", "kept.a")
         assert msg.data == b"msg-1"
@@ -138,12 +151,12 @@ async def test_without_restarts_a_dying_service_stops_everything(infra: Stack, t
     )
     await stack.start()
     assert [p.name for p in stack.services] == ["ingest-1", "ingest-2", "hashing-1", "hashing-2"]
-    assert stack.env["ARKIVE_NATS_URL"] == infra.nats_url
+    assert stack.env["ARKIVE_NATS_URL"] == infra.env["ARKIVE_NATS_URL"]
     pids = [p.pid for p in stack.processes if p.pid]
     with pytest.raises(ProcessDiedError) as err:
         await asyncio.wait_for(stack.run(handle_signals=False), 20)
     assert err.value.name.startswith("hashing-") and err.value.returncode == 3
-    assert "boom" in err.value.log_tail and f"url {infra.nats_url}" in err.value.log_tail
+    assert "boom" in err.value.log_tail and f"url {infra.env['ARKIVE_NATS_URL']}" in err.value.log_tail
     assert_all_gone(pids, tmp_path)
 
 

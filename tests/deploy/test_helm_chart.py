@@ -23,7 +23,14 @@ SERVICES = ("gateway", "ingest", "hashing", "lineage", "retention")
 PROCESSES = (*SERVICES, "web")  # the dashboard is on by default
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 # Environment variables that carry a credential (or a URL that may embed one): never a literal value.
-CREDENTIAL_ENV = ("ARKIVE_DATABASE_URL", "ARKIVE_S3_ACCESS_KEY", "ARKIVE_S3_SECRET_KEY", "ARKIVE_BOOTSTRAP_TOKEN_HASH")
+CREDENTIAL_ENV = (
+    "ARKIVE_DATABASE_URL",
+    "ARKIVE_DATABASE_PASSWORD",
+    "ARKIVE_NATS_PASSWORD",
+    "ARKIVE_S3_ACCESS_KEY",
+    "ARKIVE_S3_SECRET_KEY",
+    "ARKIVE_BOOTSTRAP_TOKEN_HASH",
+)
 
 
 @pytest.fixture(scope="session")
@@ -247,3 +254,26 @@ def test_logs_are_json_and_traces_export_only_when_configured(rendered, helm):
         env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
         if d["metadata"]["labels"]["app.kubernetes.io/component"] != "web":
             assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel:4317"
+
+
+def test_each_service_has_its_own_nats_user_and_only_database_users_the_password(rendered, helm):
+    for d in kinds(rendered["cluster"][1], "Deployment"):
+        svc = d["metadata"]["labels"]["app.kubernetes.io/component"]
+        env = {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        if svc == "web":  # the dashboard talks to the gateway only
+            assert not {"ARKIVE_NATS_USER", "ARKIVE_NATS_PASSWORD", "ARKIVE_DATABASE_PASSWORD"} & set(env)
+            continue
+        assert env["ARKIVE_NATS_USER"]["value"] == svc
+        assert env["ARKIVE_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "arkive", "key": f"nats-{svc}"}
+    for d in kinds(rendered["small"][1], "Deployment"):  # not configured: no NATS user at all
+        env = {e["name"] for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert not env & {"ARKIVE_NATS_USER", "ARKIVE_NATS_PASSWORD", "ARKIVE_DATABASE_PASSWORD"}
+    base = ["--set", "config.s3Endpoint=http://s3:8333", "--set", "existingSecret=creds"]
+    docs = render(helm, *base, "--set", "secrets.databasePassword.name=pg", "--set", "secrets.databasePassword.key=pw")
+    for d in kinds(docs, "Deployment"):
+        svc = d["metadata"]["labels"]["app.kubernetes.io/component"]
+        env = {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        if svc in ("gateway", "web"):
+            assert "ARKIVE_DATABASE_PASSWORD" not in env
+        else:
+            assert env["ARKIVE_DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "pg", "key": "pw"}

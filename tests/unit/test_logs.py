@@ -51,6 +51,17 @@ def test_secrets_never_reach_a_log_line(monkeypatch, formatter):
     assert f"ark_{tok.token_id}_***" in text  # the id stays: it names the token without granting anything
 
 
+def test_the_internal_plane_passwords_are_masked_from_their_files(monkeypatch, tmp_path):
+    (tmp_path / "nats").write_text("nats-password-789\n")
+    (tmp_path / "pg").write_text("pg-password-012\n")
+    monkeypatch.setenv("ARKIVE_NATS_PASSWORD_FILE", str(tmp_path / "nats"))
+    monkeypatch.setenv("ARKIVE_DATABASE_PASSWORD_FILE", str(tmp_path / "pg"))
+    monkeypatch.delenv("ARKIVE_NATS_PASSWORD", raising=False)
+    monkeypatch.delenv("ARKIVE_DATABASE_PASSWORD", raising=False)
+    text = logs.TextFormatter("ingest").format(_record("got %s and %s", "nats-password-789", "pg-password-012"))
+    assert "nats-password-789" not in text and "pg-password-012" not in text and text.count("***") == 2
+
+
 def test_the_format_setting_is_checked(monkeypatch):
     monkeypatch.setenv("ARKIVE_LOG_FORMAT", "xml")
     with pytest.raises(ValueError, match="json or text"):

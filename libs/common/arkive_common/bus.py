@@ -28,8 +28,9 @@ def rpc_subject(prefix: str, service: str, method: str) -> str:
     return f"{prefix}.rpc.{service}.{method}"
 
 
-async def connect(url: str, name: str) -> NATS:
-    """Connects with endless reconnects: a NATS restart must not kill a service."""
+async def connect(url: str, name: str, *, user: str = "", password: str = "") -> NATS:
+    """Connects with endless reconnects: a NATS restart must not kill a service. `user` and
+    `password`, when given, override any user info in `url` (see Settings.nats_user)."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error: %s", exc)
@@ -41,6 +42,8 @@ async def connect(url: str, name: str) -> NATS:
         reconnect_time_wait=0.5,
         error_cb=on_error,
         connect_timeout=5,
+        user=user or None,
+        password=password or None,
     )
 
 

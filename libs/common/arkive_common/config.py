@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .plane_secrets import read_secret
 
 
 def _env(name: str, default: str) -> str:
@@ -37,13 +39,21 @@ def _auth_mode(value: str) -> str:
 class Settings:
     nats_url: str = "nats://127.0.0.1:4222"
     """NATS server with JetStream (ARKIVE_NATS_URL)."""
+    nats_user: str = ""
+    """User name on NATS (ARKIVE_NATS_USER); `arkive up` gives each service its own, whose subject
+    permissions allow only what that service does. Empty: none (or the one in the URL)."""
+    nats_password: str = field(default="", repr=False)
+    """Its password (ARKIVE_NATS_PASSWORD, or the content of the file ARKIVE_NATS_PASSWORD_FILE names)."""
     database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     """PostgreSQL holding the event log and the read models (ARKIVE_DATABASE_URL)."""
+    database_password: str = field(default="", repr=False)
+    """Password of the database user (ARKIVE_DATABASE_PASSWORD, or the content of the file
+    ARKIVE_DATABASE_PASSWORD_FILE names); empty: the one in the URL, if any."""
     s3_endpoint: str = "http://127.0.0.1:8333"
     """S3-compatible endpoint for blobs (ARKIVE_S3_ENDPOINT)."""
     s3_access_key: str = "arkive"
     """S3 access key id (ARKIVE_S3_ACCESS_KEY)."""
-    s3_secret_key: str = "arkive-secret"
+    s3_secret_key: str = field(default="arkive-secret", repr=False)
     """S3 secret key (ARKIVE_S3_SECRET_KEY)."""
     s3_bucket: str = "arkive"
     """Bucket holding every blob; created at start if missing (ARKIVE_S3_BUCKET)."""
@@ -92,7 +102,7 @@ class Settings:
     """S3 endpoint of s3:// references; empty: the blob store's (ARKIVE_REFERENCE_S3_ENDPOINT)."""
     reference_s3_access_key: str = ""
     """Access key for s3:// references; empty: the blob store's (ARKIVE_REFERENCE_S3_ACCESS_KEY)."""
-    reference_s3_secret_key: str = ""
+    reference_s3_secret_key: str = field(default="", repr=False)
     """Secret key for s3:// references; empty: the blob store's (ARKIVE_REFERENCE_S3_SECRET_KEY)."""
 
     auth: str = "on"
@@ -108,6 +118,9 @@ class Settings:
         return cls(
             nats_url=_env("ARKIVE_NATS_URL", d.nats_url),
             database_url=_env("ARKIVE_DATABASE_URL", d.database_url),
+            database_password=read_secret("ARKIVE_DATABASE_PASSWORD"),
+            nats_user=_env("ARKIVE_NATS_USER", d.nats_user),
+            nats_password=read_secret("ARKIVE_NATS_PASSWORD"),
             s3_endpoint=_env("ARKIVE_S3_ENDPOINT", d.s3_endpoint),
             s3_access_key=_env("ARKIVE_S3_ACCESS_KEY", d.s3_access_key),
             s3_secret_key=_env("ARKIVE_S3_SECRET_KEY", d.s3_secret_key),

@@ -21,10 +21,16 @@ async def _learn_array_types(conn: asyncpg.Connection) -> None:
     await conn.prepare("SELECT " + ", ".join(f"${i}::{t}" for i, t in enumerate(BULK_ARRAY_TYPES, start=1)))
 
 
-async def create_pool(dsn: str, *, min_size: int = 3, max_size: int = 10) -> asyncpg.Pool:
-    """min_size: connections opened at start-up, so that the first requests do not open them."""
+async def create_pool(dsn: str, *, min_size: int = 3, max_size: int = 10, password: str = "") -> asyncpg.Pool:
+    """min_size: connections opened at start-up, so that the first requests do not open them.
+    `password`, when given, overrides one in `dsn` (see Settings.database_password)."""
     return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, command_timeout=60, init=_learn_array_types
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=60,
+        init=_learn_array_types,
+        password=password or None,
     )
 
 

@@ -8,12 +8,13 @@ tracing.py), `correlation_id` and `principal` (the call being served, see contex
 The standard library's logging with a formatter of our own: no dependency, and every library's
 records (asyncpg, nats, grpc) come out in the same format. Secrets never reach the output: both
 formats mask API tokens (`ark_<id>_<secret>` keeps its id, the secret becomes `***`) and the values
-of the secret settings (S3 secret key, API key, the password in the database URL) wherever they
-appear, exception texts included.
+of the secret settings (S3 secret key, API key, the NATS and database passwords, from their
+variables, secret files or URLs) wherever they appear, exception texts included.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from . import context, tracing
+from .plane_secrets import read_secret
 
 _TOKEN = re.compile(r"\b(ark_[0-9a-f]{12}_)[0-9a-f]{64}\b")
 _SECRET_SETTINGS = ("ARKIVE_S3_SECRET_KEY", "ARKIVE_API_KEY", "ARKIVE_REFERENCE_S3_SECRET_KEY", "NATS_PASSWORD")
@@ -31,10 +33,14 @@ MASK = "***"
 
 def _secret_values() -> list[str]:
     values = [os.environ.get(name, "") for name in _SECRET_SETTINGS]
-    try:
-        values.append(urlsplit(os.environ.get("ARKIVE_DATABASE_URL", "")).password or "")
-    except ValueError:
-        pass
+    for name in ("ARKIVE_NATS_PASSWORD", "ARKIVE_DATABASE_PASSWORD"):  # the variable or its _FILE
+        with contextlib.suppress(ValueError):
+            values.append(read_secret(name))
+    for url in ("ARKIVE_DATABASE_URL", "ARKIVE_NATS_URL"):
+        try:
+            values.append(urlsplit(os.environ.get(url, "")).password or "")
+        except ValueError:
+            pass
     return sorted({v for v in values if len(v) >= 6}, key=len, reverse=True)  # short values would mask words
 
 

@@ -59,12 +59,12 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         s = self.settings
-        self.pool = await db.create_pool(s.database_url)
+        self.pool = await db.create_pool(s.database_url, password=s.database_password)
         await db.migrate(self.pool, "eventlog", eventlog.MIGRATIONS)
         await db.migrate(self.pool, "consumers", deadletters.MIGRATIONS)  # any bus consumer's failures
         if self.migrations:
             await db.migrate(self.pool, self.name, self.migrations)
-        self.nc = await bus.connect(s.nats_url, f"arkive-{self.name}")
+        self.nc = await bus.connect(s.nats_url, f"arkive-{self.name}", user=s.nats_user, password=s.nats_password)
         self.js = self.nc.jetstream()
         await bus.ensure_stream(self.js, s.stream_name, s.subject_prefix, s.stream_replicas)
         for hook in self.on_start:

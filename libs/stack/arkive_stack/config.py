@@ -46,6 +46,16 @@ class StackConfig:
     """External PostgreSQL (ARKIVE_DATABASE_URL): when set, no PostgreSQL is started."""
     s3_endpoint: str | None = None
     """External S3 endpoint (ARKIVE_S3_ENDPOINT): when set, no SeaweedFS is started."""
+    nats_credentials: Path | None = None
+    """With an external NATS: a directory of per-user password files as the embedded one keeps in
+    secrets/nats (natsauth.py), whose users the services then connect as. None: the services get
+    the ARKIVE_NATS_* of the environment."""
+    database_password_file: Path | None = None
+    """With an external PostgreSQL: the file holding its password (ARKIVE_DATABASE_PASSWORD_FILE)."""
+    subject_prefix: str = "arkive"
+    """ARKIVE_SUBJECT_PREFIX: the embedded NATS' permissions are written for it."""
+    stream_name: str = "ARKIVE_EVENTS"
+    """ARKIVE_STREAM: the event stream whose acks the services may publish."""
     s3_access_key: str | None = None
     """ARKIVE_S3_ACCESS_KEY given to the services. With the embedded SeaweedFS, None means the key
     pair kept in seaweedfs/s3-identity.json (generated on the first start); a given pair replaces
@@ -112,6 +122,9 @@ class StackConfig:
             ("ARKIVE_S3_SECRET_KEY", "s3_secret_key", str),
             ("ARKIVE_S3_BUCKET", "s3_bucket", str),
             ("ARKIVE_S3_REGION", "s3_region", str),
+            ("ARKIVE_DATABASE_PASSWORD_FILE", "database_password_file", Path),
+            ("ARKIVE_SUBJECT_PREFIX", "subject_prefix", str),
+            ("ARKIVE_STREAM", "stream_name", str),
         ):
             raw = get(var)
             if raw is not None:

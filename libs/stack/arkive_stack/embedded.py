@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import postgres, servers
 from .config import StackConfig
+from .plane import Plane
 from .ports import HOST
 from .processes import ManagedProcess
 
@@ -20,6 +21,7 @@ async def spawn(
     ports: dict[str, int],
     weed_ports: dict[str, int],
     s3_identity: Path | None,
+    plane: Plane,
     start: Callable[[ManagedProcess], None],
 ) -> None:
     """Spawn the servers that have a port in `ports` ("s3", "nats", "postgres") through `start`,
@@ -30,10 +32,13 @@ async def spawn(
         weed, weed_log = data / "seaweedfs", logs / "seaweedfs.log"
         start(servers.weed_process(weed, ports["s3"], weed_ports, s3_identity, weed_log, cfg.weed_stop_timeout))
     if "nats" in ports:
-        start(servers.nats_process(data / "nats", ports["nats"], logs / "nats.log", cfg.server_stop_timeout))
+        nats_log, auth = logs / "nats.log", plane.nats_authorization
+        start(servers.nats_process(data / "nats", ports["nats"], nats_log, cfg.server_stop_timeout, auth))
     if "postgres" in ports:
         pg_data, pg_log = data / "postgres", logs / "postgres.log"
-        uid, gid = await asyncio.to_thread(postgres.prepare, pg_data, pg_log)
+        assert plane.database_marker is not None  # planned along with the port
+        password, marker = plane.database_password, plane.database_marker
+        uid, gid = await asyncio.to_thread(postgres.prepare, pg_data, pg_log, password, marker)
         start(postgres.process(pg_data, ports["postgres"], pg_log, uid, gid, cfg.server_stop_timeout))
 
 

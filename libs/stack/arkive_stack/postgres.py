@@ -18,6 +18,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+from . import pgauth
 from .probes import tcp_open
 from .processes import ManagedProcess, open_log_for_append
 
@@ -63,9 +64,10 @@ def _open_install(root: Path) -> None:
                 f.chmod(f.stat().st_mode | (0o055 if sub == "bin" else 0o044))
 
 
-def prepare(data: Path, log_path: Path) -> tuple[int | None, int | None]:
-    """Create and initdb `data` if it holds no cluster yet; returns the (uid, gid) to run as
-    (None, None when not root). Blocking (~0.6 s for a fresh initdb): call it in a thread."""
+def prepare(data: Path, log_path: Path, password: str, marker: Path) -> tuple[int | None, int | None]:
+    """Create and initdb `data` if it holds no cluster yet, give the role `password` (pgauth.py;
+    `marker` remembers which one was applied) and allow only SCRAM logins; returns the (uid, gid)
+    to run as (None, None when not root). Blocking (~1 s for a fresh initdb): call it in a thread."""
     data.mkdir(parents=True, exist_ok=True)
     uid = gid = None
     root = install_dir()
@@ -81,6 +83,7 @@ def prepare(data: Path, log_path: Path) -> tuple[int | None, int | None]:
         os.chown(data, uid, gid)
     data.chmod(0o700)  # postgres refuses a group/world-accessible data directory
     if not (data / "PG_VERSION").exists():
+        # trust only until the pg_hba.conf below replaces it, before the server first starts
         initdb = [str(root / "bin" / "initdb"), "-D", str(data), "--auth=trust", "-U", DB_USER]
         initdb += ["--locale=C", "-E", "UTF8"]  # not the caller's LANG, which may name a missing locale
         with open_log_for_append(log_path) as log:
@@ -94,6 +97,10 @@ def prepare(data: Path, log_path: Path) -> tuple[int | None, int | None]:
                 group=gid,
                 extra_groups=[] if gid is not None else None,
             )
+    if pgauth.apply_password(root / "bin" / "postgres", data, DB_USER, password, marker, uid, gid):
+        with open_log_for_append(log_path) as log:
+            log.write(b"=== arkive_stack: the password of the database role was set (pg_hba: scram-sha-256)\n")
+    pgauth.write_hba(data, uid, gid)
     return uid, gid
 
 
@@ -127,6 +134,7 @@ def process(
 
 
 def url(port: int) -> str:
+    """The DSN without the password (services read that from ARKIVE_DATABASE_PASSWORD_FILE)."""
     return f"postgresql://{DB_USER}@127.0.0.1:{port}/postgres"
 
 

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from arkive_common.plane_secrets import redact
+
 from .config import StackConfig
 from .errors import ProcessDiedError, StackError, StartTimeoutError
 from .processes import ManagedProcess
@@ -156,13 +158,13 @@ async def check_external(cfg: StackConfig, timeout: float = 5.0) -> None:
         ("ARKIVE_S3_ENDPOINT", cfg.s3_endpoint, 80),
     ):
         target = url_host_port(url, default_port) if url else None
-        if target is None:
+        if url is None or target is None:
             continue
         host, port = target
         try:
             await wait_until(functools.partial(tcp_open, host, port), what=var, timeout=timeout, watch=())
         except StartTimeoutError:
             raise StackError(
-                f"{var}={url} is set, so no embedded server is started for it, but nothing accepts "
+                f"{var}={redact(url)} is set, so no embedded server is started for it, but nothing accepts "
                 f"connections at {host}:{port}; start that server or unset {var}"
             ) from None

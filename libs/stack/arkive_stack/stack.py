@@ -15,6 +15,7 @@ from types import TracebackType
 from . import admin_token, dashboard, datadir, embedded, postgres, s3identity, servers
 from .config import StackConfig
 from .errors import StackError
+from .plane import Plane
 from .ports import HOST, choose_port, free_port, split_addr
 from .probes import check_external, grpc_serving, wait_until
 from .processes import ManagedProcess
@@ -61,6 +62,7 @@ class Stack:
         self._stop_task: asyncio.Task[None] | None = None
         self._lock_file: int | None = None
         self._s3_identity: Path | None = None
+        self._plane = Plane()
         self._supervisor: Supervisor | None = None
 
     @property
@@ -72,11 +74,14 @@ class Stack:
 
     @property
     def nats_url(self) -> str:
-        return self.env["ARKIVE_NATS_URL"]
+        """For clients in this process (tests): with the admin user's password in it, so never
+        log it. `env["ARKIVE_NATS_URL"]` is the same without credentials."""
+        return self._plane.admin_nats_url(self.env["ARKIVE_NATS_URL"])
 
     @property
     def database_url(self) -> str:
-        return self.env["ARKIVE_DATABASE_URL"]
+        """For clients in this process: with the password in it (see nats_url)."""
+        return self._plane.database_url(self.env["ARKIVE_DATABASE_URL"])
 
     @property
     def s3_endpoint(self) -> str:
@@ -91,8 +96,8 @@ class Stack:
         """Every process this stack started, services first (the stop order)."""
         return [*self.services, *self.servers.values()]
 
-    def server_settings(self) -> dict[str, str]:
-        """StackConfig overrides that make another stack use this one's servers (URLs and S3 keys)."""
+    def server_settings(self) -> dict[str, object]:
+        """StackConfig overrides that make another stack use this one's servers (URLs, credentials)."""
         env = self.env
         return {
             "nats_url": env["ARKIVE_NATS_URL"],
@@ -100,6 +105,8 @@ class Stack:
             "s3_endpoint": env["ARKIVE_S3_ENDPOINT"],
             "s3_access_key": env["ARKIVE_S3_ACCESS_KEY"],
             "s3_secret_key": env["ARKIVE_S3_SECRET_KEY"],
+            "nats_credentials": self._plane.nats_dir,
+            "database_password_file": self._plane.database_password_file,
         }
 
     def status_lines(self) -> list[str]:
@@ -153,6 +160,7 @@ class Stack:
             weed = cfg.data_dir / "seaweedfs"
             self._weed_ports = servers.weed_ports(weed, taken)
             self._s3_identity, access, secret = s3identity.ensure(weed, cfg.s3_access_key, cfg.s3_secret_key)
+        self._plane = Plane.plan(cfg, "nats" in self._ports, "postgres" in self._ports)
         host, gw_port = split_addr(cfg.gateway_addr)
         if "gateway" in cfg.services:
             gw_port = port(gw_port, "gateway")
@@ -168,6 +176,7 @@ class Stack:
             "ARKIVE_GATEWAY_ADDR": f"{host}:{gw_port}",
             "ARKIVE_WEB_ADDR": dashboard.plan_addr(cfg, port),
             "ARKIVE_API_KEY": cfg.api_key or admin_token.load_or_create(cfg.data_dir)[0],
+            **self._plane.client_env(),
         }
         for note in self.notes:
             self._log(note)
@@ -175,7 +184,7 @@ class Stack:
     async def _start_servers(self) -> None:
         cfg = self.config
         await check_external(cfg)  # first: a wrong external URL must not cost a SeaweedFS start+stop
-        await embedded.spawn(cfg, self._ports, self._weed_ports, self._s3_identity, self._spawn_server)
+        await embedded.spawn(cfg, self._ports, self._weed_ports, self._s3_identity, self._plane, self._spawn_server)
         watch = list(self.servers.values())
         for name, (what, probe, interval) in embedded.probes(cfg, self._ports, self._weed_ports).items():
             if name in self.servers:
@@ -201,7 +210,7 @@ class Stack:
                 pname = name if cfg.replicas == 1 else f"{name}-{i}"
                 # each replica its own health port: a fixed one would clash on one host
                 self.health_ports[pname] = free_port({*self._ports.values(), *self.health_ports.values()})
-                penv = {**env, "ARKIVE_HEALTH_PORT": str(self.health_ports[pname])}
+                penv = {**self._plane.service_env(env, name), "ARKIVE_HEALTH_PORT": str(self.health_ports[pname])}
                 proc = ManagedProcess(
                     pname, argv, cfg.logs / f"{pname}.log", env=penv, stop_timeout=cfg.service_stop_timeout
                 )

@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from arkive_common.plane_secrets import redact
+
 from .ports import HOST
 from .processes import ManagedProcess
 
@@ -33,8 +35,8 @@ def _endpoint(stack: Stack, name: str) -> str:
     env = stack.env
     base = name.split("-")[0]
     return {
-        "nats": env["ARKIVE_NATS_URL"],
-        "postgres": env["ARKIVE_DATABASE_URL"],
+        "nats": redact(env["ARKIVE_NATS_URL"]),  # an external URL may carry a password
+        "postgres": redact(env["ARKIVE_DATABASE_URL"]),
         "seaweedfs": env["ARKIVE_S3_ENDPOINT"],
         "gateway": env["ARKIVE_GATEWAY_ADDR"],
         "web": f"http://{env['ARKIVE_WEB_ADDR']}/",

@@ -89,7 +89,7 @@ class Gateway:
 
     async def start(self) -> None:
         s = self.settings
-        self.nc = await bus.connect(s.nats_url, "arkive-gateway")
+        self.nc = await bus.connect(s.nats_url, "arkive-gateway", user=s.nats_user, password=s.nats_password)
         await self.store.__aenter__()
         await self.store.ensure_bucket()
         await self.ref_store.__aenter__()

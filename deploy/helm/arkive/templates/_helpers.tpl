@@ -119,3 +119,18 @@ app.kubernetes.io/component: {{ .svc }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}
+
+{{/* The internal plane's credentials of one service: (dict "root" $ "svc" "gateway"). Its own NATS
+user (permissions on the NATS server are per user: see deploy/README.md) and, except for the
+gateway, which uses no database, the PostgreSQL password. */}}
+{{- define "arkive.planeEnv" -}}
+{{- $s := .root.Values.secrets }}
+{{- with $s.natsPasswords }}{{ if .keyPrefix }}
+- name: ARKIVE_NATS_USER
+  value: {{ $.svc | quote }}
+{{- include "arkive.secretEnv" (dict "root" $.root "env" "ARKIVE_NATS_PASSWORD" "ref" (dict "name" .name "key" (printf "%s%s" .keyPrefix $.svc))) }}
+{{- end }}{{ end }}
+{{- if ne .svc "gateway" }}
+{{- include "arkive.secretEnv" (dict "root" .root "env" "ARKIVE_DATABASE_PASSWORD" "ref" $s.databasePassword "optional" true) }}
+{{- end }}
+{{- end }}
