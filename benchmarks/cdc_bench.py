@@ -25,7 +25,7 @@ import asyncpg
 import numpy as np
 
 import arkive
-from arkive import _transfer
+from arkive.engine import transfer as _transfer
 from arkive_common import cdc
 from arkive_stack import Stack, StackConfig
 

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import arkive
-from arkive import _direct
+from arkive.engine import direct as _direct
 from arkive_stack import SERVICES, Stack, StackConfig
 
 MiB = 1 << 20

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import arkive
-from arkive._chunked import _sample
-from arkive._files import HashedFile, hash_file
+from arkive.engine.chunked import _sample
+from arkive.engine.files import HashedFile, hash_file
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from . import data, raw

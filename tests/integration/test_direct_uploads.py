@@ -20,9 +20,9 @@ import grpc
 import pytest
 
 import arkive
-import arkive._direct as direct_mod
-import arkive._direct_download as direct_download_mod
-import arkive._download as download_mod
+import arkive.engine.direct as direct_mod
+import arkive.engine.direct_download as direct_download_mod
+import arkive.engine.download as download_mod
 from arkive_common.blobstore import BlobStore
 from arkive_proto.v1 import blob_service_pb2 as bpb
 

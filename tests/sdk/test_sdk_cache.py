@@ -15,9 +15,11 @@ from sdk_fake_gateway import FakeGateway
 from sdk_helpers import tree
 
 import arkive
-from arkive import Artifact, Client, _files, _statcache
-from arkive._cache import BlobCache, parse_size
-from arkive._files import LocalFile, hash_files
+from arkive import Artifact, Client
+from arkive.engine import files as _files
+from arkive.engine import statcache as _statcache
+from arkive.engine.cache import BlobCache, parse_size
+from arkive.engine.files import LocalFile, hash_files
 
 
 def digest(data: bytes) -> str:
@@ -275,7 +277,7 @@ def test_relog_of_unchanged_folder_reads_no_file(
 def test_files_in_place_are_checked_through_the_stat_cache(
     fake_gateway: FakeGateway, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from arkive import _download
+    from arkive.engine import place as _download  # prepare_destination hashes files in place
 
     monkeypatch.setattr(_statcache, "RACY_NS", 0)
     reads: list[Path] = []

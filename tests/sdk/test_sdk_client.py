@@ -12,9 +12,9 @@ from sdk_helpers import tree
 
 import arkive
 import arkive._convert as convert_mod
-import arkive._local as local_mod
+import arkive.engine.local as local_mod
 from arkive import Artifact, ArtifactVersion, AsyncClient, Client
-from arkive._files import HashedFile
+from arkive.engine.files import HashedFile
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import types_pb2
 

@@ -102,7 +102,7 @@ def test_conflict_overwrite_drafts_and_abort(stack: Any, tmp_path: Path) -> None
 
 
 async def _hash_all(art: arkive.Artifact) -> list[Any]:
-    from arkive._files import hash_files
+    from arkive.engine.files import hash_files
 
     return await hash_files(art.local_files())
 

@@ -18,8 +18,8 @@ import pytest
 from sdk_helpers import tree
 
 import arkive
-from arkive._cache import BlobCache
 from arkive._rpc import bearer_interceptors
+from arkive.engine.cache import BlobCache
 from arkive_common.credentials import api_key
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 import arkive
-import arkive._early as early_mod
-import arkive._files as files_mod
 import arkive._log as log_mod
-import arkive._packs as packs_mod
-import arkive._transfer as transfer_mod
-from arkive._local import local_files
+import arkive.engine.early as early_mod
+import arkive.engine.files as files_mod
+import arkive.engine.packs as packs_mod
+import arkive.engine.transfer as transfer_mod
+from arkive.engine.local import local_files
 
 KiB = 1024
 FILES = 1600  # three full packs of 512 x 16 KiB, then a partial one

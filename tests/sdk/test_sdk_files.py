@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from arkive import Artifact, FailedPrecondition, InvalidArgument, NotFound
-from arkive._files import HashedFile, LocalFile, hash_file, hash_files, local_manifest_digest, walk_dir
-from arkive._paths import check_layout, safe_destination
+from arkive.engine.files import HashedFile, LocalFile, hash_file, hash_files, local_manifest_digest, walk_dir
+from arkive.engine.paths import check_layout, safe_destination
 from arkive_common.manifest import manifest_digest
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import arkive
-import arkive._local as local_mod
+import arkive.engine.local as local_mod
 
 SIZE = 2 * 1024 * 1024 + 17  # streamed alone (not packed), below the chunking threshold
 DIRECT = 9 * 1024 * 1024 + 17  # PUT straight to S3 (see _direct.py); S3 refuses the changed bytes

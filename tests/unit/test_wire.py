@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from arkive._wire import chunk_request, inline_blobs_request, varint
+from arkive.engine.wire import chunk_request, inline_blobs_request, varint
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 

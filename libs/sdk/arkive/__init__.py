@@ -73,7 +73,7 @@ _LAZY: dict[str, str] = {
     "register_materializer": ".materializers",
     "RetentionPlan": ".retention",
     "RetentionPolicy": ".retention",
-    "Run": "._sync_runs",
+    "Run": ".run",
     "RunInfo": ".runs",
     "step": ".step",
     "StorageReport": ".retention",
@@ -174,19 +174,18 @@ if TYPE_CHECKING:  # what editors and type checkers see
 
     from ._aliases import AliasTarget
     from ._blob_stats import BlobStats
-    from ._cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
     from ._checkout import VerifyResult
     from ._consumers import ConsumerCheck, DeadLetter
     from ._diff import FileChange, MetadataDiff, VersionDiff
     from ._lineage_export import LineageEdge, LineageGraph, LineageNode
     from ._projects import ProjectInfo
     from ._registry import LinkInfo, UnlinkResult
-    from ._sync_runs import Run
     from ._ttl import VersionTtl
     from .aclient import AsyncClient
     from .artifact import Artifact
     from .catalog import ALL_PROJECTS, LinkResult
     from .client import Client
+    from .engine.cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
     from .materializers import Materializer, register_materializer
     from .retention import (
         INHERIT,
@@ -202,6 +201,7 @@ if TYPE_CHECKING:  # what editors and type checkers see
         StorageReport,
         UndeleteResult,
     )
+    from .run import Run
     from .runs import AsyncRun, RunInfo
     from .step import ExternalArtifact, Ref, step
     from .version import (

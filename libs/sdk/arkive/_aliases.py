@@ -1,4 +1,5 @@
-"""Aliases after logging (the async implementation; Client wraps it in _sync_aliases.py):
+"""Aliases after logging (an AsyncClient feature; Client's blocking
+methods are generated from it):
 
     await client.set_aliases("demo/resnet:v3", add=["production"], remove=["staging"])
     v = await client.get_version("demo/resnet:v3"); v.aliases.append("production"); await v.save()
@@ -18,7 +19,7 @@ from arkive_common.refs import parse_ref
 from arkive_common.validation import MAX_ALIASES, check_alias, check_list
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
-from ._host import AsyncHost
+from ._feature import Feature
 from .version import ArtifactVersion
 
 
@@ -55,7 +56,7 @@ def _checked(aliases: Sequence[str], what: str) -> list[str]:
     return names
 
 
-class AliasMixin(AsyncHost):
+class Aliases(Feature):
     """Alias methods of AsyncClient."""
 
     async def set_aliases(

@@ -18,13 +18,12 @@ from typing import Any
 
 from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
-from ._cache import BlobCache, CacheInfo, CleanupResult, cache_cleanup, cache_info
-from ._corrupt import reporting_corruption
-from ._download import download_files
-from ._files import LocalFile, artifact_path, hash_files
-from ._host import AsyncHost
-from ._paths import check_layout
-from ._progress import make_progress
+from ._feature import Feature
+from .engine import operations
+from .engine.cache import CacheInfo, CleanupResult, cache_cleanup, cache_info
+from .engine.files import LocalFile, artifact_path, hash_files
+from .engine.paths import check_layout
+from .engine.progress import make_progress
 from .version import ArtifactVersion, DownloadResult, FileInfo
 
 
@@ -136,7 +135,7 @@ def _clear_folders_in_the_way(real_root: Path, wanted: set[str]) -> None:
                     pass
 
 
-class CheckoutMixin(AsyncHost):
+class Checkout(Feature):
     """checkout, verify, download_zip, cache_info and cache_cleanup of AsyncClient."""
 
     async def _listing(self, ref: Any, path_prefix: str | None) -> tuple[ArtifactVersion, list[FileInfo], str]:
@@ -167,15 +166,7 @@ class CheckoutMixin(AsyncHost):
         await asyncio.to_thread(_remove_extras, real_root, extras)
         await asyncio.to_thread(_clear_folders_in_the_way, real_root, wanted)
         with make_progress(self.progress) as progress:
-            work = download_files(
-                self._blobs,
-                dest,
-                norm,
-                self.address,
-                progress,
-                BlobCache.from_env(),
-            )
-            result = await reporting_corruption(self._ch(), work)
+            result = await operations.download(self._conn, dest, norm, progress)
         removed = tuple(p for p in extras if p not in wanted)  # replaced symlinks are not "removed"
         return dataclasses.replace(result, files_removed=removed)
 
@@ -206,19 +197,9 @@ class CheckoutMixin(AsyncHost):
         verified (size, sha256) as it is streamed in, memory stays bounded, and `out` appears
         only once complete (no partial zip is left behind on error).
         """
-        from ._zip import write_zip
-
         version, files, _ = await self._listing(ref, path_prefix)
         with make_progress(self.progress) as progress:
-            return await write_zip(
-                self._blobs,
-                Path(out),
-                files,
-                self.address,
-                progress,
-                BlobCache.from_env(),
-                version.created_at,
-            )
+            return await operations.download_zip(self._conn, Path(out), files, progress, version.created_at)
 
     async def cache_info(self) -> CacheInfo:
         """Location, entries, bytes and limit of the local blob cache."""

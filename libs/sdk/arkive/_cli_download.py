@@ -10,7 +10,7 @@ from typing import Any
 from arkive_common.errors import ArkiveError
 
 from . import _cli_output as show
-from ._cache import CacheInfo, parse_size
+from .engine.cache import CacheInfo, parse_size
 
 
 def _size_arg(text: str) -> int:
@@ -123,7 +123,7 @@ def _info_text(info: CacheInfo) -> str:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from ._cache import cache_cleanup, cache_info
+    from .engine.cache import cache_cleanup, cache_info
 
     if args.cache_command == "info":
         info = cache_info()

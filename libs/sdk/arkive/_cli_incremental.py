@@ -48,7 +48,7 @@ def cmd_log_based(
                 draft.description = args.description
             for p in args.remove:
                 draft.remove(p)
-        from ._paths import placement
+        from .engine.paths import placement
 
         for p in args.path:
             draft.add(Path(p), placement(Path(p), args.as_prefix))

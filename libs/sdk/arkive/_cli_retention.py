@@ -158,8 +158,8 @@ def _json(args: argparse.Namespace) -> bool:
 
 def _target(args: argparse.Namespace, verb: str) -> tuple[str | None, tuple[str, str] | None]:
     """(ref, None) or (None, (project, name)) from REF / --collection, checked (usage errors)."""
-    from ._local import split_name as _split_name
     from ._rpc import default_project
+    from .engine.local import split_name as _split_name
 
     if bool(args.ref) == bool(args.collection):
         raise UsageError(f"{verb} takes REF or --collection NAME (one of them) (see 'arkive {verb} --help')")

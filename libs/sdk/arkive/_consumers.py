@@ -11,7 +11,7 @@ from typing import Any
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 
-from ._host import AsyncHost, SyncHost
+from ._feature import Feature
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _from_proto(cls: type, msg: Any) -> Any:
     return cls(**{f.name: getattr(msg, f.name) for f in fields(cls)})
 
 
-class ConsumersMixin(AsyncHost):
+class Consumers(Feature):
     """Operator methods of AsyncClient about the bus consumers."""
 
     @property
@@ -77,22 +77,6 @@ class ConsumersMixin(AsyncHost):
         timeout = max(self.timeout, 900)  # a first check scans the whole log
         resp = await self._call(self._admin.CheckConsumers, adpb.CheckConsumersRequest(), timeout=timeout)
         return [_from_proto(ConsumerCheck, c) for c in resp.consumers]
-
-
-class SyncConsumersMixin(SyncHost):
-    """The blocking flavour, for Client."""
-
-    def dead_letters(self) -> list[DeadLetter]:
-        """See AsyncClient.dead_letters."""
-        return self._run(self._aclient.dead_letters())
-
-    def retry_dead_letter(self, dead_letter_id: int) -> dict[str, Any]:
-        """See AsyncClient.retry_dead_letter."""
-        return self._run(self._aclient.retry_dead_letter(dead_letter_id))
-
-    def check_consumers(self) -> list[ConsumerCheck]:
-        """See AsyncClient.check_consumers."""
-        return self._run(self._aclient.check_consumers())
 
 
 def _when(seconds: float) -> str:

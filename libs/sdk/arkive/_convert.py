@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from arkive_proto.v1 import artifact_service_pb2, types_pb2
 
-from ._files import HashedFile
+from .engine.files import HashedFile
 from .version import ArtifactCollection, ArtifactVersion, AsyncArtifactVersion, Draft, FileInfo
 
 # Limits of one AddFiles or UpsertFiles call.

@@ -1,4 +1,5 @@
-"""Differences between two versions (the async implementation; Client wraps it in _sync_diff.py):
+"""Differences between two versions (an AsyncClient feature; Client's blocking
+methods are generated from it):
 
     d = await client.diff("demo/mnist:v3", "demo/mnist:v4")
     d.added, d.removed, d.changed            # FileChange lists, sorted by path
@@ -17,7 +18,7 @@ from typing import Any
 
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
-from ._host import AsyncHost
+from ._feature import Feature
 from .version import ArtifactVersion, FileInfo
 
 DIFF_PAGE_SIZE = 1000
@@ -119,7 +120,7 @@ def _info(entry: Any) -> FileInfo:
     return FileInfo(entry.path, entry.digest or entry.reference.uri, int(entry.size))
 
 
-class DiffMixin(AsyncHost):
+class Diffs(Feature):
     """Diff methods of AsyncClient."""
 
     async def diff_files(self, a: str | ArtifactVersion, b: str | ArtifactVersion) -> AsyncIterator[FileChange]:

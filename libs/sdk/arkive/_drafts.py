@@ -14,17 +14,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from arkive_proto.v1 import artifact_service_pb2 as apb
+from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
 from ._convert import add_files_batches
-from ._early import EarlyPacks
-from ._files import HashedFile
-from ._progress import NullProgress
-from ._references import send_references
-from ._transfer import upload_missing
+from ._log_options import LogOptions
 from .artifact import Artifact
+from .engine.early import EarlyPacks
+from .engine.files import HashedFile
+from .engine.progress import NullProgress
+from .engine.references import send_references
+from .engine.transfer import upload_missing
 from .version import ArtifactVersion
 
 if TYPE_CHECKING:
+    from ._connection import Connection
     from .aclient import AsyncClient
 
 
@@ -38,7 +41,7 @@ class Filled:
 
 
 async def upload_into_draft(
-    client: AsyncClient,
+    conn: Connection,
     draft_id: str,
     hashed: list[HashedFile],
     progress: NullProgress,
@@ -51,22 +54,22 @@ async def upload_into_draft(
     by_digest: dict[str, list[HashedFile]] = {}
     for f in hashed:
         by_digest.setdefault(f.digest, []).append(f)
-    stub = client._artifacts
+    stub = agrpc.ArtifactServiceStub(conn.channel())
     last: list[HashedFile] = []
 
     async def add(digests: list[str]) -> None:
         files = [f for d in digests for f in by_digest.pop(d, ())]  # each path once
         for batch in add_files_batches(files):
-            await client._call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
+            await conn.call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
 
     def keep_for_commit(digests: list[str]) -> None:
         last.extend(f for d in digests for f in by_digest.pop(d, ()))
 
     sent = await upload_missing(
-        client._blobs,
+        conn.blobs(),
         hashed,
-        client.address,
-        client.timeout,
+        conn.address,
+        conn.timeout,
         progress,
         on_stored=add,
         missing=missing,
@@ -77,38 +80,35 @@ async def upload_into_draft(
 
 
 async def commit_draft(
-    client: AsyncClient,
+    conn: Connection,
     draft_id: str,
     artifact: Artifact,
     metadata_json: str,
-    aliases: Sequence[str],
-    tags: Sequence[str],
-    label: str,
-    run_id: str,
+    options: LogOptions,
     files: Sequence[HashedFile] = (),
 ) -> apb.CommitDraftResponse:
     """Adds the artifact's references and `files` to the (filled) draft and commits it; the last
     batch of files travels in the CommitDraft request itself."""
+    stub = agrpc.ArtifactServiceStub(conn.channel())
     batches = add_files_batches(list(files)) or [[]]
     for batch in batches[:-1]:
-        await client._call(client._artifacts.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
-    sources = await send_references(client._ch(), draft_id, artifact.references, client._call)
+        await conn.call(stub.AddFiles, apb.AddFilesRequest(draft_id=draft_id, files=batch))
+    sources = await send_references(conn.channel(), draft_id, artifact.references, conn.call)
     request = apb.CommitDraftRequest(
         draft_id=draft_id,
         metadata_json=metadata_json,
         description=artifact.description,
-        aliases=list(aliases),
-        tags=list(tags),
-        label=label,
-        run_id=run_id,
         files=batches[-1],
+        **options.keywords(),
     )
-    resp = await client._call(client._artifacts.CommitDraft, request)
-    if run_id and sources:  # arkive:// references: the run used the versions they were pinned to
+    resp = await conn.call(stub.CommitDraft, request)
+    if options.run_id and sources:  # arkive:// references: the run used the versions they were pinned to
         from arkive_proto.v1 import lineage_service_pb2 as lpb
+        from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
 
+        lineage = lgrpc.LineageServiceStub(conn.channel())
         for version_id in sources:
-            await client._call(client._lineage.UseArtifact, lpb.UseArtifactRequest(run_id=run_id, ref=version_id))
+            await conn.call(lineage.UseArtifact, lpb.UseArtifactRequest(run_id=options.run_id, ref=version_id))
     return resp
 
 
@@ -124,10 +124,11 @@ async def logged(client: AsyncClient, resp: apb.CommitDraftResponse, filled: Fil
     return version
 
 
-async def abort_quietly(client: AsyncClient, draft_id: str) -> None:
+async def abort_quietly(conn: Connection, draft_id: str) -> None:
     """Leaves no open draft behind a failed log (its entries would keep blobs from GC). The
     original error matters more than a failed abort (e.g. the commit did go through)."""
     try:
-        await client._call(client._artifacts.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id), timeout=10)
+        stub = agrpc.ArtifactServiceStub(conn.channel())
+        await conn.call(stub.AbortDraft, apb.AbortDraftRequest(draft_id=draft_id), timeout=10)
     except BaseException:
         pass

@@ -10,27 +10,21 @@ base is listed, downloaded or hashed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import (
-    MAX_ALIASES,
-    MAX_TAGS,
-    check_alias,
     check_description,
-    check_label,
-    check_list,
     check_name,
-    check_tag,
 )
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
-from ._early import EarlyPacks
-from ._local import hash_local, local_files, recording_after
-from ._progress import make_progress
+from ._log_options import LogOptions
 from .artifact import Artifact
+from .engine import operations
+from .engine.local import hash_local, local_files, recording_after
+from .engine.progress import make_progress
 from .version import ArtifactVersion
 
 if TYPE_CHECKING:
@@ -61,19 +55,14 @@ async def log_based(
     client: AsyncClient,
     artifact: Artifact,
     project: str | None,
-    aliases: Sequence[str],
-    tags: Sequence[str],
-    label: str | None,
-    run_id: str,
+    options: LogOptions,
     ttl: Any,
 ) -> ArtifactVersion:
     """AsyncClient.log_artifact for an artifact with a base."""
     base = artifact.base
     assert base is not None
     project = base_project(artifact, project)
-    aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
-    tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
-    label = check_label(label) if label else ""
+    options = options.checked()
     metadata_json = artifact.metadata_json()
     check_description(artifact.description)  # it may have been changed since the Artifact was made
     local = local_files(artifact)
@@ -90,15 +79,13 @@ async def log_based(
             chunk = removals[start : start + REMOVALS_PER_CALL]
             await client._call(stub.RemoveFiles, apb.RemoveFilesRequest(draft_id=draft.draft_id, prefixes=chunk))
         with make_progress(client.progress) as progress, recording_after() as deferred:
-            async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
+            async with operations.early_packs(client._conn) as early:
                 hashed = await hash_local(local, progress, early, deferred)
                 filled = await upload_into_draft(
-                    client, draft.draft_id, hashed, progress, None, draft.commit_takes_files, early
+                    client._conn, draft.draft_id, hashed, progress, None, draft.commit_takes_files, early
                 )
-        resp = await commit_draft(
-            client, draft.draft_id, artifact, metadata_json, aliases, tags, label, run_id, filled.last
-        )
+        resp = await commit_draft(client._conn, draft.draft_id, artifact, metadata_json, options, filled.last)
     except BaseException:  # also Ctrl-C / cancellation during a long hash or upload
-        await abort_quietly(client, draft.draft_id)
+        await abort_quietly(client._conn, draft.draft_id)
         raise
     return await logged(client, resp, filled, ttl)

@@ -10,28 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from arkive_common.validation import (
-    MAX_ALIASES,
-    MAX_TAGS,
-    check_alias,
     check_description,
-    check_label,
-    check_list,
     check_name,
-    check_tag,
 )
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft
-from ._early import EarlyPacks
-from ._files import HashedFile, local_manifest_digest
-from ._local import hash_local, local_files, recording_after
-from ._progress import make_progress
-from ._transfer import find_missing
+from ._log_options import LogOptions
 from .artifact import Artifact
+from .engine import operations
+from .engine.files import HashedFile, local_manifest_digest
+from .engine.local import hash_local, local_files, recording_after
+from .engine.progress import make_progress
 from .version import ArtifactVersion
 
 if TYPE_CHECKING:
@@ -42,22 +35,17 @@ async def log_new(
     client: AsyncClient,
     artifact: Artifact,
     project: str | None,
-    aliases: Sequence[str],
-    tags: Sequence[str],
-    label: str | None,
-    run_id: str,
+    options: LogOptions,
     ttl: Any,
 ) -> ArtifactVersion:
     """AsyncClient.log_artifact for an artifact without a base."""
     project = check_name(project or client.project, "project")
-    aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
-    tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
-    label = check_label(label) if label else ""
+    options = options.checked()
     metadata_json = artifact.metadata_json()
     check_description(artifact.description)  # it may have been changed since the Artifact was made
     local = local_files(artifact)
     with make_progress(client.progress) as progress, recording_after() as deferred:
-        async with EarlyPacks(client._blobs, client.address, client.timeout) as early:
+        async with operations.early_packs(client._conn) as early:
             hashed = await hash_local(local, progress, early, deferred)
             found, missing = await _find(client, project, artifact.name, hashed, early.asked)
             # A same-content version of another type is left for the server to judge. With
@@ -66,7 +54,7 @@ async def log_new(
             # through a draft so that it is uploaded again; the commit then dedups to that version.
             reusable = found.HasField("version") and not missing and not artifact.references
             if reusable and found.version.type == artifact.type:
-                return await client._reuse(found.version, aliases)
+                return await client._reuse(found.version, list(options.aliases))
             # The request id makes CreateDraft safe to retry: a repeat gets the same draft.
             request = apb.CreateDraftRequest(
                 project=project, name=artifact.name, type=artifact.type, request_id=uuid.uuid4().hex
@@ -74,13 +62,11 @@ async def log_new(
             draft = await client._call(client._artifacts.CreateDraft, request)
             try:
                 filled = await upload_into_draft(
-                    client, draft.draft_id, hashed, progress, missing, draft.commit_takes_files, early
+                    client._conn, draft.draft_id, hashed, progress, missing, draft.commit_takes_files, early
                 )
-                resp = await commit_draft(
-                    client, draft.draft_id, artifact, metadata_json, aliases, tags, label, run_id, filled.last
-                )
+                resp = await commit_draft(client._conn, draft.draft_id, artifact, metadata_json, options, filled.last)
             except BaseException:  # also Ctrl-C / cancellation during a long upload
-                await abort_quietly(client, draft.draft_id)
+                await abort_quietly(client._conn, draft.draft_id)
                 raise
     return await logged(client, resp, filled, ttl)
 
@@ -95,5 +81,5 @@ async def _find(
     digests = list({f.digest: None for f in hashed if f.digest not in asked})
     return await asyncio.gather(
         client._call(client._artifacts.FindVersionByManifest, request),
-        find_missing(client._blobs, digests, client.address, client.timeout),
+        operations.missing_blobs(client._conn, digests),
     )

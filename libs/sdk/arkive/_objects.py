@@ -8,11 +8,14 @@ import asyncio
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .artifact import Artifact
 from .materializers import MATERIALIZER_KEY, for_object, loader_for
 from .version import ArtifactVersion
+
+if TYPE_CHECKING:
+    from .aclient import AsyncClient
 
 
 def build_object(
@@ -30,7 +33,7 @@ def build_object(
     return art
 
 
-async def load(client: Any, ref: Any, root: str | Path | None) -> Any:
+async def load(client: AsyncClient, ref: Any, root: str | Path | None) -> Any:
     """The object a version holds; a folder (downloaded to root, default ./artifacts/<name>:v<N>)
     for versions that no materializer reads."""
     version: ArtifactVersion = ref if isinstance(ref, ArtifactVersion) else await client.get_version(ref)

@@ -1,4 +1,4 @@
-"""The projects the caller may read, with what they hold (`arkive projects`), for AsyncClient and Client.
+"""The projects the caller may read, with what they hold (`arkive projects`), an AsyncClient feature.
 
     for p in client.projects():
         print(p.name, p.collections, p.versions, p.total_bytes)
@@ -14,7 +14,7 @@ from typing import Any
 from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 
-from ._host import AsyncHost, SyncHost
+from ._feature import Feature
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +28,10 @@ class ProjectInfo:
         return asdict(self)
 
 
-class ProjectsMixin(AsyncHost):
+class Projects(Feature):
     """AsyncClient's projects()."""
 
     async def projects(self) -> list[ProjectInfo]:
         """The projects the caller may read (every project for a global admin), by name."""
         resp = await self._call(cgrpc.CatalogServiceStub(self._ch()).ListProjects, cpb.ListProjectsRequest())
         return [ProjectInfo(p.name, int(p.collections), int(p.versions), int(p.total_bytes)) for p in resp.projects]
-
-
-class SyncProjectsMixin(SyncHost):
-    """Client's projects() (see ProjectsMixin)."""
-
-    def projects(self) -> list[ProjectInfo]:
-        """The projects the caller may read, with counts (see AsyncClient.projects)."""
-        return self._run(self._aclient.projects())

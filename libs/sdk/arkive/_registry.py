@@ -1,4 +1,4 @@
-"""Registry collections (collections of links): their links and unlinking, for AsyncClient and Client.
+"""Registry collections (collections of links): their links and unlinking, an AsyncClient feature.
 
     for link in await client.links("registry/model-zoo-resnet"):
         print(link.ref, "->", link.source_ref, link.aliases)
@@ -20,7 +20,7 @@ from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 
 from ._convert import to_datetime
-from ._host import AsyncHost, SyncHost
+from ._feature import Feature
 from .version import ArtifactVersion
 
 LINK_PAGE_SIZE = 500
@@ -82,7 +82,7 @@ class UnlinkResult:
         }
 
 
-class RegistryMixin(AsyncHost):
+class Registry(Feature):
     """AsyncClient's registry methods."""
 
     @property
@@ -125,15 +125,3 @@ class RegistryMixin(AsyncHost):
         return UnlinkResult(
             r.project, r.name, int(resp.link_version), resp.version_id, resp.linked_from, tuple(resp.aliases_removed)
         )
-
-
-class SyncRegistryMixin(SyncHost):
-    """Client's registry methods (see RegistryMixin)."""
-
-    def links(self, collection: str) -> list[LinkInfo]:
-        """The links of a registry collection, newest first (see AsyncClient.links)."""
-        return self._run(self._aclient.links(collection))
-
-    def unlink(self, ref: str) -> UnlinkResult:
-        """Removes one link of a registry collection (see AsyncClient.unlink)."""
-        return self._run(self._aclient.unlink(ref))

@@ -9,7 +9,7 @@ from typing import Any
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 
-from ._host import AsyncHost, SyncHost
+from ._feature import Feature
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class ProcessStatus:
         return asdict(self)
 
 
-class StatusMixin(AsyncHost):
+class Status(Feature):
     async def status(self, wait: float = 1.0) -> list[ProcessStatus]:
         """The processes that answered within `wait` seconds (at most 10), sorted by service."""
         stub = adgrpc.AdminServiceStub(self._ch())
@@ -53,9 +53,3 @@ class StatusMixin(AsyncHost):
             )
             for p in resp.processes
         ]
-
-
-class SyncStatusMixin(SyncHost):
-    def status(self, wait: float = 1.0) -> list[ProcessStatus]:
-        """See AsyncClient.status."""
-        return self._run(self._aclient.status(wait))

@@ -16,16 +16,17 @@ from typing import Any
 from arkive_common.errors import ArkiveError, FailedPrecondition, NotFound
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._references import ReferenceFile
+from ._feature import Feature
+from .engine.references import ReferenceFile
 from .version import FileInfo
 
 
-class StreamMixin:
+class Streams(Feature):
     """AsyncClient.find_file and stream_file."""
 
     async def find_file(self, ref: Any, path: str) -> FileInfo:
         """The FileInfo of the file at exactly `path` in the version (NotFound if none)."""
-        async for f in self.files(ref, path_prefix=path):  # type: ignore[attr-defined]
+        async for f in self.files(ref, path_prefix=path):
             if f.path == path:
                 return f
         raise NotFound(f"no file {path!r} in {ref}")
@@ -38,7 +39,7 @@ class StreamMixin:
             raise FailedPrecondition(f"{path!r} is a reference to an external source; download it with the CLI")
         digest = hashlib.sha256()
         size = 0
-        stream = self._blobs.DownloadBlob(bpb.DownloadBlobRequest(digest=info.digest))  # type: ignore[attr-defined]
+        stream = self._blobs.DownloadBlob(bpb.DownloadBlobRequest(digest=info.digest))
         try:
             async for message in stream:
                 chunk = bytes(message.chunk)

@@ -1,5 +1,5 @@
-"""The TTL in force for one version and when it expires (the async implementation; Client wraps it
-in _sync_retention.py). `arkive show` prints it."""
+"""The TTL in force for one version and when it expires (an AsyncClient feature; Client's blocking
+methods are generated from it). `arkive show` prints it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from arkive_proto.v1 import retention_service_pb2 as rpb
 
 from ._convert import to_datetime
-from ._host import AsyncHost
+from ._feature import Feature
 from .version import ArtifactVersion
 
 
@@ -31,7 +31,7 @@ class VersionTtl:
         }
 
 
-class TtlMixin(AsyncHost):
+class Ttls(Feature):
     """TTL lookup of AsyncClient."""
 
     async def ttl(self, ref: str | ArtifactVersion) -> VersionTtl:

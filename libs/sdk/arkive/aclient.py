@@ -1,19 +1,18 @@
-"""AsyncClient: the one real implementation of the SDK, on grpc.aio. Client wraps it."""
+"""AsyncClient: the one real implementation of the SDK, on grpc.aio; Client is generated from it (_blocking.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import grpc
 
 from arkive_common import credentials
-from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
+from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.validation import (
     check_name,
@@ -24,66 +23,59 @@ from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 
-from ._aliases import AliasMixin
+from ._aliases import Aliases
 from ._blob_stats import BlobStats
-from ._cache import BlobCache
-from ._calls import CallsMixin
-from ._checkout import CheckoutMixin, folder_prefix
-from ._consumers import ConsumersMixin
+from ._checkout import Checkout, folder_prefix
+from ._connection import Connection
+from ._consumers import Consumers
 from ._convert import (
     collection_from_proto,
     version_from_proto,
 )
-from ._corrupt import reporting_corruption
-from ._diff import DiffMixin
-from ._download import download_files
+from ._diff import Diffs
+from ._feature import Feature, delegate, delegate_iter
 from ._incremental import log_based
 from ._log import log_new
-from ._paths import check_layout
-from ._progress import make_progress
-from ._projects import ProjectsMixin
-from ._ref_download import download_references, split_artifact_refs
-from ._references import ReferenceFile, RegisterMixin, reference_file
-from ._registry import RegistryMixin
-from ._rpc import Retry, default_address, default_project, open_channel
+from ._log_options import LogOptions
+from ._projects import Projects
+from ._references import Register, split_artifact_refs
+from ._registry import Registry
+from ._rpc import Retry, default_address, default_project
 from ._scrub import ScrubResult, scrub_all
-from ._status import StatusMixin
-from ._stream import StreamMixin
-from ._ttl import TtlMixin
+from ._status import Status
+from ._stream import Streams
+from ._ttl import Ttls
 from ._when import as_of_seconds
-from ._wire import BlobStub
 from .artifact import Artifact
-from .auth import AuthMixin
-from .catalog import CatalogMixin
-from .distributed import DistributedMixin
-from .retention import INHERIT, RetentionMixin
-from .runs import LineageMixin
-from .typed import TypedMixin
+from .auth import Auth
+from .catalog import Catalog
+from .distributed import Distributed
+from .engine import operations
+from .engine.paths import check_layout
+from .engine.progress import make_progress
+from .engine.references import ReferenceFile, reference_file
+from .engine.wire import BlobStub
+from .retention import INHERIT, Retention
+from .runs import Lineage, StepCache
+from .typed import Typed
 from .version import ArtifactCollection, ArtifactVersion, DownloadResult, FileInfo
 
 PAGE_SIZE = 1000
+F = TypeVar("F", bound=Feature)
 VersionRef = str | ArtifactVersion
 
 
-class AsyncClient(
-    CallsMixin,
-    StreamMixin,
-    AliasMixin,
-    DiffMixin,
-    TtlMixin,
-    LineageMixin,
-    RetentionMixin,
-    CatalogMixin,
-    RegistryMixin,
-    ProjectsMixin,
-    TypedMixin,
-    CheckoutMixin,
-    RegisterMixin,
-    DistributedMixin,
-    ConsumersMixin,
-    StatusMixin,
-    AuthMixin,
-):
+def _setting(name: str, doc: str) -> Any:
+    def get(client: AsyncClient) -> Any:
+        return getattr(client._conn, name)
+
+    def put(client: AsyncClient, value: Any) -> None:
+        setattr(client._conn, name, value)
+
+    return property(get, put, doc=doc)
+
+
+class AsyncClient:
     """Talks to the arkive gateway; every method is a coroutine.
 
         async with arkive.AsyncClient() as client:
@@ -112,14 +104,15 @@ class AsyncClient(
         retry_deadline: float | None = None,
         api_key: str | None = None,
     ) -> None:
-        self.address = address or default_address()
-        self.api_key = api_key if api_key is not None else credentials.api_key()
+        self._conn = Connection(
+            address or default_address(),
+            api_key if api_key is not None else credentials.api_key(),
+            timeout,
+            Retry.deadline_or_default(retry_deadline),
+        )
         self.project = check_name(project or default_project(), "project")
-        self.timeout = timeout
-        self.retry_deadline = Retry.deadline_or_default(retry_deadline)
         self.progress = progress
-        self._channel: grpc.aio.Channel | None = None
-        self._channel_loop: asyncio.AbstractEventLoop | None = None
+        self._features: dict[type[Feature], Feature] = {}
         # Versions are bound to the object users hold: this client, or the sync Client wrapping
         # it (referenced weakly so that the Client can still be garbage-collected and closed).
         self._owner_ref: Callable[[], Any] | None = None
@@ -127,27 +120,40 @@ class AsyncClient(
     def __repr__(self) -> str:
         return f"{type(self).__name__}(address={self.address!r}, project={self.project!r})"
 
+    # The connection's settings, readable and settable on the client as before.
+    address: str = _setting("address", "host:port of the gateway.")
+    api_key: str = _setting("api_key", "The API token sent with every call.")
+    timeout: float = _setting("timeout", "Seconds allowed for each non-streaming call.")
+    retry_deadline: float = _setting("retry_deadline", "Seconds an operation keeps retrying idempotent calls.")
+
+    # What the core methods below and engine calls use of the connection.
     def _ch(self) -> grpc.aio.Channel:
-        # Made on first use so it binds to the loop that runs the calls; remade if that loop
-        # changed (e.g. two asyncio.run() calls), since a grpc.aio channel only works on its own.
-        loop = asyncio.get_running_loop()
-        if self._channel is None or self._channel_loop is not loop:
-            self._channel = open_channel(self.address, self.api_key)
-            self._channel_loop = loop
-        return self._channel
+        return self._conn.channel()
 
     @property
     def _artifacts(self) -> agrpc.ArtifactServiceStub:
-        return agrpc.ArtifactServiceStub(self._ch())
+        return agrpc.ArtifactServiceStub(self._conn.channel())
 
     @property
     def _blobs(self) -> BlobStub:
-        return BlobStub(self._ch(), self.retry_deadline)
+        return self._conn.blobs()
+
+    async def _call(self, method: Any, request: Any, timeout: float | None = None) -> Any:
+        return await self._conn.call(method, request, timeout)
+
+    async def _call_idempotent(self, method: Any, request: Any) -> Any:
+        return await self._conn.call_idempotent(method, request)
+
+    @property
+    def _idempotent_timeout(self) -> float:
+        return self._conn.idempotent_timeout
+
+    def _pages(self, make: Any, method: Any) -> AsyncIterator[Any]:
+        return self._conn.pages(make, method)
 
     async def close(self) -> None:
-        channel, self._channel = self._channel, None
-        if channel is not None and self._channel_loop is asyncio.get_running_loop():
-            await channel.close()
+        """Closes the channel (a new call opens another)."""
+        await self._conn.close()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -196,8 +202,8 @@ class AsyncClient(
         label, metadata and description only apply to new versions).
         """
         if artifact.base is not None:  # a new_draft() of a version: only the changes travel
-            return await log_based(self, artifact, project, aliases, tags, label, run_id, ttl)
-        return await log_new(self, artifact, project, aliases, tags, label, run_id, ttl)
+            return await log_based(self, artifact, project, LogOptions(aliases, tags, label, run_id), ttl)
+        return await log_new(self, artifact, project, LogOptions(aliases, tags, label, run_id), ttl)
 
     async def _reuse(self, v: Any, aliases: list[str]) -> ArtifactVersion:
         lacking = [a for a in aliases if a not in v.aliases]
@@ -269,17 +275,6 @@ class AsyncClient(
             for f in page.files:
                 yield reference_file(f)  # a ReferenceFile for reference entries
 
-    async def _pages(self, make: Any, method: Any) -> AsyncIterator[Any]:
-        token = ""
-        while True:
-            page = await self._call(method, make(token))
-            yield page
-            if not page.next_page_token:
-                return
-            if page.next_page_token == token:
-                raise ArkiveError("the server returned the same page token twice")
-            token = page.next_page_token
-
     async def download(
         self, ref: VersionRef, root: str | os.PathLike[str] | None = None, *, path_prefix: str | None = None
     ) -> DownloadResult:
@@ -292,27 +287,126 @@ class AsyncClient(
         after a dropped connection; file:// from this machine) and fail with FailedPrecondition
         "source changed" if it no longer matches what was logged (unless logged with
         checksum=False). Only those that recorded a sha256 (file://) can be found in place; the
-        others are fetched every time (see _ref_download.download_references).
+        others are fetched every time (see engine/ref_download.py).
         """
         version = ref if isinstance(ref, ArtifactVersion) else await self.get_version(ref)
         dest = Path(root) if root is not None else version.default_root()
         files = [f async for f in self.files(version, path_prefix=path_prefix)]
         refs = [f for f in files if isinstance(f, ReferenceFile)]
-        if refs:  # fetched from their sources and verified there (see _ref_download.py)
+        if refs:  # fetched from their sources and verified there (see engine/ref_download.py)
             check_layout(f.path for f in files)
             files = [f for f in files if not isinstance(f, ReferenceFile)]
             linked, refs = await split_artifact_refs(self, refs)  # arkive:// entries are blobs
             files += linked
         with make_progress(self.progress) as progress:
-            cache = BlobCache.from_env()
-            work = download_files(self._blobs, dest, files, self.address, progress, cache)
-            result = await reporting_corruption(self._ch(), work)
-            if refs:
-                totals = await download_references(
-                    self._ch(), version.version_id, dest, refs, self.address, progress, self.retry_deadline
-                )
-                result = totals.add_to(result)
-        return result
+            return await operations.download(self._conn, dest, files, progress, refs, version.version_id)
+
+    # ---- the features: each method runs on the client's feature object (see _feature.py) -----------
+
+    # one file's bytes
+    find_file = delegate(Streams.find_file)
+    stream_file = delegate_iter(Streams.stream_file)
+
+    # aliases
+    set_aliases = delegate(Aliases.set_aliases)
+    aliases = delegate(Aliases.aliases)
+
+    # diffs
+    diff = delegate(Diffs.diff)
+    diff_files = delegate_iter(Diffs.diff_files)
+
+    # expiry
+    ttl = delegate(Ttls.ttl)
+
+    # runs, lineage and the step cache (runs.py)
+    run = delegate(Lineage.run)
+    get_run = delegate(Lineage.get_run)
+    runs = delegate(Lineage.runs)
+    lineage = delegate(Lineage.lineage)
+    logged_by = delegate(Lineage.logged_by)
+    used_by = delegate(Lineage.used_by)
+    cache_lookup = delegate(Lineage.cache_lookup)
+
+    # deletion, TTLs, policies and GC (retention.py)
+    delete = delegate(Retention.delete)
+    delete_collection = delegate(Retention.delete_collection)
+    undelete = delegate(Retention.undelete)
+    undelete_collection = delegate(Retention.undelete_collection)
+    set_ttl = delegate(Retention.set_ttl)
+    set_default_ttl = delegate(Retention.set_default_ttl)
+    put_policy = delegate(Retention.put_policy)
+    remove_policy = delegate(Retention.remove_policy)
+    policies = delegate(Retention.policies)
+    retention_plan = delegate(Retention.retention_plan)
+    retention_apply = delegate(Retention.retention_apply)
+    collect_garbage = delegate(Retention.collect_garbage)
+    storage = delegate(Retention.storage)
+
+    # metadata after commit, search, links (catalog.py)
+    update_version = delegate(Catalog.update_version)
+    set_metadata = delegate(Catalog.set_metadata)
+    search = delegate(Catalog.search)
+    search_iter = delegate_iter(Catalog.search_iter)
+    link = delegate(Catalog.link)
+
+    # models, datasets, plots and objects (typed.py)
+    log_object = delegate(Typed.log_object)
+    load = delegate(Typed.load)
+    log_model = delegate(Typed.log_model)
+    log_dataset = delegate(Typed.log_dataset)
+    log_plot = delegate(Typed.log_plot)
+
+    # links of registry collections (_registry.py)
+    links = delegate(Registry.links)
+    unlink = delegate(Registry.unlink)
+
+    # the projects the caller may read (_projects.py)
+    projects = delegate(Projects.projects)
+
+    # checkout, verify, zips and the local cache (_checkout.py)
+    checkout = delegate(Checkout.checkout)
+    verify = delegate(Checkout.verify)
+    download_zip = delegate(Checkout.download_zip)
+    cache_info = delegate(Checkout.cache_info)
+    cache_cleanup = delegate(Checkout.cache_cleanup)
+
+    # objects already in the bucket (_references.py)
+    register = delegate(Register.register)
+
+    # many workers, one version (distributed.py)
+    upsert_artifact = delegate(Distributed.upsert_artifact)
+    finish_artifact = delegate(Distributed.finish_artifact)
+    drafts = delegate(Distributed.drafts)
+    abort_draft = delegate(Distributed.abort_draft)
+
+    # bus consumers and dead letters (_consumers.py)
+    dead_letters = delegate(Consumers.dead_letters)
+    retry_dead_letter = delegate(Consumers.retry_dead_letter)
+    check_consumers = delegate(Consumers.check_consumers)
+
+    # every process's readiness and lag (_status.py)
+    status = delegate(Status.status)
+
+    # tokens, grants and audit (auth.py)
+    whoami = delegate(Auth.whoami)
+    create_token = delegate(Auth.create_token)
+    list_tokens = delegate(Auth.list_tokens)
+    revoke_token = delegate(Auth.revoke_token)
+    grant = delegate(Auth.grant)
+    revoke_grant = delegate(Auth.revoke_grant)
+    audit = delegate(Auth.audit)
+
+    @property
+    def cache(self) -> StepCache:
+        """The step cache: `await client.cache.lookup(key)` -> output versions or None."""
+        return StepCache(self)
+
+    def _feature(self, cls: type[F]) -> F:
+        """The client's object of feature cls, made on first use."""
+        feature = self._features.get(cls)
+        if feature is None:
+            feature = self._features[cls] = cls(self)
+        return cast(F, feature)
 
     # ---- admin ------------------------------------------------------------------------------
 

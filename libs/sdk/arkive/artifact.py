@@ -12,8 +12,8 @@ from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.limits import MAX_METADATA_DEPTH, parse_json_object
 from arkive_common.validation import check_description, check_name, check_type
 
-from ._files import LocalFile, artifact_path, join_prefix, walk_dir
-from ._references import ReferenceSpec, check_spec
+from .engine.files import LocalFile, artifact_path, join_prefix, walk_dir
+from .engine.references import ReferenceSpec, check_spec
 
 if TYPE_CHECKING:
     from .version import ArtifactVersion

@@ -10,6 +10,8 @@ from typing import Any
 from arkive_proto.v1 import auth_service_pb2 as pb
 from arkive_proto.v1 import auth_service_pb2_grpc as grpc_auth
 
+from ._feature import Feature
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -51,15 +53,15 @@ def _info(t: pb.TokenInfo) -> TokenInfo:
     return TokenInfo(t.token_id, t.principal_id, t.name, t.issued_at, t.expires_at, t.revoked_at, t.last_used_at)
 
 
-class AuthMixin:
+class Auth(Feature):
     """Auth methods of AsyncClient."""
 
     @property
     def _auth(self) -> grpc_auth.AuthServiceStub:
-        return grpc_auth.AuthServiceStub(self._ch())  # type: ignore[attr-defined]
+        return grpc_auth.AuthServiceStub(self._ch())
 
     async def _auth_call(self, name: str, request: Any) -> Any:
-        return await self._call(getattr(self._auth, name), request)  # type: ignore[attr-defined]
+        return await self._call(getattr(self._auth, name), request)
 
     async def whoami(self) -> Identity:
         r = await self._auth_call("WhoAmI", pb.WhoAmIRequest())
@@ -120,28 +122,3 @@ class AuthMixin:
             token = r.next_page_token
             if not token or (limit and len(out) >= limit):
                 return out[:limit] if limit else out
-
-
-class SyncAuthMixin:
-    """The blocking flavour of AuthMixin, for Client."""
-
-    def whoami(self) -> Identity:
-        return self._run(self._aclient.whoami())  # type: ignore[attr-defined]
-
-    def create_token(self, principal: str, **options: Any) -> NewToken:
-        return self._run(self._aclient.create_token(principal, **options))  # type: ignore[attr-defined]
-
-    def list_tokens(self, *, all: bool = False) -> list[TokenInfo]:
-        return self._run(self._aclient.list_tokens(all=all))  # type: ignore[attr-defined]
-
-    def revoke_token(self, token_id: str) -> TokenInfo:
-        return self._run(self._aclient.revoke_token(token_id))  # type: ignore[attr-defined]
-
-    def grant(self, project: str, principal: str, role: str) -> bool:
-        return self._run(self._aclient.grant(project, principal, role))  # type: ignore[attr-defined]
-
-    def revoke_grant(self, project: str, principal: str) -> bool:
-        return self._run(self._aclient.revoke_grant(project, principal))  # type: ignore[attr-defined]
-
-    def audit(self, project: str = "", *, since: float = 0.0, limit: int = 0) -> list[AuditEvent]:
-        return self._run(self._aclient.audit(project, since=since, limit=limit))  # type: ignore[attr-defined]

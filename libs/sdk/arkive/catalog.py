@@ -1,5 +1,5 @@
-"""The catalogue: metadata, tags and description after commit, search, registry links (the async
-implementation; Client wraps it in _sync_catalog.py).
+"""The catalogue: metadata, tags and description after commit, search, registry links
+(an AsyncClient feature; Client's blocking methods are generated from it).
 
     await client.update_version("demo/ds:raw_2023", metadata={"rows": 70000}, add_tags=["clean"])
     models = await client.search("demo", type="model", where=["metrics.accuracy>0.9"], order_by="-metrics.accuracy")
@@ -30,7 +30,7 @@ from arkive_common.validation import (
 from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 
-from ._host import AsyncHost
+from ._feature import Feature
 from .artifact import metadata_json
 from .runs import _timestamp
 from .version import ArtifactVersion
@@ -105,7 +105,7 @@ def normalize_predicate(text: str) -> str:
     return text.strip()
 
 
-class CatalogMixin(AsyncHost):
+class Catalog(Feature):
     """Catalogue methods of AsyncClient (metadata after commit, search, registry links)."""
 
     @property

@@ -173,7 +173,7 @@ def add_paths(art: Any, paths: list[str], prefix: str | None) -> None:
     """Adds each PATH (a folder's files, or a file by its name) at the artifact's root or under
     --as; two PATHs that would put files at the same artifact path are a usage error, not a
     silent overwrite."""
-    from ._paths import placement
+    from .engine.paths import placement
 
     for p in paths:
         before = len(art.paths)

@@ -8,30 +8,25 @@ from typing import Any
 
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import (
-    MAX_ALIASES,
-    MAX_TAGS,
-    check_alias,
     check_description,
-    check_label,
-    check_list,
     check_name,
-    check_tag,
 )
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches, draft_from_proto
-from ._files import HashedFile
-from ._host import AsyncHost
+from ._feature import Feature
 from ._incremental import refuse_base
-from ._local import hash_local, local_files, split_name
-from ._progress import NullProgress, make_progress
-from ._transfer import upload_missing
+from ._log_options import LogOptions
 from .artifact import Artifact
 from .artifact import metadata_json as to_metadata_json
+from .engine import operations
+from .engine.files import HashedFile
+from .engine.local import hash_local, local_files, split_name
+from .engine.progress import NullProgress, make_progress
 from .version import ArtifactVersion, Draft, UpsertResult
 
 
-class DistributedMixin(AsyncHost):
+class Distributed(Feature):
     """upsert_artifact, finish_artifact, drafts and abort_draft of AsyncClient (it provides project,
     progress, timeout, _artifacts, _blobs, _call, _call_idempotent, _version and _idempotent_timeout)."""
 
@@ -72,7 +67,7 @@ class DistributedMixin(AsyncHost):
         start_new: bool,
         progress: NullProgress,
     ) -> UpsertResult:
-        files_up, bytes_up = await upload_missing(self._blobs, hashed, self.address, self._idempotent_timeout, progress)
+        files_up, bytes_up = await operations.upload(self._conn, hashed, progress)
         stub = self._artifacts
         # Even an empty artifact sends one (empty) upsert: it opens the draft.
         resp = None
@@ -123,9 +118,7 @@ class DistributedMixin(AsyncHost):
         distributed id nothing was upserted into raises NotFound.
         """
         distributed_id = check_name(distributed_id, "distributed id")
-        aliases = check_list(list(aliases), check_alias, "aliases", MAX_ALIASES)
-        tags = check_list(list(tags), check_tag, "tags", MAX_TAGS)
-        label = check_label(label) if label else ""
+        options = LogOptions(aliases, tags, label, run_id).checked()
         hashed: list[HashedFile] = []
         if isinstance(artifact, Artifact):
             refuse_base(artifact, "finish_artifact")
@@ -151,10 +144,7 @@ class DistributedMixin(AsyncHost):
             distributed_id=distributed_id,
             metadata_json=meta_json,
             description=description,
-            aliases=aliases,
-            tags=tags,
-            label=label,
-            run_id=run_id,  # the run that produced the version (an output edge); it must be running
+            **options.keywords(),  # run_id: the run that produced the version (an output edge); it must be running
         )
         # Idempotent: a retry after a lost answer gets the version the first attempt committed.
         resp = await self._call_idempotent(self._artifacts.FinishDistributed, request)

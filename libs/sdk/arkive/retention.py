@@ -1,5 +1,5 @@
-"""Deleting, TTLs, retention policies, garbage collection and the storage report (the async
-implementation; Client wraps it in _sync_retention.py).
+"""Deleting, TTLs, retention policies, garbage collection and the storage report
+(an AsyncClient feature; Client's blocking methods are generated from it).
 
     await client.delete("demo/model:v3")                      # soft: undeletable within the grace window
     await client.set_ttl("demo/model:v4", timedelta(days=30))
@@ -21,7 +21,7 @@ from arkive_common.validation import check_digest, check_name, check_type
 from arkive_proto.v1 import retention_service_pb2 as rpb
 from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 
-from ._host import AsyncHost
+from ._feature import Feature
 from ._retention_types import (  # re-exported: arkive.retention is where users find them
     DEFAULT_GC_GRACE,
     GC_TIMEOUT,
@@ -57,7 +57,7 @@ __all__ = [
     "PlannedDeletion",
     "PolicyList",
     "ProtectedVersion",
-    "RetentionMixin",
+    "Retention",
     "RetentionPlan",
     "RetentionPolicy",
     "SkippedVersion",
@@ -94,7 +94,7 @@ def policy_from_proto(p: rpb.RetentionPolicy) -> RetentionPolicy:
     )
 
 
-class RetentionMixin(AsyncHost):
+class Retention(Feature):
     """Retention methods of AsyncClient (deletes, TTLs, policies, GC, storage)."""
 
     @property
@@ -135,7 +135,7 @@ class RetentionMixin(AsyncHost):
         self, name: str, project: str | None = None, *, delete_aliases: bool = False, purge: bool = False
     ) -> DeleteResult:
         """Soft-deletes every version of the collection "[project/]name" (see delete)."""
-        from ._local import split_name as _split_name
+        from .engine.local import split_name as _split_name
 
         project, name = _split_name(name, project or self.project)
         request = rpb.DeleteCollectionRequest(
@@ -153,7 +153,7 @@ class RetentionMixin(AsyncHost):
 
     async def undelete_collection(self, name: str, project: str | None = None) -> UndeleteResult:
         """Restores every version of "[project/]name" deleted within the grace window."""
-        from ._local import split_name as _split_name
+        from .engine.local import split_name as _split_name
 
         project, name = _split_name(name, project or self.project)
         request = rpb.UndeleteCollectionRequest(project=project, name=name)

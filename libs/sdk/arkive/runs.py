@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -26,10 +26,13 @@ from arkive_proto.v1 import lineage_service_pb2 as lpb
 from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
 
 from ._convert import to_datetime
-from ._host import AsyncHost
+from ._feature import Feature
 from ._lineage_export import LineageEdge, LineageGraph, LineageNode
 from .artifact import Artifact, metadata_json
 from .version import ArtifactVersion
+
+if TYPE_CHECKING:
+    from .aclient import AsyncClient
 
 STATE_NAMES = {
     lpb.RUN_STATE_RUNNING: "running",
@@ -111,7 +114,7 @@ def _timestamp(value: datetime | float | None) -> Timestamp | None:
 class AsyncRun:
     """A run on the server; use as `async with`. Created by AsyncClient.run()."""
 
-    def __init__(self, client: Any, info: RunInfo, heartbeat_every: float) -> None:
+    def __init__(self, client: AsyncClient, info: RunInfo, heartbeat_every: float) -> None:
         self._client = client
         self.info = info
         self._every = heartbeat_every
@@ -124,9 +127,13 @@ class AsyncRun:
     def __repr__(self) -> str:
         return f"Run({self.info.project}/{self.info.name}, id={self.run_id}, {self.info.state})"
 
+    @property
+    def _lineage(self) -> lgrpc.LineageServiceStub:
+        return lgrpc.LineageServiceStub(self._client._ch())
+
     def _start_heartbeat(self) -> None:
         async def beat() -> None:
-            stub = self._client._lineage
+            stub = self._lineage
             while True:
                 await asyncio.sleep(self._every)
                 with contextlib.suppress(Exception):  # a missed beat is retried; the timeout is generous
@@ -137,7 +144,7 @@ class AsyncRun:
     async def use_artifact(self, ref: str | ArtifactVersion) -> ArtifactVersion:
         """Resolves ref now and records that this run used exactly that version."""
         resp = await self._client._call(
-            self._client._lineage.UseArtifact,
+            self._lineage.UseArtifact,
             lpb.UseArtifactRequest(run_id=self.run_id, ref=self._client._ref(ref)),
         )
         return self._client._version(resp.version)
@@ -191,7 +198,7 @@ class AsyncRun:
 
     async def record_cache_key(self, cache_key: str, versions: Sequence[ArtifactVersion]) -> None:
         await self._client._call(
-            self._client._lineage.RecordCacheKey,
+            self._lineage.RecordCacheKey,
             lpb.RecordCacheKeyRequest(
                 run_id=self.run_id, cache_key=cache_key, version_ids=[v.version_id for v in versions]
             ),
@@ -202,9 +209,7 @@ class AsyncRun:
             self._beat.cancel()
             self._beat = None
         state = lpb.RUN_STATE_FAILED if failed else lpb.RUN_STATE_FINISHED
-        resp = await self._client._call(
-            self._client._lineage.FinishRun, lpb.FinishRunRequest(run_id=self.run_id, state=state)
-        )
+        resp = await self._client._call(self._lineage.FinishRun, lpb.FinishRunRequest(run_id=self.run_id, state=state))
         self.info = run_from_proto(resp.run)
         return self.info
 
@@ -217,25 +222,19 @@ class AsyncRun:
         await self.finish(failed=et is not None)
 
 
-class _AsyncCache:
-    def __init__(self, client: Any) -> None:
+class StepCache:
+    """The step cache of an AsyncClient: `await client.cache.lookup(key)` -> output versions or None."""
+
+    def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
     async def lookup(self, cache_key: str, project: str | None = None) -> list[ArtifactVersion] | None:
+        """Output versions of the newest finished run recorded under cache_key, or None."""
         return await self._client.cache_lookup(cache_key, project)
 
 
-class LineageMixin(AsyncHost):
+class Lineage(Feature):
     """Runs, lineage and step-cache methods of AsyncClient."""
-
-    @property
-    def cache(self) -> _AsyncCache:
-        """The step cache: `await client.cache.lookup(key)` -> output versions or None."""
-        return _AsyncCache(self)
-
-    @property
-    def _lineage(self) -> lgrpc.LineageServiceStub:
-        return lgrpc.LineageServiceStub(self._ch())
 
     async def run(
         self,
@@ -259,7 +258,9 @@ class LineageMixin(AsyncHost):
                 heartbeat_timeout_seconds=heartbeat_timeout,
             ),
         )
-        run = AsyncRun(self, run_from_proto(resp.run), heartbeat_every=max(1.0, min(30.0, heartbeat_timeout / 3)))
+        run = AsyncRun(
+            self._client, run_from_proto(resp.run), heartbeat_every=max(1.0, min(30.0, heartbeat_timeout / 3))
+        )
         run._start_heartbeat()
         return run
 

@@ -1,5 +1,5 @@
-"""Typed artifacts: models with metrics, datasets with schema, preview and statistics, plots (the async
-implementation; Client wraps it in _sync_typed.py).
+"""Typed artifacts: models with metrics, datasets with schema, preview and statistics, plots
+(an AsyncClient feature; Client's blocking methods are generated from it).
 
     await client.log_model("model.pkl", name="clf", metrics={"accuracy": 0.93}, framework="sklearn",
                            extra_data={"confusion": "plots/confusion.png"})
@@ -24,7 +24,8 @@ from typing import Any
 
 from arkive_common.errors import InvalidArgument, NotFound
 
-from ._host import AsyncHost
+from ._feature import Feature
+from ._log_options import LogOptions
 from .artifact import Artifact
 from .version import ArtifactVersion
 
@@ -176,22 +177,19 @@ def build_plot(
     return art
 
 
-class TypedMixin(AsyncHost):
+class Typed(Feature):
     """log_model, log_dataset and log_plot of AsyncClient."""
 
     async def _log_built(
         self,
         build: Any,
         project: str | None,
-        aliases: Sequence[str],
-        tags: Sequence[str],
-        label: str | None,
-        run_id: str,
+        options: LogOptions,
     ) -> ArtifactVersion:
         # Building (hashing a Parquet write, computing stats) is CPU work: keep it off the loop.
         with tempfile.TemporaryDirectory(prefix="arkive-") as tmp:
             art = await asyncio.to_thread(build, Path(tmp))
-            return await self.log_artifact(art, project, aliases=aliases, tags=tags, label=label, run_id=run_id)
+            return await self.log_artifact(art, project, **options.keywords())
 
     async def log_object(
         self,
@@ -214,7 +212,7 @@ class TypedMixin(AsyncHost):
         def build(tmp: Path) -> Artifact:
             return build_object(obj, name, tmp, metadata=metadata, description=description)
 
-        return await self._log_built(build, project, aliases, tags, label, run_id)
+        return await self._log_built(build, project, LogOptions(aliases, tags, label, run_id))
 
     async def load(self, ref: Any, root: str | os.PathLike[str] | None = None) -> Any:
         """The Python object a version holds (a DataFrame, an array, a model, a dict, text), read
@@ -223,7 +221,7 @@ class TypedMixin(AsyncHost):
         are also kept there. Pickled models run code when loaded: load only versions you trust."""
         from ._objects import load
 
-        return await load(self, ref, None if root is None else Path(root))
+        return await load(self._client, ref, None if root is None else Path(root))
 
     async def log_model(
         self,
@@ -264,7 +262,7 @@ class TypedMixin(AsyncHost):
                 file_name=file_name,
             )
 
-        return await self._log_built(build, project, aliases, tags, label, run_id)
+        return await self._log_built(build, project, LogOptions(aliases, tags, label, run_id))
 
     async def log_dataset(
         self,
@@ -307,7 +305,7 @@ class TypedMixin(AsyncHost):
                 description=description,
             )
 
-        return await self._log_built(build, project, aliases, tags, label, run_id)
+        return await self._log_built(build, project, LogOptions(aliases, tags, label, run_id))
 
     async def log_plot(
         self,
@@ -329,4 +327,4 @@ class TypedMixin(AsyncHost):
         def build(tmp: Path) -> Artifact:
             return build_plot(path, name, tmp, title=title, metadata=metadata, description=description)
 
-        return await self._log_built(build, project, aliases, tags, label, run_id)
+        return await self._log_built(build, project, LogOptions(aliases, tags, label, run_id))

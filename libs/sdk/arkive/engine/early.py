@@ -18,11 +18,11 @@ from types import TracebackType
 
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._files import HashedFile
-from ._packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILE, PACK_MAX_FILES, upload_pack
-from ._progress import NullProgress
-from ._rpc import Retry, call_idempotent
-from ._wire import BlobStub
+from .._rpc import Retry, call_idempotent
+from .files import HashedFile
+from .packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILE, PACK_MAX_FILES, upload_pack
+from .progress import NullProgress
+from .wire import BlobStub
 
 
 @dataclass(slots=True)

@@ -13,19 +13,19 @@ from pathlib import Path
 
 import grpc
 
-from arkive_common.errors import FailedPrecondition, NotFound, PermissionDenied
+from arkive_common.errors import FailedPrecondition
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 
-from ._download import new_file_mode, prepare_destination
-from ._files import CHUNK_SIZE
-from ._progress import NullProgress
-from ._references import Reference, ReferenceFile, local_path
-from ._rpc import Retry, default_retry_deadline
-from ._sink import Sink, receive_stream
-from ._statcache import StatCache
-from ._transfer import run_bounded
-from .version import DownloadResult, FileInfo
+from .._rpc import Retry, default_retry_deadline
+from .files import CHUNK_SIZE
+from .place import new_file_mode, prepare_destination
+from .progress import NullProgress
+from .references import Reference, ReferenceFile, local_path
+from .sink import Sink, receive_stream
+from .statcache import StatCache
+from .transfer import run_bounded
+from .types import DownloadResult, FileInfo
 
 CONCURRENCY = 4
 
@@ -130,23 +130,6 @@ async def download_references(
         if stats is not None:
             stats.close()
     return totals
-
-
-async def split_artifact_refs(client, refs: list[ReferenceFile]) -> tuple[list[FileInfo], list[ReferenceFile]]:
-    """arkive:// entries as blob files (read by digest, verified like any file), and the others.
-    Each source version is resolved first: a deleted one fails with FailedPrecondition (its bytes
-    may be collected); one the caller may not read is not checked (the digest still verifies)."""
-    ours = [f for f in refs if f.reference.uri.startswith("arkive://")]
-    for version_id in dict.fromkeys(f.reference.version_id for f in ours):
-        try:
-            await client.get_version(version_id)
-        except NotFound as exc:
-            uri = next(f.reference.uri for f in ours if f.reference.version_id == version_id)
-            raise FailedPrecondition(f"source deleted: {uri} ({exc.message})") from None
-        except PermissionDenied:
-            pass
-    blobs = [FileInfo(f.path, f.digest, f.size) for f in ours]
-    return blobs, [f for f in refs if not f.reference.uri.startswith("arkive://")]
 
 
 def _read_local(f: ReferenceFile, sink: _RefSink, progress: NullProgress) -> None:

@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from ._cache import cache_dir, cache_enabled
+from .cache import cache_dir, cache_enabled
 
 RACY_NS = 2_000_000_000
 Key = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device

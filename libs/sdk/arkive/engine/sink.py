@@ -20,12 +20,12 @@ import grpc
 
 from arkive_common.errors import ArkiveError, Code, DataLoss, FailedPrecondition
 
-from ._cache import CacheWriter
-from ._files import CHUNK_SIZE
-from ._paths import safe_destination
-from ._progress import NullProgress
-from ._rpc import Retry
-from .version import FileInfo
+from .._rpc import Retry
+from .cache import CacheWriter
+from .files import CHUNK_SIZE
+from .paths import safe_destination
+from .progress import NullProgress
+from .types import FileInfo
 
 SPILL_BYTES = CHUNK_SIZE
 

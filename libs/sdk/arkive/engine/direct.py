@@ -20,11 +20,11 @@ from typing import BinaryIO
 from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._files import HashedFile, changed, differs
-from ._http import DirectState, connect
-from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, Retry, call_idempotent, call_if_offered, retry_delay
-from ._wire import BlobStub
+from .._rpc import RETRY_ATTEMPTS, Retry, call_idempotent, call_if_offered, retry_delay
+from .files import HashedFile, changed, differs
+from .http import DirectState, connect
+from .progress import NullProgress
+from .wire import BlobStub
 
 log = logging.getLogger("arkive")
 DIRECT_FROM = 8 * 1024 * 1024  # smaller files stream through the gateway: two round trips less

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
-from ._files import artifact_path
+from .files import artifact_path
 
 
 def safe_destination(root: Path, path: str) -> Path:

@@ -25,11 +25,11 @@ import grpc
 from arkive_common import cdc
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._files import HashedFile, changed
-from ._packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILES
-from ._progress import NullProgress
-from ._rpc import Retry, call_idempotent
-from ._wire import BlobStub
+from .._rpc import Retry, call_idempotent
+from .files import HashedFile, changed
+from .packs import PACK_CONCURRENCY, PACK_MAX_BYTES, PACK_MAX_FILES
+from .progress import NullProgress
+from .wire import BlobStub
 
 SAMPLE_WINDOW = 512 * 1024  # ~8 chunks of 64 KiB: 6 samples a window after the edges are dropped
 SAMPLES = 3

@@ -16,15 +16,15 @@ import grpc
 from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._chunked import upload_chunked
-from ._direct import upload_direct
-from ._early import EarlyPack, EarlyPacks
-from ._files import CHUNK_SIZE, HashedFile, batched, changed, differs
-from ._http import DirectState
-from ._packs import PACK_CONCURRENCY, split_for_packing, upload_pack
-from ._progress import NullProgress
-from ._rpc import Retry, call_idempotent
-from ._wire import BlobStub, chunk_request
+from .._rpc import Retry, call_idempotent
+from .chunked import upload_chunked
+from .direct import upload_direct
+from .early import EarlyPack, EarlyPacks
+from .files import CHUNK_SIZE, HashedFile, batched, changed, differs
+from .http import DirectState
+from .packs import PACK_CONCURRENCY, split_for_packing, upload_pack
+from .progress import NullProgress
+from .wire import BlobStub, chunk_request
 
 T = TypeVar("T")
 FIND_MISSING_BATCH = 10_000

@@ -22,7 +22,7 @@ from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.manifest import manifest_digest
 from arkive_common.validation import normalize_path
 
-from ._statcache import Key, StatCache, stat_key
+from .statcache import Key, StatCache, stat_key
 
 CHUNK_SIZE = 1024 * 1024
 HASH_THREADS = 4

@@ -5,18 +5,26 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Protocol
 
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import check_name
 
-from ._early import EarlyPacks
-from ._files import HashedFile, LocalFile, hash_files, start_deferred
-from ._paths import check_layout
-from ._progress import NullProgress
-from .artifact import Artifact
+from .early import EarlyPacks
+from .files import HashedFile, LocalFile, hash_files, start_deferred
+from .paths import check_layout
+from .progress import NullProgress
 
 
-def local_files(artifact: Artifact) -> list[LocalFile]:
+class HasLocalFiles(Protocol):
+    """What local_files needs of an arkive.Artifact."""
+
+    name: str
+
+    def local_files(self) -> list[LocalFile]: ...
+
+
+def local_files(artifact: HasLocalFiles) -> list[LocalFile]:
     local = artifact.local_files()
     # "a" and "a/b" cannot both exist on disk: such a version could never be downloaded.
     check_layout((f.path for f in local), f"artifact {artifact.name!r}", InvalidArgument)

@@ -13,13 +13,14 @@ import grpc
 from arkive_common.errors import ArkiveError, Code, DataLoss
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._cache import BlobCache
-from ._progress import NullProgress
-from ._rpc import Retry
-from ._sink import Sink
-from ._transfer import run_bounded
-from ._wire import BlobStub
-from .version import FileInfo
+from .._rpc import Retry
+from .cache import BlobCache
+from .place import copy_from_cache, prepare_destination
+from .progress import NullProgress
+from .sink import Sink
+from .transfer import run_bounded
+from .types import FileInfo
+from .wire import BlobStub
 
 BATCH_MAX_FILE = 1024 * 1024
 BATCH_MAX_BYTES = 32 * 1024 * 1024
@@ -112,8 +113,6 @@ async def download_batch(
     st: Any,
 ) -> None:
     """Writes one batch of small files, adding to the counters of st (see _download._Stats)."""
-    from ._download import copy_from_cache, prepare_destination  # the single-file path's checks
-
     todo: list[tuple[FileInfo, Path]] = []
 
     def prepare(chunk: list[FileInfo]) -> list[tuple[FileInfo, Path, str]]:

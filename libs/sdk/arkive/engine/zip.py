@@ -21,14 +21,15 @@ from typing import IO
 
 from arkive_common.errors import ArkiveError, Code, DataLoss
 
-from ._cache import BlobCache, CacheWriter
-from ._download import _receive, _server_path, new_file_mode
-from ._download_batch import BATCH_MAX_BYTES, BATCH_MAX_FILE, BATCH_MAX_FILES, fetch_blobs
-from ._files import CHUNK_SIZE, hash_file
-from ._paths import check_layout
-from ._progress import NullProgress
-from ._wire import BlobStub
-from .version import DownloadResult, FileInfo
+from .cache import BlobCache, CacheWriter
+from .download import _receive
+from .download_batch import BATCH_MAX_BYTES, BATCH_MAX_FILE, BATCH_MAX_FILES, fetch_blobs
+from .files import CHUNK_SIZE, hash_file
+from .paths import check_layout
+from .place import _server_path, new_file_mode
+from .progress import NullProgress
+from .types import DownloadResult, FileInfo
+from .wire import BlobStub
 
 
 class _EntrySink:

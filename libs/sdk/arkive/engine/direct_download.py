@@ -17,12 +17,12 @@ import threading
 
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
-from ._http import DirectState, connect
-from ._progress import NullProgress
-from ._rpc import RETRY_ATTEMPTS, Retry, call_if_offered, retry_delay
-from ._sink import Sink
-from ._wire import BlobStub
-from .version import FileInfo
+from .._rpc import RETRY_ATTEMPTS, Retry, call_if_offered, retry_delay
+from .http import DirectState, connect
+from .progress import NullProgress
+from .sink import Sink
+from .types import FileInfo
+from .wire import BlobStub
 
 log = logging.getLogger("arkive")
 DIRECT_FROM = 8 * 1024 * 1024  # smaller blobs come many to a gRPC stream (or alone, cheaply)

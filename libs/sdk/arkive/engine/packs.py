@@ -12,11 +12,11 @@ from pathlib import Path
 
 import grpc
 
-from ._files import SMALL_FILE, HashedFile, changed
-from ._progress import NullProgress
-from ._rpc import Retry
-from ._statcache import stat_key
-from ._wire import BlobStub, inline_blobs_request
+from .._rpc import Retry
+from .files import SMALL_FILE, HashedFile, changed
+from .progress import NullProgress
+from .statcache import stat_key
+from .wire import BlobStub, inline_blobs_request
 
 PACK_MAX_FILE = SMALL_FILE  # larger files go one stream each
 PACK_MAX_BYTES = 8 * 1024 * 1024
