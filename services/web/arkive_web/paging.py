@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from arkive import ArtifactVersion, AsyncClient
+from arkive.catalog import Catalog
 from arkive.runs import RunInfo, run_from_proto
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import lineage_service_pb2 as lpb
@@ -42,7 +43,7 @@ async def versions_page(client: AsyncClient, project: str, name: str, after: str
 async def runs_page(client: AsyncClient, project: str, job_type: str, after: str, size: int) -> Page[RunInfo]:
     """Runs of a project, newest first (ListRuns)."""
     req = lpb.ListRunsRequest(project=project, job_type=job_type, page_size=size, page_token=after)
-    resp = await client._call_idempotent(client._lineage.ListRuns, req)
+    resp = await client._call_idempotent(client._feature(Catalog)._lineage.ListRuns, req)
     return Page([run_from_proto(r) for r in resp.runs], resp.next_page_token)
 
 
@@ -61,9 +62,10 @@ async def search_page(
 ) -> Page[ArtifactVersion]:
     """One page of SearchVersions, the request built by the SDK's own search() code (so the filters
     are checked and spelled exactly as `arkive search` sends them)."""
-    req: Any = client._search_request(
+    catalog = client._feature(Catalog)
+    req: Any = catalog._search_request(
         project, type or None, name or None, tags, alias or None, None, None, where, None, order_by or None, None, size
     )
     req.page_token = after
-    resp = await client._call_idempotent(client._catalog.SearchVersions, req)
+    resp = await client._call_idempotent(catalog._catalog.SearchVersions, req)
     return Page([client._version(v) for v in resp.versions], resp.next_page_token)
