@@ -150,17 +150,36 @@ def _digest(path: Path, stats: StatCache | None) -> str:
     return digest
 
 
-def copy_from_cache(cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, mode: int) -> bool:
-    """Copies a cache entry into place, verifying size and sha256 on the way (blocking).
+def copy_from_cache(
+    cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, mode: int, stats: StatCache | None = None
+) -> bool:
+    """Copies f into place from a cache entry or from where an earlier download wrote it (the stat
+    cache's blob_copies), verifying size and sha256 on the way (blocking).
 
-    False when there is no usable entry; a corrupt one is dropped so it gets downloaded again.
+    False when there is no usable source; a corrupt entry is dropped, a copy edited since forgotten,
+    so that the blob gets downloaded again.
     """
     entry = cache.lookup(f.digest, f.size)
-    if entry is None:
+    if entry is not None and _copy_verified(real_root, f, dest, mode, str(entry)):
+        return True
+    if entry is not None:
+        cache.drop(f.digest)
+    if stats is None:
         return False
+    path, size = stats.copies([f.digest]).get(f.digest, ("", -1))
+    if size != f.size or path == str(dest):
+        return False
+    if _copy_verified(real_root, f, dest, mode, path):
+        return True
+    stats.forget_copy(f.digest, path)
+    return False
+
+
+def _copy_verified(real_root: Path, f: FileInfo, dest: Path, mode: int, source: str) -> bool:
+    """True once source's bytes are verified as f and renamed into dest; False if they are not f."""
     sink = Sink(dest)
     try:
-        with open(entry, "rb") as src:
+        with open(source, "rb") as src:
             while chunk := src.read(CHUNK_SIZE):
                 sink.add_sync(chunk)
                 if sink.received > f.size:
@@ -169,11 +188,10 @@ def copy_from_cache(cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, 
         return True
     except ArkiveError as exc:
         if exc.code not in (Code.INTERNAL, Code.DATA_LOSS):
-            raise  # e.g. a folder in the way: not the cache's fault
-        cache.drop(f.digest)
+            raise  # e.g. a folder in the way: not the source's fault
         return False
     except OSError:
-        return False  # evicted meanwhile, unreadable: download instead
+        return False  # evicted or deleted meanwhile, unreadable: download instead
     finally:
         sink.discard()
 
@@ -194,7 +212,7 @@ async def _download_one(
         progress.advance(f.size)
         st.skipped += 1
         return
-    if cache is not None and await asyncio.to_thread(copy_from_cache, cache, real_root, f, dest, mode):
+    if cache is not None and await asyncio.to_thread(copy_from_cache, cache, real_root, f, dest, mode, st.stats):
         progress.advance(f.size)
         st.written += 1
         st.nbytes += f.size
@@ -202,19 +220,16 @@ async def _download_one(
         st.cached_bytes += f.size
         return
     sink = Sink(dest)
-    # The blob goes into the cache as it streams by (no second read), committed once verified.
-    sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
     try:
         # Straight from object storage when it can; DownloadBlob goes on from the byte reached.
         if not await fetch_direct(stub, f, sink, address, progress, st.direct):
             await _receive(stub, f, sink, address, progress)
         await asyncio.to_thread(sink.finish, real_root, f, mode)
-        if sink.tee is not None:
-            await asyncio.to_thread(sink.tee.commit, f.digest)
     finally:
         sink.discard()  # no-op after a successful rename
-        if sink.tee is not None:
-            sink.tee.abort()  # no-op after a commit
+    # Written once: the next download of this blob copies it from here (verified), see _statcache.py.
+    if cache is not None and st.stats is not None:
+        await asyncio.to_thread(st.stats.note_copies, [(f.digest, str(dest), f.size)])
     st.written += 1
     st.nbytes += sink.received
     st.downloaded += sink.received
