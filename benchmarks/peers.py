@@ -31,6 +31,7 @@ DATASETS = (
 )
 LABELS = {"small": "2,000 x 16 KiB", "large": "2 x 128 MiB"}
 BUCKETS = {"DVC": "arkive-peers-dvc", "MLflow": "arkive-peers-mlflow"}
+LOAD_BEFORE = [0.0]  # the machine's load average when the run started (other work skews every figure)
 Table = dict[tuple[str, str], dict[str, float]]  # (dataset, tool) -> step -> seconds
 
 
@@ -98,7 +99,8 @@ def warm_up_tools(stack: Stack, venv: Path, work: Path) -> None:
 
 
 def print_table(table: Table, raws: dict[str, dict[str, tuple[float, str]]]) -> None:
-    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    load = f"load average {LOAD_BEFORE[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
+    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; {load}"
     print(f"\narkive, DVC and MLflow side by side ({time.strftime('%Y-%m-%d')}, {machine}); seconds:\n")
     print("| data | tool | first upload | unchanged again | download to an empty folder |")
     print("|---|---|---|---|---|")
@@ -161,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", default=".bench-venv", help="the peers' virtualenv (default .bench-venv)")
     parser.add_argument("--tmp", metavar="DIR", help="parent of the temp dir (default: the system's)")
     args = parser.parse_args(argv)
+    LOAD_BEFORE[0] = os.getloadavg()[0]
     venv = Path(args.venv).resolve()
     if not (venv / "bin" / "dvc").exists():
         parser.error(f"{venv}/bin/dvc not found: run `make bench-peers`, which installs DVC and MLflow there")
