@@ -115,7 +115,9 @@ def _server_path(path: str) -> str:
         raise type(exc)(f"refusing to write a file from the server: {exc.message}", exc.code) from None
 
 
-def prepare_destination(real_root: Path, f: FileInfo, stats: StatCache | None = None) -> tuple[Path, bool]:
+def prepare_destination(
+    real_root: Path, f: FileInfo, stats: StatCache | None = None, made: set[Path] | None = None
+) -> tuple[Path, bool]:
     """(destination, already in place?); makes the parent folders when a download is needed.
 
     Without a digest (reference entries that record none) nothing proves a local file right: it is
@@ -127,10 +129,13 @@ def prepare_destination(real_root: Path, f: FileInfo, stats: StatCache | None = 
             return dest, True
     except OSError:
         pass  # unreadable: overwrite it
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise FailedPrecondition(f"cannot write {f.path!r}: a file is in the way of its folder") from None
+    if made is None or dest.parent not in made:  # made: the folders this download already made
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise FailedPrecondition(f"cannot write {f.path!r}: a file is in the way of its folder") from None
+        if made is not None:
+            made.add(dest.parent)  # one mkdir per folder: each takes the folder's lock (1-3 ms when busy)
     safe_destination(real_root, f.path)  # again: the tree may have changed since planning
     return dest, False
 
@@ -151,7 +156,13 @@ def _digest(path: Path, stats: StatCache | None) -> str:
 
 
 def copy_from_cache(
-    cache: BlobCache, real_root: Path, f: FileInfo, dest: Path, mode: int, stats: StatCache | None = None
+    cache: BlobCache,
+    real_root: Path,
+    f: FileInfo,
+    dest: Path,
+    mode: int,
+    stats: StatCache | None = None,
+    copies: dict[str, tuple[str, int]] | None = None,
 ) -> bool:
     """Copies f into place from a cache entry or from where an earlier download wrote it (the stat
     cache's blob_copies), verifying size and sha256 on the way (blocking).
@@ -166,7 +177,8 @@ def copy_from_cache(
         cache.drop(f.digest)
     if stats is None:
         return False
-    path, size = stats.copies([f.digest]).get(f.digest, ("", -1))
+    known = copies if copies is not None else stats.copies([f.digest])  # copies: looked up for a batch
+    path, size = known.get(f.digest, ("", -1))
     if size != f.size or path == str(dest):
         return False
     if _copy_verified(real_root, f, dest, mode, path):

@@ -120,13 +120,16 @@ async def download_batch(
 
     todo: list[tuple[FileInfo, Path]] = []
 
+    made: set[Path] = set()  # folders made (set.add is atomic: the hops share it)
+
     def prepare(chunk: list[FileInfo]) -> list[tuple[FileInfo, Path, str]]:
         out = []
+        copies = st.stats.copies([f.digest for f in chunk]) if cache is not None and st.stats is not None else {}
         for f in chunk:
-            dest, in_place = prepare_destination(real_root, f, st.stats)
+            dest, in_place = prepare_destination(real_root, f, st.stats, made)
             if in_place:
                 out.append((f, dest, "in place"))
-            elif cache is not None and copy_from_cache(cache, real_root, f, dest, mode, st.stats):
+            elif cache is not None and copy_from_cache(cache, real_root, f, dest, mode, st.stats, copies):
                 out.append((f, dest, "cached"))
             else:
                 out.append((f, dest, ""))

@@ -165,7 +165,9 @@ class StatCache:
                     [(d, p, n, now) for d, p, n in items],
                 )
                 db.execute("COMMIT")
-                if len(items) > 1000:
+                # As for stat_cache: the rowid span (O(log n)) bounds the count; only past it is counted.
+                span = db.execute("SELECT coalesce(max(rowid) - min(rowid) + 1, 0) FROM blob_copies").fetchone()[0]
+                if span > _MAX_ROWS:
                     db.execute(
                         "DELETE FROM blob_copies WHERE digest IN (SELECT digest FROM blob_copies ORDER BY used_at"
                         " LIMIT max(0, (SELECT count(*) FROM blob_copies) - ?))",
