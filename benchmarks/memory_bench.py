@@ -144,9 +144,9 @@ async def run(size: int, base: Path | None) -> int:
         work = Path(tmp)
         stack = Stack(StackConfig.for_tests(work / "stack"), log=log)
         src = work / "src"
-        log(f"writing two seeded {size // MiB} MiB files while the stack starts")
         via_gateway_step = size <= _direct.DIRECT_MAX  # larger files stream through the gateway anyway
         files = [(src / "big.bin", 7)] + ([(work / "s" / "big.bin", 8)] if via_gateway_step else [])
+        log(f"writing {len(files)} seeded {size // MiB} MiB file(s) while the stack starts")
         gen = asyncio.ensure_future(asyncio.to_thread(lambda: [write_file(p, size, seed) for p, seed in files]))
         try:
             await stack.start()
