@@ -133,6 +133,8 @@ async def download_batch(
                 out.append((f, dest, "cached"))
             else:
                 out.append((f, dest, ""))
+        if cache is not None and st.stats is not None:  # files found in place are verified copies too
+            st.stats.note_copies([(f.digest, str(dest), f.size) for f, dest, how in out if how == "in place"])
         return out
 
     async def prepared(chunk: list[FileInfo]) -> None:
