@@ -12,6 +12,7 @@ import base64
 import hashlib
 import http.client
 import os
+import tracemalloc
 import urllib.parse
 from pathlib import Path
 
@@ -372,3 +373,18 @@ async def test_an_interrupted_download_leaves_no_file(stack, tmp_path, monkeypat
             break
         await asyncio.sleep(0.1)
     assert left() == []
+
+
+async def test_parallel_ranges_hold_a_few_blocks_not_the_file(stack, tmp_path, small_ranges):
+    data = os.urandom(24 * MiB + 37)
+    v = await log_big(stack.gateway_addr, tmp_path, data)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        await download_again(stack.gateway_addr, v, tmp_path / "bounded")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "bounded" / "weights.bin").read_bytes() == data
+    # Three connections with 1 MiB reads each, plus sha256's 1 MiB read-back: far below the file.
+    assert peak < 10 * MiB, f"{peak / MiB:.1f} MiB held"
