@@ -142,7 +142,7 @@ def test_download_keeps_the_cache_under_its_limit(
     (src / "new.bin").write_bytes(os.urandom(1000))
     cache = BlobCache.from_env()
     assert cache is not None
-    for i in range(5):  # entries of earlier zip downloads, over the limit
+    for _ in range(5):  # entries of earlier zip downloads, over the limit
         blob = os.urandom(1_000_000)
         cache.add_bytes(digest(blob), blob)
     with Client(fake_gateway.address, project="demo", progress=False) as client:
