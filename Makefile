@@ -7,7 +7,7 @@ PKGS := libs/common libs/proto libs/sdk libs/stack services/gateway services/ing
         services/lineage services/retention services/web
 PYTEST_ARGS ?=
 
-.PHONY: install run test bench lint typecheck proto clean image deploy-check browser
+.PHONY: install run test bench bench-peers lint typecheck proto clean image deploy-check browser
 .DEFAULT_GOAL := run
 
 $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PKGS))
@@ -39,6 +39,18 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.web_bench   # dashboard pages on a collection of 10,000 versions: p95 < 100 ms
 	$(PY) -m benchmarks.memory_bench
 	$(PY) -m pytest tests/faults -q -s   # the fault suite's table: acknowledged/lost/duplicated/corrupt, recovery
+
+# arkive next to DVC and MLflow, all against the stack's S3 in one run (benchmarks/peers.py). The peers
+# live in their own virtualenv with pinned versions, never the project's .venv.
+BENCH_VENV := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+$(BENCH_STAMP): benchmarks/peers-requirements.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r benchmarks/peers-requirements.txt
+	@touch $(BENCH_STAMP)
+
+bench-peers: $(STAMP) $(BENCH_STAMP)
+	$(PY) -m benchmarks.peers --venv $(BENCH_VENV)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import http.client
 import os
+import tracemalloc
 import urllib.parse
 from pathlib import Path
 
@@ -266,3 +267,124 @@ def get_range(url: str, offset: int, size: int) -> bytes:
         return resp.read()
     finally:
         conn.close()
+
+
+# ---- parallel ranged downloads ---------------------------------------------------------------
+
+
+@pytest.fixture
+def small_ranges(monkeypatch):
+    """Blobs from 8 MiB on read as odd-sized ranges on three connections (the sizes a test affords)."""
+    monkeypatch.setattr(direct_download_mod, "PARALLEL_FROM", 8 * MiB)
+    monkeypatch.setattr(direct_download_mod, "RANGE_BYTES", MiB + 7)
+    monkeypatch.setattr(direct_download_mod, "RANGE_STREAMS", 3)
+    monkeypatch.setattr(direct_download_mod, "retry_delay", lambda attempt: 0.0)
+    monkeypatch.setenv("ARKIVE_CACHE", "0")
+
+
+async def download_again(addr: str, v: arkive.ArtifactVersion, dest: Path) -> arkive.DownloadResult:
+    async with arkive.AsyncClient(addr, project=v.project, progress=False) as client:
+        return await client.download(await client.use_artifact(v.ref), dest)
+
+
+async def test_a_large_blob_downloads_as_parallel_ranges(stack, tmp_path, monkeypatch, small_ranges):
+    data = os.urandom(9 * MiB + 19)
+    v = await log_big(stack.gateway_addr, tmp_path, data)
+    real = direct_download_mod._get_range
+    offsets: list[int] = []
+
+    def counted(where, fd, offset, length, progress, stop):
+        offsets.append(offset)
+        return real(where, fd, offset, length, progress, stop)
+
+    async def no_gateway(*args):
+        raise AssertionError("the bytes came through DownloadBlob")
+
+    monkeypatch.setattr(direct_download_mod, "_get_range", counted)
+    monkeypatch.setattr(download_mod, "_receive", no_gateway)
+    got = await download_again(stack.gateway_addr, v, tmp_path / "ranges")
+    assert sorted(offsets) == list(range(0, len(data), MiB + 7))  # every range asked once
+    assert got.bytes_downloaded == len(data)
+    assert (tmp_path / "ranges" / "weights.bin").read_bytes() == data
+
+
+async def test_a_failed_range_is_asked_again_from_the_bytes_in_order(stack, tmp_path, monkeypatch, small_ranges):
+    data = os.urandom(9 * MiB + 23)
+    v = await log_big(stack.gateway_addr, tmp_path, data)
+    real = direct_download_mod._get_range
+    bad = 4 * (MiB + 7)
+    offsets: list[int] = []
+
+    def fails_once(where, fd, offset, length, progress, stop):
+        offsets.append(offset)
+        if offset == bad and offsets.count(bad) == 1:
+            real(where, fd, offset, length // 2, progress, stop)  # half of it written, then the connection drops
+            raise ConnectionResetError("dropped")
+        return real(where, fd, offset, length, progress, stop)
+
+    monkeypatch.setattr(direct_download_mod, "_get_range", fails_once)
+    got = await download_again(stack.gateway_addr, v, tmp_path / "retried")
+    assert offsets.count(bad) == 2  # the retry went on from the first range not yet in, hashed in order
+    assert (tmp_path / "retried" / "weights.bin").read_bytes() == data
+    assert got.files_written == 1
+    assert [p.name for p in (tmp_path / "retried").iterdir()] == ["weights.bin"]  # no temp file left
+
+
+async def test_changed_bytes_in_one_range_are_refused_not_written(
+    stack, db, blob_store, tmp_path, monkeypatch, small_ranges
+):
+    data = os.urandom(9 * MiB + 29)
+    v = await log_big(stack.gateway_addr, tmp_path, data)
+    key = await db.fetchval("SELECT key FROM hashing_blobs WHERE digest = $1", digest_of(data))
+    changed = bytearray(data)
+    changed[5 * MiB] ^= 0xFF  # one byte in the middle of one range
+    await blob_store.put(key, bytes(changed))
+    with pytest.raises(arkive.ArkiveError, match="corrupt"):
+        await download_again(stack.gateway_addr, v, tmp_path / "bad")
+    assert [p.name for p in (tmp_path / "bad").iterdir()] == []  # neither the file nor a temp file
+
+
+async def test_an_interrupted_download_leaves_no_file(stack, tmp_path, monkeypatch, small_ranges):
+    data = os.urandom(9 * MiB + 31)
+    v = await log_big(stack.gateway_addr, tmp_path, data)
+    real = direct_download_mod._get_range
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def slow(where, fd, offset, length, progress, stop):
+        loop.call_soon_threadsafe(started.set)
+        if offset > 0:
+            stop.wait(10)  # the later ranges hang until the download is cancelled
+        return real(where, fd, offset, length, progress, stop)
+
+    monkeypatch.setattr(direct_download_mod, "_get_range", slow)
+    task = asyncio.ensure_future(download_again(stack.gateway_addr, v, tmp_path / "cut"))
+    await asyncio.wait_for(started.wait(), 30)
+    task.cancel()  # Ctrl-C
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.5)  # the range threads notice the stop at their next block
+
+    def left() -> list[str]:
+        return [p.name for p in (tmp_path / "cut").iterdir()]
+
+    for _ in range(50):
+        if not left():
+            break
+        await asyncio.sleep(0.1)
+    assert left() == []
+
+
+async def test_parallel_ranges_hold_a_few_blocks_not_the_file(stack, tmp_path, small_ranges):
+    data = os.urandom(24 * MiB + 37)
+    v = await log_big(stack.gateway_addr, tmp_path, data)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        await download_again(stack.gateway_addr, v, tmp_path / "bounded")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "bounded" / "weights.bin").read_bytes() == data
+    # Three connections with 1 MiB reads each, plus sha256's 1 MiB read-back: far below the file.
+    assert peak < 10 * MiB, f"{peak / MiB:.1f} MiB held"

@@ -50,7 +50,7 @@ def test_parse_size_refuses_garbage(bad: str | int) -> None:
         parse_size(bad)
 
 
-def test_second_download_comes_from_the_cache(fake_gateway: FakeGateway, data_dir: Path, tmp_path: Path) -> None:
+def test_second_download_comes_from_the_first(fake_gateway: FakeGateway, data_dir: Path, tmp_path: Path) -> None:
     with Client(fake_gateway.address, project="demo", progress=False) as client:
         v = log_dir(client, data_dir)
         first = client.download(v, tmp_path / "a")
@@ -62,35 +62,47 @@ def test_second_download_comes_from_the_cache(fake_gateway: FakeGateway, data_di
     assert second.bytes_downloaded == 0
     assert second.files_from_cache == second.files_written == 5
     assert tree(tmp_path / "b") == tree(data_dir)
-    assert info.entries == 4  # 5 files, two share a blob
-    assert info.bytes == sum(len(b) for b in set(tree(data_dir).values()))
-    # Copies, never hard links: editing a download cannot reach the cache or another download.
+    # Written once: the first download kept no second copy in the blob cache, the second copied
+    # (and hashed) the first one's files. Copies, never hard links.
+    assert info.entries == 0
     big = tmp_path / "b" / "train" / "images" / "big.bin"
-    assert big.stat().st_nlink == 1
+    assert big.stat().st_nlink == 1 and (tmp_path / "a" / "train" / "images" / "big.bin").stat().st_nlink == 1
 
 
-def test_corrupt_cache_entry_is_dropped_and_downloaded_again(
-    fake_gateway: FakeGateway, data_dir: Path, tmp_path: Path
-) -> None:
+def test_an_edited_download_is_not_copied_from(fake_gateway: FakeGateway, data_dir: Path, tmp_path: Path) -> None:
     with Client(fake_gateway.address, project="demo", progress=False) as client:
         v = log_dir(client, data_dir)
         client.download(v, tmp_path / "a")
-        cache = BlobCache.from_env()
-        assert cache is not None
         for rel in ("train/images/big.bin", "README.md"):  # one streamed, one batched file
-            data = (data_dir / rel).read_bytes()
-            entry = cache.entry(digest(data))
-            assert entry is not None and entry.read_bytes() == data
-            os.chmod(entry, 0o644)
-            entry.write_bytes(bytes(len(data)))  # same size, wrong content
+            edited = tmp_path / "a" / rel
+            with open(edited, "r+b") as f:  # edited in place: same inode, same size, other bytes
+                f.write(b"edited!")
+        r = client.download(v, tmp_path / "b")
+        again = client.download(v, tmp_path / "c")
+    assert tree(tmp_path / "b") == tree(data_dir)  # the edits reached neither the new download...
+    big, readme = (len((data_dir / p).read_bytes()) for p in ("train/images/big.bin", "README.md"))
+    assert r.bytes_downloaded == big + readme  # ...which fetched those two from the server
+    assert r.files_from_cache == 3
+    assert tree(tmp_path / "c") == tree(data_dir)  # the next one copies b's good files
+    assert again.bytes_downloaded == 0 and again.files_from_cache == 5
+
+
+def test_a_corrupt_cache_entry_is_dropped_and_downloaded_again(
+    fake_gateway: FakeGateway, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARKIVE_STAT_CACHE", "0")  # no record of earlier downloads: only the blob cache
+    cache = BlobCache.from_env()
+    assert cache is not None
+    for rel in ("train/images/big.bin", "README.md"):
+        data = (data_dir / rel).read_bytes()
+        cache.add_bytes(digest(data), bytes(len(data)))  # same size, wrong content
+    with Client(fake_gateway.address, project="demo", progress=False) as client:
+        v = log_dir(client, data_dir)
         r = client.download(v, tmp_path / "b")
     assert tree(tmp_path / "b") == tree(data_dir)
-    big, readme = (len((data_dir / p).read_bytes()) for p in ("train/images/big.bin", "README.md"))
-    assert r.bytes_downloaded == big + readme
-    assert r.files_from_cache == 3
-    for rel in ("train/images/big.bin", "README.md"):  # repaired by the new download
-        data = (data_dir / rel).read_bytes()
-        assert cache.entry(digest(data)).read_bytes() == data  # type: ignore[union-attr]
+    for rel in ("train/images/big.bin", "README.md"):
+        assert cache.lookup(digest((data_dir / rel).read_bytes()), len((data_dir / rel).read_bytes())) is None
+    assert r.files_from_cache == 0
 
 
 def test_cache_disabled_writes_nothing(
@@ -129,8 +141,12 @@ def test_download_keeps_the_cache_under_its_limit(
     monkeypatch.setenv("ARKIVE_CACHE_SIZE", "3MB")
     src = tmp_path / "src"
     src.mkdir()
-    for i in range(5):
-        (src / f"{i}.bin").write_bytes(os.urandom(1_000_000))
+    (src / "new.bin").write_bytes(os.urandom(1000))
+    cache = BlobCache.from_env()
+    assert cache is not None
+    for _ in range(5):  # entries of earlier zip downloads, over the limit
+        blob = os.urandom(1_000_000)
+        cache.add_bytes(digest(blob), blob)
     with Client(fake_gateway.address, project="demo", progress=False) as client:
         client.download(log_dir(client, src), tmp_path / "out")
         info = client.cache_info()

@@ -114,7 +114,7 @@ async def _download_one(
         progress.advance(f.size)
         st.skipped += 1
         return
-    if cache is not None and await asyncio.to_thread(copy_from_cache, cache, real_root, f, dest, mode):
+    if cache is not None and await asyncio.to_thread(copy_from_cache, cache, real_root, f, dest, mode, st.stats):
         progress.advance(f.size)
         st.written += 1
         st.nbytes += f.size
@@ -122,19 +122,16 @@ async def _download_one(
         st.cached_bytes += f.size
         return
     sink = Sink(dest)
-    # The blob goes into the cache as it streams by (no second read), committed once verified.
-    sink.tee = await asyncio.to_thread(cache.writer, f.size) if cache is not None else None
     try:
         # Straight from object storage when it can; DownloadBlob goes on from the byte reached.
         if not await fetch_direct(stub, f, sink, address, progress, st.direct):
             await _receive(stub, f, sink, address, progress)
         await asyncio.to_thread(sink.finish, real_root, f, mode)
-        if sink.tee is not None:
-            await asyncio.to_thread(sink.tee.commit, f.digest)
     finally:
         sink.discard()  # no-op after a successful rename
-        if sink.tee is not None:
-            sink.tee.abort()  # no-op after a commit
+    # Written once: the next download of this blob copies it from here (verified), see _statcache.py.
+    if cache is not None and st.stats is not None:
+        await asyncio.to_thread(st.stats.note_copies, [(f.digest, str(dest), f.size)])
     st.written += 1
     st.nbytes += sink.received
     st.downloaded += sink.received

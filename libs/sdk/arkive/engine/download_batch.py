@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
+import os
 from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 
-from arkive_common.errors import ArkiveError, Code, DataLoss
+from arkive_common.errors import ArkiveError, Code, DataLoss, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from .._rpc import Retry
 from .cache import BlobCache
+from .paths import safe_destination
 from .place import copy_from_cache, prepare_destination
 from .progress import NullProgress
-from .sink import Sink
 from .transfer import run_bounded
 from .types import FileInfo
 from .wire import BlobStub
@@ -26,6 +28,8 @@ BATCH_MAX_FILE = 1024 * 1024
 BATCH_MAX_BYTES = 32 * 1024 * 1024
 BATCH_MAX_FILES = 2000
 T = TypeVar("T")
+_TMP_SEQ = itertools.count()
+_TMP_TOKEN = os.urandom(4).hex()  # with the pid: unique across hosts sharing a folder too
 
 
 def batches(files: list[FileInfo]) -> list[list[FileInfo]]:
@@ -115,16 +119,21 @@ async def download_batch(
     """Writes one batch of small files, adding to the counters of st (see _download._Stats)."""
     todo: list[tuple[FileInfo, Path]] = []
 
+    made: set[Path] = set()  # folders made (set.add is atomic: the hops share it)
+
     def prepare(chunk: list[FileInfo]) -> list[tuple[FileInfo, Path, str]]:
         out = []
+        copies = st.stats.copies([f.digest for f in chunk]) if cache is not None and st.stats is not None else {}
         for f in chunk:
-            dest, in_place = prepare_destination(real_root, f, st.stats)
+            dest, in_place = prepare_destination(real_root, f, st.stats, made)
             if in_place:
                 out.append((f, dest, "in place"))
-            elif cache is not None and copy_from_cache(cache, real_root, f, dest, mode):
+            elif cache is not None and copy_from_cache(cache, real_root, f, dest, mode, st.stats, copies):
                 out.append((f, dest, "cached"))
             else:
                 out.append((f, dest, ""))
+        if cache is not None and st.stats is not None:  # files found in place are verified copies too
+            st.stats.note_copies([(f.digest, str(dest), f.size) for f, dest, how in out if how == "in place"])
         return out
 
     async def prepared(chunk: list[FileInfo]) -> None:
@@ -149,15 +158,10 @@ async def download_batch(
 
     def write(chunk: list[tuple[FileInfo, Path]]) -> None:
         for f, dest in chunk:
-            sink = Sink(dest)
-            try:
-                sink.add_sync(blobs[f.digest])
-                sink.finish(real_root, f, mode)
-            finally:
-                sink.discard()
-        if cache is not None:
-            for f, _ in chunk:
-                cache.add_bytes(f.digest, blobs[f.digest])
+            write_verified(real_root, f, dest, blobs[f.digest], mode)
+        # Written once: later downloads copy (verified) from here, see _statcache.py.
+        if cache is not None and st.stats is not None:
+            st.stats.note_copies([(f.digest, str(dest), f.size) for f, dest in chunk])
 
     async def written(chunk: list[tuple[FileInfo, Path]]) -> None:
         await asyncio.to_thread(write, chunk)
@@ -166,6 +170,33 @@ async def download_batch(
         progress.advance(sum(f.size for f, _ in chunk))
 
     await run_bounded(_chunks(todo), written, PARALLEL_HOPS)
+
+
+def write_verified(real_root: Path, f: FileInfo, dest: Path, data: bytes, mode: int) -> None:
+    """Writes bytes fetch_blobs already verified to a temp file beside dest and renames it into place
+    (blocking). No Sink: hashing again, mkstemp's buffered file and a chmod cost more than the write
+    for a 16 KiB file; the temp file is created with the final mode (the umask applies as to any new
+    file) under a name nobody else picks."""
+    tmp = dest.parent / f".arkive-{os.getpid()}-{_TMP_TOKEN}-{next(_TMP_SEQ)}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        safe_destination(real_root, f.path)  # again: the tree may have changed while receiving
+        try:
+            os.replace(tmp, dest)
+        except IsADirectoryError:
+            raise FailedPrecondition(f"cannot write {f.path!r}: a folder is in the way") from None
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 def _chunks(items: list[T]) -> list[list[T]]:

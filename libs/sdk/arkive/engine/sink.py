@@ -76,6 +76,35 @@ class Sink:
         if self.tee is not None:
             self.tee.write(chunk)
 
+    def positional(self, size: int) -> int:
+        """The temp file's descriptor for writes at offsets (a parallel ranged download), the file
+        preallocated to size. The bytes count as received only once handed to absorb() in order;
+        rewind() drops whatever was written past them."""
+        if self._out is None or self._buf:
+            self._write(b"")
+        assert self._out is not None
+        self._out.flush()
+        fd = self._out.fileno()
+        try:
+            os.posix_fallocate(fd, 0, size)  # one extent instead of growing range by range
+        except (OSError, AttributeError):
+            pass  # not supported here: the writes grow the file as usual
+        return fd
+
+    def absorb(self, data: bytes) -> None:
+        """The next bytes in order, already written at their offset by positional writes: hashed
+        and counted (tee'd sinks never write positionally)."""
+        assert self.tee is None
+        self._hash.update(data)
+        self.received += len(data)
+
+    def rewind(self) -> None:
+        """Cuts the temp file back to the bytes received in order (after positional writes that did
+        not all arrive), so that a stream can append from there."""
+        if self._out is not None and not self._out.closed:  # closed: the download was cancelled
+            self._out.seek(self.received)
+            self._out.truncate()
+
     @property
     def digest(self) -> str:
         return "sha256:" + self._hash.hexdigest()

@@ -14,6 +14,12 @@ by rename changes the inode, a copy from elsewhere changes all of them. Like git
 entries, a stat taken within RACY_NS of the file's last change is not recorded: a file written
 twice within one timestamp tick (coarse on many filesystems) could otherwise keep a stale digest.
 ARKIVE_STAT_CACHE=0 (or ARKIVE_CACHE=0) disables it.
+
+The same database keeps where a download last wrote each blob (blob_copies: digest -> path): a
+download writes each file once, to its destination, and a later download of the same blob copies it
+from there instead of fetching it, hashing what it copies (an edited or vanished copy is forgotten
+and the blob fetched). No second copy is kept in the blob cache, so editing a download in place
+cannot corrupt anything but itself.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ Key = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
 _SCHEMA = """CREATE TABLE IF NOT EXISTS stat_cache (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
     inode INTEGER NOT NULL, dev INTEGER NOT NULL, digest TEXT NOT NULL, used_at REAL NOT NULL)"""
+_COPIES_SCHEMA = """CREATE TABLE IF NOT EXISTS blob_copies (
+    digest TEXT PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, used_at REAL NOT NULL)"""
 _MAX_ROWS = 1_000_000  # beyond this, the least recently used rows are forgotten
 
 
@@ -66,6 +74,7 @@ class StatCache:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
                 db.execute(_SCHEMA)
+                db.execute(_COPIES_SCHEMA)
                 self._db = db
             except (sqlite3.Error, OSError):
                 self._broken = True  # hash as if there were no cache
@@ -123,6 +132,63 @@ class StatCache:
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
+
+    def copies(self, digests: list[str]) -> dict[str, tuple[str, int]]:
+        """digest -> (path, size) of the last place a download wrote it (unverified: hash on use)."""
+        out: dict[str, tuple[str, int]] = {}
+        with self._lock:
+            db = self._conn()
+            if db is None:
+                return out
+            try:
+                for start in range(0, len(digests), 500):
+                    chunk = digests[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    sql = f"SELECT digest, path, size FROM blob_copies WHERE digest IN ({marks})"
+                    out.update((d, (p, n)) for d, p, n in db.execute(sql, chunk))
+            except sqlite3.Error:
+                return {}
+        return out
+
+    def note_copies(self, items: list[tuple[str, str, int]]) -> None:
+        """Records (digest, absolute path, size) of files a download just wrote and verified."""
+        now = time.time()
+        with self._lock:
+            db = self._conn()
+            if db is None or not items:
+                return
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(
+                    "INSERT INTO blob_copies (digest, path, size, used_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest)"
+                    " DO UPDATE SET path = excluded.path, size = excluded.size, used_at = excluded.used_at",
+                    [(d, p, n, now) for d, p, n in items],
+                )
+                db.execute("COMMIT")
+                # As for stat_cache: the rowid span (O(log n)) bounds the count; only past it is counted.
+                span = db.execute("SELECT coalesce(max(rowid) - min(rowid) + 1, 0) FROM blob_copies").fetchone()[0]
+                if span > _MAX_ROWS:
+                    db.execute(
+                        "DELETE FROM blob_copies WHERE digest IN (SELECT digest FROM blob_copies ORDER BY used_at"
+                        " LIMIT max(0, (SELECT count(*) FROM blob_copies) - ?))",
+                        (_MAX_ROWS,),
+                    )
+            except sqlite3.Error:
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+
+    def forget_copy(self, digest: str, path: str) -> None:
+        """Drops a recorded copy that no longer holds its blob (edited, moved, deleted)."""
+        with self._lock:
+            db = self._conn()
+            if db is None:
+                return
+            try:
+                db.execute("DELETE FROM blob_copies WHERE digest = ? AND path = ?", (digest, path))
+            except sqlite3.Error:
+                pass
 
     @staticmethod
     def _rows_over_limit(db: sqlite3.Connection) -> bool:

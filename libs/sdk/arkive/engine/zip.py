@@ -28,6 +28,7 @@ from .files import CHUNK_SIZE, hash_file
 from .paths import check_layout
 from .place import _server_path, new_file_mode
 from .progress import NullProgress
+from .statcache import StatCache
 from .types import DownloadResult, FileInfo
 from .wire import BlobStub
 
@@ -75,32 +76,48 @@ class _Writer:
         self.nbytes += len(data)
 
 
-def _cached_bytes(cache: BlobCache, f: FileInfo) -> bytes | None:
-    """A small blob from the cache, verified; a corrupt entry is dropped."""
-    entry = cache.lookup(f.digest, f.size)
-    if entry is None:
-        return None
+def _recorded_copies(digests: list[str]) -> dict[str, str]:
+    """digest -> where a download last wrote it (stat cache's blob_copies; unverified)."""
+    stats = StatCache.open_default()
+    if stats is None:
+        return {}
     try:
-        data = entry.read_bytes()
-    except OSError:
-        return None
-    if len(data) != f.size or "sha256:" + hashlib.sha256(data).hexdigest() != f.digest:
-        cache.drop(f.digest)
-        return None
-    return data
+        return {d: path for d, (path, _) in stats.copies(digests).items()}
+    finally:
+        stats.close()
 
 
-def _verified_entry(cache: BlobCache, f: FileInfo) -> Path | None:
-    """A large blob's cache entry after hashing it, so a corrupt one never reaches the zip."""
+def _cached_bytes(cache: BlobCache, f: FileInfo, copy: str | None) -> bytes | None:
+    """A small blob from the cache or an earlier download's copy, verified; a corrupt entry is dropped."""
     entry = cache.lookup(f.digest, f.size)
-    if entry is None:
-        return None
-    try:
-        if hash_file(entry) == (f.digest, f.size):
-            return entry
-    except OSError:
-        return None
-    cache.drop(f.digest)
+    for source in (entry, copy):
+        if source is None:
+            continue
+        try:
+            data = Path(source).read_bytes()
+        except OSError:
+            continue
+        if len(data) == f.size and "sha256:" + hashlib.sha256(data).hexdigest() == f.digest:
+            return data
+        if source is entry:
+            cache.drop(f.digest)
+    return None
+
+
+def _verified_entry(cache: BlobCache, f: FileInfo, copy: str | None) -> Path | None:
+    """A large blob's cache entry (or an earlier download's copy) after hashing it, so a corrupt one
+    never reaches the zip."""
+    entry = cache.lookup(f.digest, f.size)
+    for source in (entry, Path(copy) if copy else None):
+        if source is None:
+            continue
+        try:
+            if hash_file(source) == (f.digest, f.size):
+                return source
+        except OSError:
+            continue
+        if source is entry:
+            cache.drop(f.digest)
     return None
 
 
@@ -108,8 +125,9 @@ async def _small(stub: BlobStub, w: _Writer, batch: list[FileInfo], address: str
                  cache: BlobCache | None) -> None:  # fmt: skip
     got: dict[str, bytes] = {}
     if cache is not None:
+        copies = await asyncio.to_thread(_recorded_copies, [f.digest for f in batch])
         for f in batch:
-            data = await asyncio.to_thread(_cached_bytes, cache, f)
+            data = await asyncio.to_thread(_cached_bytes, cache, f, copies.get(f.digest))
             if data is not None:
                 got[f.digest] = data
                 w.cached += 1
@@ -129,7 +147,8 @@ async def _small(stub: BlobStub, w: _Writer, batch: list[FileInfo], address: str
 
 async def _large(stub: BlobStub, w: _Writer, f: FileInfo, address: str, progress: NullProgress,
                  cache: BlobCache | None) -> None:  # fmt: skip
-    entry = await asyncio.to_thread(_verified_entry, cache, f) if cache is not None else None
+    copy = (await asyncio.to_thread(_recorded_copies, [f.digest])).get(f.digest) if cache is not None else None
+    entry = await asyncio.to_thread(_verified_entry, cache, f, copy) if cache is not None else None
     with w.zf.open(w.info(f), "w", force_zip64=f.size >= 2**31) as out:
         sink = _EntrySink(out)
         if entry is not None:
