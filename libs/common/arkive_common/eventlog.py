@@ -181,8 +181,15 @@ async def append(
     return [_row_to_envelope(r) for r in rows]
 
 
-async def read_stream(conn: asyncpg.Connection | asyncpg.Pool, stream_id: str) -> list[Envelope]:
-    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version", stream_id)
+async def read_stream(
+    conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, after_version: int = 0
+) -> list[Envelope]:
+    """The events of one stream with stream_version > after_version (a snapshot's), in order."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version",
+        stream_id,
+        after_version,
+    )
     return [_row_to_envelope(r) for r in rows]
 
 

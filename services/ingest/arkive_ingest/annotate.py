@@ -13,17 +13,22 @@ from arkive_common import eventlog, metadata_paths
 from arkive_common.errors import InvalidArgument
 from arkive_common.validation import MAX_TAGS, check_description, check_list, check_tag
 
-from . import domain_catalog, queries, registry_model, tombstones
+from . import domain, domain_catalog, queries, registry_model, snapshots, tombstones
 from .handlers import apply_and_append, collection_stream, retrying
 
 MAX_KEYS_PER_CALL = 256
 
 
 async def load_catalog(conn: asyncpg.Connection, project: str, name: str) -> domain_catalog.Catalog:
-    state = domain_catalog.Catalog()
-    for env in await eventlog.read_stream(conn, collection_stream(project, name)):
-        state = domain_catalog.evolve(state, env.event())
-    return state
+    return await snapshots.load(
+        conn,
+        collection_stream(project, name),
+        kind="catalog",
+        state_type=domain_catalog.Catalog,
+        initial=domain_catalog.Catalog(),
+        evolve=domain_catalog.evolve,
+        code=(domain, domain_catalog),
+    )
 
 
 def checked(cmd: ac.UpdateVersion) -> domain_catalog.Annotate:

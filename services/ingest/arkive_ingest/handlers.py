@@ -34,7 +34,7 @@ from arkive_common.validation import (
     file_folder_conflicts,
 )
 
-from . import domain, draft_requests, incremental, projection, queries, references, registry_model
+from . import domain, draft_requests, incremental, projection, queries, references, registry_model, snapshots
 
 MAX_ENTRIES_PER_CALL = 5000
 COMMIT_ATTEMPTS = 200
@@ -59,10 +59,15 @@ def draft_stream(draft_id: str) -> str:
 
 
 async def load_collection(conn: asyncpg.Connection, project: str, name: str) -> domain.Collection:
-    state = domain.Collection()
-    for env in await eventlog.read_stream(conn, collection_stream(project, name)):
-        state = domain.evolve(state, env.event())
-    return state
+    return await snapshots.load(
+        conn,
+        collection_stream(project, name),
+        kind="collection",
+        state_type=domain.Collection,
+        initial=domain.Collection(),
+        evolve=domain.evolve,
+        code=(domain,),
+    )
 
 
 async def apply_and_append(conn: asyncpg.Connection, appends: list[eventlog.Append]) -> None:

@@ -31,7 +31,7 @@ from arkive_common.events import (
     VersionUnlinked,
 )
 
-from . import catalog_model, draft_requests, incremental, references, registry_model, tombstones
+from . import catalog_model, draft_requests, incremental, references, registry_model, snapshots, tombstones
 
 TABLES = (
     "ingest_collections",
@@ -42,6 +42,7 @@ TABLES = (
     "ingest_manifest_entries",
     *catalog_model.TABLES,
     *references.TABLES,
+    "ingest_snapshots",  # a cache of the log: dropped with the rest, rewritten by later commands
 )
 
 MIGRATIONS: list[str] = [
@@ -89,6 +90,7 @@ MIGRATIONS: list[str] = [
     catalog_model.MIGRATION,  # run ids, metadata index, links, search indexes (catalogue)
     references.MIGRATION,  # reference entries of drafts and manifests
     draft_requests.MIGRATION,  # the client's request id of each draft (idempotent CreateDraft)
+    snapshots.MIGRATION,  # collection state snapshots (a cache of the log, see snapshots.py)
 ]
 
 
