@@ -18,9 +18,6 @@ from .validation import check_digest, check_path, check_size
 RefRow = tuple[str, str, str, str, bool, str, int]  # RefEntry.row(), as events hold it
 T = TypeVar("T", "RefEntry", RefRow)
 
-ADD_REFERENCES = "add_references"  # ingest
-GET_REFERENCE = "get_reference"  # ingest
-REGISTER_OBJECT = "register_object"  # hashing: index a digest at an existing object key
 
 MAX_URI = 2048
 SCHEMES = ("s3://", "http://", "https://", "file://", "arkive://")

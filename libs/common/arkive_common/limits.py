@@ -30,6 +30,9 @@ MAX_ALIASES = 32  # per call
 MAX_METADATA_KEYS_TO_UNSET = 1024
 MAX_KEY_CHARS = 256  # a metadata key named in a request (unset, order_by, filters)
 MAX_TEXT_CHARS = 1024  # short free text: a run's job type and group, a search pattern, a filter
+# One bus request or reply, which the bus splits into NATS messages (rpc_transfer.py): whoever
+# assembles it holds it in memory, so a caller cannot make a replica hold more than this.
+MAX_BUS_TRANSFER_BYTES = 64 * 1024 * 1024
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from arkive_common import api
 from arkive_common.blobstore import BlobStore
+from arkive_common.contracts import HASHING
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
@@ -107,7 +108,7 @@ async def upload_pack(
     except BaseException:
         await writer.abort()
         raise
-    reg = await rpc.call(api.HASHING, "register_pack", api.RegisterPack(key, members, offset), api.PackRegistered)
+    reg = await rpc.call(HASHING.register_pack, api.RegisterPack(key, members, offset))
     if reg.stored == 0:  # every member was already stored: nothing in this pack is referenced
         await store.delete(key)
     return pb.UploadBlobsResponse(stored=reg.stored, already_present=reg.already_present, bytes_stored=reg.stored_bytes)

@@ -34,9 +34,10 @@ from datetime import datetime
 
 import asyncpg
 
-from arkive_common import api, blob_locks, eventlog, metrics
 from arkive_common import api_retention as ra
+from arkive_common import blob_locks, eventlog, metrics
 from arkive_common.blobstore import BlobStore
+from arkive_common.contracts import INGEST
 from arkive_common.errors import InvalidArgument
 from arkive_common.events import BlobsDeleted
 from arkive_common.rpc import RpcClient
@@ -97,7 +98,7 @@ class Collector:
     async def _referenced(self, conn: asyncpg.Connection | asyncpg.Pool, digests: list[str]) -> set[str]:
         """Those of `digests` something still needs: ingest's references (an error aborts the sweep,
         never "unreferenced"), then chunks of indexed composites or parents."""
-        refs = set((await self.rpc.call(api.INGEST, ra.REFERENCED, ra.Digests(digests), ra.Digests)).digests)
+        refs = set((await self.rpc.call(INGEST.referenced, ra.Digests(digests))).digests)
         return refs | await chunks.still_needed(conn, [d for d in digests if d not in refs])
 
     async def _sweep_batch(self, sweep_id: str, digests: list[str], cutoff: datetime) -> tuple[int, list[str], int]:

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from arkive_common import api, api_lineage, blob_locks, eventlog, metadata_paths
+from arkive_common.contracts import HASHING, LINEAGE
 from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
 from arkive_common.limits import check_json_value
@@ -250,7 +251,7 @@ class IngestHandlers:
         """A version can be logged by a run only while the run is running (lineage owns runs)."""
         if not run_id:
             return
-        state = await self.rpc.call(api.LINEAGE, "run_state", api_lineage.RunId(run_id), api_lineage.RunStateReply)
+        state = await self.rpc.call(LINEAGE.run_state, api_lineage.RunId(run_id))
         if state.state != "running":
             raise FailedPrecondition(f"run {run_id} is {state.state}; only a running run can log artifacts")
 
@@ -277,7 +278,7 @@ class IngestHandlers:
         digests = sorted({e[1] for e in entries.values()})
         await blob_locks.hold_shared(conn, digests)
         # "lease", not "stat": it also renews the lease of blobs a client relies on.
-        stored = await self.rpc.call(api.HASHING, "lease", api.StatBlobs(digests), api.BlobInfos)
+        stored = await self.rpc.call(HASHING.lease, api.StatBlobs(digests))
         sizes = {b.digest: b.size for b in stored.blobs}
         for path, digest, size in entries.values():
             if digest not in sizes:

@@ -13,6 +13,7 @@ import asyncpg
 
 from arkive_common import api
 from arkive_common import api_lineage as al
+from arkive_common.contracts import INGEST
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
@@ -111,7 +112,7 @@ async def lookup_cache(pool: asyncpg.Pool, rpc: RpcClient, q: al.LookupCache) ->
     versions = []
     for vid in row["version_ids"]:
         try:
-            versions.append(await rpc.call(api.INGEST, "get_version", api.GetVersion(vid), api.VersionView))
+            versions.append(await rpc.call(INGEST.get_version, api.GetVersion(vid)))
         except NotFound:
             return al.CacheHit(hit=False)
     return al.CacheHit(hit=True, run_id=row["run_id"], versions=versions)
@@ -181,7 +182,7 @@ async def get_lineage(pool: asyncpg.Pool, rpc: RpcClient, q: al.GetLineage) -> a
         start = q.ref.removeprefix("run:")
         await get_run(pool, start)
     else:
-        version = await rpc.call(api.INGEST, "get_version", api.GetVersion(q.ref, q.as_of), api.VersionView)
+        version = await rpc.call(INGEST.get_version, api.GetVersion(q.ref, q.as_of))
         start = version.version_id
     depths: dict[str, int] = {}
     edges: set[tuple[str, str, str]] = set()

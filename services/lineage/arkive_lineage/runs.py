@@ -15,6 +15,7 @@ import msgspec
 
 from arkive_common import api, eventlog
 from arkive_common import api_lineage as al
+from arkive_common.contracts import INGEST
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import ArtifactUsed, CacheKeyRecorded, Event, RunCrashed, RunFinished, RunStarted
 from arkive_common.rpc import RpcClient
@@ -116,7 +117,7 @@ class RunHandlers:
 
     async def use_artifact(self, cmd: al.UseArtifact) -> api.VersionView:
         check_run_id(cmd.run_id)
-        version = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(cmd.ref), api.VersionView)
+        version = await self.rpc.call(INGEST.get_version, api.GetVersion(cmd.ref))
         async with self.pool.acquire() as conn, conn.transaction():
             run = await locked_run(conn, cmd.run_id)
             if run["state"] != "running":
@@ -141,7 +142,7 @@ class RunHandlers:
         if not 1 <= len(cmd.version_ids) <= MAX_CACHED_OUTPUTS:  # the event must fit one bus message
             raise InvalidArgument(f"a cache entry records 1 to {MAX_CACHED_OUTPUTS} output versions")
         for vid in cmd.version_ids:
-            await self.rpc.call(api.INGEST, "get_version", api.GetVersion(vid), api.VersionView)
+            await self.rpc.call(INGEST.get_version, api.GetVersion(vid))
         async with self.pool.acquire() as conn, conn.transaction():
             run = await locked_run(conn, cmd.run_id)
             if run["state"] != "running":
