@@ -61,7 +61,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             request.name,
             request.type,
             base_ref=request.base_ref,
-            # always one, so that the bus may re-send it (rpc.RESENDABLE) without a second draft
+            # always one, so that the bus may re-send it (INGEST.create_draft.resend) without a second draft
             request_id=request.request_id or uuid.uuid4().hex,
         )
         reply = await self.rpc.call(INGEST.create_draft, cmd)

@@ -63,6 +63,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         handle(INGEST.commit_draft, h.commit_draft)
         handle(INGEST.assign_aliases, h.assign_aliases)
         handle(INGEST.get_version, get_version)
+        handle(INGEST.get_versions, lambda q: queries.resolve_many(pool, q))
         handle(INGEST.find_by_manifest, find_by_manifest)
         handle(INGEST.list_versions, list_versions)
         handle(INGEST.list_artifacts, list_artifacts)

@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from arkive_common import api, eventlog
+from arkive_common import api_batch as ab
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import AliasAssigned, AliasRemoved, VersionCommitted
@@ -106,6 +107,20 @@ async def resolve(conn: asyncpg.Connection | asyncpg.Pool, text: str) -> api.Ver
         raise NotFound(f"artifact {ref.project}/{ref.name} was deleted")
     what = f"version v{number}" if number is not None else f"alias or label {ref.selector!r}"
     raise NotFound(f"artifact {ref.project}/{ref.name} has no {what}")
+
+
+async def resolve_many(pool: asyncpg.Pool, q: ab.GetVersions) -> ab.VersionsFound:
+    """resolve() of each ref, in one snapshot; a ref that is not found is listed with its reason."""
+    if len(q.refs) > ab.MAX_REFS_PER_CALL:
+        raise InvalidArgument(f"at most {ab.MAX_REFS_PER_CALL} refs per call")
+    found, missing = [], []
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        for ref in q.refs:
+            try:
+                found.append(await resolve(conn, ref))
+            except NotFound as exc:
+                missing.append(ab.MissingVersion(ref, exc.message))
+    return ab.VersionsFound(found, missing)
 
 
 async def resolve_as_of(conn: asyncpg.Pool, text: str, as_of: float) -> api.VersionView:

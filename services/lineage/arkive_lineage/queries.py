@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from arkive_common import api
+from arkive_common import api_batch as ab
 from arkive_common import api_lineage as al
 from arkive_common.contracts import INGEST
 from arkive_common.db import load_jsonb
@@ -109,13 +110,10 @@ async def lookup_cache(pool: asyncpg.Pool, rpc: RpcClient, q: al.LookupCache) ->
     )
     if row is None:
         return al.CacheHit(hit=False)
-    versions = []
-    for vid in row["version_ids"]:
-        try:
-            versions.append(await rpc.call(INGEST.get_version, api.GetVersion(vid)))
-        except NotFound:
-            return al.CacheHit(hit=False)
-    return al.CacheHit(hit=True, run_id=row["run_id"], versions=versions)
+    found = await rpc.call(INGEST.get_versions, ab.GetVersions(list(row["version_ids"])))
+    if found.missing:
+        return al.CacheHit(hit=False)
+    return al.CacheHit(hit=True, run_id=row["run_id"], versions=found.versions)
 
 
 async def _node_views(conn, depths: dict[str, int], as_of: datetime | None) -> dict[str, al.NodeView]:

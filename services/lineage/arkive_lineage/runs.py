@@ -14,6 +14,7 @@ import asyncpg
 import msgspec
 
 from arkive_common import api, eventlog
+from arkive_common import api_batch as ab
 from arkive_common import api_lineage as al
 from arkive_common.contracts import INGEST
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -141,8 +142,9 @@ class RunHandlers:
             raise InvalidArgument("invalid cache key: 1-256 letters, digits and ':_.-'")
         if not 1 <= len(cmd.version_ids) <= MAX_CACHED_OUTPUTS:  # the event must fit one bus message
             raise InvalidArgument(f"a cache entry records 1 to {MAX_CACHED_OUTPUTS} output versions")
-        for vid in cmd.version_ids:
-            await self.rpc.call(INGEST.get_version, api.GetVersion(vid))
+        found = await self.rpc.call(INGEST.get_versions, ab.GetVersions(cmd.version_ids))
+        if found.missing:
+            raise NotFound(found.missing[0].message)
         async with self.pool.acquire() as conn, conn.transaction():
             run = await locked_run(conn, cmd.run_id)
             if run["state"] != "running":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .. import api
 from .. import api_aliases as aa
 from .. import api_auth as au
+from .. import api_batch as ab
 from .. import api_catalog as ac
 from .. import api_diff as ad
 from .. import api_refs as ar
@@ -36,6 +37,7 @@ class IngestContract(Contract):
     add_references = Rpc(S, "add_references", ar.AddReferences, api.FileCount)
     # queries
     get_version = Rpc(S, "get_version", api.GetVersion, api.VersionView, resend=True)
+    get_versions = Rpc(S, "get_versions", ab.GetVersions, ab.VersionsFound, resend=True)  # each missing one named
     find_by_manifest = Rpc(S, "find_by_manifest", api.FindByManifest, api.MaybeVersion, resend=True)
     list_versions = Rpc(S, "list_versions", api.ListVersions, api.VersionPage, resend=True)
     list_artifacts = Rpc(S, "list_artifacts", api.ListArtifacts, api.CollectionPage, resend=True)
