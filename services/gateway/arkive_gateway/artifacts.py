@@ -22,6 +22,7 @@ from arkive_proto.v1 import artifact_service_pb2_grpc as pb_grpc
 
 from . import convert, scrub
 from .errors import unary
+from .run_check import check_run
 
 MAX_FILES_PER_CALL = 5000
 # Entries travel to ingest in slices that keep a bus message (and the DraftFilesAdded event made of
@@ -97,6 +98,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             run_id=request.run_id,
             entries=last,
         )
+        await check_run(self.rpc, cmd.run_id)
         reply = await self.rpc.call(INGEST.commit_draft, cmd)
         return pb.CommitDraftResponse(version=convert.version(reply.version), created=reply.created)
 
@@ -232,6 +234,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             label=request.label,
             run_id=request.run_id,
         )
+        await check_run(self.rpc, cmd.run_id)
         reply = await self.rpc.call(INGEST.finish_distributed, cmd)
         return pb.FinishDistributedResponse(version=convert.version(reply.version), created=reply.created)
 

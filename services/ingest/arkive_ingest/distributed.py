@@ -114,7 +114,6 @@ class DistributedHandlers:
         check_name(cmd.name)
         check_name(cmd.distributed_id, "distributed id")
         options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label, cmd.run_id)
-        await self.base.check_run(options.run_id)
 
         async def attempt(conn: asyncpg.Connection) -> api.Committed:
             draft = await _open_distributed(conn, cmd.project, cmd.name, cmd.distributed_id)

@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from arkive_common import api, api_lineage, blob_locks, eventlog, metadata_paths
-from arkive_common.contracts import HASHING, LINEAGE
+from arkive_common import api, blob_locks, eventlog, metadata_paths
+from arkive_common.contracts import HASHING
 from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
 from arkive_common.limits import check_json_value
@@ -247,14 +247,6 @@ class IngestHandlers:
         # Two requests racing with one id: the unique index fails the second insert, which retries.
         return api.DraftCreatedReply(draft_id=await retrying(self.pool, attempt))
 
-    async def check_run(self, run_id: str) -> None:
-        """A version can be logged by a run only while the run is running (lineage owns runs)."""
-        if not run_id:
-            return
-        state = await self.rpc.call(LINEAGE.run_state, api_lineage.RunId(run_id))
-        if state.state != "running":
-            raise FailedPrecondition(f"run {run_id} is {state.state}; only a running run can log artifacts")
-
     async def check_entries(self, raw: list[tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
         """Validates entries (no I/O); the last entry of a path wins. See hold_blobs."""
         if len(raw) > MAX_ENTRIES_PER_CALL:
@@ -303,7 +295,6 @@ class IngestHandlers:
 
     async def commit_draft(self, cmd: api.CommitDraft) -> api.Committed:
         options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label, cmd.run_id)
-        await self.check_run(options.run_id)
         entries = await self.check_entries(cmd.entries)  # the files sent with the commit, as add_files
 
         async def attempt(conn: asyncpg.Connection) -> api.Committed:

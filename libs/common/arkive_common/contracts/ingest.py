@@ -20,7 +20,7 @@ S = SERVICE
 
 class IngestContract(Contract):
     service = SERVICE
-    calls = ("hashing", "lineage")
+    calls = ("hashing",)
 
     ping = admin.ping(S)
     rebuild = admin.rebuild(S)
