@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-MAX_LISTED_ALIASES = 5000  # far more than any collection holds; keeps a reply far below 1 MiB
+MAX_LISTED_ALIASES = 5000  # far more than any collection holds; bounds one reply
 
 
 class SetAliases(msgspec.Struct, frozen=True):

@@ -171,7 +171,7 @@ class PlanRequest(msgspec.Struct, frozen=True):
 
     project: str
     as_of: float = 0.0
-    limit: int = 1000  # deletions listed in the reply (a bus message stays below 1 MiB); 0 = default
+    limit: int = 1000  # deletions listed in the reply (one gRPC message to the client); 0 = default
 
 
 class PlannedDeletion(msgspec.Struct, frozen=True):

@@ -12,6 +12,7 @@ from arkive_common import api_aliases as aa
 from arkive_common import api_diff as ad
 from arkive_common.contracts import ALL, HASHING, INGEST
 from arkive_common.errors import InvalidArgument
+from arkive_common.limits import MAX_FILES_PER_CALL, MAX_REMOVALS_PER_CALL
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_annotations, check_digest, check_name, normalize_path, parse_metadata
@@ -23,32 +24,6 @@ from arkive_proto.v1 import artifact_service_pb2_grpc as pb_grpc
 from . import convert, scrub
 from .errors import unary
 from .run_check import check_run
-
-MAX_FILES_PER_CALL = 5000
-# Entries travel to ingest in slices that keep a bus message (and the DraftFilesAdded event made of
-# it) far below NATS' 1 MiB default: bounded by bytes, so typical short paths go in one message
-# (each message is one ingest transaction and log row) and 1 KiB paths still fit.
-MESSAGE_ENTRY_BYTES = 256 * 1024
-ENTRY_OVERHEAD = 32  # msgpack framing and the size field, generously
-FILES_PER_MESSAGE = 500  # UpsertFiles slices
-
-
-def slices_by_bytes(entries: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int]]]:
-    """Consecutive slices of about MESSAGE_ENTRY_BYTES each (one empty slice for no entries)."""
-    out: list[list[tuple[str, str, int]]] = [[]]
-    size = 0
-    for e in entries:
-        n = len(e[0].encode()) + len(e[1]) + ENTRY_OVERHEAD
-        if out[-1] and size + n > MESSAGE_ENTRY_BYTES:
-            out.append([])
-            size = 0
-        out[-1].append(e)
-        size += n
-    return out
-
-
-# Matches ingest (incremental.MAX_REMOVALS_PER_CALL): one request and its event stay far below 1 MiB.
-MAX_REMOVALS_PER_CALL = 500
 
 
 class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
@@ -73,11 +48,8 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         if len(request.files) > MAX_FILES_PER_CALL:
             raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per AddFiles call")
         entries = [(f.path, f.digest, f.size) for f in request.files]
-        count = None
-        for part in slices_by_bytes(entries):  # in order: a path added again replaces the earlier entry
-            reply = await self.rpc.call(INGEST.add_files, api.AddFiles(request.draft_id, part))
-            count = reply.file_count
-        return pb.AddFilesResponse(file_count=count or 0)
+        reply = await self.rpc.call(INGEST.add_files, api.AddFiles(request.draft_id, entries))
+        return pb.AddFilesResponse(file_count=reply.file_count)
 
     @unary
     async def CommitDraft(self, request: pb.CommitDraftRequest, context) -> pb.CommitDraftResponse:
@@ -85,9 +57,6 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per CommitDraft call")
         metadata = parse_metadata(request.metadata_json)  # before anything is added
         check_annotations(request.description, list(request.aliases), list(request.tags), request.label)
-        *earlier, last = slices_by_bytes([(f.path, f.digest, f.size) for f in request.files])
-        for part in earlier:  # as AddFiles would; the last slice travels with the commit
-            await self.rpc.call(INGEST.add_files, api.AddFiles(request.draft_id, part))
         cmd = api.CommitDraft(
             draft_id=request.draft_id,
             metadata=metadata,
@@ -96,7 +65,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             tags=list(request.tags),
             label=request.label,
             run_id=request.run_id,
-            entries=last,
+            entries=[(f.path, f.digest, f.size) for f in request.files],
         )
         await check_run(self.rpc, cmd.run_id)
         reply = await self.rpc.call(INGEST.commit_draft, cmd)
@@ -205,19 +174,16 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         if len(request.files) > MAX_FILES_PER_CALL:
             raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per UpsertFiles call")
         entries = [(f.path, f.digest, f.size) for f in request.files]
-        reply = None
-        for start in range(0, max(len(entries), 1), FILES_PER_MESSAGE):
-            cmd = api.UpsertFiles(
-                project=request.project,
-                name=request.name,
-                type=request.type,
-                distributed_id=request.distributed_id,
-                entries=entries[start : start + FILES_PER_MESSAGE],
-                overwrite=request.overwrite,
-                start_new=request.start_new and start == 0,
-            )
-            reply = await self.rpc.call(INGEST.upsert_files, cmd)
-        assert reply is not None  # the loop above runs at least once (range up to max(..., 1))
+        cmd = api.UpsertFiles(
+            project=request.project,
+            name=request.name,
+            type=request.type,
+            distributed_id=request.distributed_id,
+            entries=entries,
+            overwrite=request.overwrite,
+            start_new=request.start_new,
+        )
+        reply = await self.rpc.call(INGEST.upsert_files, cmd)
         return pb.UpsertFilesResponse(draft_id=reply.draft_id, file_count=reply.file_count)
 
     @unary

@@ -23,7 +23,7 @@ from arkive_proto.v1 import blob_service_pb2 as pb
 
 MAX_CHUNKS = 1_000_000  # 64 GiB at the average chunk size
 MAX_PER_MESSAGE = 10_000
-PART = 5_000  # chunk digests per compose part sent to hashing (one NATS message)
+PART = 5_000  # chunk digests per compose part: hashing holds a part's rows in one transaction
 MAX_RANGE = 64 * 1024 * 1024
 
 

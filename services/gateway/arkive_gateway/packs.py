@@ -19,7 +19,7 @@ from arkive_proto.v1 import blob_service_pb2 as pb
 
 from . import composite
 
-# One pack is one BlobsPacked event, published on NATS (1 MiB payload limit): ~100 bytes a member.
+# One pack is one BlobsPacked event (at most eventlog.MAX_EVENT_BYTES): ~100 bytes a member.
 MAX_PACK_BLOBS = 2_000
 MAX_PACK_BYTES = 1 << 30
 MAX_DOWNLOAD = 10_000

@@ -16,7 +16,7 @@ from arkive_common import api, blob_locks, eventlog, metadata_paths
 from arkive_common.contracts import HASHING
 from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
-from arkive_common.limits import check_json_value
+from arkive_common.limits import MAX_FILES_PER_CALL, check_json_value
 from arkive_common.manifest import manifest_digest
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import (
@@ -37,7 +37,7 @@ from arkive_common.validation import (
 
 from . import domain, draft_requests, incremental, projection, queries, references, registry_model
 
-MAX_ENTRIES_PER_CALL = 5000
+ENTRY_OVERHEAD = 32  # msgpack framing of an entry and its size field, generously
 COMMIT_ATTEMPTS = 200
 RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -204,10 +204,17 @@ async def commit(conn: asyncpg.Connection, draft: asyncpg.Record, options: Commi
 
 
 async def append_files(conn: asyncpg.Connection, draft_id: str, entries: dict[str, tuple[str, str, int]]) -> None:
-    """Adds checked entries (see check_entries) to an open, locked draft: one DraftFilesAdded."""
+    """Adds checked entries (see check_entries) to an open, locked draft: DraftFilesAdded events."""
     if entries:
-        event = DraftFilesAdded(draft_id=draft_id, entries=list(entries.values()), added_at=time.time())
-        await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], None)])
+        events = files_added(draft_id, list(entries.values()))
+        await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), list(events), None)])
+
+
+def files_added(draft_id: str, entries: list[tuple[str, str, int]]) -> list[DraftFilesAdded]:
+    """The DraftFilesAdded events of these entries, in order, each of a size the event log takes."""
+    now = time.time()
+    parts = eventlog.split_items(entries, lambda e: len(e[0].encode()) + len(e[1]) + ENTRY_OVERHEAD)
+    return [DraftFilesAdded(draft_id=draft_id, entries=part, added_at=now) for part in parts]
 
 
 class IngestHandlers:
@@ -249,8 +256,8 @@ class IngestHandlers:
 
     async def check_entries(self, raw: list[tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
         """Validates entries (no I/O); the last entry of a path wins. See hold_blobs."""
-        if len(raw) > MAX_ENTRIES_PER_CALL:
-            raise InvalidArgument(f"at most {MAX_ENTRIES_PER_CALL} files per call")
+        if len(raw) > MAX_FILES_PER_CALL:
+            raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per call")
         entries: dict[str, tuple[str, str, int]] = {}
         for path, digest, size in raw:
             check_path(path)

@@ -187,8 +187,9 @@ def _int_token(token: str) -> int | None:
         raise InvalidArgument(f"invalid page_token {token!r}") from None
 
 
-# A page is one bus reply (NATS' 1 MiB default): 5,000 entries of long paths, or 100 versions
-# with 64 KiB of metadata each, would not fit.
+# A page is one gRPC message to the client (gRPC's default limit is 4 MiB) and is held whole by
+# the services on its way: 5,000 entries of long paths, or 100 versions with 64 KiB of metadata
+# each, are cut at this many bytes.
 PAGE_BYTES = 512 * 1024
 
 

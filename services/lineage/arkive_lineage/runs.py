@@ -140,7 +140,7 @@ class RunHandlers:
     async def record_cache_key(self, cmd: al.RecordCacheKey) -> api.Empty:
         if not CACHE_KEY_RE.fullmatch(cmd.cache_key):
             raise InvalidArgument("invalid cache key: 1-256 letters, digits and ':_.-'")
-        if not 1 <= len(cmd.version_ids) <= MAX_CACHED_OUTPUTS:  # the event must fit one bus message
+        if not 1 <= len(cmd.version_ids) <= MAX_CACHED_OUTPUTS:  # one CacheKeyRecorded event names them all
             raise InvalidArgument(f"a cache entry records 1 to {MAX_CACHED_OUTPUTS} output versions")
         found = await self.rpc.call(INGEST.get_versions, ab.GetVersions(cmd.version_ids))
         if found.missing:

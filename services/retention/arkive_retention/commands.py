@@ -24,8 +24,8 @@ from arkive_common.validation import check_name, check_type
 
 from . import catalog, policies
 
-DELETE_BATCH = 5000  # version ids per delete command (keeps a bus message far below 1 MiB)
-MAX_LISTED = 5000  # planned deletions listed in one reply, for the same reason
+DELETE_BATCH = 5000  # version ids per delete command: one ingest transaction, bounded in time and locks
+MAX_LISTED = 5000  # planned deletions listed in one reply, which the gateway sends as one gRPC message
 
 
 def _stream(project: str) -> str:
