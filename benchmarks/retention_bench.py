@@ -28,6 +28,7 @@ from arkive_common import api
 from arkive_common import api_retention as ra
 from arkive_common.contracts import ALL, HASHING, INGEST, RETENTION
 from arkive_common.rpc import RpcClient
+from arkive_gateway.gc import collect_garbage
 from arkive_stack import Stack, StackConfig
 
 
@@ -132,10 +133,10 @@ async def bench_gc(rpc: RpcClient, blobs: int, referenced_versions: int, files_p
         f" in {time.monotonic() - started:.1f} s"
     )
     t = time.monotonic()
-    dry = await rpc.call(HASHING.collect_garbage, ra.CollectGarbage(grace_seconds=0, dry_run=True), timeout=600)
+    dry = await collect_garbage(rpc, ra.CollectGarbage(grace_seconds=0, dry_run=True))
     dry_s = time.monotonic() - t
     t = time.monotonic()
-    real = await rpc.call(HASHING.collect_garbage, ra.CollectGarbage(grace_seconds=0, staging=False), timeout=600)
+    real = await collect_garbage(rpc, ra.CollectGarbage(grace_seconds=0, staging=False))
     sweep_s = time.monotonic() - t
     return {
         "blobs": blobs,

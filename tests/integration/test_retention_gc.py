@@ -24,6 +24,7 @@ from arkive_common.api import Empty, StatBlobs
 from arkive_common.contracts import HASHING
 from arkive_common.errors import ArkiveError
 from arkive_common.rpc import RpcClient
+from arkive_gateway.gc import collect_garbage
 from arkive_proto.v1 import blob_service_pb2 as bpb
 from arkive_proto.v1 import retention_service_pb2 as rpb
 from arkive_stack.processes import ManagedProcess
@@ -188,11 +189,7 @@ async def test_hashing_killed_mid_sweep_then_resumes(raw, stack, store):
         junk_digests = [digest_of(d) for d in junk]
         await asyncio.sleep(GRACE + 0.2)
         sweep = asyncio.create_task(
-            rpc.call(
-                HASHING.collect_garbage,
-                ra.CollectGarbage(grace_seconds=GRACE, digests=digests, batch_size=10, staging=False),
-                timeout=60,
-            )
+            collect_garbage(rpc, ra.CollectGarbage(grace_seconds=GRACE, digests=digests, batch_size=10, staging=False))
         )
 
         async def remaining() -> int:
@@ -209,9 +206,7 @@ async def test_hashing_killed_mid_sweep_then_resumes(raw, stack, store):
         stack.services[stack.services.index(proc)] = restarted
         restarted.start()
         await assert_eventually(lambda: rpc.call(HASHING.ping, Empty(), timeout=1), timeout=30, retry_on=(ArkiveError,))
-        result = await rpc.call(
-            HASHING.collect_garbage, ra.CollectGarbage(grace_seconds=GRACE, digests=digests, staging=False), timeout=60
-        )
+        result = await collect_garbage(rpc, ra.CollectGarbage(grace_seconds=GRACE, digests=digests, staging=False))
         assert result.blobs_deleted == left
         assert await remaining() == 0
         assert (

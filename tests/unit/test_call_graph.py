@@ -12,10 +12,6 @@ from call_graph import CONTRACT_NAMES, PACKAGES, ROOT, docs_block, graph, render
 from arkive_common.contract import Rpc
 from arkive_common.contracts import CONTRACTS
 
-# The one cycle left: hashing's GC sweep asks ingest "referenced?" while it holds the blobs'
-# advisory locks (arkive_common/blob_locks.py), and ingest leases blobs from hashing while it holds
-# them shared. Breaking it needs another GC-safety protocol (docs/architecture.md, "Bus call graph").
-KNOWN_CYCLE_EDGES = {("hashing", "ingest")}
 ADMIN = {"ping", "rebuild_projections", "dead_letters", "retry_dead_letter", "check_consumers"}
 
 
@@ -30,9 +26,7 @@ def test_each_contract_declares_the_services_its_code_calls() -> None:
 
 
 def test_services_call_each_other_without_cycles() -> None:
-    found = edges()
-    assert KNOWN_CYCLE_EDGES <= found, "a known cycle is gone: remove it from KNOWN_CYCLE_EDGES"
-    remaining = found - KNOWN_CYCLE_EDGES
+    remaining = edges()
     nodes = {n for e in remaining for n in e}
     order: list[str] = []
     while nodes:  # Kahn: repeatedly take a node nothing left calls

@@ -24,7 +24,7 @@ def test_each_method_is_defined_once_by_its_own_service() -> None:
 def test_resendable_methods_are_the_idempotent_ones() -> None:
     resendable = {str(r) for c in ALL for r in c.rpcs() if r.resend}
     assert "ingest.get_version" in resendable and "hashing.lease" in resendable
-    assert "ingest.abort_draft" not in resendable and "hashing.collect_garbage" not in resendable
+    assert "ingest.abort_draft" not in resendable and "hashing.gc_sweep" not in resendable
     assert {f"{s}.ping" for s in CONTRACTS} <= resendable
 
 

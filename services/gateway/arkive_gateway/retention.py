@@ -7,7 +7,7 @@ import math
 
 from arkive_common import api
 from arkive_common import api_retention as ra
-from arkive_common.contracts import HASHING, INGEST, RETENTION
+from arkive_common.contracts import INGEST, RETENTION
 from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.limits import MAX_KEY_CHARS, check_text
 from arkive_common.refs import parse_ref, refuse_link
@@ -18,9 +18,9 @@ from arkive_proto.v1 import retention_service_pb2_grpc as pb_grpc
 
 from . import convert
 from .errors import unary
+from .gc import collect_garbage
 
 DEFAULT_GRACE = 86_400.0
-GC_TIMEOUT = 3600.0
 
 
 def _changes(refs: list[ra.VersionRef]) -> list[pb.VersionChange]:
@@ -200,7 +200,7 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
         return pb.ApplyRetentionResponse(deleted=result.deleted, skipped=_skipped(result.skipped))
 
     async def _gc(self, cmd: ra.CollectGarbage) -> ra.GcResult:
-        return await self.rpc.call(HASHING.collect_garbage, cmd, timeout=GC_TIMEOUT)
+        return await collect_garbage(self.rpc, cmd)
 
     @unary
     async def CollectGarbage(self, request: pb.CollectGarbageRequest, context) -> pb.CollectGarbageResponse:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from arkive_common import api, db
-from arkive_common import api_retention as ra
 from arkive_common import api_scrub as sc
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
@@ -12,7 +11,6 @@ from arkive_common.consumer_admin import serve_consumer_admin
 from arkive_common.contracts import HASHING
 from arkive_common.errors import InvalidArgument
 from arkive_common.reconcile import Reconciler
-from arkive_common.rpc import RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import chunks, index, repack, scrub, stats
@@ -68,14 +66,6 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def blob_stats(_: api.Empty) -> api.BlobStats:
             return await stats.blob_stats(pool)
 
-        async def collect_garbage(c: ra.CollectGarbage) -> ra.GcResult:
-            # One S3 client per sweep: sweeps are rare (the chunk indexer has its own).
-            s = settings
-            async with BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region) as store:
-                assert rt.nc is not None
-                await store.ensure_bucket()  # a deployment may run GC before any gateway created it
-                return await Collector(pool, RpcClient(rt.nc, s.subject_prefix), store, gc_min_grace).collect(c)
-
         # The chunk index (chunker.py) and scrubs read stored objects: one S3 client for the service's life.
         s = settings
         store = await BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region).__aenter__()
@@ -96,7 +86,12 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         handle(HASHING.lease, lease)
         handle(HASHING.compose, compose)
         handle(HASHING.recipe, recipe)
-        handle(HASHING.collect_garbage, collect_garbage)
+        collector = Collector(pool, store, gc_min_grace)
+        handle(HASHING.gc_begin, collector.begin)
+        handle(HASHING.gc_candidates, collector.candidates)
+        handle(HASHING.gc_flush, collector.flush)
+        handle(HASHING.gc_sweep, collector.sweep)
+        handle(HASHING.gc_finish, collector.finish)
         handle(HASHING.count_received, count_received)
         handle(HASHING.blob_stats, blob_stats)
         handle(HASHING.scrub, scrub_page)

@@ -4,6 +4,7 @@ composites, leases, garbage collection and scrubs."""
 from __future__ import annotations
 
 from .. import api
+from .. import api_gc as ag
 from .. import api_retention as ra
 from .. import api_scrub as sc
 from ..contract import Contract, Rpc
@@ -11,13 +12,14 @@ from . import admin
 
 SERVICE = "hashing"
 S = SERVICE
-GC_TIMEOUT = 3600.0  # a sweep of a large store
+GC_TIMEOUT = 3600.0  # the staging sweep and repack of a large store
+GC_STEP_TIMEOUT = 600.0  # one page: its locks, index rows and objects
 SCRUB_TIMEOUT = 600.0  # one page reads up to max_bytes from S3 (and at least one whole object)
 
 
 class HashingContract(Contract):
     service = SERVICE
-    calls = ("ingest",)
+    calls = ()
 
     ping = admin.ping(S)
     rebuild = admin.rebuild(S)
@@ -34,7 +36,12 @@ class HashingContract(Contract):
     recipe = Rpc(S, "recipe", api.RecipeQuery, api.RecipePage, resend=True)
     count_received = Rpc(S, "count_received", api.CountReceived, api.Empty)
     blob_stats = Rpc(S, "blob_stats", api.Empty, api.BlobStats, resend=True)
-    collect_garbage = Rpc(S, "collect_garbage", ra.CollectGarbage, ra.GcResult, timeout=GC_TIMEOUT)
+    # garbage collection in steps, run by the gateway (arkive_gateway/gc.py), which asks ingest in between
+    gc_begin = Rpc(S, "gc_begin", ra.CollectGarbage, ag.GcStarted, timeout=GC_STEP_TIMEOUT)
+    gc_candidates = Rpc(S, "gc_candidates", ag.GcCandidates, ag.GcPage, resend=True)
+    gc_flush = Rpc(S, "gc_flush", ag.GcFlush, api.Empty, resend=True, timeout=GC_STEP_TIMEOUT)
+    gc_sweep = Rpc(S, "gc_sweep", ag.GcSweep, ag.GcSwept, timeout=GC_STEP_TIMEOUT)
+    gc_finish = Rpc(S, "gc_finish", ag.GcFinish, ra.GcResult, timeout=GC_TIMEOUT)
     scrub = Rpc(S, "scrub", sc.ScrubPage, sc.ScrubReport, timeout=SCRUB_TIMEOUT)
     verify_blobs = Rpc(S, "verify_blobs", sc.VerifyBlobs, sc.ScrubReport, timeout=SCRUB_TIMEOUT)
 
