@@ -11,9 +11,13 @@ from collections.abc import AsyncIterator
 
 import msgspec
 import pytest
+from support import assert_eventually
+from test_internal_plane import PREFIX as PLANE_PREFIX
+from test_internal_plane import plane as closed_plane  # noqa: F401 (fixture: nats-server with per-service users)
 
 from arkive_common import bus
 from arkive_common.contract import Handlers, Rpc
+from arkive_common.errors import Unavailable
 from arkive_common.rpc import RpcClient, RpcServer
 
 
@@ -77,3 +81,37 @@ async def test_large_requests_and_replies_interleave(client: RpcClient) -> None:
     assert [len(r.data) for r in replies] == [1 * MIB, 3 * MIB, 5 * MIB]
     small = await client.call(ECHO, Payload(reply_bytes=256))
     assert len(small.data) == 256
+
+
+async def test_a_transfer_needs_no_permission_beyond_the_closed_planes(closed_plane) -> None:  # noqa: F811
+    """As the ingest and gateway NATS users of the closed internal plane (libs/stack natsauth.py):
+    a replica subscribes only to its own rpc subjects and the inboxes, and the parts still cross."""
+    plane = closed_plane
+    server_nc, client_nc = await plane.connect("ingest"), await plane.connect("gateway")
+    echo = Rpc("ingest", "transfer_echo", Payload, Payload)
+    digest = Rpc("ingest", "transfer_digest", Payload, Digest)
+
+    async def answer_echo(request: Payload) -> Payload:
+        return Payload(data=b"r" * request.reply_bytes)
+
+    async def answer_digest(request: Payload) -> Digest:
+        return Digest(hashlib.sha256(request.data).hexdigest(), len(request.data))
+
+    handlers = Handlers("ingest")
+    handlers.handle(echo, answer_echo)
+    handlers.handle(digest, answer_digest)
+    server = RpcServer(server_nc, PLANE_PREFIX, handlers)
+    await server.start()
+    try:
+        client = RpcClient(client_nc, PLANE_PREFIX)
+        reply = await assert_eventually(
+            lambda: client.call(echo, Payload(reply_bytes=10 * MIB)), retry_on=(Unavailable,), timeout=10
+        )
+        assert reply.data == b"r" * (10 * MIB)
+        data = b"q" * (3 * MIB + 5)
+        assert await client.call(digest, Payload(data=data)) == Digest(hashlib.sha256(data).hexdigest(), len(data))
+        assert not plane.errors  # no permissions violation reported by the server
+    finally:
+        await server.shutdown()
+        await server_nc.close()
+        await client_nc.close()
