@@ -26,7 +26,9 @@ import nats
 
 from arkive_common import api
 from arkive_common import api_retention as ra
+from arkive_common.contracts import ALL, HASHING, INGEST, RETENTION
 from arkive_common.rpc import RpcClient
+from arkive_gateway.gc import collect_garbage
 from arkive_stack import Stack, StackConfig
 
 
@@ -57,19 +59,17 @@ async def gather_limited(n: int, coros) -> list:
 
 
 async def commit(rpc: RpcClient, project: str, name: str, entries: list[tuple[str, str, int]], meta=None) -> str:
-    draft = await rpc.call(api.INGEST, "create_draft", api.CreateDraft(project, name, "model"), api.DraftCreatedReply)
+    draft = await rpc.call(INGEST.create_draft, api.CreateDraft(project, name, "model"))
     for i in range(0, len(entries), 5000):
-        await rpc.call(api.INGEST, "add_files", api.AddFiles(draft.draft_id, entries[i : i + 5000]), api.FileCount)
-    done = await rpc.call(
-        api.INGEST, "commit_draft", api.CommitDraft(draft.draft_id, metadata=meta or {}), api.Committed
-    )
+        await rpc.call(INGEST.add_files, api.AddFiles(draft.draft_id, entries[i : i + 5000]))
+    done = await rpc.call(INGEST.commit_draft, api.CommitDraft(draft.draft_id, metadata=meta or {}))
     return done.version.version_id
 
 
 async def bench_expire(rpc: RpcClient, conn: asyncpg.Connection, versions: int, collections: int) -> dict:
     project = "expire"
     blob = digest(0, "expire")
-    await rpc.call(api.HASHING, "register", api.RegisterBlob(blob, 1, "blobs/none"), api.Registered)
+    await rpc.call(HASHING.register, api.RegisterBlob(blob, 1, "blobs/none"))
     started = time.monotonic()
     per = versions // collections
     await gather_limited(
@@ -80,16 +80,16 @@ async def bench_expire(rpc: RpcClient, conn: asyncpg.Connection, versions: int, 
     setup = time.monotonic() - started
     log(f"expire: {versions} versions committed in {setup:.1f} s")
     policy = ra.Policy(project=project, name="age", max_age_seconds=60)
-    await rpc.call(api.RETENTION, ra.PUT_POLICY, policy, ra.Policy)
+    await rpc.call(RETENTION.put_policy, policy)
     await until(
         lambda: conn.fetchval("SELECT count(*) >= $2 FROM retention_versions WHERE project = $1", project, versions)
     )
     as_of = time.time() + 3600
     t = time.monotonic()
-    plan = await rpc.call(api.RETENTION, ra.PLAN, ra.PlanRequest(project, as_of), ra.Plan, timeout=300)
+    plan = await rpc.call(RETENTION.plan, ra.PlanRequest(project, as_of), timeout=300)
     plan_s = time.monotonic() - t
     t = time.monotonic()
-    applied = await rpc.call(api.RETENTION, ra.APPLY, ra.PlanRequest(project, as_of), ra.ApplyResult, timeout=600)
+    applied = await rpc.call(RETENTION.apply, ra.PlanRequest(project, as_of))
     apply_s = time.monotonic() - t
     await until(
         lambda: conn.fetchval(
@@ -117,12 +117,10 @@ async def bench_gc(rpc: RpcClient, blobs: int, referenced_versions: int, files_p
         4,
         (
             rpc.call(
-                api.HASHING,
-                "register_pack",
+                HASHING.register_pack,
                 api.RegisterPack(
                     f"blobs/packs/bench-{i}", [(d, 10, 10 * j) for j, d in enumerate(digests[i : i + 2000])]
                 ),
-                api.PackRegistered,
             )
             for i in range(0, len(digests), 2000)
         ),
@@ -135,14 +133,10 @@ async def bench_gc(rpc: RpcClient, blobs: int, referenced_versions: int, files_p
         f" in {time.monotonic() - started:.1f} s"
     )
     t = time.monotonic()
-    dry = await rpc.call(
-        api.HASHING, ra.COLLECT_GARBAGE, ra.CollectGarbage(grace_seconds=0, dry_run=True), ra.GcResult, timeout=600
-    )
+    dry = await collect_garbage(rpc, ra.CollectGarbage(grace_seconds=0, dry_run=True))
     dry_s = time.monotonic() - t
     t = time.monotonic()
-    real = await rpc.call(
-        api.HASHING, ra.COLLECT_GARBAGE, ra.CollectGarbage(grace_seconds=0, staging=False), ra.GcResult, timeout=600
-    )
+    real = await collect_garbage(rpc, ra.CollectGarbage(grace_seconds=0, staging=False))
     sweep_s = time.monotonic() - t
     return {
         "blobs": blobs,
@@ -162,10 +156,10 @@ async def main(args: argparse.Namespace) -> int:
         nc = await nats.connect(stack.nats_url)
         rpc = RpcClient(nc, "arkive")
         conn = await asyncpg.connect(stack.database_url)
-        for svc in api.SERVICES:
+        for contract in ALL:
             while True:
                 try:
-                    await rpc.call(svc, api.PING, api.Empty(), api.Pong, timeout=2)
+                    await rpc.call(contract.ping, api.Empty(), timeout=2)
                     break
                 except Exception:
                     await asyncio.sleep(0.2)

@@ -33,6 +33,7 @@ from yarl import URL
 
 import arkive
 from arkive_common import api
+from arkive_common.contracts import HASHING, INGEST
 from arkive_common.errors import NotFound
 from arkive_common.rpc import RpcClient
 from arkive_stack import Stack, StackConfig
@@ -48,15 +49,13 @@ def log(msg: str) -> None:
 async def populate(rpc: RpcClient, versions: int, collections: int, run_id: str) -> None:
     """One lane of commits per collection (lanes of one collection would only conflict and retry)."""
     blob = "sha256:" + hashlib.sha256(b"web-bench").hexdigest()
-    await rpc.call(api.HASHING, "register", api.RegisterBlob(blob, 1, "blobs/none"), api.Registered)
+    await rpc.call(HASHING.register, api.RegisterBlob(blob, 1, "blobs/none"))
     rng = random.Random(3)
     per = versions // collections
 
     async def lane(name: str) -> None:
         for i in range(per):
-            draft = await rpc.call(
-                api.INGEST, "create_draft", api.CreateDraft(PROJECT, name, "model"), api.DraftCreatedReply
-            )
+            draft = await rpc.call(INGEST.create_draft, api.CreateDraft(PROJECT, name, "model"))
             meta = {"accuracy": round(rng.random(), 4), "epoch": i, "framework": rng.choice(["torch", "sklearn"])}
             commit = api.CommitDraft(
                 draft.draft_id,
@@ -67,7 +66,7 @@ async def populate(rpc: RpcClient, versions: int, collections: int, run_id: str)
                 run_id=run_id if i % 100 == 0 else "",
                 entries=[(f"model-{i}.bin", blob, 1), ("config.json", blob, 1)],
             )
-            await rpc.call(api.INGEST, "commit_draft", commit, api.Committed)
+            await rpc.call(INGEST.commit_draft, commit)
 
     started = time.monotonic()
     await asyncio.gather(*(lane(collection_name(c)) for c in range(collections)))

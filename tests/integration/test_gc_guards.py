@@ -102,16 +102,17 @@ async def test_grace_below_the_floor_is_refused(stack, monkeypatch):
     # anything is read or deleted, so neither the bus nor S3 is needed here.
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
     try:
-        collector = gc.Collector(pool, None, None, min_grace=3600.0)  # type: ignore[arg-type]
+        collector = gc.Collector(pool, None, min_grace=3600.0)  # type: ignore[arg-type]
         absent = digest_of(unique().encode())
         for grace in (0.0, 3599.0):
             with pytest.raises(InvalidArgument) as info:
-                await collector.collect(ra.CollectGarbage(grace_seconds=grace, digests=[absent], staging=False))
+                await collector.begin(ra.CollectGarbage(grace_seconds=grace, digests=[absent], staging=False))
             assert "below this server's minimum of 3600" in info.value.message
             assert "ARKIVE_GC_MIN_GRACE_SECONDS" in info.value.message and "refused" in info.value.message
         # A dry run deletes nothing, so any grace is allowed.
-        dry = await collector.collect(ra.CollectGarbage(grace_seconds=0, dry_run=True, digests=[absent]))
-        assert dry.blobs_deleted == 0
+        dry = ra.CollectGarbage(grace_seconds=0, dry_run=True, digests=[absent])
+        with pytest.raises(AttributeError):  # past the grace check: begin ensures the bucket (no store here)
+            await collector.begin(dry)
     finally:
         await pool.close()
 

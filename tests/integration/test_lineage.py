@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 
 import grpc
 import pytest
@@ -169,6 +170,26 @@ async def test_step_cache_hit_and_misses(raw):
         assert [n.deleted for n in graph.nodes if n.kind == "version"] == [True]
 
     await assert_eventually(shown_deleted, timeout=15)
+
+
+async def test_step_cache_of_many_outputs_keeps_their_order_and_refuses_an_unknown_one(raw):
+    # lineage checks and looks up all outputs in one bus call (INGEST.get_versions), not one per output
+    p = unique()
+    run = await start(raw, p, "train")
+    outs = [(await raw.log(p, f"out{i}", {"x": f"{i}{p}".encode()}, run_id=run.run_id)).version for i in range(3)]
+    ids = [outs[2].version_id, outs[0].version_id, outs[1].version_id]
+    unknown = uuid.uuid4().hex
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await raw.lineage.RecordCacheKey(
+            lpb.RecordCacheKeyRequest(run_id=run.run_id, cache_key="step:many", version_ids=[*ids, unknown])
+        )
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND and unknown in (info.value.details() or "")
+    await raw.lineage.RecordCacheKey(
+        lpb.RecordCacheKeyRequest(run_id=run.run_id, cache_key="step:many", version_ids=ids)
+    )
+    await finish(raw, run.run_id)
+    hit = await raw.lineage.LookupCache(lpb.LookupCacheRequest(project=p, cache_key="step:many"))
+    assert hit.hit and [v.version_id for v in hit.versions] == ids
 
 
 async def test_lineage_pages(raw):

@@ -1,4 +1,4 @@
-"""The bus re-sends a request that a replica took down with it (rpc.RESENDABLE), and what it re-sends
+"""The bus re-sends a request that a replica took down with it (Rpc.resend), and what it re-sends
 is safe twice: a blob or pack registration replayed at the same key keeps its object."""
 
 from __future__ import annotations
@@ -14,14 +14,20 @@ import msgspec
 import pytest
 
 from arkive_common import api, bus, rpc
+from arkive_common.contract import Handlers, Rpc
+from arkive_common.contracts import HASHING
 from arkive_common.errors import ArkiveError, Code
-from arkive_common.rpc import Method, RpcClient, RpcServer
+from arkive_common.rpc import RpcClient, RpcServer
 
 from .stores import stack_store
 
 
 class Ask(msgspec.Struct, frozen=True):
     n: int
+
+
+GET_VERSION = Rpc("ingest", "get_version", Ask, int, resend=True)
+ABORT_DRAFT = Rpc("ingest", "abort_draft", Ask, int)
 
 
 @pytest.fixture
@@ -39,8 +45,10 @@ async def flaky(infra, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[R
             await asyncio.sleep(30)  # never answers in time
         return req.n * 2
 
-    methods = {"get_version": Method(Ask, swallow_first), "abort_draft": Method(Ask, swallow_first)}
-    server = RpcServer(nc, prefix, "ingest", methods)
+    handlers = Handlers("ingest")
+    handlers.handle(GET_VERSION, swallow_first)
+    handlers.handle(ABORT_DRAFT, swallow_first)
+    server = RpcServer(nc, prefix, handlers)
     await server.start()
     try:
         yield RpcClient(nc, prefix), seen
@@ -52,14 +60,14 @@ async def flaky(infra, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[R
 async def test_a_lost_request_of_a_resendable_method_is_sent_again(flaky) -> None:
     client, seen = flaky
     started = time.monotonic()
-    assert await client.call("ingest", "get_version", Ask(7), int, timeout=10) == 14
+    assert await client.call(GET_VERSION, Ask(7), timeout=10) == 14
     assert seen == [7, 7] and time.monotonic() - started < 5
 
 
 async def test_other_methods_are_sent_once(flaky) -> None:
     client, seen = flaky
     with pytest.raises(ArkiveError) as info:
-        await client.call("ingest", "abort_draft", Ask(3), int, timeout=1.0)
+        await client.call(ABORT_DRAFT, Ask(3), timeout=1.0)
     assert info.value.code == Code.DEADLINE_EXCEEDED and seen == [3]
 
 
@@ -80,15 +88,15 @@ async def test_registrations_replayed_at_the_same_key_keep_their_objects(stack) 
             await store.put(key, data)
             await store.put(pack_key, b"".join(members))
         request = api.RegisterBlob(digest, len(data), key, len(data))
-        first = await hashing.call("hashing", "register", request, api.Registered)
-        again = await hashing.call("hashing", "register", request, api.Registered)
+        first = await hashing.call(HASHING.register, request)
+        again = await hashing.call(HASHING.register, request)
         assert not first.already_present and again.already_present
         assert again.blob.key == key  # indexed at the caller's own key: the gateway keeps that object
         pack = api.RegisterPack(pack_key, blobs, at)
-        first_pack = await hashing.call("hashing", "register_pack", pack, api.PackRegistered)
-        again_pack = await hashing.call("hashing", "register_pack", pack, api.PackRegistered)
+        first_pack = await hashing.call(HASHING.register_pack, pack)
+        again_pack = await hashing.call(HASHING.register_pack, pack)
         assert first_pack.stored == again_pack.stored == 3  # not 0, which would make the gateway delete it
         other = api.RegisterBlob(digest, len(data), key + "-copy", len(data))
-        assert (await hashing.call("hashing", "register", other, api.Registered)).already_present
+        assert (await hashing.call(HASHING.register, other)).already_present
     finally:
         await nc.close()

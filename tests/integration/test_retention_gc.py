@@ -20,9 +20,11 @@ import pytest
 from support import assert_eventually
 
 from arkive_common import api_retention as ra
-from arkive_common.api import BlobInfos, Empty, Pong, StatBlobs
+from arkive_common.api import Empty, StatBlobs
+from arkive_common.contracts import HASHING
 from arkive_common.errors import ArkiveError
 from arkive_common.rpc import RpcClient
+from arkive_gateway.gc import collect_garbage
 from arkive_proto.v1 import blob_service_pb2 as bpb
 from arkive_proto.v1 import retention_service_pb2 as rpb
 from arkive_stack.processes import ManagedProcess
@@ -183,17 +185,11 @@ async def test_hashing_killed_mid_sweep_then_resumes(raw, stack, store):
     rpc = RpcClient(nc, "arkive")
     conn = await asyncpg.connect(stack.database_url)
     try:
-        keys = {b.digest: b.key for b in (await rpc.call("hashing", "stat", StatBlobs(digests), BlobInfos)).blobs}
+        keys = {b.digest: b.key for b in (await rpc.call(HASHING.stat, StatBlobs(digests))).blobs}
         junk_digests = [digest_of(d) for d in junk]
         await asyncio.sleep(GRACE + 0.2)
         sweep = asyncio.create_task(
-            rpc.call(
-                "hashing",
-                ra.COLLECT_GARBAGE,
-                ra.CollectGarbage(grace_seconds=GRACE, digests=digests, batch_size=10, staging=False),
-                ra.GcResult,
-                timeout=60,
-            )
+            collect_garbage(rpc, ra.CollectGarbage(grace_seconds=GRACE, digests=digests, batch_size=10, staging=False))
         )
 
         async def remaining() -> int:
@@ -209,16 +205,8 @@ async def test_hashing_killed_mid_sweep_then_resumes(raw, stack, store):
         restarted = ManagedProcess(proc.name, proc.argv, proc.log_path, env=proc.env, stop_timeout=proc.stop_timeout)
         stack.services[stack.services.index(proc)] = restarted
         restarted.start()
-        await assert_eventually(
-            lambda: rpc.call("hashing", "ping", Empty(), Pong, timeout=1), timeout=30, retry_on=(ArkiveError,)
-        )
-        result = await rpc.call(
-            "hashing",
-            ra.COLLECT_GARBAGE,
-            ra.CollectGarbage(grace_seconds=GRACE, digests=digests, staging=False),
-            ra.GcResult,
-            timeout=60,
-        )
+        await assert_eventually(lambda: rpc.call(HASHING.ping, Empty(), timeout=1), timeout=30, retry_on=(ArkiveError,))
+        result = await collect_garbage(rpc, ra.CollectGarbage(grace_seconds=GRACE, digests=digests, staging=False))
         assert result.blobs_deleted == left
         assert await remaining() == 0
         assert (

@@ -162,7 +162,7 @@ async def kill_ingest_mid_upsert(stack: Stack, project: str, name: str, distribu
     """Holds the draft's row lock so that upserts pile up inside both ingest replicas (each waiting
     in PostgreSQL, the request taken off the bus, no answer sent), SIGKILLs ingest-1 once it holds
     at least one of them, then lets go. What ingest-1 held is lost with it: the gateway's bus
-    layer sends it again after 5 s without an answer (upsert_files is RESENDABLE), now to ingest-2,
+    layer sends it again after 5 s without an answer (INGEST.upsert_files has resend=True), now to ingest-2,
     so the workers never see the loss.
 
     This reads ingest's table `ingest_drafts`, the one place the test knows the service's schema:

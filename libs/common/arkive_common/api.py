@@ -1,20 +1,11 @@
 """Requests and replies between the gateway and the services (msgspec on the bus; protobuf stops at
-the gateway). Method names are the constants below; services register handlers under them."""
+the gateway). Which method takes and answers which is declared in arkive_common.contracts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-
-INGEST = "ingest"
-HASHING = "hashing"
-LINEAGE = "lineage"
-RETENTION = "retention"
-SERVICES = (INGEST, HASHING, LINEAGE, RETENTION)
-
-PING = "ping"
-REBUILD = "rebuild_projections"
 
 
 class Empty(msgspec.Struct, frozen=True):
@@ -95,8 +86,6 @@ class Registered(msgspec.Struct, frozen=True):
 # Chunk dedup (services/hashing/arkive_hashing/chunks.py): a composite blob's index row has this
 # key prefix instead of an object key; its bytes are its recipe's chunks in order.
 RECIPE_KEY_PREFIX = "recipe:"
-COMPOSE = "compose"
-RECIPE = "recipe"
 
 
 class ComposeBlob(msgspec.Struct, frozen=True):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-SET_ALIASES = "set_aliases"
-LIST_ALIASES = "list_aliases"
-MAX_LISTED_ALIASES = 5000  # far more than any collection holds; keeps a reply far below 1 MiB
+MAX_LISTED_ALIASES = 5000  # far more than any collection holds; bounds one reply
 
 
 class SetAliases(msgspec.Struct, frozen=True):

@@ -8,16 +8,6 @@ from __future__ import annotations
 
 import msgspec
 
-LOOKUP = "auth_lookup"
-TOUCH = "auth_touch"
-DRAFT_PROJECT = "auth_draft_project"
-ISSUE_TOKEN = "auth_issue_token"
-REVOKE_TOKEN = "auth_revoke_token"
-LIST_TOKENS = "auth_list_tokens"
-GRANT = "auth_grant"
-REVOKE_GRANT = "auth_revoke_grant"
-AUDIT = "auth_audit"
-
 
 class TokenLookup(msgspec.Struct, frozen=True):
     token_id: str

@@ -13,13 +13,6 @@ from .api import VersionView
 from .errors import InvalidArgument
 from .limits import check_text
 
-UPDATE_VERSION = "update_version"
-SEARCH_VERSIONS = "search_versions"
-LINK_VERSION = "link_version"
-LIST_LINKS = "list_links"
-UNLINK_VERSION = "unlink_version"
-LIST_PROJECTS = "list_projects"
-
 # Dotted paths into the metadata object ("metrics.accuracy"); keys outside this pattern can be
 # stored but not searched or sorted by (they never reach SQL, not even as parameters).
 METADATA_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}(\.[A-Za-z_][A-Za-z0-9_-]{0,63}){0,3}$")

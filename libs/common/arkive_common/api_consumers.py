@@ -5,14 +5,6 @@ from __future__ import annotations
 
 import msgspec
 
-from .api import HASHING, LINEAGE, RETENTION
-
-# The services that run a bus consumer.
-CONSUMING = (HASHING, LINEAGE, RETENTION)
-DEAD_LETTERS = "dead_letters"
-RETRY_DEAD_LETTER = "retry_dead_letter"
-CHECK_CONSUMERS = "check_consumers"
-
 
 class DeadLetterView(msgspec.Struct, frozen=True):
     id: int

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-DIFF_FILES = "diff_files"
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
 

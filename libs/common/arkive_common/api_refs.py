@@ -18,14 +18,11 @@ from .validation import check_digest, check_path, check_size
 RefRow = tuple[str, str, str, str, bool, str, int]  # RefEntry.row(), as events hold it
 T = TypeVar("T", "RefEntry", RefRow)
 
-ADD_REFERENCES = "add_references"  # ingest
-GET_REFERENCE = "get_reference"  # ingest
-REGISTER_OBJECT = "register_object"  # hashing: index a digest at an existing object key
 
 MAX_URI = 2048
 SCHEMES = ("s3://", "http://", "https://", "file://", "arkive://")
-# A DraftReferencesAdded event (and an add_references bus message) holds at most 200 entries and
-# about 256 KiB of strings, so it stays far below NATS' 1 MiB whatever the URIs' characters.
+# A DraftReferencesAdded event holds at most 200 entries and about 256 KiB of strings, so it stays
+# below eventlog.MAX_EVENT_BYTES whatever the URIs' characters.
 REFS_PER_EVENT = 200
 BYTES_PER_EVENT = 256 * 1024
 MAX_REFS_PER_CALL = 10_000

@@ -1,29 +1,11 @@
 """Bus requests and replies of the retention feature: deletion (ingest), garbage collection and
-leases (hashing), TTLs, policies and plans (retention). Method names are the constants below."""
+leases (hashing), TTLs, policies and plans (retention)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 import msgspec
-
-# ingest
-DELETE_VERSIONS = "delete_versions"
-UNDELETE_VERSIONS = "undelete_versions"
-RESOLVE_ANY = "resolve_any"  # resolves a ref to a version even if it was deleted (for undelete)
-REFERENCED = "referenced_digests"
-USAGE = "storage_usage"
-# hashing
-LEASE = "lease"  # stat + keep the found blobs from GC for the grace period
-COLLECT_GARBAGE = "collect_garbage"
-# retention
-SET_VERSION_TTL = "set_version_ttl"
-SET_DEFAULT_TTL = "set_default_ttl"
-PUT_POLICY = "put_policy"
-REMOVE_POLICY = "remove_policy"
-LIST_POLICIES = "list_policies"
-PLAN = "plan"
-APPLY = "apply"
 
 MAX_IDS_PER_EVENT = 1000
 
@@ -189,7 +171,7 @@ class PlanRequest(msgspec.Struct, frozen=True):
 
     project: str
     as_of: float = 0.0
-    limit: int = 1000  # deletions listed in the reply (a bus message stays below 1 MiB); 0 = default
+    limit: int = 1000  # deletions listed in the reply (one gRPC message to the client); 0 = default
 
 
 class PlannedDeletion(msgspec.Struct, frozen=True):
@@ -219,9 +201,6 @@ class Plan(msgspec.Struct, frozen=True):
 class ApplyResult(msgspec.Struct, frozen=True):
     deleted: int
     skipped: list[SkippedVersion] = []
-
-
-GET_VERSION_TTL = "get_version_ttl"
 
 
 class VersionTtl(msgspec.Struct, frozen=True):

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import msgspec
 
-SCRUB = "scrub"
-VERIFY_BLOBS = "verify_blobs"
-
 MAX_VERIFY_DIGESTS = 100
 """Digests one VerifyBlobs call may name: each costs a read of its bytes."""
 

@@ -9,10 +9,11 @@ import msgspec
 from . import api, deadletters
 from . import api_consumers as ac
 from .consumer import NotYet, describe
+from .contract import Handlers
+from .contracts import admin
 from .errors import FailedPrecondition, NotFound
 from .events import decode_envelope
 from .reconcile import Reconciler
-from .rpc import Method
 
 
 def _view(d: deadletters.DeadLetter) -> ac.DeadLetterView:
@@ -35,7 +36,7 @@ def _view(d: deadletters.DeadLetter) -> ac.DeadLetterView:
     )
 
 
-def consumer_methods(pool: asyncpg.Pool, reconcilers: list[Reconciler]) -> dict[str, Method]:
+def serve_consumer_admin(handlers: Handlers, pool: asyncpg.Pool, reconcilers: list[Reconciler]) -> None:
     by_name = {r.consumer.name: r for r in reconcilers}
 
     async def list_letters(_: api.Empty) -> ac.DeadLetterList:
@@ -55,11 +56,9 @@ def consumer_methods(pool: asyncpg.Pool, reconcilers: list[Reconciler]) -> dict[
         results = [await r.check(wait=True) for r in reconcilers]
         return ac.CheckResult(consumers=[c for c in results if c is not None])
 
-    return {
-        ac.DEAD_LETTERS: Method(api.Empty, list_letters),
-        ac.RETRY_DEAD_LETTER: Method(ac.RetryDeadLetter, retry),
-        ac.CHECK_CONSUMERS: Method(api.Empty, check),
-    }
+    handlers.handle(admin.dead_letters(handlers.service), list_letters)
+    handlers.handle(admin.retry_dead_letter(handlers.service), retry)
+    handlers.handle(admin.check_consumers(handlers.service), check)
 
 
 async def _retry(pool: asyncpg.Pool, reconciler: Reconciler, letter: deadletters.DeadLetter) -> ac.RetryResult:

@@ -16,8 +16,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 from prometheus_client import Counter
@@ -30,9 +31,30 @@ APPEND_LOCK = 0x61726B65  # "arke"
 OUTBOX_CHANNEL = "arkive_outbox"
 # Below NATS' 1 MiB default max payload, leaving room for the envelope and headers.
 MAX_EVENT_BYTES = 960 * 1024
+# What a command puts in one event of many items (split_items): far below MAX_EVENT_BYTES whatever
+# the items' characters, so a command of any size (within its own per-call limit) fits the log.
+ITEM_BYTES_PER_EVENT = 256 * 1024
 # Counted once inserted: append is the transaction's last statement, so a commit failing after it
 # (counted, not kept) is rare.
 EVENTS_APPENDED = Counter("arkive_events_appended_total", "Events appended to the event log by this process", ["type"])
+
+T = TypeVar("T")
+
+
+def split_items(items: Sequence[T], size_of: Callable[[T], int], budget: int = ITEM_BYTES_PER_EVENT) -> list[list[T]]:
+    """Consecutive slices of `items` of at most `budget` bytes each (by size_of; a larger single
+    item is a slice of its own), in order: one event each. No items: no slices."""
+    out: list[list[T]] = []
+    size = 0
+    for item in items:
+        n = size_of(item)
+        if not out or (out[-1] and size + n > budget):
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += n
+    return out
+
 
 MIGRATIONS: list[str] = [
     """

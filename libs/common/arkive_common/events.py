@@ -95,7 +95,7 @@ class DraftFilesAdded(Event, frozen=True, kw_only=True):
 
 class DraftFilesRemoved(Event, frozen=True, kw_only=True):
     """Entries removed from an open draft: exact `paths`, and folder `prefixes` (a prefix "p" removes
-    "p/..." and a file named exactly "p"). At most 500 of both together (the event fits a bus message)."""
+    "p/..." and a file named exactly "p"). At most 500 of both together (limits.MAX_REMOVALS_PER_CALL)."""
 
     draft_id: str
     paths: list[str] = []
@@ -113,7 +113,7 @@ class DraftReferencesAdded(Event, frozen=True, kw_only=True):
     """Reference entries added to a draft: (path, uri, etag, version_id, checksum, digest, size) each,
     data outside arkive that is never copied (digest: the sha256 of a file:// source, else "").
     A path added again replaces the earlier reference. At most 200 entries of URIs <= 2 KiB per
-    event, so one fits a bus message."""
+    event, so one stays below eventlog.MAX_EVENT_BYTES."""
 
     draft_id: str
     entries: list[tuple[str, str, str, str, bool, str, int]]
@@ -205,7 +205,7 @@ class BlobStored(Event, frozen=True, kw_only=True):
 class BlobChunked(Event, frozen=True, kw_only=True):
     """Hashing cut the stored blob `digest` (object `key`) into content-defined chunks: (digest,
     size, offset in the object) each, indexed as blobs of their own. Split into parts of at most
-    2,000 chunks (one bus message each); `part` counts from 0."""
+    2,000 chunks (one event each); `part` counts from 0."""
 
     digest: str
     key: str

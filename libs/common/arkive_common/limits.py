@@ -30,6 +30,15 @@ MAX_ALIASES = 32  # per call
 MAX_METADATA_KEYS_TO_UNSET = 1024
 MAX_KEY_CHARS = 256  # a metadata key named in a request (unset, order_by, filters)
 MAX_TEXT_CHARS = 1024  # short free text: a run's job type and group, a search pattern, a filter
+# Files one AddFiles, CommitDraft or UpsertFiles call carries (gateway and ingest): each call is one
+# ingest transaction that locks its blobs and writes every entry, so this bounds its work and locks.
+MAX_FILES_PER_CALL = 5000
+# Paths and folder prefixes one RemoveFiles call names: one DraftFilesRemoved event holds them all
+# (500 paths of 1 KiB stay below eventlog.MAX_EVENT_BYTES), and each prefix is a scan of the draft.
+MAX_REMOVALS_PER_CALL = 500
+# One bus request or reply, which the bus splits into NATS messages (rpc_transfer.py): whoever
+# assembles it holds it in memory, so a caller cannot make a replica hold more than this.
+MAX_BUS_TRANSFER_BYTES = 64 * 1024 * 1024
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 

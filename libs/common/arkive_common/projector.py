@@ -12,9 +12,10 @@ from . import api
 from .bus import events_wildcard
 from .config import Settings
 from .consumer import DeliveryPolicy, EventConsumer, Handler
-from .consumer_admin import consumer_methods
+from .consumer_admin import serve_consumer_admin
+from .contract import Handlers
+from .contracts import admin
 from .reconcile import Reconciler
-from .rpc import Method
 from .service import ServiceRuntime
 
 
@@ -26,7 +27,7 @@ def projector_runtime(
     apply: Handler,
     rebuild: Callable[[asyncpg.Pool], Awaitable[int]],
     category: str,
-    methods: Callable[[asyncpg.Pool], dict[str, Method]] | None = None,
+    methods: Callable[[asyncpg.Pool, Handlers], None] | None = None,
     relay: bool = False,
 ) -> ServiceRuntime:
     """`category` is the stream category consumed ("collection" for `collection-…` streams); the
@@ -38,15 +39,16 @@ def projector_runtime(
         assert rt.pool is not None and rt.js is not None
         pool = rt.pool
 
-        async def ping(_: api.Empty) -> api.Pong:
+        async def do_ping(_: api.Empty) -> api.Pong:
             return api.Pong(service=name)
 
         async def do_rebuild(_: api.Empty) -> api.RebuildResult:
             return api.RebuildResult(service=name, events_replayed=await rebuild(pool))
 
-        rt.methods.update({api.PING: Method(api.Empty, ping), api.REBUILD: Method(api.Empty, do_rebuild)})
+        rt.handlers.handle(admin.ping(name), do_ping)
+        rt.handlers.handle(admin.rebuild(name), do_rebuild)
         if methods is not None:
-            rt.methods.update(methods(pool))
+            methods(pool, rt.handlers)
         subject = events_wildcard(settings.subject_prefix).removesuffix(">") + f"{category}.>"
         consumer = EventConsumer(
             rt.js,
@@ -64,7 +66,7 @@ def projector_runtime(
             margin=settings.reconcile_margin,
             interval=settings.reconcile_interval,
         )
-        rt.methods.update(consumer_methods(pool, [reconciler]))
+        serve_consumer_admin(rt.handlers, pool, [reconciler])
         rt.runnables += [consumer, reconciler]
 
     rt.on_start.append(wire)

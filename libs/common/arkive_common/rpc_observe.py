@@ -26,14 +26,13 @@ _OUTCOME: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("ark
 
 
 def _target(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str]:
-    """(service, method) of a `call(self, service, method, ...)`, passed by position or by name."""
-    service = kwargs["service"] if "service" in kwargs else args[1]
-    method = kwargs["method"] if "method" in kwargs else args[2]
-    return str(service), str(method)
+    """(service, method) of a `call(self, rpc, request, ...)`, the contract passed by position or by name."""
+    rpc = kwargs["rpc"] if "rpc" in kwargs else args[1]
+    return str(rpc.service), str(rpc.name)
 
 
 def observed_call(call: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """For `RpcClient.call(self, service, method, ...)`: a CLIENT span, the latency and the outcome.
+    """For `RpcClient.call(self, rpc, request, ...)`: a CLIENT span, the latency and the outcome.
     (ParamSpec keeps the call's signature, and so its typed result, for mypy.)"""
 
     @functools.wraps(call)
@@ -58,17 +57,18 @@ def observed_call(call: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coro
 
 
 def observed_serve(serve: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Coroutine[Any, Any, None]]:
-    """For `RpcServer._serve(self, msg, method, decoder, name)`: a SERVER span continuing the
-    caller's trace (from the request's headers), the handler's latency and the reply's outcome."""
+    """For `RpcServer._serve(self, data, headers, reply_to, registered, decoder)`: a SERVER span
+    continuing the caller's trace (from the request's headers), the handler's latency and the reply's
+    outcome."""
 
     @functools.wraps(serve)
-    async def wrapper(self: Any, msg: Any, method: Any, decoder: Any, name: str) -> None:
-        service = getattr(self, "_service", "?")
+    async def wrapper(self: Any, data: bytes, headers: Any, reply_to: Any, registered: Any, decoder: Any) -> None:
+        service, name = getattr(self, "_service", "?"), registered.rpc.name
         start, outcome = time.perf_counter(), ["UNKNOWN"]
         token = _OUTCOME.set(outcome)
-        s, attached = tracing.attach_remote(msg.headers, f"bus {service}.{name}", SpanKind.SERVER)
+        s, attached = tracing.attach_remote(headers, f"bus {service}.{name}", SpanKind.SERVER)
         try:
-            await serve(self, msg, method, decoder, name)
+            await serve(self, data, headers, reply_to, registered, decoder)
         finally:
             tracing.detach(s, attached, "" if outcome[0] == "OK" else outcome[0])
             _OUTCOME.reset(token)

@@ -22,10 +22,11 @@ from nats.js import JetStreamContext
 from . import bus, db, deadletters, eventlog, logs, tracing
 from .config import Settings
 from .consumer import EventConsumer
+from .contract import Handlers
 from .health_http import HealthConfig, HealthServer
 from .metrics import LagSampler
 from .outbox import OutboxRelay
-from .rpc import Method, RpcServer
+from .rpc import RpcServer
 from .status import StatusResponder
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class ServiceRuntime:
         self.settings = settings
         self.migrations = migrations
         self.relay_enabled = relay
-        self.methods: dict[str, Method] = {}
+        self.handlers = Handlers(name)  # its bus methods: rt.handlers.handle(CONTRACT.method, handler)
         self.runnables: list[Runnable] = []
         self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.pool: asyncpg.Pool | None = None
@@ -72,7 +73,7 @@ class ServiceRuntime:
         if self.relay_enabled:
             self.runnables.append(OutboxRelay(self.pool, self.js, s.subject_prefix))
         self.runnables.append(LagSampler(self.pool))  # outbox lag and dead letters on /metrics
-        self._rpc = RpcServer(self.nc, s.subject_prefix, self.name, self.methods)
+        self._rpc = RpcServer(self.nc, s.subject_prefix, self.handlers)
         await self._rpc.start()
         consumers = [r.name for r in self.runnables if isinstance(r, EventConsumer)]
         self._status = StatusResponder(self.nc, s.subject_prefix, self.name, self.ready, consumers)

@@ -30,7 +30,7 @@ from .version import ArtifactVersion
 if TYPE_CHECKING:
     from .aclient import AsyncClient
 
-# RemoveFiles takes at most 500 paths and prefixes per call (each event must fit a bus message).
+# RemoveFiles takes at most 500 paths and prefixes per call (limits.MAX_REMOVALS_PER_CALL).
 REMOVALS_PER_CALL = 500
 
 

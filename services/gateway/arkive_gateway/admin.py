@@ -1,5 +1,5 @@
 """AdminService: the operator's calls. Those about bus consumers (dead letters, the reconciler) go
-to every consuming service (ac.CONSUMING), each answering for its own consumers."""
+to every consuming service (contracts.CONSUMING), each answering for its own consumers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from nats.aio.client import Client as NATS
 
 from arkive_common import api, status
 from arkive_common import api_consumers as ac
+from arkive_common.contracts import CONSUMING
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 
@@ -43,9 +44,7 @@ class AdminServicer(_BaseAdmin):
 
     @unary
     async def ListDeadLetters(self, request, context) -> admin_pb.ListDeadLettersResponse:
-        replies = await asyncio.gather(
-            *(self.rpc.call(s, ac.DEAD_LETTERS, api.Empty(), ac.DeadLetterList) for s in ac.CONSUMING)
-        )
+        replies = await asyncio.gather(*(self.rpc.call(c.dead_letters, api.Empty()) for c in CONSUMING))
         letters = sorted((d for r in replies for d in r.letters), key=lambda d: d.id)
         return admin_pb.ListDeadLettersResponse(
             dead_letters=[admin_pb.DeadLetter(**msgspec.structs.asdict(d)) for d in letters]
@@ -54,9 +53,9 @@ class AdminServicer(_BaseAdmin):
     @unary
     async def RetryDeadLetter(self, request, context) -> admin_pb.RetryDeadLetterResponse:
         # Ids are unique across consumers, so at most one service knows it; the others say NOT_FOUND.
-        for service in ac.CONSUMING:
+        for contract in CONSUMING:
             try:
-                r = await self.rpc.call(service, ac.RETRY_DEAD_LETTER, ac.RetryDeadLetter(request.id), ac.RetryResult)
+                r = await self.rpc.call(contract.retry_dead_letter, ac.RetryDeadLetter(request.id))
             except NotFound:
                 continue
             return admin_pb.RetryDeadLetterResponse(consumer=r.consumer, event_id=r.event_id, applied=r.applied)
@@ -65,9 +64,7 @@ class AdminServicer(_BaseAdmin):
     @unary
     async def CheckConsumers(self, request, context) -> admin_pb.CheckConsumersResponse:
         # A first check on a long log scans it once; later ones read only the new positions.
-        replies = await asyncio.gather(
-            *(self.rpc.call(s, ac.CHECK_CONSUMERS, api.Empty(), ac.CheckResult, timeout=600) for s in ac.CONSUMING)
-        )
+        replies = await asyncio.gather(*(self.rpc.call(c.check_consumers, api.Empty()) for c in CONSUMING))
         return admin_pb.CheckConsumersResponse(
             consumers=[admin_pb.ConsumerCheck(**msgspec.structs.asdict(c)) for r in replies for c in r.consumers]
         )

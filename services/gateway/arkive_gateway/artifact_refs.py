@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from arkive_common import api
 from arkive_common import api_refs as ar
+from arkive_common.contracts import INGEST
 from arkive_common.errors import InvalidArgument, NotFound, PermissionDenied
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
@@ -47,16 +48,14 @@ def _check_read(project: str) -> None:
 async def resolve(rpc: RpcClient, uri: str, name: str, max_objects: int) -> list[ar.RefEntry]:
     ref, path = split_uri(uri)
     _check_read(ref.split("/", 1)[0])
-    version = await rpc.call(api.INGEST, "get_version", api.GetVersion(ref), api.VersionView)
+    version = await rpc.call(INGEST.get_version, api.GetVersion(ref))
     prefix = normalize_path(path) if path else ""
     pinned = f"{SCHEME}{version.project}/{version.name}:v{version.version}"
     limit = max_objects or DEFAULT_MAX
     entries: list[ar.RefEntry] = []
     token = ""
     while True:
-        page = await rpc.call(
-            api.INGEST, "list_files", api.ListFiles(version.version_id, PAGE, token, prefix), api.FilePage
-        )
+        page = await rpc.call(INGEST.list_files, api.ListFiles(version.version_id, PAGE, token, prefix))
         nested = {r[0]: r for r in page.references}  # entries that are references themselves
         for file_path, digest, size in page.files:
             if file_path == prefix:  # the path names one file

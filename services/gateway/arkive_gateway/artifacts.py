@@ -10,9 +10,11 @@ import msgspec
 from arkive_common import api
 from arkive_common import api_aliases as aa
 from arkive_common import api_diff as ad
+from arkive_common.contracts import ALL, HASHING, INGEST
 from arkive_common.errors import InvalidArgument
+from arkive_common.limits import MAX_FILES_PER_CALL, MAX_REMOVALS_PER_CALL
 from arkive_common.refs import parse_ref
-from arkive_common.rpc import Result, RpcClient
+from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_annotations, check_digest, check_name, normalize_path, parse_metadata
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
@@ -21,40 +23,12 @@ from arkive_proto.v1 import artifact_service_pb2_grpc as pb_grpc
 
 from . import convert, scrub
 from .errors import unary
-
-MAX_FILES_PER_CALL = 5000
-# Entries travel to ingest in slices that keep a bus message (and the DraftFilesAdded event made of
-# it) far below NATS' 1 MiB default: bounded by bytes, so typical short paths go in one message
-# (each message is one ingest transaction and log row) and 1 KiB paths still fit.
-MESSAGE_ENTRY_BYTES = 256 * 1024
-ENTRY_OVERHEAD = 32  # msgpack framing and the size field, generously
-FILES_PER_MESSAGE = 500  # UpsertFiles slices
-
-
-def slices_by_bytes(entries: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int]]]:
-    """Consecutive slices of about MESSAGE_ENTRY_BYTES each (one empty slice for no entries)."""
-    out: list[list[tuple[str, str, int]]] = [[]]
-    size = 0
-    for e in entries:
-        n = len(e[0].encode()) + len(e[1]) + ENTRY_OVERHEAD
-        if out[-1] and size + n > MESSAGE_ENTRY_BYTES:
-            out.append([])
-            size = 0
-        out[-1].append(e)
-        size += n
-    return out
-
-
-# Matches ingest (incremental.MAX_REMOVALS_PER_CALL): one request and its event stay far below 1 MiB.
-MAX_REMOVALS_PER_CALL = 500
+from .run_check import check_run
 
 
 class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     def __init__(self, rpc: RpcClient) -> None:
         self.rpc = rpc
-
-    async def ingest(self, method: str, request: object, result_type: type[Result]) -> Result:
-        return await self.rpc.call(api.INGEST, method, request, result_type)
 
     @unary
     async def CreateDraft(self, request: pb.CreateDraftRequest, context) -> pb.CreateDraftResponse:
@@ -63,10 +37,10 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             request.name,
             request.type,
             base_ref=request.base_ref,
-            # always one, so that the bus may re-send it (rpc.RESENDABLE) without a second draft
+            # always one, so that the bus may re-send it (INGEST.create_draft.resend) without a second draft
             request_id=request.request_id or uuid.uuid4().hex,
         )
-        reply = await self.ingest("create_draft", cmd, api.DraftCreatedReply)
+        reply = await self.rpc.call(INGEST.create_draft, cmd)
         return pb.CreateDraftResponse(draft_id=reply.draft_id, commit_takes_files=True)
 
     @unary
@@ -74,11 +48,8 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         if len(request.files) > MAX_FILES_PER_CALL:
             raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per AddFiles call")
         entries = [(f.path, f.digest, f.size) for f in request.files]
-        count = None
-        for part in slices_by_bytes(entries):  # in order: a path added again replaces the earlier entry
-            reply = await self.ingest("add_files", api.AddFiles(request.draft_id, part), api.FileCount)
-            count = reply.file_count
-        return pb.AddFilesResponse(file_count=count or 0)
+        reply = await self.rpc.call(INGEST.add_files, api.AddFiles(request.draft_id, entries))
+        return pb.AddFilesResponse(file_count=reply.file_count)
 
     @unary
     async def CommitDraft(self, request: pb.CommitDraftRequest, context) -> pb.CommitDraftResponse:
@@ -86,9 +57,6 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per CommitDraft call")
         metadata = parse_metadata(request.metadata_json)  # before anything is added
         check_annotations(request.description, list(request.aliases), list(request.tags), request.label)
-        *earlier, last = slices_by_bytes([(f.path, f.digest, f.size) for f in request.files])
-        for part in earlier:  # as AddFiles would; the last slice travels with the commit
-            await self.ingest("add_files", api.AddFiles(request.draft_id, part), api.FileCount)
         cmd = api.CommitDraft(
             draft_id=request.draft_id,
             metadata=metadata,
@@ -97,16 +65,17 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             tags=list(request.tags),
             label=request.label,
             run_id=request.run_id,
-            entries=last,
+            entries=[(f.path, f.digest, f.size) for f in request.files],
         )
-        reply = await self.ingest("commit_draft", cmd, api.Committed)
+        await check_run(self.rpc, cmd.run_id)
+        reply = await self.rpc.call(INGEST.commit_draft, cmd)
         return pb.CommitDraftResponse(version=convert.version(reply.version), created=reply.created)
 
     @unary
     async def GetVersion(self, request: pb.GetVersionRequest, context) -> pb.GetVersionResponse:
         parse_ref(request.ref)
         as_of = request.as_of.ToNanoseconds() / 1e9 if request.HasField("as_of") else None
-        view = await self.ingest("get_version", api.GetVersion(request.ref, as_of), api.VersionView)
+        view = await self.rpc.call(INGEST.get_version, api.GetVersion(request.ref, as_of))
         return pb.GetVersionResponse(version=convert.version(view))
 
     @unary
@@ -114,10 +83,8 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         check_name(request.project, "project")
         check_name(request.name)
         check_digest(request.manifest_digest)
-        reply = await self.ingest(
-            "find_by_manifest",
-            api.FindByManifest(request.project, request.name, request.manifest_digest),
-            api.MaybeVersion,
+        reply = await self.rpc.call(
+            INGEST.find_by_manifest, api.FindByManifest(request.project, request.name, request.manifest_digest)
         )
         if reply.version is None:
             return pb.FindVersionByManifestResponse()
@@ -126,23 +93,21 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     @unary
     async def AssignAliases(self, request: pb.AssignAliasesRequest, context) -> pb.AssignAliasesResponse:
         parse_ref(request.ref)
-        view = await self.ingest(
-            "assign_aliases", api.AssignAliases(request.ref, list(request.aliases)), api.VersionView
-        )
+        view = await self.rpc.call(INGEST.assign_aliases, api.AssignAliases(request.ref, list(request.aliases)))
         return pb.AssignAliasesResponse(version=convert.version(view))
 
     @unary
     async def SetAliases(self, request: pb.SetAliasesRequest, context) -> pb.SetAliasesResponse:
         parse_ref(request.ref)
         cmd = aa.SetAliases(request.ref, list(request.add), list(request.remove))
-        view = await self.ingest(aa.SET_ALIASES, cmd, api.VersionView)
+        view = await self.rpc.call(INGEST.set_aliases, cmd)
         return pb.SetAliasesResponse(version=convert.version(view))
 
     @unary
     async def ListAliases(self, request: pb.ListAliasesRequest, context) -> pb.ListAliasesResponse:
         check_name(request.project, "project")
         check_name(request.name)
-        reply = await self.ingest(aa.LIST_ALIASES, aa.ListAliases(request.project, request.name), aa.AliasList)
+        reply = await self.rpc.call(INGEST.list_aliases, aa.ListAliases(request.project, request.name))
         return pb.ListAliasesResponse(
             aliases=[
                 pb.AliasTarget(
@@ -161,7 +126,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         parse_ref(request.ref_a)
         parse_ref(request.ref_b)
         query = ad.DiffFiles(request.ref_a, request.ref_b, request.page_size, request.page_token)
-        page = await self.ingest(ad.DIFF_FILES, query, ad.FileDiffPage)
+        page = await self.rpc.call(INGEST.diff_files, query)
         return pb.DiffFilesResponse(
             changes=[convert.file_change(c) for c in page.changes], next_page_token=page.next_page_token
         )
@@ -170,10 +135,8 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     async def ListVersions(self, request: pb.ListVersionsRequest, context) -> pb.ListVersionsResponse:
         check_name(request.project, "project")
         check_name(request.name)
-        page = await self.ingest(
-            "list_versions",
-            api.ListVersions(request.project, request.name, request.page_size, request.page_token),
-            api.VersionPage,
+        page = await self.rpc.call(
+            INGEST.list_versions, api.ListVersions(request.project, request.name, request.page_size, request.page_token)
         )
         return pb.ListVersionsResponse(
             versions=[convert.version(v) for v in page.versions], next_page_token=page.next_page_token
@@ -182,10 +145,9 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
     @unary
     async def ListArtifacts(self, request: pb.ListArtifactsRequest, context) -> pb.ListArtifactsResponse:
         check_name(request.project, "project")
-        page = await self.ingest(
-            "list_artifacts",
+        page = await self.rpc.call(
+            INGEST.list_artifacts,
             api.ListArtifacts(request.project, request.type, request.page_size, request.page_token),
-            api.CollectionPage,
         )
         return pb.ListArtifactsResponse(
             artifacts=[convert.collection(c) for c in page.artifacts], next_page_token=page.next_page_token
@@ -199,8 +161,8 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             prefix = normalize_path(request.path_prefix.rstrip("/")) if request.path_prefix else ""
         except InvalidArgument as exc:
             raise InvalidArgument(f"path_prefix: {exc.message}") from None
-        page = await self.ingest(
-            "list_files", api.ListFiles(request.ref, request.page_size, request.page_token, prefix), api.FilePage
+        page = await self.rpc.call(
+            INGEST.list_files, api.ListFiles(request.ref, request.page_size, request.page_token, prefix)
         )
         refs = {r[0]: r for r in page.references}
         return pb.ListFilesResponse(
@@ -212,19 +174,16 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         if len(request.files) > MAX_FILES_PER_CALL:
             raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per UpsertFiles call")
         entries = [(f.path, f.digest, f.size) for f in request.files]
-        reply = None
-        for start in range(0, max(len(entries), 1), FILES_PER_MESSAGE):
-            cmd = api.UpsertFiles(
-                project=request.project,
-                name=request.name,
-                type=request.type,
-                distributed_id=request.distributed_id,
-                entries=entries[start : start + FILES_PER_MESSAGE],
-                overwrite=request.overwrite,
-                start_new=request.start_new and start == 0,
-            )
-            reply = await self.ingest("upsert_files", cmd, api.Upserted)
-        assert reply is not None  # the loop above runs at least once (range up to max(..., 1))
+        cmd = api.UpsertFiles(
+            project=request.project,
+            name=request.name,
+            type=request.type,
+            distributed_id=request.distributed_id,
+            entries=entries,
+            overwrite=request.overwrite,
+            start_new=request.start_new,
+        )
+        reply = await self.rpc.call(INGEST.upsert_files, cmd)
         return pb.UpsertFilesResponse(draft_id=reply.draft_id, file_count=reply.file_count)
 
     @unary
@@ -241,17 +200,18 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
             label=request.label,
             run_id=request.run_id,
         )
-        reply = await self.ingest("finish_distributed", cmd, api.Committed)
+        await check_run(self.rpc, cmd.run_id)
+        reply = await self.rpc.call(INGEST.finish_distributed, cmd)
         return pb.FinishDistributedResponse(version=convert.version(reply.version), created=reply.created)
 
     @unary
     async def ListDrafts(self, request: pb.ListDraftsRequest, context) -> pb.ListDraftsResponse:
-        reply = await self.ingest("list_drafts", api.ListDrafts(request.project, request.idle_seconds), api.DraftList)
+        reply = await self.rpc.call(INGEST.list_drafts, api.ListDrafts(request.project, request.idle_seconds))
         return pb.ListDraftsResponse(drafts=[convert.draft(d) for d in reply.drafts])
 
     @unary
     async def AbortDraft(self, request: pb.AbortDraftRequest, context) -> pb.AbortDraftResponse:
-        await self.ingest("abort_draft", api.AbortDraft(request.draft_id), api.Empty)
+        await self.rpc.call(INGEST.abort_draft, api.AbortDraft(request.draft_id))
         return pb.AbortDraftResponse()
 
     @unary
@@ -259,7 +219,7 @@ class ArtifactServicer(pb_grpc.ArtifactServiceServicer):
         if len(request.paths) + len(request.prefixes) > MAX_REMOVALS_PER_CALL:
             raise InvalidArgument(f"at most {MAX_REMOVALS_PER_CALL} paths and prefixes per RemoveFiles call")
         cmd = api.RemoveFiles(request.draft_id, list(request.paths), list(request.prefixes))
-        reply = await self.ingest("remove_files", cmd, api.FilesRemoved)
+        reply = await self.rpc.call(INGEST.remove_files, cmd)
         return pb.RemoveFilesResponse(removed=reply.removed, file_count=reply.file_count)
 
 
@@ -271,16 +231,14 @@ class AdminServicer(admin_grpc.AdminServiceServicer):
     async def RebuildProjections(self, request, context) -> admin_pb.RebuildProjectionsResponse:
         if not request.confirm:  # an empty or mangled request must not drop every read model
             raise InvalidArgument("RebuildProjections requires confirm=true; nothing was rebuilt")
-        results = await asyncio.gather(
-            *(self.rpc.call(s, api.REBUILD, api.Empty(), api.RebuildResult, timeout=600) for s in api.SERVICES)
-        )
+        results = await asyncio.gather(*(self.rpc.call(c.rebuild, api.Empty()) for c in ALL))
         return admin_pb.RebuildProjectionsResponse(
             rebuilds=[admin_pb.ProjectionRebuild(service=r.service, events_replayed=r.events_replayed) for r in results]
         )
 
     @unary
     async def GetBlobStats(self, request, context) -> admin_pb.GetBlobStatsResponse:
-        stats = await self.rpc.call(api.HASHING, "blob_stats", api.Empty(), api.BlobStats)
+        stats = await self.rpc.call(HASHING.blob_stats, api.Empty())
         return admin_pb.GetBlobStatsResponse(**msgspec.structs.asdict(stats))
 
     @unary

@@ -13,10 +13,10 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from arkive_common import api
 from arkive_common import api_auth as aa
 from arkive_common import api_retention as ra
-from arkive_common.api_lineage import RunId, RunView
+from arkive_common.api_lineage import RunId
+from arkive_common.contracts import INGEST, LINEAGE
 from arkive_common.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from arkive_common.refs import VERSION_ID_RE, parse_ref
 from arkive_common.rpc import RpcClient
@@ -53,7 +53,7 @@ class TokenCache:
         fut: asyncio.Future[aa.TokenAuth] = asyncio.get_running_loop().create_future()
         self._inflight[token_id] = fut
         try:
-            record = await self._rpc.call(api.INGEST, aa.LOOKUP, aa.TokenLookup(token_id), aa.TokenAuth, timeout=10)
+            record = await self._rpc.call(INGEST.auth_lookup, aa.TokenLookup(token_id))
             self._entries[token_id] = (record, time.monotonic())
             fut.set_result(record)
             return record
@@ -104,7 +104,7 @@ class TokenCache:
 
     async def _send_touch(self, token_id: str, now: float) -> None:
         try:
-            await self._rpc.call(api.INGEST, aa.TOUCH, aa.TokenTouch([token_id], now), aa.Done, timeout=10)
+            await self._rpc.call(INGEST.auth_touch, aa.TokenTouch([token_id], now))
         except Exception:  # bookkeeping only: the next call after a minute tries again
             self._touched.pop(token_id, None)
 
@@ -135,14 +135,14 @@ class Resolver:
 
     async def draft(self, draft_id: str) -> str:
         async def fetch() -> str:
-            found = await self._rpc.call(api.INGEST, aa.DRAFT_PROJECT, aa.DraftRef(draft_id), aa.ProjectOf)
+            found = await self._rpc.call(INGEST.auth_draft_project, aa.DraftRef(draft_id))
             return found.project
 
         return await self._cached(f"draft:{draft_id}", fetch)
 
     async def run(self, run_id: str) -> str:
         async def fetch() -> str:
-            return (await self._rpc.call(api.LINEAGE, "get_run", RunId(run_id), RunView)).project
+            return (await self._rpc.call(LINEAGE.get_run, RunId(run_id))).project
 
         return await self._cached(f"run:{run_id}", fetch)
 
@@ -153,7 +153,7 @@ class Resolver:
             return parse_ref(text).project  # InvalidArgument for a malformed ref
 
         async def fetch() -> str:  # deleted versions too (undelete names them)
-            found = await self._rpc.call(api.INGEST, ra.RESOLVE_ANY, ra.ResolveAny(text.strip()), ra.ResolvedRef)
+            found = await self._rpc.call(INGEST.resolve_any, ra.ResolveAny(text.strip()))
             return found.project
 
         return await self._cached(f"version:{text.strip()}", fetch)

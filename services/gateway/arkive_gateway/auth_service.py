@@ -4,10 +4,10 @@ the gateway; ingest (the owner) decides what the caller may change and records i
 from __future__ import annotations
 
 import time
-from typing import TypeVar
 
-from arkive_common import api
 from arkive_common import api_auth as aa
+from arkive_common.contract import Req, Resp, Rpc
+from arkive_common.contracts import INGEST
 from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.rpc import RpcClient
 from arkive_common.tokens import new_token
@@ -38,16 +38,13 @@ def _caller() -> aa.TokenAuth:
     return record
 
 
-T = TypeVar("T")
-
-
 class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
     def __init__(self, rpc: RpcClient, tokens: TokenCache | None) -> None:
         self.rpc = rpc
         self.tokens = tokens
 
-    async def _ingest(self, method: str, request: object, result_type: type[T]) -> T:
-        result: T = await self.rpc.call(api.INGEST, method, request, result_type)
+    async def _ingest(self, rpc: Rpc[Req, Resp], request: Req) -> Resp:
+        result = await self.rpc.call(rpc, request)
         if self.tokens is not None:  # this replica sees its own change at once (others via the bus)
             self.tokens.clear()
         return result
@@ -83,21 +80,17 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
             project=request.project,
             role=request.role,
         )
-        view = await self._ingest(aa.ISSUE_TOKEN, cmd, aa.TokenView)
+        view = await self._ingest(INGEST.issue_token, cmd)
         return pb.CreateTokenResponse(token=str(token), info=_info(view))
 
     @unary
     async def ListTokens(self, request: pb.ListTokensRequest, context) -> pb.ListTokensResponse:
-        page = await self.rpc.call(
-            api.INGEST, aa.LIST_TOKENS, aa.ListTokens(_caller().principal_id, request.all), aa.TokenPage
-        )
+        page = await self.rpc.call(INGEST.list_tokens, aa.ListTokens(_caller().principal_id, request.all))
         return pb.ListTokensResponse(tokens=[_info(v) for v in page.tokens])
 
     @unary
     async def RevokeToken(self, request: pb.RevokeTokenRequest, context) -> pb.RevokeTokenResponse:
-        view = await self._ingest(
-            aa.REVOKE_TOKEN, aa.RevokeToken(_caller().principal_id, request.token_id), aa.TokenView
-        )
+        view = await self._ingest(INGEST.revoke_token, aa.RevokeToken(_caller().principal_id, request.token_id))
         return pb.RevokeTokenResponse(info=_info(view))
 
     @unary
@@ -105,12 +98,12 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
         if not request.role:
             raise InvalidArgument("role is required: reader, writer or admin")
         cmd = aa.Grant(_caller().principal_id, request.project, request.principal_id, request.role)
-        return pb.GrantRoleResponse(changed=(await self._ingest(aa.GRANT, cmd, aa.Done)).changed)
+        return pb.GrantRoleResponse(changed=(await self._ingest(INGEST.grant, cmd)).changed)
 
     @unary
     async def RevokeRole(self, request: pb.RevokeRoleRequest, context) -> pb.RevokeRoleResponse:
         cmd = aa.Grant(_caller().principal_id, request.project, request.principal_id, "")
-        return pb.RevokeRoleResponse(changed=(await self._ingest(aa.REVOKE_GRANT, cmd, aa.Done)).changed)
+        return pb.RevokeRoleResponse(changed=(await self._ingest(INGEST.revoke_grant, cmd)).changed)
 
     @unary
     async def ListAuditEvents(self, request: pb.ListAuditEventsRequest, context) -> pb.ListAuditEventsResponse:
@@ -121,7 +114,7 @@ class AuthServicer(auth_service_pb2_grpc.AuthServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        page = await self.rpc.call(api.INGEST, aa.AUDIT, q, aa.AuditPage, timeout=60)
+        page = await self.rpc.call(INGEST.audit, q)
         events = [
             pb.AuditEvent(
                 position=e.position,

@@ -13,6 +13,7 @@ import grpc
 
 from arkive_common import api
 from arkive_common.blobstore import BlobStore
+from arkive_common.contracts import HASHING
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
@@ -37,9 +38,9 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         self.store = store
         self.direct: DirectTransfers | None = None  # set by the server once its S3 probe ran
 
-    async def stat(self, digests: list[str], method: str = "stat") -> dict[str, api.BlobInfo]:
-        # method "lease": the client will rely on these blobs (skip their upload), so GC keeps them.
-        infos = await self.rpc.call(api.HASHING, method, api.StatBlobs(digests), api.BlobInfos)
+    async def stat(self, digests: list[str], lease: bool = False) -> dict[str, api.BlobInfo]:
+        # lease: the client will rely on these blobs (skip their upload), so GC keeps them.
+        infos = await self.rpc.call(HASHING.lease if lease else HASHING.stat, api.StatBlobs(digests))
         return {b.digest: b for b in infos.blobs}
 
     @unary
@@ -49,7 +50,7 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         digests = list(dict.fromkeys(request.digests))
         for d in digests:
             check_digest(d)
-        present = await self.stat(digests, "lease")
+        present = await self.stat(digests, lease=True)
         return pb.FindMissingBlobsResponse(missing=[d for d in digests if d not in present])
 
     @unary
@@ -59,7 +60,7 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
             raise InvalidArgument("the first message of UploadBlob must be the header (digest, size)")
         digest = check_digest(first.header.digest)
         size = check_size(first.header.size)
-        present = (await self.stat([digest], "lease")).get(digest)
+        present = (await self.stat([digest], lease=True)).get(digest)
         if present is not None:
             if present.size != size:
                 raise InvalidArgument(f"blob {digest} has {present.size} bytes, not {size}")
@@ -67,7 +68,7 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
             dropped = 0
             async for msg in request_iterator:
                 dropped += len(msg.chunk)
-            await self.rpc.call(api.HASHING, "count_received", api.CountReceived(dropped), api.Empty)
+            await self.rpc.call(HASHING.count_received, api.CountReceived(dropped))
             return pb.UploadBlobResponse(digest=digest, size=size, already_present=True)
         key = object_key(digest)
         writer = self.store.writer(key)
@@ -93,9 +94,7 @@ class BlobServicer(pb_grpc.BlobServiceServicer):
         except BaseException:
             await writer.abort()
             raise
-        reg = await self.rpc.call(
-            api.HASHING, "register", api.RegisterBlob(digest, size, key, received), api.Registered
-        )
+        reg = await self.rpc.call(HASHING.register, api.RegisterBlob(digest, size, key, received))
         if reg.already_present and reg.blob.key != key:  # a concurrent upload of the same bytes won
             await self.store.delete(key)  # (our own key: a re-sent registration stored it: keep it)
         return pb.UploadBlobResponse(digest=digest, size=size, already_present=reg.already_present)

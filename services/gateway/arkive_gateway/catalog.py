@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from arkive_common import api
 from arkive_common import api_catalog as ac
+from arkive_common.contracts import INGEST
 from arkive_common.errors import InvalidArgument
 from arkive_common.limits import MAX_KEY_CHARS, MAX_METADATA_KEYS_TO_UNSET, check_text
 from arkive_common.refs import parse_ref
@@ -40,7 +40,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             remove_tags=list(request.remove_tags),
             description=request.description if request.HasField("description") else None,
         )
-        reply = await self.rpc.call(api.INGEST, ac.UPDATE_VERSION, cmd, ac.Updated)
+        reply = await self.rpc.call(INGEST.update_version, cmd)
         return pb.UpdateVersionResponse(version=convert.version(reply.version), changed=reply.changed)
 
     @unary
@@ -74,7 +74,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
             all_projects=request.all_projects,
             projects=projects.readable_projects() if request.all_projects else None,
         )
-        page = await self.rpc.call(api.INGEST, ac.SEARCH_VERSIONS, query, ac.SearchPage)
+        page = await self.rpc.call(INGEST.search_versions, query)
         return pb.SearchVersionsResponse(
             versions=[convert.version(v) for v in page.versions], next_page_token=page.next_page_token
         )
@@ -85,7 +85,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
         check_name(request.target_project, "project")
         check_name(request.target_name)
         cmd = ac.LinkVersion(request.ref, request.target_project, request.target_name, list(request.aliases))
-        reply = await self.rpc.call(api.INGEST, ac.LINK_VERSION, cmd, ac.Linked)
+        reply = await self.rpc.call(INGEST.link_version, cmd)
         return pb.LinkVersionResponse(
             version=convert.version(reply.version),
             target_project=reply.target_project,
@@ -100,7 +100,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
         check_name(request.project, "project")
         check_name(request.name)
         query = ac.ListLinks(request.project, request.name, request.page_size, request.page_token)
-        page = await self.rpc.call(api.INGEST, ac.LIST_LINKS, query, ac.LinkPage)
+        page = await self.rpc.call(INGEST.list_links, query)
         links = []
         for link in page.links:
             msg = pb.Link(
@@ -120,7 +120,7 @@ class CatalogServicer(pb_grpc.CatalogServiceServicer):
         check_name(request.name)
         check_name(request.selector, "link selector")
         cmd = ac.UnlinkVersion(request.project, request.name, request.selector)
-        reply = await self.rpc.call(api.INGEST, ac.UNLINK_VERSION, cmd, ac.Unlinked)
+        reply = await self.rpc.call(INGEST.unlink_version, cmd)
         return pb.UnlinkVersionResponse(
             link_version=reply.link_version,
             version_id=reply.version_id,

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from arkive_common import api
 from arkive_common.blobstore import BlobStore
+from arkive_common.contracts import HASHING
 from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
@@ -22,7 +23,7 @@ from arkive_proto.v1 import blob_service_pb2 as pb
 
 MAX_CHUNKS = 1_000_000  # 64 GiB at the average chunk size
 MAX_PER_MESSAGE = 10_000
-PART = 5_000  # chunk digests per compose part sent to hashing (one NATS message)
+PART = 5_000  # chunk digests per compose part: hashing holds a part's rows in one transaction
 MAX_RANGE = 64 * 1024 * 1024
 
 
@@ -59,7 +60,7 @@ async def read_composite(rpc: RpcClient, store: BlobStore, info: api.BlobInfo, o
     """Streams a composite from `offset`, one recipe page (≤ 2,000 chunks) at a time."""
     pos = offset
     while pos < info.size:
-        page = await rpc.call(api.HASHING, api.RECIPE, api.RecipeQuery(info.digest, pos), api.RecipePage)
+        page = await rpc.call(HASHING.recipe, api.RecipeQuery(info.digest, pos))
         if not page.chunks:
             raise FailedPrecondition(f"the recipe of {info.digest} ends at byte {pos} of {info.size}")
         async for piece in read_chunks(store, page.chunks, pos - page.chunks[0][0]):
@@ -85,7 +86,7 @@ async def compose(messages: AsyncIterator[pb.ComposeBlobRequest], rpc: RpcClient
         raise InvalidArgument("ComposeBlob needs at least one chunk")
     for d in chunks:
         check_digest(d)
-    present = (await rpc.call(api.HASHING, "lease", api.StatBlobs([digest]), api.BlobInfos)).blobs
+    present = (await rpc.call(HASHING.lease, api.StatBlobs([digest]))).blobs
     if present:
         if present[0].size != size:
             raise InvalidArgument(f"blob {digest} has {present[0].size} bytes, not {size}")
@@ -95,7 +96,7 @@ async def compose(messages: AsyncIterator[pb.ComposeBlobRequest], rpc: RpcClient
     distinct = list(dict.fromkeys(chunks))
     for i in range(0, len(distinct), 10_000):
         batch = distinct[i : i + 10_000]
-        got = await rpc.call(api.HASHING, "lease", api.StatBlobs(batch), api.BlobInfos)
+        got = await rpc.call(HASHING.lease, api.StatBlobs(batch))
         infos.update({b.digest: b for b in got.blobs})
     for d in chunks:
         if d not in infos:
@@ -117,5 +118,5 @@ async def compose(messages: AsyncIterator[pb.ComposeBlobRequest], rpc: RpcClient
     for i in range(0, len(chunks), PART):
         last = i + PART >= len(chunks)
         part = api.ComposeBlob(upload_id, digest, size, i, chunks[i : i + PART], last)
-        composed = await rpc.call(api.HASHING, api.COMPOSE, part, api.Composed)
+        composed = await rpc.call(HASHING.compose, part)
     return pb.ComposeBlobResponse(digest=digest, size=size, already_present=composed.already_present)

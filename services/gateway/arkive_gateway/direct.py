@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from arkive_common import api
 from arkive_common.blobstore import BlobStore, shared_session
+from arkive_common.contracts import HASHING
 from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
@@ -77,7 +78,7 @@ class DirectTransfers:
         self,
         store: BlobStore,
         rpc: RpcClient,
-        stat: Callable[[list[str], str], Awaitable[dict[str, api.BlobInfo]]],
+        stat: Callable[[list[str], bool], Awaitable[dict[str, api.BlobInfo]]],
         *,
         endpoint: str,
         public_endpoint: str,
@@ -144,7 +145,7 @@ class DirectTransfers:
             raise FailedPrecondition("direct uploads are off on this server; use UploadBlob")
         if size > MAX_SIZE:
             raise FailedPrecondition(f"a direct upload takes at most {MAX_SIZE} bytes; use UploadBlob")
-        present = (await self._stat([digest], "lease")).get(digest)
+        present = (await self._stat([digest], True)).get(digest)
         if present is not None:
             if present.size != size:
                 raise InvalidArgument(f"blob {digest} has {present.size} bytes, not {size}")
@@ -182,7 +183,7 @@ class DirectTransfers:
                 f"the uploaded object is not {digest} of {size} bytes (storage reports sha256 {stored!r},"
                 f" {length} bytes); nothing was registered"
             )
-        reg = await self._rpc.call(api.HASHING, "register", api.RegisterBlob(digest, size, key, size), api.Registered)
+        reg = await self._rpc.call(HASHING.register, api.RegisterBlob(digest, size, key, size))
         if reg.already_present and reg.blob.key != key:  # a concurrent upload of the same bytes won
             await self._store.delete(key)
         return pb.FinishDirectUploadResponse(digest=digest, size=size, already_present=reg.already_present)
@@ -195,7 +196,7 @@ class DirectTransfers:
             raise InvalidArgument(f"at most {MAX_URLS} digests per call")
         for d in digests:
             check_digest(d)
-        infos = await self._stat(digests, "stat")
+        infos = await self._stat(digests, False)
         urls = []
         for d in digests:
             info = infos.get(d)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from arkive_common import api
 from arkive_common import api_lineage as al
+from arkive_common.contracts import LINEAGE
 from arkive_common.errors import InvalidArgument
 from arkive_common.limits import check_text
 from arkive_common.refs import parse_ref
-from arkive_common.rpc import Result, RpcClient
+from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_name, parse_metadata
 from arkive_proto.v1 import lineage_service_pb2 as pb
 from arkive_proto.v1 import lineage_service_pb2_grpc as pb_grpc
@@ -69,9 +69,6 @@ class LineageServicer(pb_grpc.LineageServiceServicer):
     def __init__(self, rpc: RpcClient) -> None:
         self.rpc = rpc
 
-    async def call(self, method: str, request: object, result_type: type[Result]) -> Result:
-        return await self.rpc.call(api.LINEAGE, method, request, result_type)
-
     @unary
     async def StartRun(self, request: pb.StartRunRequest, context) -> pb.StartRunResponse:
         check_name(request.project, "project")
@@ -85,11 +82,11 @@ class LineageServicer(pb_grpc.LineageServiceServicer):
             config=parse_metadata(request.config_json, "config"),
             heartbeat_timeout=request.heartbeat_timeout_seconds,
         )
-        return pb.StartRunResponse(run=run(await self.call("start_run", cmd, al.RunView)))
+        return pb.StartRunResponse(run=run(await self.rpc.call(LINEAGE.start_run, cmd)))
 
     @unary
     async def HeartbeatRun(self, request: pb.HeartbeatRunRequest, context) -> pb.HeartbeatRunResponse:
-        reply = await self.call("heartbeat", al.RunId(request.run_id), al.RunStateReply)
+        reply = await self.rpc.call(LINEAGE.heartbeat, al.RunId(request.run_id))
         return pb.HeartbeatRunResponse(state=STATES[reply.state])
 
     @unary
@@ -97,36 +94,36 @@ class LineageServicer(pb_grpc.LineageServiceServicer):
         states = {pb.RUN_STATE_FINISHED: "finished", pb.RUN_STATE_FAILED: "failed"}
         if request.state not in states:
             raise InvalidArgument("a run finishes as RUN_STATE_FINISHED or RUN_STATE_FAILED")
-        view = await self.call("finish_run", al.FinishRun(request.run_id, states[request.state]), al.RunView)
+        view = await self.rpc.call(LINEAGE.finish_run, al.FinishRun(request.run_id, states[request.state]))
         return pb.FinishRunResponse(run=run(view))
 
     @unary
     async def GetRun(self, request: pb.GetRunRequest, context) -> pb.GetRunResponse:
-        return pb.GetRunResponse(run=run(await self.call("get_run", al.RunId(request.run_id), al.RunView)))
+        return pb.GetRunResponse(run=run(await self.rpc.call(LINEAGE.get_run, al.RunId(request.run_id))))
 
     @unary
     async def ListRuns(self, request: pb.ListRunsRequest, context) -> pb.ListRunsResponse:
         check_name(request.project, "project")
         q = al.ListRuns(request.project, request.job_type, request.group, request.page_size, request.page_token)
-        page = await self.call("list_runs", q, al.RunPage)
+        page = await self.rpc.call(LINEAGE.list_runs, q)
         return pb.ListRunsResponse(runs=[run(r) for r in page.runs], next_page_token=page.next_page_token)
 
     @unary
     async def UseArtifact(self, request: pb.UseArtifactRequest, context) -> pb.UseArtifactResponse:
         parse_ref(request.ref)
-        view = await self.call("use_artifact", al.UseArtifact(request.run_id, request.ref), api.VersionView)
+        view = await self.rpc.call(LINEAGE.use_artifact, al.UseArtifact(request.run_id, request.ref))
         return pb.UseArtifactResponse(version=convert.version(view))
 
     @unary
     async def RecordCacheKey(self, request: pb.RecordCacheKeyRequest, context) -> pb.RecordCacheKeyResponse:
         cmd = al.RecordCacheKey(request.run_id, request.cache_key, list(request.version_ids))
-        await self.call("record_cache_key", cmd, api.Empty)
+        await self.rpc.call(LINEAGE.record_cache_key, cmd)
         return pb.RecordCacheKeyResponse()
 
     @unary
     async def LookupCache(self, request: pb.LookupCacheRequest, context) -> pb.LookupCacheResponse:
         check_name(request.project, "project")
-        hit = await self.call("lookup_cache", al.LookupCache(request.project, request.cache_key), al.CacheHit)
+        hit = await self.rpc.call(LINEAGE.lookup_cache, al.LookupCache(request.project, request.cache_key))
         return pb.LookupCacheResponse(
             hit=hit.hit, run_id=hit.run_id, versions=[convert.version(v) for v in hit.versions]
         )
@@ -146,7 +143,7 @@ class LineageServicer(pb_grpc.LineageServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        g = await self.call("get_lineage", q, al.LineageGraph)
+        g = await self.rpc.call(LINEAGE.get_lineage, q)
         return pb.GetLineageResponse(
             root=node(g.root),
             nodes=[node(n) for n in g.nodes],

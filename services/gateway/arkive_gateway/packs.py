@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from arkive_common import api
 from arkive_common.blobstore import BlobStore
+from arkive_common.contracts import HASHING
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest, check_size
@@ -18,7 +19,7 @@ from arkive_proto.v1 import blob_service_pb2 as pb
 
 from . import composite
 
-# One pack is one BlobsPacked event, published on NATS (1 MiB payload limit): ~100 bytes a member.
+# One pack is one BlobsPacked event (at most eventlog.MAX_EVENT_BYTES): ~100 bytes a member.
 MAX_PACK_BLOBS = 2_000
 MAX_PACK_BYTES = 1 << 30
 MAX_DOWNLOAD = 10_000
@@ -107,7 +108,7 @@ async def upload_pack(
     except BaseException:
         await writer.abort()
         raise
-    reg = await rpc.call(api.HASHING, "register_pack", api.RegisterPack(key, members, offset), api.PackRegistered)
+    reg = await rpc.call(HASHING.register_pack, api.RegisterPack(key, members, offset))
     if reg.stored == 0:  # every member was already stored: nothing in this pack is referenced
         await store.delete(key)
     return pb.UploadBlobsResponse(stored=reg.stored, already_present=reg.already_present, bytes_stored=reg.stored_bytes)

@@ -4,8 +4,8 @@ caller may not read is never asked about, so its name cannot come back."""
 
 from __future__ import annotations
 
-from arkive_common import api
 from arkive_common import api_catalog as ac
+from arkive_common.contracts import INGEST
 from arkive_common.rpc import RpcClient
 from arkive_common.tokens import Role
 from arkive_proto.v1 import catalog_service_pb2 as pb
@@ -22,7 +22,7 @@ def readable_projects() -> list[str] | None:
 
 
 async def list_projects(rpc: RpcClient) -> pb.ListProjectsResponse:
-    reply = await rpc.call(api.INGEST, ac.LIST_PROJECTS, ac.ListProjects(readable_projects()), ac.ProjectList)
+    reply = await rpc.call(INGEST.list_projects, ac.ListProjects(readable_projects()))
     return pb.ListProjectsResponse(
         projects=[
             pb.ProjectSummary(name=p.name, collections=p.collections, versions=p.versions, total_bytes=p.total_bytes)

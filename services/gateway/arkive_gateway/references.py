@@ -7,10 +7,10 @@ import asyncio
 
 import grpc
 
-from arkive_common import api
 from arkive_common import api_refs as ar
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
+from arkive_common.contracts import INGEST
 from arkive_common.errors import InvalidArgument
 from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
@@ -93,7 +93,7 @@ class ReferenceServicer(pb_grpc.ReferenceServiceServicer):
         if len(entries) > ar.MAX_REFS_PER_CALL:
             raise InvalidArgument(f"at most {ar.MAX_REFS_PER_CALL} reference entries per call")
         for batch in ar.batches(entries):
-            await self.rpc.call(api.INGEST, ar.ADD_REFERENCES, ar.AddReferences(request.draft_id, batch), api.FileCount)
+            await self.rpc.call(INGEST.add_references, ar.AddReferences(request.draft_id, batch))
         return pb.AddReferencesResponse(entries=[to_proto(e) for e in entries])
 
     @streaming
@@ -103,7 +103,7 @@ class ReferenceServicer(pb_grpc.ReferenceServiceServicer):
         if request.offset < 0:
             raise InvalidArgument("offset must not be negative")
         # The source comes from the version's manifest, never from the request.
-        ref = await self.rpc.call(api.INGEST, ar.GET_REFERENCE, ar.GetReference(request.ref, request.path), ar.RefEntry)
+        ref = await self.rpc.call(INGEST.get_reference, ar.GetReference(request.ref, request.path))
         if ref.checksum and ref.size and request.offset > ref.size:
             raise InvalidArgument(f"offset {request.offset} is past the end of {request.path} ({ref.size} bytes)")
         if ref.uri.startswith("s3://"):

@@ -15,9 +15,10 @@ import asyncio
 import hashlib
 
 from arkive_common import api
-from arkive_common import api_refs as ar
 from arkive_common.blobstore import BlobStore
+from arkive_common.contracts import HASHING, INGEST
 from arkive_common.errors import InvalidArgument, NotFound, PermissionDenied
+from arkive_common.limits import MAX_FILES_PER_CALL
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_annotations, check_name, check_type, parse_metadata
 from arkive_proto.v1 import reference_service_pb2 as pb
@@ -27,7 +28,6 @@ from .ref_sources import DEFAULT_MAX_OBJECTS, entry_path, split_s3
 
 INTERNAL_PREFIX = "blobs/"
 HASH_CONCURRENCY = 4
-FILES_PER_MESSAGE = 500
 
 
 async def _list(store: BlobStore, prefix: str, limit: int) -> list[tuple[str, int]]:
@@ -84,16 +84,14 @@ async def register_objects(req: pb.RegisterObjectsRequest, rpc: RpcClient, store
         async with sem:
             digest, size = await _hash(store, k)
         # Indexes the digest at this key (or leases an already stored copy): no bytes move.
-        await rpc.call(api.HASHING, ar.REGISTER_OBJECT, api.RegisterBlob(digest, size, k), api.Registered)
+        await rpc.call(HASHING.register_object, api.RegisterBlob(digest, size, k))
         return paths[k], digest, size
 
     entries = list(await asyncio.gather(*(one(k) for k, _ in objects)))
-    draft = await rpc.call(
-        api.INGEST, "create_draft", api.CreateDraft(req.project, req.name, req.type), api.DraftCreatedReply
-    )
-    for start in range(0, len(entries), FILES_PER_MESSAGE):
-        cmd = api.AddFiles(draft.draft_id, entries[start : start + FILES_PER_MESSAGE])
-        await rpc.call(api.INGEST, "add_files", cmd, api.FileCount)
+    draft = await rpc.call(INGEST.create_draft, api.CreateDraft(req.project, req.name, req.type))
+    for start in range(0, len(entries), MAX_FILES_PER_CALL):
+        cmd = api.AddFiles(draft.draft_id, entries[start : start + MAX_FILES_PER_CALL])
+        await rpc.call(INGEST.add_files, cmd)
     commit = api.CommitDraft(
         draft_id=draft.draft_id,
         metadata=metadata,
@@ -101,7 +99,7 @@ async def register_objects(req: pb.RegisterObjectsRequest, rpc: RpcClient, store
         aliases=list(req.aliases),
         tags=list(req.tags),
     )
-    reply = await rpc.call(api.INGEST, "commit_draft", commit, api.Committed)
+    reply = await rpc.call(INGEST.commit_draft, commit)
     return pb.RegisterObjectsResponse(
         version=convert.version(reply.version), created=reply.created, objects_registered=len(entries)
     )

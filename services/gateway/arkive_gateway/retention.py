@@ -7,6 +7,7 @@ import math
 
 from arkive_common import api
 from arkive_common import api_retention as ra
+from arkive_common.contracts import INGEST, RETENTION
 from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.limits import MAX_KEY_CHARS, check_text
 from arkive_common.refs import parse_ref, refuse_link
@@ -17,9 +18,9 @@ from arkive_proto.v1 import retention_service_pb2_grpc as pb_grpc
 
 from . import convert
 from .errors import unary
+from .gc import collect_garbage
 
 DEFAULT_GRACE = 86_400.0
-GC_TIMEOUT = 3600.0
 
 
 def _changes(refs: list[ra.VersionRef]) -> list[pb.VersionChange]:
@@ -61,16 +62,16 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
 
     async def _resolve(self, ref: str) -> ra.ResolvedRef:
         parse_ref(ref)
-        return await self.rpc.call(api.INGEST, ra.RESOLVE_ANY, ra.ResolveAny(ref), ra.ResolvedRef)
+        return await self.rpc.call(INGEST.resolve_any, ra.ResolveAny(ref))
 
     async def _delete(self, cmd: ra.DeleteVersions) -> ra.DeleteResult:
-        return await self.rpc.call(api.INGEST, ra.DELETE_VERSIONS, cmd, ra.DeleteResult, timeout=120)
+        return await self.rpc.call(INGEST.delete_versions, cmd)
 
     @unary
     async def DeleteVersion(self, request: pb.DeleteVersionRequest, context) -> pb.DeleteVersionResponse:
         _confirmed_purge(request, request.ref)
         # Resolve first (the alias or vN names one version), then delete that version by id.
-        v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(request.ref), api.VersionView)
+        v = await self.rpc.call(INGEST.get_version, api.GetVersion(request.ref))
         refuse_link(request.ref, v.project, v.name, v.version)  # the roles checked were the registry's
         result = await self._delete(
             ra.DeleteVersions(
@@ -99,28 +100,25 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
         if not v.deleted:
             raise FailedPrecondition(f"{v.project}/{v.name}:v{v.version} is not deleted")
         cmd = ra.UndeleteVersions(v.project, v.name, [v.version_id])
-        result = await self.rpc.call(api.INGEST, ra.UNDELETE_VERSIONS, cmd, ra.DeleteResult, timeout=120)
+        result = await self.rpc.call(INGEST.undelete_versions, cmd)
         return pb.UndeleteVersionResponse(undeleted=_changes(result.deleted))
 
     @unary
     async def UndeleteCollection(self, request, context) -> pb.UndeleteCollectionResponse:
         cmd = ra.UndeleteVersions(request.project, request.name, whole_collection=True)
-        result = await self.rpc.call(api.INGEST, ra.UNDELETE_VERSIONS, cmd, ra.DeleteResult, timeout=120)
+        result = await self.rpc.call(INGEST.undelete_versions, cmd)
         return pb.UndeleteCollectionResponse(undeleted=_changes(result.deleted))
-
-    async def _retention(self, method: str, request: object, result_type: type, timeout: float = 30.0):
-        return await self.rpc.call(api.RETENTION, method, request, result_type, timeout=timeout)
 
     @unary
     async def SetVersionTtl(self, request: pb.SetVersionTtlRequest, context) -> pb.SetVersionTtlResponse:
         parse_ref(request.ref)
-        await self._retention(ra.SET_VERSION_TTL, ra.SetVersionTtl(request.ref, request.ttl_seconds), api.Empty)
+        await self.rpc.call(RETENTION.set_version_ttl, ra.SetVersionTtl(request.ref, request.ttl_seconds))
         return pb.SetVersionTtlResponse()
 
     @unary
     async def SetDefaultTtl(self, request: pb.SetDefaultTtlRequest, context) -> pb.SetDefaultTtlResponse:
         cmd = ra.SetDefaultTtl(request.project, request.ttl_seconds, request.type)
-        await self._retention(ra.SET_DEFAULT_TTL, cmd, api.Empty)
+        await self.rpc.call(RETENTION.set_default_ttl, cmd)
         return pb.SetDefaultTtlResponse()
 
     @unary
@@ -142,13 +140,13 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
             max_age_seconds=p.max_age_seconds,
             manual=p.manual,
         )
-        stored = await self._retention(ra.PUT_POLICY, policy, ra.Policy)
+        stored = await self.rpc.call(RETENTION.put_policy, policy)
         return pb.PutPolicyResponse(policy=policy_to_pb(stored))
 
     @unary
     async def GetVersionTtl(self, request: pb.GetVersionTtlRequest, context) -> pb.GetVersionTtlResponse:
         parse_ref(request.ref)
-        ttl = await self._retention(ra.GET_VERSION_TTL, api.GetVersion(request.ref), ra.VersionTtl)
+        ttl = await self.rpc.call(RETENTION.get_version_ttl, api.GetVersion(request.ref))
         out = pb.GetVersionTtlResponse(ttl_seconds=ttl.ttl_seconds, source=ttl.source)
         if ttl.expires_at:
             out.expires_at.CopyFrom(convert.timestamp(ttl.expires_at))
@@ -158,21 +156,21 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
     async def RemovePolicy(self, request: pb.RemovePolicyRequest, context) -> pb.RemovePolicyResponse:
         check_name(request.project, "project")
         check_name(request.name, "policy name")
-        await self._retention(ra.REMOVE_POLICY, ra.PolicyRef(request.project, request.name), api.Empty)
+        await self.rpc.call(RETENTION.remove_policy, ra.PolicyRef(request.project, request.name))
         return pb.RemovePolicyResponse()
 
     @unary
     async def ListPolicies(self, request: pb.ListPoliciesRequest, context) -> pb.ListPoliciesResponse:
         check_name(request.project, "project")
-        result = await self._retention(ra.LIST_POLICIES, ra.ProjectQuery(request.project), ra.PolicyList)
+        result = await self.rpc.call(RETENTION.list_policies, ra.ProjectQuery(request.project))
         return pb.ListPoliciesResponse(
             policies=[policy_to_pb(p) for p in result.policies], default_ttls=result.default_ttls
         )
 
     @unary
     async def PlanRetention(self, request: pb.PlanRetentionRequest, context) -> pb.PlanRetentionResponse:
-        plan = await self._retention(
-            ra.PLAN, ra.PlanRequest(request.project, _as_of(request), request.limit), ra.Plan, 120
+        plan = await self.rpc.call(
+            RETENTION.plan, ra.PlanRequest(request.project, _as_of(request), request.limit), timeout=120
         )
         return pb.PlanRetentionResponse(
             deletions=[
@@ -198,11 +196,11 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
 
     @unary
     async def ApplyRetention(self, request: pb.ApplyRetentionRequest, context) -> pb.ApplyRetentionResponse:
-        result = await self._retention(ra.APPLY, ra.PlanRequest(request.project, _as_of(request)), ra.ApplyResult, 600)
+        result = await self.rpc.call(RETENTION.apply, ra.PlanRequest(request.project, _as_of(request)))
         return pb.ApplyRetentionResponse(deleted=result.deleted, skipped=_skipped(result.skipped))
 
     async def _gc(self, cmd: ra.CollectGarbage) -> ra.GcResult:
-        return await self.rpc.call(api.HASHING, ra.COLLECT_GARBAGE, cmd, ra.GcResult, timeout=GC_TIMEOUT)
+        return await collect_garbage(self.rpc, cmd)
 
     @unary
     async def CollectGarbage(self, request: pb.CollectGarbageRequest, context) -> pb.CollectGarbageResponse:
@@ -250,7 +248,7 @@ class RetentionServicer(pb_grpc.RetentionServiceServicer):
         if request.project:
             check_name(request.project, "project")
         usage, gc = await asyncio.gather(
-            self.rpc.call(api.INGEST, ra.USAGE, ra.StorageUsage(request.project), ra.UsageReport, timeout=120),
+            self.rpc.call(INGEST.usage, ra.StorageUsage(request.project)),
             self._gc(ra.CollectGarbage(grace_seconds=DEFAULT_GRACE, dry_run=True, staging=False)),
         )
         return pb.GetStorageReportResponse(

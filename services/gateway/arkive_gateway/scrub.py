@@ -3,8 +3,8 @@ the bytes itself (a client's report of a corrupt download is only a hint to chec
 
 from __future__ import annotations
 
-from arkive_common import api
 from arkive_common import api_scrub as sc
+from arkive_common.contracts import HASHING
 from arkive_common.errors import InvalidArgument
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest
@@ -24,7 +24,7 @@ async def scrub_blobs(rpc: RpcClient, request: admin_pb.ScrubBlobsRequest) -> ad
     if request.sample < 0:
         raise InvalidArgument("sample must not be negative")
     page = sc.ScrubPage(request.after_key, request.max_bytes or DEFAULT_PAGE_BYTES, request.sample)
-    report = await rpc.call(api.HASHING, sc.SCRUB, page, sc.ScrubReport, timeout=PAGE_TIMEOUT)
+    report = await rpc.call(HASHING.scrub, page, timeout=PAGE_TIMEOUT)
     return admin_pb.ScrubBlobsResponse(
         objects_checked=report.objects_checked,
         blobs_checked=report.blobs_checked,
@@ -42,5 +42,5 @@ async def report_corrupt(
     if len(request.digests) > sc.MAX_VERIFY_DIGESTS:
         raise InvalidArgument(f"at most {sc.MAX_VERIFY_DIGESTS} digests per call")
     digests = [check_digest(d) for d in request.digests]
-    report = await rpc.call(api.HASHING, sc.VERIFY_BLOBS, sc.VerifyBlobs(digests), sc.ScrubReport, timeout=PAGE_TIMEOUT)
+    report = await rpc.call(HASHING.verify_blobs, sc.VerifyBlobs(digests), timeout=PAGE_TIMEOUT)
     return admin_pb.ReportCorruptBlobsResponse(blobs_checked=report.blobs_checked, corrupt=_corrupt(report.corrupt))

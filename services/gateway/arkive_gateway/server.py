@@ -14,6 +14,7 @@ from nats.aio.client import Client as NATS
 from arkive_common import api, bus
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
+from arkive_common.contracts import HASHING, INGEST
 from arkive_common.errors import ArkiveError
 from arkive_common.rpc import RpcClient
 from arkive_common.status import StatusResponder
@@ -67,7 +68,7 @@ SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.http2.max_ping_strikes", 2),
 ]
 # The backends the gateway cannot serve without; health turns SERVING once they answer.
-REQUIRED = (api.INGEST, api.HASHING)
+REQUIRED = (INGEST, HASHING)
 
 
 class Gateway:
@@ -152,7 +153,7 @@ class Gateway:
             log.info("gateway serves TLS%s with %s", mutual, tls.cert)
         await server.start()
         self.server = server
-        log.info("gateway listening on %s; waiting for %s", s.gateway_addr, ", ".join(REQUIRED))
+        log.info("gateway listening on %s; waiting for %s", s.gateway_addr, ", ".join(c.service for c in REQUIRED))
         await self._wait_for_backends(rpc)
         await self._set_health(health_pb2.HealthCheckResponse.SERVING, names)
         self._serving = True
@@ -186,10 +187,10 @@ class Gateway:
                 await result
 
     async def _wait_for_backends(self, rpc: RpcClient) -> None:
-        for service in REQUIRED:
+        for contract in REQUIRED:
             while True:
                 try:
-                    await rpc.call(service, api.PING, api.Empty(), api.Pong, timeout=2)
+                    await rpc.call(contract.ping, api.Empty(), timeout=2)
                     break
                 except ArkiveError:
                     await asyncio.sleep(0.2)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from arkive_common import api, db
-from arkive_common import api_refs as ar
-from arkive_common import api_retention as ra
 from arkive_common import api_scrub as sc
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
 from arkive_common.consumer import DeliveryPolicy
-from arkive_common.consumer_admin import consumer_methods
+from arkive_common.consumer_admin import serve_consumer_admin
+from arkive_common.contracts import HASHING
 from arkive_common.errors import InvalidArgument
 from arkive_common.reconcile import Reconciler
-from arkive_common.rpc import Method, RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import chunks, index, repack, scrub, stats
@@ -21,7 +19,7 @@ from .gc import Collector, min_grace
 
 
 async def bootstrap(settings: Settings) -> ServiceRuntime:
-    rt = ServiceRuntime(api.HASHING, settings, migrations=index.MIGRATIONS)
+    rt = ServiceRuntime(HASHING.service, settings, migrations=index.MIGRATIONS)
 
     gc_min_grace = min_grace()  # a bad setting stops the start, not the first sweep
 
@@ -32,10 +30,10 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         await db.migrate(pool, repack.COMPONENT, repack.MIGRATIONS)
 
         async def ping(_: api.Empty) -> api.Pong:
-            return api.Pong(service=api.HASHING)
+            return api.Pong(service=HASHING.service)
 
         async def rebuild(_: api.Empty) -> api.RebuildResult:
-            return api.RebuildResult(service=api.HASHING, events_replayed=await index.rebuild(pool))
+            return api.RebuildResult(service=HASHING.service, events_replayed=await index.rebuild(pool))
 
         async def stat(q: api.StatBlobs) -> api.BlobInfos:
             return await index.stat(pool, q)
@@ -68,14 +66,6 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def blob_stats(_: api.Empty) -> api.BlobStats:
             return await stats.blob_stats(pool)
 
-        async def collect_garbage(c: ra.CollectGarbage) -> ra.GcResult:
-            # One S3 client per sweep: sweeps are rare (the chunk indexer has its own).
-            s = settings
-            async with BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region) as store:
-                assert rt.nc is not None
-                await store.ensure_bucket()  # a deployment may run GC before any gateway created it
-                return await Collector(pool, RpcClient(rt.nc, s.subject_prefix), store, gc_min_grace).collect(c)
-
         # The chunk index (chunker.py) and scrubs read stored objects: one S3 client for the service's life.
         s = settings
         store = await BlobStore(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, s.s3_region).__aenter__()
@@ -86,24 +76,26 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def verify_blobs(q: sc.VerifyBlobs) -> sc.ScrubReport:
             return await scrub.verify(pool, store, q)
 
-        rt.methods.update(
-            {
-                api.PING: Method(api.Empty, ping),
-                api.REBUILD: Method(api.Empty, rebuild),
-                "stat": Method(api.StatBlobs, stat),
-                "register": Method(api.RegisterBlob, register),
-                "register_pack": Method(api.RegisterPack, register_pack),
-                ar.REGISTER_OBJECT: Method(api.RegisterBlob, register_object),
-                ra.LEASE: Method(api.StatBlobs, lease),
-                api.COMPOSE: Method(api.ComposeBlob, compose),
-                api.RECIPE: Method(api.RecipeQuery, recipe),
-                ra.COLLECT_GARBAGE: Method(ra.CollectGarbage, collect_garbage),
-                "count_received": Method(api.CountReceived, count_received),
-                "blob_stats": Method(api.Empty, blob_stats),
-                sc.SCRUB: Method(sc.ScrubPage, scrub_page),
-                sc.VERIFY_BLOBS: Method(sc.VerifyBlobs, verify_blobs),
-            }
-        )
+        handle = rt.handlers.handle
+        handle(HASHING.ping, ping)
+        handle(HASHING.rebuild, rebuild)
+        handle(HASHING.stat, stat)
+        handle(HASHING.register, register)
+        handle(HASHING.register_pack, register_pack)
+        handle(HASHING.register_object, register_object)
+        handle(HASHING.lease, lease)
+        handle(HASHING.compose, compose)
+        handle(HASHING.recipe, recipe)
+        collector = Collector(pool, store, gc_min_grace)
+        handle(HASHING.gc_begin, collector.begin)
+        handle(HASHING.gc_candidates, collector.candidates)
+        handle(HASHING.gc_flush, collector.flush)
+        handle(HASHING.gc_sweep, collector.sweep)
+        handle(HASHING.gc_finish, collector.finish)
+        handle(HASHING.count_received, count_received)
+        handle(HASHING.blob_stats, blob_stats)
+        handle(HASHING.scrub, scrub_page)
+        handle(HASHING.verify_blobs, verify_blobs)
 
         assert rt.js is not None
         policy = DeliveryPolicy.from_settings(s)
@@ -116,7 +108,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             margin=s.reconcile_margin,
             interval=s.reconcile_interval,
         )
-        rt.methods.update(consumer_methods(pool, [reconciler]))  # dead letters and checks of the chunker
+        serve_consumer_admin(rt.handlers, pool, [reconciler])  # dead letters and checks of the chunker
         rt.runnables += [chunker, reconciler]
 
     rt.on_start.append(wire)

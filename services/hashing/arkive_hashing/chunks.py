@@ -19,7 +19,7 @@ from arkive_common.events import BlobChunked, BlobComposed, BlobsDeleted, Event
 from arkive_common.validation import check_digest, check_size
 
 TABLES = ("hashing_recipes",)
-EVENT_CHUNKS = 2_000  # per event: one bus message (< 1 MiB) at ~100 bytes a chunk
+EVENT_CHUNKS = 2_000  # per event (at most eventlog.MAX_EVENT_BYTES) at ~100 bytes a chunk
 MAX_PART = 10_000
 MAX_RECIPE_PAGE = 4_000
 

@@ -1,5 +1,7 @@
-"""Garbage collection of blobs: mark (ask ingest which candidates are referenced) and sweep (drop
-unreferenced blobs from the content index, then delete their objects), plus leases and staging.
+"""Garbage collection of blobs in steps that the gateway runs in order (arkive_gateway/gc.py):
+begin, then for each page of candidates: flush (take and release their blob locks), ask ingest
+which are referenced, sweep the others (drop them from the content index under the locks, then
+delete their objects); finish with staging, repack and totals. Hashing never calls ingest.
 
 Why nothing referenced is ever lost (docs/architecture.md, "GC safety"):
 * A candidate was stored before `cutoff` = start - grace, and is not leased since `cutoff`.
@@ -11,11 +13,13 @@ Why nothing referenced is ever lost (docs/architecture.md, "GC safety"):
   reference).
 * Ingest answers "referenced?" in one statement (one snapshot) over live versions, versions deleted
   less than the undelete grace ago and open drafts.
-* Whatever the grace, a reference recorded after the mark cannot lose its blob: each batch is
-  swept under the blobs' advisory locks (arkive_common.blob_locks, EXCLUSIVE), which every
-  transaction that adds references to a draft holds SHARED while it checks that the blobs are
-  stored and commits. Under those locks the sweep asks ingest again; an add that committed first
-  is seen there, one that comes after retries until the sweep committed, then finds the blob gone
+* Whatever the grace, a reference recorded after ingest answered cannot lose its blob. Every
+  transaction that adds references to a draft holds the blobs' advisory locks (arkive_common.
+  blob_locks) SHARED while it leases the blobs (or, for a draft from a base version, while the base
+  references them) and commits. The flush takes them EXCLUSIVE and lets go *before* ingest is asked:
+  an add that held them then has committed and is in ingest's answer; an add that takes them after
+  leases its blobs after the flush, so later than the cutoff, and the sweep (under the locks again)
+  sees that lease and keeps the blob, or, if the sweep went first, the add finds the blob gone
   (FAILED_PRECONDITION).
 * A caller cannot pass a grace below the operator's floor (ARKIVE_GC_MIN_GRACE_SECONDS, default one
   hour): the grace also protects uploads in flight and blobs a client was told are present.
@@ -35,11 +39,11 @@ from datetime import datetime
 import asyncpg
 
 from arkive_common import api, blob_locks, eventlog, metrics
+from arkive_common import api_gc as ag
 from arkive_common import api_retention as ra
 from arkive_common.blobstore import BlobStore
 from arkive_common.errors import InvalidArgument
 from arkive_common.events import BlobsDeleted
-from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_digest
 
 from . import chunks, index, repack
@@ -65,11 +69,8 @@ def min_grace() -> float:
 
 
 class Collector:
-    def __init__(
-        self, pool: asyncpg.Pool, rpc: RpcClient, store: BlobStore, min_grace: float = DEFAULT_MIN_GRACE
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, store: BlobStore, min_grace: float = DEFAULT_MIN_GRACE) -> None:
         self.pool = pool
-        self.rpc = rpc
         self.store = store
         self.min_grace = min_grace
         self._s3_limit = asyncio.Semaphore(S3_IN_FLIGHT)
@@ -94,12 +95,6 @@ class Collector:
             purged += len(keys)
         return purged
 
-    async def _referenced(self, conn: asyncpg.Connection | asyncpg.Pool, digests: list[str]) -> set[str]:
-        """Those of `digests` something still needs: ingest's references (an error aborts the sweep,
-        never "unreferenced"), then chunks of indexed composites or parents."""
-        refs = set((await self.rpc.call(api.INGEST, ra.REFERENCED, ra.Digests(digests), ra.Digests)).digests)
-        return refs | await chunks.still_needed(conn, [d for d in digests if d not in refs])
-
     async def _sweep_batch(self, sweep_id: str, digests: list[str], cutoff: datetime) -> tuple[int, list[str], int]:
         """Removes unreferenced, unleased candidates from the index; returns how many, the object
         keys to delete and the bytes freed."""
@@ -114,9 +109,9 @@ class Collector:
                 digests,
                 cutoff,
             )
-            # Asked again after the row locks too: a composition that committed before them (its
-            # recipe names a candidate chunk) is seen here; a later one waits and finds it gone.
-            needed = await self._referenced(conn, digests)
+            # Asked after the row locks: a composition that committed before them (its recipe
+            # names a candidate chunk) is seen here; a later one waits and finds it gone.
+            needed = await chunks.still_needed(conn, digests)
             rows = [r for r in rows if r["digest"] not in needed]
             # Read after taking the row locks: a lease that committed before them is seen here.
             leased = {
@@ -149,45 +144,7 @@ class Collector:
             await eventlog.append(conn, [eventlog.Append(f"gc-{sweep_id}", [event], None)])
         return len(doomed), keys, sum(s for _, _, s in doomed)
 
-    async def _candidates(self, req: ra.CollectGarbage, cutoff: datetime):
-        """Pages of (digest, size) stored before the cutoff and not leased since, by digest."""
-        after = ""
-        size = max(1, min(req.batch_size, MAX_LEASE))
-        while True:
-            rows = await self.pool.fetch(
-                "SELECT b.digest, b.size FROM hashing_blobs b WHERE b.digest > $1 AND b.stored_at < $2"
-                " AND ($4::text[] IS NULL OR b.digest = ANY($4::text[]))"
-                " AND NOT EXISTS (SELECT 1 FROM hashing_leases l WHERE l.digest = b.digest AND l.touched_at >= $2)"
-                " ORDER BY b.digest LIMIT $3",
-                after,
-                cutoff,
-                size,
-                req.digests or None,
-            )
-            if not rows:
-                return
-            yield rows
-            after = rows[-1]["digest"]
-
-    async def collect(self, req: ra.CollectGarbage) -> ra.GcResult:
-        """A collection, counted on /metrics unless it is a dry run (which deletes nothing)."""
-        if req.dry_run:
-            return await self._collect(req)
-        try:
-            result = await self._collect(req)
-        except InvalidArgument:
-            raise  # refused before anything ran: not a failed collection
-        except BaseException:
-            metrics.GC_RUNS.labels("failed").inc()
-            raise
-        metrics.GC_RUNS.labels("ok").inc()
-        metrics.GC_DELETED_BLOBS.inc(result.blobs_deleted)
-        metrics.GC_FREED_BYTES.inc(result.bytes_freed)
-        metrics.GC_SECONDS.observe(result.seconds)
-        metrics.GC_LAST_SUCCESS.set(time.time())
-        return result
-
-    async def _collect(self, req: ra.CollectGarbage) -> ra.GcResult:
+    async def begin(self, req: ra.CollectGarbage) -> ag.GcStarted:
         if req.grace_seconds < 0:
             raise InvalidArgument("grace_seconds must not be negative")
         if not req.dry_run and req.grace_seconds < self.min_grace:
@@ -197,29 +154,61 @@ class Collector:
             )
         for d in req.digests:
             check_digest(d)
-        started = time.monotonic()
-        sweep_id = uuid.uuid4().hex
+        await self.store.ensure_bucket()  # a deployment may run GC before any gateway created it
         pending = 0 if req.dry_run else await self.purge_pending()
         cutoff = await self.pool.fetchval("SELECT now() - make_interval(secs => $1)", float(req.grace_seconds))
-        unreferenced = deleted = freed = 0
+        return ag.GcStarted(sweep_id=uuid.uuid4().hex, cutoff=cutoff, pending_purged=pending)
+
+    async def candidates(self, q: ag.GcCandidates) -> ag.GcPage:
+        """One page of (digest, size) stored before the cutoff and not leased since, by digest,
+        without the chunks some blob still needs (asked again under the locks by the sweep)."""
+        size = max(1, min(q.batch_size, MAX_LEASE))
+        rows = await self.pool.fetch(
+            "SELECT b.digest, b.size FROM hashing_blobs b WHERE b.digest > $1 AND b.stored_at < $2"
+            " AND ($4::text[] IS NULL OR b.digest = ANY($4::text[]))"
+            " AND NOT EXISTS (SELECT 1 FROM hashing_leases l WHERE l.digest = b.digest AND l.touched_at >= $2)"
+            " ORDER BY b.digest LIMIT $3",
+            q.after,
+            q.cutoff,
+            size,
+            q.digests or None,
+        )
+        needed = await chunks.still_needed(self.pool, [r["digest"] for r in rows])
+        kept = [r for r in rows if r["digest"] not in needed]
+        return ag.GcPage(
+            digests=[r["digest"] for r in kept],
+            sizes=[r["size"] for r in kept],
+            next_after=rows[-1]["digest"] if len(rows) == size else "",
+        )
+
+    async def flush(self, q: ag.GcFlush) -> api.Empty:
+        """Takes these blobs' locks EXCLUSIVE and lets go: every add that held them has committed."""
+        for i in range(0, len(q.digests), blob_locks.MAX_SWEEP_BATCH):
+            async with self.pool.acquire() as conn, conn.transaction():
+                await blob_locks.hold_exclusive(conn, q.digests[i : i + blob_locks.MAX_SWEEP_BATCH])
+        return api.Empty()
+
+    async def sweep(self, q: ag.GcSweep) -> ag.GcSwept:
+        """Drops the unreferenced, unleased ones of these from the index (small transactions: each
+        holds the locks of at most MAX_SWEEP_BATCH digests), then deletes their objects."""
+        deleted = freed = 0
         s3_tasks: list[asyncio.Task[None]] = []
-        async for page in self._candidates(req, cutoff):
-            # Mark, without locks; the sweep asks again under the blob locks before deleting.
-            refs = await self._referenced(self.pool, [r["digest"] for r in page])
-            unref = [r for r in page if r["digest"] not in refs]
-            unreferenced += len(unref)
-            if req.dry_run:
-                freed += sum(r["size"] for r in unref)
-                continue
-            # Small transactions: each holds the blob locks of at most MAX_SWEEP_BATCH digests.
-            for i in range(0, len(unref), blob_locks.MAX_SWEEP_BATCH):
-                part = [r["digest"] for r in unref[i : i + blob_locks.MAX_SWEEP_BATCH]]
-                count, keys, nbytes = await self._sweep_batch(sweep_id, part, cutoff)
+        try:
+            for i in range(0, len(q.digests), blob_locks.MAX_SWEEP_BATCH):
+                part = q.digests[i : i + blob_locks.MAX_SWEEP_BATCH]
+                count, keys, nbytes = await self._sweep_batch(q.sweep_id, part, q.cutoff)
                 deleted += count
                 freed += nbytes
                 if keys:
                     s3_tasks.append(asyncio.create_task(self._delete_objects(keys)))
-        await asyncio.gather(*s3_tasks)
+            await asyncio.gather(*s3_tasks)
+        except BaseException:
+            metrics.GC_RUNS.labels("failed").inc()  # counted here: the collection stops with this step
+            raise
+        return ag.GcSwept(deleted=deleted, bytes_freed=freed)
+
+    async def finish(self, q: ag.GcFinish) -> ra.GcResult:
+        req, cutoff = q.request, q.started.cutoff
         staging = 0
         if req.staging and not req.dry_run:
             staging = await self.sweep_staging(req, cutoff)
@@ -231,16 +220,22 @@ class Collector:
             await self.pool.execute(
                 f"DELETE FROM hashing_leases WHERE touched_at < now() - interval '{LEASE_RETENTION}'"
             )
+        if not req.dry_run:  # a collection on /metrics (a dry run deletes nothing)
+            metrics.GC_RUNS.labels("ok").inc()
+            metrics.GC_DELETED_BLOBS.inc(q.deleted)
+            metrics.GC_FREED_BYTES.inc(q.bytes_freed)
+            metrics.GC_SECONDS.observe(q.seconds)
+            metrics.GC_LAST_SUCCESS.set(time.time())
         return ra.GcResult(
-            sweep_id=sweep_id,
+            sweep_id=q.started.sweep_id,
             blobs_total=totals["n"],
             bytes_total=int(totals["b"]),
-            blobs_unreferenced=unreferenced,
-            blobs_deleted=deleted,
-            bytes_freed=freed,
+            blobs_unreferenced=q.unreferenced,
+            blobs_deleted=q.deleted,
+            bytes_freed=q.bytes_freed,
             staging_deleted=staging,
-            pending_purged=pending,
-            seconds=time.monotonic() - started,
+            pending_purged=q.started.pending_purged,
+            seconds=q.seconds,
             **packed.fields(),
         )
 

@@ -9,7 +9,6 @@ import asyncpg
 from arkive_common import api, eventlog
 from arkive_common import api_aliases as aa
 from arkive_common.errors import NotFound
-from arkive_common.rpc import Method
 from arkive_common.validation import MAX_ALIASES, check_alias, check_list, check_name
 
 from . import domain_aliases, queries, registry_model
@@ -59,9 +58,3 @@ class AliasHandlers:
         return aa.AliasList(
             [aa.AliasView(r["alias"], r["version_id"], r["version"], r["project"], r["name"]) for r in rows]
         )
-
-    def methods(self) -> dict[str, Method]:
-        return {
-            aa.SET_ALIASES: Method(aa.SetAliases, self.set_aliases),
-            aa.LIST_ALIASES: Method(aa.ListAliases, self.list_aliases),
-        }

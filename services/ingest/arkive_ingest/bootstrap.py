@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from arkive_common import api, db
-from arkive_common import api_auth as aa
-from arkive_common import api_catalog as ac
-from arkive_common import api_diff as ad
-from arkive_common import api_refs as ar
 from arkive_common.config import Settings
-from arkive_common.rpc import Method, RpcClient
+from arkive_common.contracts import INGEST
+from arkive_common.rpc import RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import audit, auth_model, diff, projection, projects, queries, references, search
@@ -23,7 +20,7 @@ from .removal import RemovalHandlers
 
 
 async def bootstrap(settings: Settings) -> ServiceRuntime:
-    rt = ServiceRuntime(api.INGEST, settings, migrations=projection.MIGRATIONS)
+    rt = ServiceRuntime(INGEST.service, settings, migrations=projection.MIGRATIONS)
 
     async def wire() -> None:
         assert rt.pool is not None and rt.nc is not None
@@ -35,11 +32,11 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         dist = DistributedHandlers(h)
 
         async def ping(_: api.Empty) -> api.Pong:
-            return api.Pong(service=api.INGEST)
+            return api.Pong(service=INGEST.service)
 
         async def rebuild(_: api.Empty) -> api.RebuildResult:
             replayed = await projection.rebuild(pool) + await auth_model.rebuild(pool)
-            return api.RebuildResult(service=api.INGEST, events_replayed=replayed)
+            return api.RebuildResult(service=INGEST.service, events_replayed=replayed)
 
         async def get_version(q: api.GetVersion) -> api.VersionView:
             if q.as_of is not None:
@@ -58,57 +55,56 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def list_files(q: api.ListFiles) -> api.FilePage:
             return await queries.list_files(pool, q)
 
-        rt.methods.update(
-            {
-                api.PING: Method(api.Empty, ping),
-                api.REBUILD: Method(api.Empty, rebuild),
-                "create_draft": Method(api.CreateDraft, h.create_draft),
-                "add_files": Method(api.AddFiles, h.add_files),
-                "commit_draft": Method(api.CommitDraft, h.commit_draft),
-                "assign_aliases": Method(api.AssignAliases, h.assign_aliases),
-                "get_version": Method(api.GetVersion, get_version),
-                "find_by_manifest": Method(api.FindByManifest, find_by_manifest),
-                "list_versions": Method(api.ListVersions, list_versions),
-                "list_artifacts": Method(api.ListArtifacts, list_artifacts),
-                "list_files": Method(api.ListFiles, list_files),
-                "upsert_files": Method(api.UpsertFiles, dist.upsert_files),
-                "finish_distributed": Method(api.FinishDistributed, dist.finish),
-                "list_drafts": Method(api.ListDrafts, dist.list_drafts),
-                "abort_draft": Method(api.AbortDraft, dist.abort),
-            }
-        )
+        handle = rt.handlers.handle
+        handle(INGEST.ping, ping)
+        handle(INGEST.rebuild, rebuild)
+        handle(INGEST.create_draft, h.create_draft)
+        handle(INGEST.add_files, h.add_files)
+        handle(INGEST.commit_draft, h.commit_draft)
+        handle(INGEST.assign_aliases, h.assign_aliases)
+        handle(INGEST.get_version, get_version)
+        handle(INGEST.get_versions, lambda q: queries.resolve_many(pool, q))
+        handle(INGEST.find_by_manifest, find_by_manifest)
+        handle(INGEST.list_versions, list_versions)
+        handle(INGEST.list_artifacts, list_artifacts)
+        handle(INGEST.list_files, list_files)
+        handle(INGEST.upsert_files, dist.upsert_files)
+        handle(INGEST.finish_distributed, dist.finish)
+        handle(INGEST.list_drafts, dist.list_drafts)
+        handle(INGEST.abort_draft, dist.abort)
+        handle(INGEST.remove_files, RemovalHandlers(pool).remove_files)
 
-        rt.methods.update(DeletionHandlers(pool).methods())
-        rt.methods.update(AliasHandlers(pool).methods())
-        rt.methods[ad.DIFF_FILES] = Method(ad.DiffFiles, lambda q: diff.diff_files(pool, q))
+        deletion = DeletionHandlers(pool)
+        handle(INGEST.delete_versions, deletion.delete)
+        handle(INGEST.undelete_versions, deletion.undelete)
+        handle(INGEST.resolve_any, deletion.resolve_any)
+        handle(INGEST.referenced, deletion.referenced)
+        handle(INGEST.usage, deletion.usage)
+        aliases = AliasHandlers(pool)
+        handle(INGEST.set_aliases, aliases.set_aliases)
+        handle(INGEST.list_aliases, aliases.list_aliases)
+        handle(INGEST.diff_files, lambda q: diff.diff_files(pool, q))
+
         auth = AuthHandlers(pool)
-        rt.methods.update(
-            {
-                aa.LOOKUP: Method(aa.TokenLookup, auth.lookup),
-                aa.TOUCH: Method(aa.TokenTouch, auth.touch),
-                aa.DRAFT_PROJECT: Method(aa.DraftRef, auth.draft_project),
-                aa.ISSUE_TOKEN: Method(aa.IssueToken, auth.issue_token),
-                aa.REVOKE_TOKEN: Method(aa.RevokeToken, auth.revoke_token),
-                aa.LIST_TOKENS: Method(aa.ListTokens, auth.list_tokens),
-                aa.GRANT: Method(aa.Grant, auth.grant),
-                aa.REVOKE_GRANT: Method(aa.Grant, auth.grant),
-                aa.AUDIT: Method(aa.AuditQuery, lambda q: audit.audit(pool, q)),
-            }
-        )
-        rt.methods[ac.UPDATE_VERSION] = Method(ac.UpdateVersion, AnnotateHandlers(pool).update_version)
+        handle(INGEST.auth_lookup, auth.lookup)
+        handle(INGEST.auth_touch, auth.touch)
+        handle(INGEST.auth_draft_project, auth.draft_project)
+        handle(INGEST.issue_token, auth.issue_token)
+        handle(INGEST.revoke_token, auth.revoke_token)
+        handle(INGEST.list_tokens, auth.list_tokens)
+        handle(INGEST.grant, auth.grant)
+        handle(INGEST.revoke_grant, auth.grant)
+        handle(INGEST.audit, lambda q: audit.audit(pool, q))
+
+        handle(INGEST.update_version, AnnotateHandlers(pool).update_version)
         links = LinkHandlers(pool)
-        rt.methods[ac.LINK_VERSION] = Method(ac.LinkVersion, links.link_version)
-        rt.methods[ac.UNLINK_VERSION] = Method(ac.UnlinkVersion, links.unlink_version)
-        rt.methods[ac.SEARCH_VERSIONS] = Method(ac.SearchVersions, lambda q: search.search(pool, q))
-        rt.methods[ac.LIST_LINKS] = Method(ac.ListLinks, lambda q: list_links(pool, q))
-        rt.methods[ac.LIST_PROJECTS] = Method(ac.ListProjects, lambda q: projects.list_projects(pool, q))
-        rt.methods["remove_files"] = Method(api.RemoveFiles, RemovalHandlers(pool).remove_files)
-        rt.methods[ar.ADD_REFERENCES] = Method(
-            ar.AddReferences, lambda c: references.add_references(pool, c, open_draft, draft_stream)
-        )
-        rt.methods[ar.GET_REFERENCE] = Method(
-            ar.GetReference, lambda q: references.get_reference(pool, q, queries.resolve)
-        )
+        handle(INGEST.link_version, links.link_version)
+        handle(INGEST.unlink_version, links.unlink_version)
+        handle(INGEST.search_versions, lambda q: search.search(pool, q))
+        handle(INGEST.list_links, lambda q: list_links(pool, q))
+        handle(INGEST.list_projects, lambda q: projects.list_projects(pool, q))
+        handle(INGEST.add_references, lambda c: references.add_references(pool, c, open_draft, draft_stream))
+        handle(INGEST.get_reference, lambda q: references.get_reference(pool, q, queries.resolve))
 
     rt.on_start.append(wire)
     return rt

@@ -14,7 +14,6 @@ from arkive_common import api_retention as ra
 from arkive_common import blob_locks, eventlog
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import VersionsUndeleted
-from arkive_common.rpc import Method
 from arkive_common.validation import check_name
 
 from . import domain_deletion, registry_guard, tombstones
@@ -124,12 +123,3 @@ class DeletionHandlers:
 
     async def usage(self, q: ra.StorageUsage) -> ra.UsageReport:
         return await tombstones.usage(self.pool, q.project)
-
-    def methods(self) -> dict[str, Method]:
-        return {
-            ra.DELETE_VERSIONS: Method(ra.DeleteVersions, self.delete),
-            ra.UNDELETE_VERSIONS: Method(ra.UndeleteVersions, self.undelete),
-            ra.RESOLVE_ANY: Method(ra.ResolveAny, self.resolve_any),
-            ra.REFERENCED: Method(ra.Digests, self.referenced),
-            ra.USAGE: Method(ra.StorageUsage, self.usage),
-        }

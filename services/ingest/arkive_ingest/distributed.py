@@ -15,11 +15,20 @@ import asyncpg
 
 from arkive_common import api, eventlog
 from arkive_common.errors import FailedPrecondition, NotFound
-from arkive_common.events import DraftAborted, DraftCreated, DraftFilesAdded, Event
+from arkive_common.events import DraftAborted, DraftCreated, Event
 from arkive_common.validation import check_name, check_type
 
 from . import queries
-from .handlers import CommitOptions, IngestHandlers, apply_and_append, commit, draft_stream, open_draft, retrying
+from .handlers import (
+    CommitOptions,
+    IngestHandlers,
+    apply_and_append,
+    commit,
+    draft_stream,
+    files_added,
+    open_draft,
+    retrying,
+)
 
 _OPEN = "committed_version_id = '' AND NOT aborted"
 
@@ -102,7 +111,7 @@ class DistributedHandlers:
             changed = [e for e in entries.values() if existing.get(e[0]) != e[1]]
             if changed or draft is None:
                 # A retried upsert changes nothing: entries already present with the same digest are skipped.
-                events.append(DraftFilesAdded(draft_id=draft_id, entries=changed, added_at=time.time()))
+                events.extend(files_added(draft_id, changed))
                 await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), events, None)])
             count = await conn.fetchval("SELECT count(*) FROM ingest_draft_entries WHERE draft_id = $1", draft_id)
             return api.Upserted(draft_id=draft_id, file_count=count)
@@ -114,7 +123,6 @@ class DistributedHandlers:
         check_name(cmd.name)
         check_name(cmd.distributed_id, "distributed id")
         options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label, cmd.run_id)
-        await self.base.check_run(options.run_id)
 
         async def attempt(conn: asyncpg.Connection) -> api.Committed:
             draft = await _open_distributed(conn, cmd.project, cmd.name, cmd.distributed_id)

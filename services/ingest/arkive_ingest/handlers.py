@@ -12,10 +12,11 @@ from typing import Any
 
 import asyncpg
 
-from arkive_common import api, api_lineage, blob_locks, eventlog, metadata_paths
+from arkive_common import api, blob_locks, eventlog, metadata_paths
+from arkive_common.contracts import HASHING
 from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
-from arkive_common.limits import check_json_value
+from arkive_common.limits import MAX_FILES_PER_CALL, check_json_value
 from arkive_common.manifest import manifest_digest
 from arkive_common.rpc import RpcClient
 from arkive_common.validation import (
@@ -36,7 +37,7 @@ from arkive_common.validation import (
 
 from . import domain, draft_requests, incremental, projection, queries, references, registry_model, snapshots
 
-MAX_ENTRIES_PER_CALL = 5000
+ENTRY_OVERHEAD = 32  # msgpack framing of an entry and its size field, generously
 COMMIT_ATTEMPTS = 200
 RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -208,10 +209,17 @@ async def commit(conn: asyncpg.Connection, draft: asyncpg.Record, options: Commi
 
 
 async def append_files(conn: asyncpg.Connection, draft_id: str, entries: dict[str, tuple[str, str, int]]) -> None:
-    """Adds checked entries (see check_entries) to an open, locked draft: one DraftFilesAdded."""
+    """Adds checked entries (see check_entries) to an open, locked draft: DraftFilesAdded events."""
     if entries:
-        event = DraftFilesAdded(draft_id=draft_id, entries=list(entries.values()), added_at=time.time())
-        await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), [event], None)])
+        events = files_added(draft_id, list(entries.values()))
+        await apply_and_append(conn, [eventlog.Append(draft_stream(draft_id), list(events), None)])
+
+
+def files_added(draft_id: str, entries: list[tuple[str, str, int]]) -> list[DraftFilesAdded]:
+    """The DraftFilesAdded events of these entries, in order, each of a size the event log takes."""
+    now = time.time()
+    parts = eventlog.split_items(entries, lambda e: len(e[0].encode()) + len(e[1]) + ENTRY_OVERHEAD)
+    return [DraftFilesAdded(draft_id=draft_id, entries=part, added_at=now) for part in parts]
 
 
 class IngestHandlers:
@@ -251,18 +259,10 @@ class IngestHandlers:
         # Two requests racing with one id: the unique index fails the second insert, which retries.
         return api.DraftCreatedReply(draft_id=await retrying(self.pool, attempt))
 
-    async def check_run(self, run_id: str) -> None:
-        """A version can be logged by a run only while the run is running (lineage owns runs)."""
-        if not run_id:
-            return
-        state = await self.rpc.call(api.LINEAGE, "run_state", api_lineage.RunId(run_id), api_lineage.RunStateReply)
-        if state.state != "running":
-            raise FailedPrecondition(f"run {run_id} is {state.state}; only a running run can log artifacts")
-
     async def check_entries(self, raw: list[tuple[str, str, int]]) -> dict[str, tuple[str, str, int]]:
         """Validates entries (no I/O); the last entry of a path wins. See hold_blobs."""
-        if len(raw) > MAX_ENTRIES_PER_CALL:
-            raise InvalidArgument(f"at most {MAX_ENTRIES_PER_CALL} files per call")
+        if len(raw) > MAX_FILES_PER_CALL:
+            raise InvalidArgument(f"at most {MAX_FILES_PER_CALL} files per call")
         entries: dict[str, tuple[str, str, int]] = {}
         for path, digest, size in raw:
             check_path(path)
@@ -282,7 +282,7 @@ class IngestHandlers:
         digests = sorted({e[1] for e in entries.values()})
         await blob_locks.hold_shared(conn, digests)
         # "lease", not "stat": it also renews the lease of blobs a client relies on.
-        stored = await self.rpc.call(api.HASHING, "lease", api.StatBlobs(digests), api.BlobInfos)
+        stored = await self.rpc.call(HASHING.lease, api.StatBlobs(digests))
         sizes = {b.digest: b.size for b in stored.blobs}
         for path, digest, size in entries.values():
             if digest not in sizes:
@@ -307,7 +307,6 @@ class IngestHandlers:
 
     async def commit_draft(self, cmd: api.CommitDraft) -> api.Committed:
         options = CommitOptions.checked(cmd.metadata, cmd.description, cmd.aliases, cmd.tags, cmd.label, cmd.run_id)
-        await self.check_run(options.run_id)
         entries = await self.check_entries(cmd.entries)  # the files sent with the commit, as add_files
 
         async def attempt(conn: asyncpg.Connection) -> api.Committed:

@@ -2,7 +2,7 @@
 
 A draft created with a base (`DraftCreated.base_version_id`) starts with every entry of that
 version. The entries are not repeated in the event (a base may hold a million files, far more than
-a bus message carries): the read model copies them from the base's manifest in one INSERT .. SELECT.
+one event should carry): the read model copies them from the base's manifest in one INSERT .. SELECT.
 That manifest is written when the base's VersionCommitted is applied, which is earlier in the log
 than any draft based on it, so a rebuild replays the copy identically. Manifests are never deleted
 (a purge only marks the version), so the copy cannot find them gone.
@@ -21,10 +21,6 @@ from arkive_common.refs import parse_ref
 from arkive_common.validation import check_type
 
 from . import queries
-
-# Paths and prefixes together per RemoveFiles call: 500 paths of at most 1 KiB keep the event
-# (and the request on the bus) well below NATS' 1 MiB message limit.
-MAX_REMOVALS_PER_CALL = 500
 
 # An entry matched by a folder prefix p: the file "p" itself or anything below "p/"
 # (never "p-other" or "partition.txt" for p = "part").

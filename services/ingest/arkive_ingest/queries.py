@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from arkive_common import api, eventlog
+from arkive_common import api_batch as ab
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import AliasAssigned, AliasRemoved, VersionCommitted
@@ -108,6 +109,20 @@ async def resolve(conn: asyncpg.Connection | asyncpg.Pool, text: str) -> api.Ver
     raise NotFound(f"artifact {ref.project}/{ref.name} has no {what}")
 
 
+async def resolve_many(pool: asyncpg.Pool, q: ab.GetVersions) -> ab.VersionsFound:
+    """resolve() of each ref, in one snapshot; a ref that is not found is listed with its reason."""
+    if len(q.refs) > ab.MAX_REFS_PER_CALL:
+        raise InvalidArgument(f"at most {ab.MAX_REFS_PER_CALL} refs per call")
+    found, missing = [], []
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        for ref in q.refs:
+            try:
+                found.append(await resolve(conn, ref))
+            except NotFound as exc:
+                missing.append(ab.MissingVersion(ref, exc.message))
+    return ab.VersionsFound(found, missing)
+
+
 async def resolve_as_of(conn: asyncpg.Pool, text: str, as_of: float) -> api.VersionView:
     """Resolves a ref as it resolved at `as_of`, answered from the collection's event stream: the
     versions committed and the aliases as they pointed by then."""
@@ -172,8 +187,9 @@ def _int_token(token: str) -> int | None:
         raise InvalidArgument(f"invalid page_token {token!r}") from None
 
 
-# A page is one bus reply (NATS' 1 MiB default): 5,000 entries of long paths, or 100 versions
-# with 64 KiB of metadata each, would not fit.
+# A page is one gRPC message to the client (gRPC's default limit is 4 MiB) and is held whole by
+# the services on its way: 5,000 entries of long paths, or 100 versions with 64 KiB of metadata
+# each, are cut at this many bytes.
 PAGE_BYTES = 512 * 1024
 
 

@@ -11,10 +11,11 @@ import asyncpg
 from arkive_common import api, eventlog
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import DraftFilesRemoved
+from arkive_common.limits import MAX_REMOVALS_PER_CALL
 from arkive_common.validation import check_path
 
 from .handlers import apply_and_append, draft_stream, open_draft
-from .incremental import MAX_REMOVALS_PER_CALL, UNDER
+from .incremental import UNDER
 
 
 def _checked(values: list[str]) -> list[str]:

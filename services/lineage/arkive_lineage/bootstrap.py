@@ -3,11 +3,12 @@ collection events), queries, and the crash detector."""
 
 from __future__ import annotations
 
-from arkive_common import api
 from arkive_common import api_lineage as al
 from arkive_common.config import Settings
+from arkive_common.contract import Handlers
+from arkive_common.contracts import LINEAGE
 from arkive_common.projector import projector_runtime
-from arkive_common.rpc import Method, RpcClient
+from arkive_common.rpc import RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import graph, queries
@@ -17,7 +18,7 @@ from .runs import CrashDetector, RunHandlers
 async def bootstrap(settings: Settings) -> ServiceRuntime:
     rt: ServiceRuntime
 
-    def methods(pool) -> dict[str, Method]:
+    def methods(pool, handlers: Handlers) -> None:
         assert rt.nc is not None
         rpc = RpcClient(rt.nc, settings.subject_prefix)
         runs = RunHandlers(pool, rpc)
@@ -35,21 +36,19 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
         async def get_lineage(q: al.GetLineage) -> al.LineageGraph:
             return await queries.get_lineage(pool, rpc, q)
 
-        return {
-            "start_run": Method(al.StartRun, runs.start),
-            "heartbeat": Method(al.RunId, runs.heartbeat),
-            "run_state": Method(al.RunId, runs.state),
-            "finish_run": Method(al.FinishRun, runs.finish),
-            "use_artifact": Method(al.UseArtifact, runs.use_artifact),
-            "record_cache_key": Method(al.RecordCacheKey, runs.record_cache_key),
-            "get_run": Method(al.RunId, get_run),
-            "list_runs": Method(al.ListRuns, list_runs),
-            "lookup_cache": Method(al.LookupCache, lookup_cache),
-            "get_lineage": Method(al.GetLineage, get_lineage),
-        }
+        handlers.handle(LINEAGE.start_run, runs.start)
+        handlers.handle(LINEAGE.heartbeat, runs.heartbeat)
+        handlers.handle(LINEAGE.run_state, runs.state)
+        handlers.handle(LINEAGE.finish_run, runs.finish)
+        handlers.handle(LINEAGE.use_artifact, runs.use_artifact)
+        handlers.handle(LINEAGE.record_cache_key, runs.record_cache_key)
+        handlers.handle(LINEAGE.get_run, get_run)
+        handlers.handle(LINEAGE.list_runs, list_runs)
+        handlers.handle(LINEAGE.lookup_cache, lookup_cache)
+        handlers.handle(LINEAGE.get_lineage, get_lineage)
 
     rt = projector_runtime(
-        api.LINEAGE,
+        LINEAGE.service,
         settings,
         migrations=graph.MIGRATIONS,
         apply=graph.apply,

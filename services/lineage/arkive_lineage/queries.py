@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 import asyncpg
 
 from arkive_common import api
+from arkive_common import api_batch as ab
 from arkive_common import api_lineage as al
+from arkive_common.contracts import INGEST
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
@@ -108,13 +110,10 @@ async def lookup_cache(pool: asyncpg.Pool, rpc: RpcClient, q: al.LookupCache) ->
     )
     if row is None:
         return al.CacheHit(hit=False)
-    versions = []
-    for vid in row["version_ids"]:
-        try:
-            versions.append(await rpc.call(api.INGEST, "get_version", api.GetVersion(vid), api.VersionView))
-        except NotFound:
-            return al.CacheHit(hit=False)
-    return al.CacheHit(hit=True, run_id=row["run_id"], versions=versions)
+    found = await rpc.call(INGEST.get_versions, ab.GetVersions(list(row["version_ids"])))
+    if found.missing:
+        return al.CacheHit(hit=False)
+    return al.CacheHit(hit=True, run_id=row["run_id"], versions=found.versions)
 
 
 async def _node_views(conn, depths: dict[str, int], as_of: datetime | None) -> dict[str, al.NodeView]:
@@ -181,7 +180,7 @@ async def get_lineage(pool: asyncpg.Pool, rpc: RpcClient, q: al.GetLineage) -> a
         start = q.ref.removeprefix("run:")
         await get_run(pool, start)
     else:
-        version = await rpc.call(api.INGEST, "get_version", api.GetVersion(q.ref, q.as_of), api.VersionView)
+        version = await rpc.call(INGEST.get_version, api.GetVersion(q.ref, q.as_of))
         start = version.version_id
     depths: dict[str, int] = {}
     edges: set[tuple[str, str, str]] = set()

@@ -14,7 +14,9 @@ import asyncpg
 import msgspec
 
 from arkive_common import api, eventlog
+from arkive_common import api_batch as ab
 from arkive_common import api_lineage as al
+from arkive_common.contracts import INGEST
 from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import ArtifactUsed, CacheKeyRecorded, Event, RunCrashed, RunFinished, RunStarted
 from arkive_common.rpc import RpcClient
@@ -116,7 +118,7 @@ class RunHandlers:
 
     async def use_artifact(self, cmd: al.UseArtifact) -> api.VersionView:
         check_run_id(cmd.run_id)
-        version = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(cmd.ref), api.VersionView)
+        version = await self.rpc.call(INGEST.get_version, api.GetVersion(cmd.ref))
         async with self.pool.acquire() as conn, conn.transaction():
             run = await locked_run(conn, cmd.run_id)
             if run["state"] != "running":
@@ -138,10 +140,11 @@ class RunHandlers:
     async def record_cache_key(self, cmd: al.RecordCacheKey) -> api.Empty:
         if not CACHE_KEY_RE.fullmatch(cmd.cache_key):
             raise InvalidArgument("invalid cache key: 1-256 letters, digits and ':_.-'")
-        if not 1 <= len(cmd.version_ids) <= MAX_CACHED_OUTPUTS:  # the event must fit one bus message
+        if not 1 <= len(cmd.version_ids) <= MAX_CACHED_OUTPUTS:  # one CacheKeyRecorded event names them all
             raise InvalidArgument(f"a cache entry records 1 to {MAX_CACHED_OUTPUTS} output versions")
-        for vid in cmd.version_ids:
-            await self.rpc.call(api.INGEST, "get_version", api.GetVersion(vid), api.VersionView)
+        found = await self.rpc.call(INGEST.get_versions, ab.GetVersions(cmd.version_ids))
+        if found.missing:
+            raise NotFound(found.missing[0].message)
         async with self.pool.acquire() as conn, conn.transaction():
             run = await locked_run(conn, cmd.run_id)
             if run["state"] != "running":

@@ -3,10 +3,11 @@ plus its commands (TTLs, policies, plan/apply), which append events and call ing
 
 from __future__ import annotations
 
-from arkive_common import api
 from arkive_common.config import Settings
+from arkive_common.contract import Handlers
+from arkive_common.contracts import RETENTION
 from arkive_common.projector import projector_runtime
-from arkive_common.rpc import Method, RpcClient
+from arkive_common.rpc import RpcClient
 from arkive_common.service import ServiceRuntime
 
 from . import catalog
@@ -17,9 +18,17 @@ from .scheduler import RetentionScheduler, retention_interval
 async def bootstrap(settings: Settings) -> ServiceRuntime:
     rt: ServiceRuntime
 
-    def methods(pool) -> dict[str, Method]:
+    def methods(pool, handlers: Handlers) -> None:
         assert rt.nc is not None
-        return RetentionCommands(pool, RpcClient(rt.nc, settings.subject_prefix)).methods()
+        commands = RetentionCommands(pool, RpcClient(rt.nc, settings.subject_prefix))
+        handlers.handle(RETENTION.set_version_ttl, commands.set_version_ttl)
+        handlers.handle(RETENTION.set_default_ttl, commands.set_default_ttl)
+        handlers.handle(RETENTION.put_policy, commands.put_policy)
+        handlers.handle(RETENTION.remove_policy, commands.remove_policy)
+        handlers.handle(RETENTION.list_policies, commands.list_policies)
+        handlers.handle(RETENTION.plan, commands.plan_reply)
+        handlers.handle(RETENTION.apply, commands.apply)
+        handlers.handle(RETENTION.get_version_ttl, commands.version_ttl)
 
     async def schedule() -> None:
         assert rt.pool is not None and rt.nc is not None
@@ -29,7 +38,7 @@ async def bootstrap(settings: Settings) -> ServiceRuntime:
             rt.runnables.append(RetentionScheduler(rt.pool, commands, interval))
 
     rt = projector_runtime(
-        api.RETENTION,
+        RETENTION.service,
         settings,
         migrations=catalog.MIGRATIONS,
         apply=catalog.apply,

@@ -14,17 +14,18 @@ import msgspec
 
 from arkive_common import api, eventlog, metrics
 from arkive_common import api_retention as ra
+from arkive_common.contracts import INGEST
 from arkive_common.db import load_jsonb
 from arkive_common.errors import InvalidArgument
 from arkive_common.events import DefaultTtlSet, Event, RetentionPolicyRemoved, RetentionPolicySet, VersionTtlSet
 from arkive_common.refs import refuse_link
-from arkive_common.rpc import Method, RpcClient
+from arkive_common.rpc import RpcClient
 from arkive_common.validation import check_name, check_type
 
 from . import catalog, policies
 
-DELETE_BATCH = 5000  # version ids per delete command (keeps a bus message far below 1 MiB)
-MAX_LISTED = 5000  # planned deletions listed in one reply, for the same reason
+DELETE_BATCH = 5000  # version ids per delete command: one ingest transaction, bounded in time and locks
+MAX_LISTED = 5000  # planned deletions listed in one reply, which the gateway sends as one gRPC message
 
 
 def _stream(project: str) -> str:
@@ -64,7 +65,7 @@ class RetentionCommands:
 
     async def set_version_ttl(self, cmd: ra.SetVersionTtl) -> api.Empty:
         ttl = _check_ttl(cmd.ttl_seconds)
-        v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(cmd.ref), api.VersionView)
+        v = await self.rpc.call(INGEST.get_version, api.GetVersion(cmd.ref))
         refuse_link(cmd.ref, v.project, v.name, v.version)  # a TTL through a link would expire another project's
         event = VersionTtlSet(
             project=v.project, name=v.name, version_id=v.version_id, ttl_seconds=ttl, set_at=time.time()
@@ -179,26 +180,14 @@ class RetentionCommands:
                 cmd = ra.DeleteVersions(
                     project=project, name=name, version_ids=ids[i : i + DELETE_BATCH], skip_protected=True, reason=kind
                 )
-                result = await self.rpc.call(api.INGEST, ra.DELETE_VERSIONS, cmd, ra.DeleteResult, timeout=120)
+                result = await self.rpc.call(INGEST.delete_versions, cmd)
                 deleted += len(result.deleted)
                 skipped += result.skipped
         return ra.ApplyResult(deleted=deleted, skipped=skipped)
 
     async def version_ttl(self, q: api.GetVersion) -> ra.VersionTtl:
-        v = await self.rpc.call(api.INGEST, "get_version", api.GetVersion(q.ref), api.VersionView)
+        v = await self.rpc.call(INGEST.get_version, api.GetVersion(q.ref))
         own = await self.pool.fetchval("SELECT ttl_seconds FROM retention_ttls WHERE version_id = $1", v.version_id)
         defaults = (await self.list_policies(ra.ProjectQuery(v.project))).default_ttls
         ttl, source = policies.ttl_and_source(-1 if own is None else own, v.type, defaults)
         return ra.VersionTtl(ttl_seconds=ttl, source=source, expires_at=v.created_at + ttl if ttl > 0 else 0.0)
-
-    def methods(self) -> dict[str, Method]:
-        return {
-            ra.SET_VERSION_TTL: Method(ra.SetVersionTtl, self.set_version_ttl),
-            ra.SET_DEFAULT_TTL: Method(ra.SetDefaultTtl, self.set_default_ttl),
-            ra.PUT_POLICY: Method(ra.Policy, self.put_policy),
-            ra.REMOVE_POLICY: Method(ra.PolicyRef, self.remove_policy),
-            ra.LIST_POLICIES: Method(ra.ProjectQuery, self.list_policies),
-            ra.PLAN: Method(ra.PlanRequest, self.plan_reply),
-            ra.APPLY: Method(ra.PlanRequest, self.apply),
-            ra.GET_VERSION_TTL: Method(api.GetVersion, self.version_ttl),
-        }
