@@ -39,13 +39,35 @@ def _transient_sqlstate(exc: BaseException) -> bool:
     return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """exc, the members of an exception group, and what each was raised from (`raise X from Y`): an
+    outage may surface wrapped (a TaskGroup's group, a library's own error raised from OSError).
+    Not the implicit context: a bug raised while handling an OSError is still a bug."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo and len(seen) < 32:
+        e = todo.pop()
+        if any(e is s for s in seen):
+            continue
+        seen.append(e)
+        if isinstance(e, BaseExceptionGroup):
+            todo.extend(e.exceptions)
+        if e.__cause__ is not None:
+            todo.append(e.__cause__)
+    return seen
+
+
+def _outage(exc: BaseException) -> BaseException | None:
+    return next((e for e in _chain(exc) if isinstance(e, _OUTAGES) or _transient_sqlstate(e)), None)
+
+
 def failure(exc: Exception, where: str) -> tuple[Code, str]:
     """The code and message a caller sees for an exception that is not an ArkiveError."""
     if isinstance(exc, asyncpg.DataError):  # SQLSTATE class 22: the database refused a value sent to it
         log.warning("%s: a value was refused by the database: %s", where, exc)
         return Code.INVALID_ARGUMENT, f"{where}: a value in the request cannot be stored (too large or not valid text)"
-    if isinstance(exc, _OUTAGES) or _transient_sqlstate(exc):
-        log.warning("%s: a dependency is unavailable: %s: %s", where, type(exc).__name__, exc)
+    if (cause := _outage(exc)) is not None:
+        log.warning("%s: a dependency is unavailable: %s: %s", where, type(cause).__name__, cause)
         return Code.UNAVAILABLE, f"{where}: a storage dependency is unavailable (restarting?); try again"
     if isinstance(exc, _CONFLICTS):  # lost a race that the handler did not retry: the caller may
         log.info("%s: conflict: %s", where, exc)
