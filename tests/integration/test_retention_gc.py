@@ -189,7 +189,11 @@ async def test_hashing_killed_mid_sweep_then_resumes(raw, stack, store):
         junk_digests = [digest_of(d) for d in junk]
         await asyncio.sleep(GRACE + 0.2)
         sweep = asyncio.create_task(
-            collect_garbage(rpc, ra.CollectGarbage(grace_seconds=GRACE, digests=digests, batch_size=10, staging=False))
+            collect_garbage(
+                rpc,
+                ra.CollectGarbage(grace_seconds=GRACE, digests=digests, batch_size=10, staging=False),
+                step_timeout=20,  # the killed replica never answers its step
+            )
         )
 
         async def remaining() -> int:
@@ -198,7 +202,8 @@ async def test_hashing_killed_mid_sweep_then_resumes(raw, stack, store):
         await assert_eventually(lambda: remaining_below(remaining, len(junk) - 20), timeout=30, interval=0.01)
         [proc] = [p for p in stack.services if p.name == "hashing"]
         proc.kill_now()
-        with contextlib.suppress(Exception):
+        sweep.cancel()  # its step went to the killed replica: nobody will answer it
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await sweep
         left = await remaining()
         assert 0 < left < len(junk)  # killed mid-sweep

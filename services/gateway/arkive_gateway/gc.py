@@ -15,9 +15,11 @@ from arkive_common.contracts import HASHING, INGEST
 from arkive_common.rpc import RpcClient
 
 
-async def collect_garbage(rpc: RpcClient, req: ra.CollectGarbage) -> ra.GcResult:
+async def collect_garbage(rpc: RpcClient, req: ra.CollectGarbage, step_timeout: float | None = None) -> ra.GcResult:
+    """One GC run. `step_timeout` bounds each step that is not resent (begin, flush, sweep; the
+    contracts' bounds by default): a hashing replica killed mid-step is never answered."""
     started_at = time.monotonic()
-    started = await rpc.call(HASHING.gc_begin, req)
+    started = await rpc.call(HASHING.gc_begin, req, timeout=step_timeout)
     unreferenced = deleted = freed = 0
     after = ""
     while True:
@@ -26,16 +28,15 @@ async def collect_garbage(rpc: RpcClient, req: ra.CollectGarbage) -> ra.GcResult
         )
         if page.digests:
             if not req.dry_run:  # the flush must come before ingest's answer (see the module doc)
-                await rpc.call(HASHING.gc_flush, ag.GcFlush(page.digests))
+                await rpc.call(HASHING.gc_flush, ag.GcFlush(page.digests), timeout=step_timeout)
             referenced = set((await rpc.call(INGEST.referenced, ra.Digests(page.digests))).digests)
             unref = [(d, s) for d, s in zip(page.digests, page.sizes, strict=True) if d not in referenced]
             unreferenced += len(unref)
             if req.dry_run:
                 freed += sum(s for _, s in unref)
             elif unref:
-                swept = await rpc.call(
-                    HASHING.gc_sweep, ag.GcSweep(started.sweep_id, started.cutoff, [d for d, _ in unref])
-                )
+                sweep = ag.GcSweep(started.sweep_id, started.cutoff, [d for d, _ in unref])
+                swept = await rpc.call(HASHING.gc_sweep, sweep, timeout=step_timeout)
                 deleted += swept.deleted
                 freed += swept.bytes_freed
         if not page.next_after:
