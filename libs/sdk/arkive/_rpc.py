@@ -50,14 +50,14 @@ READ_ONLY_CALLS = """
     GetVersion FindVersionByManifest ListVersions ListArtifacts ListFiles ListDrafts FindMissingBlobs
     DownloadBlob DownloadBlobs GetDownloadUrls GetBlobStats SearchVersions ListLinks GetRun ListRuns
     LookupCache GetLineage DownloadReference ListPolicies PlanRetention GetStorageReport
-    ListAliases DiffFiles GetVersionTtl ListDeadLetters
+    ListAliases DiffFiles GetVersionTtl ListDeadLetters ListProjects GetStatus
 """.split()
 # A repeat would do the work again, or fail on the first attempt's effect (AbortDraft and
 # RemoveFiles answer FAILED_PRECONDITION / NOT_FOUND the second time).
 ONCE_CALLS = """
     AbortDraft RemoveFiles StartRun FinishRun UseArtifact RecordCacheKey UpdateVersion RegisterObjects
     DeleteVersion DeleteCollection UndeleteVersion UndeleteCollection RemovePolicy ApplyRetention
-    CollectGarbage RebuildProjections
+    CollectGarbage RebuildProjections UnlinkVersion
 """.split()
 CALL_KINDS: dict[str, str] = {
     **dict.fromkeys(READ_ONLY_CALLS, IDEMPOTENT),
