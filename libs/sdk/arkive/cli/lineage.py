@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._options import ArgparseChoice, Args, handler, project_option, shared_options, usage_errors
+from ._options import ArgparseChoice, Args, UsageError, handler, project_option, shared_options, usage_errors
 from ._sdk import as_of_datetime, render_lineage
 from ._sdk import client as client_for
 
@@ -15,9 +15,9 @@ FORMATS = ("dot", "json", "mermaid")  # the SDK's lineage renderers
 
 @click.command("lineage", short_help="the lineage graph around a version (or run:<id>) as Mermaid, DOT or JSON")
 @click.argument("ref", metavar="REF")
-@click.option("--up", "direction", flag_value="up", help="upstream (default)")
-@click.option("--down", "direction", flag_value="down", help="downstream")
-@click.option("--both", "direction", flag_value="both", help="both directions")
+@click.option("--up", is_flag=True, help="upstream (default)")
+@click.option("--down", is_flag=True, help="downstream")
+@click.option("--both", is_flag=True, help="both directions")
 @click.option("--depth", type=int, default=5, help="hops to follow, 1..50 (default 5)")
 @click.option("--format", type=ArgparseChoice(FORMATS), default="mermaid", help="output format (default mermaid)")
 @click.option("--type", default="", help="only artifact versions of this type")
@@ -30,6 +30,9 @@ FORMATS = ("dot", "json", "mermaid")  # the SDK's lineage renderers
 def lineage(args: Args) -> int:
     from arkive_common.errors import InvalidArgument
 
+    ways = [w for w in ("up", "down", "both") if getattr(args, w)]
+    if len(ways) > 1:
+        raise UsageError(f"argument --{ways[1]}: not allowed with argument --{ways[0]}")
     with usage_errors():
         as_of = as_of_datetime(args.as_of)
         if not 1 <= args.depth <= 50:
@@ -40,7 +43,7 @@ def lineage(args: Args) -> int:
     with client_for(args) as client:
         graph = client.lineage(
             ref,
-            direction=args.direction or "up",
+            direction=ways[0] if ways else "up",
             depth=args.depth,
             artifact_type=args.type,
             job_type=args.job_type,
