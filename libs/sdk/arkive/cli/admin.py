@@ -4,6 +4,7 @@ and `check` (the bus consumers against the event log)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +23,13 @@ def admin() -> None:
     """Operator commands."""
 
 
-def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], right_from: int = 1) -> None:
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> None:
     from rich.table import Table
 
     table = Table(title=title)
     for i, col in enumerate(columns):
-        table.add_column(col, justify="right" if i >= right_from else "left", no_wrap=i == 0)
+        # Long error texts fold rather than being cut at the terminal's width.
+        table.add_column(col, justify="right" if i >= right_from else "left", overflow="fold")
     for row in rows:
         table.add_row(*row)
     show.console().print(table)

@@ -41,13 +41,14 @@ def diff(args: Args) -> int:
     out = sys.stdout
     out.write(f"{d.a.ref} -> {d.b.ref}\n")
     for f in d.files:
+        before = show.size(f.before.size) if f.before else ""
+        after = show.size(f.after.size) if f.after else ""
         if f.kind == "added":
-            out.write(f"+ {f.path}  ({show.size(f.after.size)})\n")
+            out.write(f"+ {f.path}  ({after})\n")
         elif f.kind == "removed":
-            out.write(f"- {f.path}  ({show.size(f.before.size)})\n")
+            out.write(f"- {f.path}  ({before})\n")
         else:
-            sizes = f"{show.size(f.before.size)} -> {show.size(f.after.size)}"
-            out.write(f"~ {f.path}  ({sizes})\n")
+            out.write(f"~ {f.path}  ({before} -> {after})\n")
     for key, value in d.metadata.added.items():
         out.write(f"+ metadata {key} = {_value(value)}\n")
     for key, value in d.metadata.removed.items():

@@ -39,30 +39,24 @@ def _ttl(text: str) -> timedelta | str | None:
 TTL = Checked(_ttl, "ttl")
 
 
-def _target(args: Args, verb: str) -> tuple[str | None, tuple[str, str] | None]:
-    """(ref, None) or (None, (project, name)) from REF / --collection, checked (usage errors)."""
+def _target(args: Args, verb: str) -> tuple[str, tuple[str, str] | None]:
+    """(ref, None) or ("", (project, name)) from REF / --collection, checked (usage errors)."""
     if bool(args.ref) == bool(args.collection):
         raise UsageError(f"{verb} takes REF or --collection NAME (one of them) (see 'arkive {verb} --help')")
     if args.collection:
         with usage_errors():
-            return None, split_name(args.collection, args.project)
+            return "", split_name(args.collection, args.project)
     check_ref(args.ref, args.project)
     return args.ref, None
 
 
-def _where(ref: str | None, col: tuple[str, str] | None) -> dict[str, Any]:
-    if ref is not None:
-        return {"ref": ref}
-    assert col is not None  # _target gives a ref or a collection
-    return {"project": col[0], "name": col[1]}
+def _where(ref: str, col: tuple[str, str] | None) -> dict[str, Any]:
+    return {"ref": ref} if col is None else {"project": col[0], "name": col[1]}
 
 
-def _what(ref: str | None, col: tuple[str, str] | None) -> str:
+def _what(ref: str, col: tuple[str, str] | None) -> str:
     """The ref, or project/name of the collection, as messages name it."""
-    if ref:
-        return ref
-    assert col is not None  # _target gives a ref or a collection
-    return f"{col[0]}/{col[1]}"
+    return ref if col is None else f"{col[0]}/{col[1]}"
 
 
 def _changes_text(action: str, what: str, changes: Any, skipped: Any = ()) -> None:
