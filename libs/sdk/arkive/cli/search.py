@@ -82,6 +82,7 @@ def _lookup(metadata: dict[str, Any], key: str) -> Any:
 @click.option("--created-after", default="", metavar="WHEN", help="ISO 8601 time, or a duration ago (7d, 12h)")
 @click.option("--created-before", default="", metavar="WHEN", help="ISO 8601 time, or a duration ago")
 @click.option("--run", default="", metavar="RUN_ID", help="only versions logged by this run")
+@click.option("--all-projects", is_flag=True, help="search every project you may read instead of one (--project)")
 @click.option(
     "--sort",
     default="",
@@ -106,8 +107,12 @@ def search(args: Args) -> int:
         for w in args.where:
             normalize_predicate(w)
         order_by = order_by_text(args.sort, True if args.desc else None)
+        if args.all_projects and args.project:
+            raise InvalidArgument("--all-projects and --project exclude each other")
     with client_for(args) as client:
-        project = args.project or client.project
+        from arkive.catalog import ALL_PROJECTS
+
+        project = ALL_PROJECTS if args.all_projects else args.project or client.project
         versions = client.search(
             project,
             type=args.type or None,
@@ -122,14 +127,16 @@ def search(args: Args) -> int:
             limit=args.limit or None,
         )
     if getattr(args, "json", False):
-        show.emit_json({"project": project, "order_by": order_by, "versions": [v.to_dict() for v in versions]})
+        where = {"all_projects": True} if args.all_projects else {"project": project}
+        show.emit_json({**where, "order_by": order_by, "versions": [v.to_dict() for v in versions]})
         return 0
     keys = _shown_keys(args)
     from rich.table import Table
 
     out = show.console()
     if not versions:
-        out.print(f"no matching versions in project {project}", markup=False)
+        scope = "any project you may read" if args.all_projects else f"project {project}"
+        out.print(f"no matching versions in {scope}", markup=False)
         return 0
     if not sys.stdout.isatty():  # piped: tab-separated lines, nothing cut to a terminal's width
         sys.stdout.write("\t".join(("ref", "type", "aliases", "tags", *keys, "size", "created")) + "\n")
@@ -139,7 +146,8 @@ def search(args: Args) -> int:
             row += [str(v.total_size), v.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")]
             sys.stdout.write("\t".join(row) + "\n")
         return 0
-    table = Table(title=f"project {project}: {len(versions)} version{'s' if len(versions) != 1 else ''}")
+    scope = "all projects" if args.all_projects else f"project {project}"
+    table = Table(title=f"{scope}: {len(versions)} version{'s' if len(versions) != 1 else ''}")
     for col in ("ref", "type", "aliases", "tags", *keys, "size", "created"):
         table.add_column(col, justify="right" if col == "size" else "left")
     for v in versions:
