@@ -7,6 +7,7 @@ Imports click and the standard library only: `arkive --help` loads this module a
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -79,8 +80,7 @@ def _handler_of(ctx: click.Context, f: Callable[[Args], int]) -> Callable[[Args]
     # A top-level command's handler assigned on the package (`arkive.cli.cmd_ls = ...`, as tests do) wins.
     if ctx.parent is None or ctx.parent.parent is not None or ctx.command.name is None:
         return f
-    import arkive.cli as package
-
+    package = sys.modules["arkive.cli"]  # loaded: this module is part of it (and importing it would be a cycle)
     return vars(package).get("cmd_" + ctx.command.name.replace("-", "_"), f)
 
 

@@ -36,14 +36,14 @@ def default_project() -> str:
 
 def split_name(text: str, project: str | None) -> tuple[str, str]:
     """(project, name) of "[project/]name"."""
-    from arkive._local import split_name as split
+    from arkive.engine.local import split_name as split
 
     return split(text, project or default_project())
 
 
 def placement(src: Path, prefix: str | None) -> str | None:
     """Where PATH lands in an artifact: a folder's files at the root (or under --as), a file by its name."""
-    from arkive._paths import placement as place
+    from arkive.engine.paths import placement as place
 
     return place(src, prefix)
 
@@ -73,7 +73,7 @@ def format_duration(seconds: float) -> str:
 
 
 def parse_size(text: str) -> int:
-    from arkive._cache import parse_size as parse
+    from arkive.engine.cache import parse_size as parse
 
     return parse(text)
 

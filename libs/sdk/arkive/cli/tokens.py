@@ -40,7 +40,7 @@ def token_create(args: Args) -> int:
         expires = parse_duration(args.expires).total_seconds() if args.expires else 0
     if args.role and not args.project:
         raise UsageError("--role needs --project")
-    project = args.project
+    project = args.project or ""
     with client_for(args) as client:
         new = client.create_token(
             args.name,
