@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(_os_error(exc))
         return 1
     except Exception as exc:
-        from arkive_common.errors import ArkiveError
+        from arkive_core.errors import ArkiveError
 
         if isinstance(exc, ArkiveError):
             _fail(f"{exc.code.value}: {exc.message}")

@@ -13,7 +13,7 @@ from ._sdk import default_project, placement
 
 def check_ref(ref: str, project: str | None) -> None:
     """A REF the server would refuse is a usage error, caught before anything is sent."""
-    from arkive_common.refs import parse_ref
+    from arkive_core.refs import parse_ref
 
     with usage_errors():
         parse_ref(ref, project or default_project())
@@ -21,7 +21,7 @@ def check_ref(ref: str, project: str | None) -> None:
 
 def version_options(args: Args) -> dict[str, Any]:
     """Checks --alias, --tag, --label, --description; returns the parsed --metadata (call inside usage_errors)."""
-    from arkive_common.validation import check_alias, check_description, check_label, check_tag, parse_metadata
+    from arkive_core.validation import check_alias, check_description, check_label, check_tag, parse_metadata
 
     for a in args.alias:
         check_alias(a)

@@ -23,7 +23,7 @@ class UsageError(Exception):
 @contextmanager
 def usage_errors() -> Iterator[None]:
     """Validation errors in the user's options are usage errors (exit 2), not failures."""
-    from arkive_common.errors import ArkiveError
+    from arkive_core.errors import ArkiveError
 
     try:
         yield
@@ -59,7 +59,7 @@ def shared_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _check_project(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value:
-        from arkive_common.validation import check_name
+        from arkive_core.validation import check_name
 
         with usage_errors():
             check_name(value, "project")
@@ -154,7 +154,7 @@ class Checked(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
             return value  # a default that is already converted
-        from arkive_common.errors import ArkiveError
+        from arkive_core.errors import ArkiveError
 
         try:
             return self.parse(value)

@@ -66,7 +66,7 @@ def alias_rm(args: Args) -> int:
 @shared_options
 @handler
 def alias_ls(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
+    from arkive_core.errors import InvalidArgument
 
     with usage_errors():
         if ":" in args.name:

@@ -32,9 +32,10 @@ def when(t: float) -> str:
 @shared_options
 @handler
 def login(args: Args) -> int:
+    from arkive_core.credentials import credentials_path, write_credentials
+    from arkive_core.tokens import parse_token
+
     from arkive import Client
-    from arkive_common.credentials import credentials_path, write_credentials
-    from arkive_common.tokens import parse_token
 
     token = args.token
     if token is None:
@@ -102,7 +103,7 @@ def revoke_grant(args: Args) -> int:
 
 
 def _since(text: str | None) -> float:
-    from arkive_common.errors import ArkiveError
+    from arkive_core.errors import ArkiveError
 
     if not text:
         return 0.0

@@ -28,7 +28,7 @@ def parse_value(text: str) -> Any:
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, Any]:
-    from arkive_common.errors import InvalidArgument
+    from arkive_core.errors import InvalidArgument
 
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -103,7 +103,7 @@ def _tag_command(action: str, text: str) -> click.Command:
     @shared_options
     @handler
     def change(args: Args) -> int:
-        from arkive_common.validation import check_tag
+        from arkive_core.validation import check_tag
 
         check_ref(args.ref, args.project)
         with usage_errors():
@@ -128,7 +128,7 @@ tag_rm = _tag_command("rm", "remove tags")
 @shared_options
 @handler
 def describe(args: Args) -> int:
-    from arkive_common.validation import check_description
+    from arkive_core.validation import check_description
 
     check_ref(args.ref, args.project)
     with usage_errors():
@@ -151,8 +151,9 @@ def describe(args: Args) -> int:
 @shared_options
 @handler
 def link(args: Args) -> int:
+    from arkive_core.validation import check_alias
+
     from arkive.catalog import split_target
-    from arkive_common.validation import check_alias
 
     check_ref(args.ref, args.project)
     with usage_errors():

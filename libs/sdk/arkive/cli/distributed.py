@@ -46,8 +46,9 @@ distributed_id = click.option(
 @shared_options
 @handler
 def upsert(args: Args) -> int:
+    from arkive_core.validation import check_name
+
     from arkive import Artifact
-    from arkive_common.validation import check_name
 
     with usage_errors():
         check_name(args.distributed_id, "distributed id")
@@ -78,8 +79,8 @@ def upsert(args: Args) -> int:
 @shared_options
 @handler
 def finish(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
-    from arkive_common.validation import check_name
+    from arkive_core.errors import InvalidArgument
+    from arkive_core.validation import check_name
 
     with usage_errors():
         check_name(args.distributed_id, "distributed id")

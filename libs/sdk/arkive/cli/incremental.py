@@ -17,7 +17,7 @@ from .refs import add_references
 
 
 def log_based(args: Args) -> int:
-    from arkive_common.refs import parse_ref
+    from arkive_core.refs import parse_ref
 
     if not args.base:
         raise UsageError("--remove needs --base (the version to remove files from)")

@@ -28,7 +28,7 @@ FORMATS = ("dot", "json", "mermaid")  # the SDK's lineage renderers
 @shared_options
 @handler
 def lineage(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
+    from arkive_core.errors import InvalidArgument
 
     ways = [w for w in ("up", "down", "both") if getattr(args, w)]
     if len(ways) > 1:

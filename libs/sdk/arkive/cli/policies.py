@@ -76,11 +76,11 @@ def _policy_line(p: RetentionPolicy) -> str:
 @shared_options
 @handler
 def policy_set(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
+    from arkive_core.errors import InvalidArgument
 
     with usage_errors():
         if args.type:
-            from arkive_common.validation import check_type
+            from arkive_core.validation import check_type
 
             check_type(args.type)
         if args.keep_best and not args.metric:
@@ -159,7 +159,7 @@ as_of_option = click.option("--as-of", default="", help="evaluate at this ISO 86
 @shared_options
 @handler
 def plan(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
+    from arkive_core.errors import InvalidArgument
 
     with usage_errors():
         as_of = as_of_datetime(args.as_of)

@@ -50,7 +50,7 @@ def add_references(art: Any, args: Args) -> None:
 @shared_options
 @handler
 def register(args: Args) -> int:
-    from arkive_common.validation import parse_metadata
+    from arkive_core.validation import parse_metadata
 
     with usage_errors():
         metadata = parse_metadata(args.metadata)

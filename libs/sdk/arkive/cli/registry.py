@@ -23,8 +23,8 @@ from ._sdk import default_project
 @shared_options
 @handler
 def links(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
-    from arkive_common.refs import parse_ref
+    from arkive_core.errors import InvalidArgument
+    from arkive_core.refs import parse_ref
 
     with usage_errors():
         if ":" in args.collection:
@@ -57,7 +57,7 @@ def links(args: Args) -> int:
 @shared_options
 @handler
 def unlink(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
+    from arkive_core.errors import InvalidArgument
 
     with usage_errors():
         if ":" not in args.ref:

@@ -23,7 +23,7 @@ INHERIT = "inherit"  # arkive.INHERIT: follow the project's default TTL
 
 def _ttl(text: str) -> timedelta | str | None:
     """A TTL on the command line: a duration, "never" (None) or "inherit"."""
-    from arkive_common.errors import ArkiveError
+    from arkive_core.errors import ArkiveError
 
     low = text.strip().lower()
     if low in NEVER:
@@ -163,7 +163,7 @@ def ttl_default(args: Args) -> int:
     if args.ttl == INHERIT:
         raise UsageError("a default TTL is a duration or never (see 'arkive ttl default --help')")
     with usage_errors():
-        from arkive_common.validation import check_type
+        from arkive_core.validation import check_type
 
         if args.type:
             check_type(args.type)

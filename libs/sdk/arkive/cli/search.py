@@ -18,7 +18,7 @@ from ._sdk import parse_duration
 
 def parse_when(text: str, option: str) -> datetime | None:
     """ISO 8601 ("2026-11-23", "2026-11-23T17:00:00+00:00"; naive = UTC) or a duration ago ("7d")."""
-    from arkive_common.errors import ArkiveError
+    from arkive_core.errors import ArkiveError
 
     if not text:
         return None
@@ -28,7 +28,7 @@ def parse_when(text: str, option: str) -> datetime | None:
         try:
             return datetime.now(UTC) - parse_duration(text)
         except ArkiveError:
-            from arkive_common.errors import InvalidArgument
+            from arkive_core.errors import InvalidArgument
 
             raise InvalidArgument(
                 f"invalid {option} {text!r}: use ISO 8601 (2026-11-23T17:00:00+00:00) or 7d"
@@ -95,7 +95,7 @@ def _lookup(metadata: dict[str, Any], key: str) -> Any:
 @shared_options
 @handler
 def search(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
+    from arkive_core.errors import InvalidArgument
 
     with usage_errors():
         after = parse_when(args.created_after, "--created-after")

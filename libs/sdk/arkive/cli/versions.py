@@ -45,9 +45,10 @@ from .refs import add_references, reference_options
 @shared_options
 @handler
 def log(args: Args) -> int:
+    from arkive_core.errors import InvalidArgument
+    from arkive_core.validation import check_name
+
     from arkive import Artifact
-    from arkive_common.errors import InvalidArgument
-    from arkive_common.validation import check_name
 
     if args.base or args.remove:  # an incremental version
         from .incremental import log_based
@@ -83,8 +84,8 @@ def log(args: Args) -> int:
 @shared_options
 @handler
 def versions(args: Args) -> int:
-    from arkive_common.errors import InvalidArgument
-    from arkive_common.refs import parse_ref
+    from arkive_core.errors import InvalidArgument
+    from arkive_core.refs import parse_ref
 
     with usage_errors():
         if ":" in args.name:
@@ -107,7 +108,7 @@ def versions(args: Args) -> int:
 @shared_options
 @handler
 def show_version(args: Args) -> int:
-    from arkive_common.errors import ArkiveError
+    from arkive_core.errors import ArkiveError
 
     check_ref(args.ref, args.project)
     with client_for(args) as client:
@@ -171,7 +172,7 @@ def get(args: Args) -> int:
 
 def _nothing_under(client: object, v: object, prefix: str) -> int:
     """`get --prefix` that matched no file: say so, with the version's top-level entries as a hint."""
-    from arkive_common.errors import NotFound
+    from arkive_core.errors import NotFound
 
     files = client.files(v)  # type: ignore[attr-defined]
     tops = sorted({f.path.split("/", 1)[0] + ("/" if "/" in f.path else "") for f in files})
@@ -185,8 +186,8 @@ def _nothing_under(client: object, v: object, prefix: str) -> int:
 @shared_options
 @handler
 def ls(args: Args) -> int:
-    from arkive_common.errors import NotFound
-    from arkive_common.validation import check_type
+    from arkive_core.errors import NotFound
+    from arkive_core.validation import check_type
 
     with usage_errors():
         if args.type:
