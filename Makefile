@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PKGS := libs/common libs/proto libs/sdk libs/stack services/gateway services/ingest services/hashing \
+PKGS := libs/core libs/common libs/proto libs/sdk libs/stack services/gateway services/ingest services/hashing \
         services/lineage services/retention services/web
 PYTEST_ARGS ?=
 

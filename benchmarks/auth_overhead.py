@@ -68,7 +68,7 @@ async def _rounds(stubs: dict[str, Any], n: int) -> dict[str, list[float]]:
 async def _interceptor_only(n: int, token: str) -> float:
     """Seconds per call of the interceptor and its handler wrapper on a warm cache (no network):
     token parse, cache hit, sha256 + compare, rule lookup, project check."""
-    from arkive_common.tokens import parse_token
+    from arkive_core.tokens import parse_token
 
     parsed = parse_token(token)
     assert parsed is not None

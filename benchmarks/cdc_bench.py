@@ -23,10 +23,10 @@ from unittest import mock
 
 import asyncpg
 import numpy as np
+from arkive_core import cdc
 
 import arkive
 from arkive.engine import transfer as _transfer
-from arkive_common import cdc
 from arkive_stack import Stack, StackConfig
 
 from . import raw

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import aiohttp
 import nats
+from arkive_core.errors import NotFound
 from yarl import URL
 
 import arkive
 from arkive_common import api
 from arkive_common.contracts import HASHING, INGEST
-from arkive_common.errors import NotFound
 from arkive_common.rpc import RpcClient
 from arkive_stack import Stack, StackConfig
 

@@ -25,8 +25,8 @@ CACHE=${ARKIVE_IMAGE_CACHE:-.cache/image}
 LOCAL_BASE=localhost/arkive-base:bookworm
 BASE=${ARKIVE_BASE_IMAGE:-$LOCAL_BASE}
 ULIMITS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-PACKAGES=(libs/common libs/proto libs/sdk services/gateway services/ingest services/hashing services/lineage services/retention
-  services/web)
+PACKAGES=(libs/core libs/common libs/proto libs/sdk services/gateway services/ingest services/hashing services/lineage
+  services/retention services/web)
 say() { echo "build_image [${SECONDS}s]: $*" >&2; }
 
 if [[ $(id -u) != 0 ]]; then

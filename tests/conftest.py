@@ -23,10 +23,10 @@ from types import FrameType
 
 import pytest
 import pytest_asyncio
+from arkive_core.credentials import write_credentials
+from arkive_core.tokens import new_token
 from support import scratch_dir
 
-from arkive_common.credentials import write_credentials
-from arkive_common.tokens import new_token
 from arkive_stack import Stack, StackConfig
 
 GC_FLOOR = "ARKIVE_GC_MIN_GRACE_SECONDS"

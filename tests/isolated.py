@@ -11,8 +11,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-
-from arkive_common.tokens import bootstrap_value, parse_token
+from arkive_core.tokens import bootstrap_value, parse_token
 
 
 @asynccontextmanager

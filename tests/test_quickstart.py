@@ -10,9 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from arkive_core.credentials import credentials_path
 from support import scratch_dir
-
-from arkive_common.credentials import credentials_path
 
 ARKIVE = str(Path(sys.executable).parent / "arkive")
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest_asyncio
+from arkive_core.tokens import bootstrap_value, parse_token
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
@@ -29,7 +30,6 @@ from arkive_common import bus, eventlog
 from arkive_common.config import Settings
 from arkive_common.consumer import EventConsumer
 from arkive_common.events import Envelope, Event, VersionCommitted, encode_envelope, encode_event, event_type
-from arkive_common.tokens import bootstrap_value, parse_token
 
 from .refs_helpers import free_port
 

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import grpc
+from arkive_core.credentials import api_key
 
 from arkive._rpc import bearer_interceptors
-from arkive_common.credentials import api_key
 from arkive_proto.v1 import reference_service_pb2 as rpb
 
 DOWNLOAD_REFERENCE = "/arkive.v1.ReferenceService/DownloadReference"

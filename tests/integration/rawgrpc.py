@@ -7,9 +7,9 @@ import hashlib
 import uuid
 
 import grpc
+from arkive_core.credentials import api_key
 
 from arkive._rpc import bearer_interceptors
-from arkive_common.credentials import api_key
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as ag
 from arkive_proto.v1 import blob_service_pb2 as bpb

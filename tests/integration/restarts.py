@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import grpc
+from arkive_core.credentials import api_key
 from support import assert_eventually, scratch_dir
 
 from arkive._rpc import bearer_interceptors
-from arkive_common.credentials import api_key
 from arkive_stack import Stack, StackConfig
 from arkive_stack.probes import grpc_serving
 from arkive_stack.processes import ManagedProcess

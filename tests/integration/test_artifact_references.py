@@ -8,9 +8,9 @@ import hashlib
 
 import grpc
 import pytest
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 import arkive
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 from .auth_helpers import admin_token, create_token
 from .refs_helpers import project, read_tree

@@ -12,9 +12,9 @@ from typing import Any
 
 import asyncpg
 import grpc
+from arkive_core.tokens import new_token
 from support import assert_eventually
 
-from arkive_common.tokens import new_token
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as ag
 from arkive_proto.v1 import auth_service_pb2 as aupb

@@ -16,13 +16,13 @@ from pathlib import Path
 import asyncpg
 import grpc
 import pytest
+from arkive_core.errors import PermissionDenied
+from arkive_core.tokens import new_token
 from support import assert_eventually
 
 import arkive
 from arkive_common import db as common_db
 from arkive_common import eventlog
-from arkive_common.errors import PermissionDenied
-from arkive_common.tokens import new_token
 from arkive_ingest import auth_model
 from arkive_ingest.auth_handlers import bootstrap_admin
 from arkive_proto.v1 import artifact_service_pb2 as apb

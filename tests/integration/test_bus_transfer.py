@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator
 
 import msgspec
 import pytest
+from arkive_core.errors import Unavailable
 from support import assert_eventually
 from test_internal_plane import PREFIX as PLANE_PREFIX
 from test_internal_plane import plane as closed_plane  # noqa: F401 (fixture: nats-server with per-service users)
 
 from arkive_common import bus
 from arkive_common.contract import Handlers, Rpc
-from arkive_common.errors import Unavailable
 from arkive_common.rpc import RpcClient, RpcServer
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import asyncpg
 import grpc
 import pytest
+from arkive_core import cdc
 from support import assert_eventually
 
 import arkive
-from arkive_common import cdc
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import blob_service_pb2 as bpb
@@ -225,8 +225,9 @@ async def test_long_recipes_are_staged_and_split_into_events(stack):
     import time
     import uuid
 
+    from arkive_core.errors import FailedPrecondition
+
     from arkive_common import api, eventlog
-    from arkive_common.errors import FailedPrecondition
     from arkive_common.events import BlobChunked
     from arkive_hashing import chunks as hashing_chunks
 

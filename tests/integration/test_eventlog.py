@@ -9,11 +9,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from arkive_core.errors import Conflict, InvalidArgument
 from support import assert_eventually
 
 from arkive_common import bus, db, eventlog
 from arkive_common.consumer import EventConsumer
-from arkive_common.errors import Conflict, InvalidArgument
 from arkive_common.events import DraftCreated
 from arkive_common.outbox import OutboxRelay
 

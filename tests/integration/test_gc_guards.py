@@ -8,10 +8,10 @@ import hashlib
 import asyncpg
 import grpc
 import pytest
+from arkive_core.errors import InvalidArgument
 
 from arkive_common import api_retention as ra
 from arkive_common import blob_locks, eventlog
-from arkive_common.errors import InvalidArgument
 from arkive_common.events import BlobsDeleted
 from arkive_hashing import gc
 from arkive_proto.v1 import admin_service_pb2 as admin_pb

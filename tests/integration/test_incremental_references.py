@@ -7,9 +7,9 @@ import hashlib
 import uuid
 
 import pytest
+from arkive_core.errors import NotFound
 
 import arkive
-from arkive_common.errors import NotFound
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 from arkive_proto.v1 import reference_service_pb2 as rpb

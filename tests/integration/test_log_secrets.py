@@ -6,9 +6,9 @@ import uuid
 
 import grpc
 import pytest
+from arkive_core.tokens import parse_token
 
 import arkive
-from arkive_common.tokens import parse_token
 
 
 async def test_service_logs_hold_no_token_secret(stack, admin_token):

@@ -12,13 +12,13 @@ import pkgutil
 
 import grpc
 import pytest
+from arkive_core.credentials import api_key
 from google.protobuf.message import DecodeError
 from google.protobuf.message_factory import GetMessageClass
 from support import assert_eventually
 
 import arkive_proto.v1
 from arkive._rpc import bearer_interceptors
-from arkive_common.credentials import api_key
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 GARBAGE = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from arkive_core.errors import InvalidArgument
 from support import scratch_dir
 
 import arkive
-from arkive_common.errors import InvalidArgument
 from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from arkive_core.errors import FailedPrecondition
 
 import arkive
-from arkive_common.errors import FailedPrecondition
 
 from .grpc_proxy import DropProxy, drop_proxy
 from .refs_helpers import project, read_tree, s3_client

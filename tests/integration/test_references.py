@@ -12,11 +12,11 @@ from pathlib import Path
 
 import grpc
 import pytest
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from botocore.exceptions import ClientError
 from support import assert_eventually
 
 import arkive
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rg

@@ -13,9 +13,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from arkive_core.errors import InvalidArgument, PermissionDenied
 
 import arkive
-from arkive_common.errors import InvalidArgument, PermissionDenied
 from arkive_proto.v1 import blob_service_pb2 as bpb
 from arkive_proto.v1 import retention_service_pb2 as retpb
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import grpc
 import pytest
+from arkive_core.errors import FailedPrecondition, NotFound
 from support import assert_eventually, scratch_dir
 
 import arkive
-from arkive_common.errors import FailedPrecondition, NotFound
 from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 

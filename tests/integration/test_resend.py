@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 
 import msgspec
 import pytest
+from arkive_core.errors import ArkiveError, Code
 
 from arkive_common import api, bus, rpc
 from arkive_common.contract import Handlers, Rpc
 from arkive_common.contracts import HASHING
-from arkive_common.errors import ArkiveError, Code
 from arkive_common.rpc import RpcClient, RpcServer
 
 from .stores import stack_store

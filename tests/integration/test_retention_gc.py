@@ -17,12 +17,12 @@ import asyncpg
 import grpc
 import nats
 import pytest
+from arkive_core.errors import ArkiveError
 from support import assert_eventually
 
 from arkive_common import api_retention as ra
 from arkive_common.api import Empty, StatBlobs
 from arkive_common.contracts import HASHING
-from arkive_common.errors import ArkiveError
 from arkive_common.rpc import RpcClient
 from arkive_gateway.gc import collect_garbage
 from arkive_proto.v1 import blob_service_pb2 as bpb

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import msgspec
 import pytest
+from arkive_core import limits
+from arkive_core.errors import ArkiveError, Code, InvalidArgument
 
-from arkive_common import bus, limits
+from arkive_common import bus
 from arkive_common.contract import Handlers, Rpc
-from arkive_common.errors import ArkiveError, Code, InvalidArgument
 from arkive_common.rpc import RpcClient, RpcServer
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import asyncpg
 import grpc
 import pytest
+from arkive_core.credentials import api_key
+from arkive_core.errors import DataLoss
 
 import arkive
 from arkive._rpc import bearer_interceptors
-from arkive_common.credentials import api_key
-from arkive_common.errors import DataLoss
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from arkive_core.errors import ArkiveError, NotFound
+from arkive_core.manifest import manifest_digest
+from arkive_core.refs import parse_ref
+from arkive_core.validation import check_digest, check_path
 
-from arkive_common.errors import ArkiveError, NotFound
-from arkive_common.manifest import manifest_digest
-from arkive_common.refs import parse_ref
-from arkive_common.validation import check_digest, check_path
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 from arkive_proto.v1 import artifact_service_pb2 as apb

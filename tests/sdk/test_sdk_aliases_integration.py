@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from arkive_core.errors import InvalidArgument, NotFound
 from test_sdk_catalog_integration import art, cli, cli_json, new_project
 
 import arkive
-from arkive_common.errors import InvalidArgument, NotFound
 
 
 @pytest.fixture

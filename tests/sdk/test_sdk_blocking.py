@@ -190,8 +190,9 @@ def test_async_client_is_composed_of_features_made_once_on_first_use(fake_gatewa
 
 
 def test_log_options_are_checked_once_and_carried_as_keywords() -> None:
+    from arkive_core.errors import InvalidArgument
+
     from arkive._log_options import LogOptions
-    from arkive_common.errors import InvalidArgument
 
     options = LogOptions(("best",), ["raw"], None, "run-1").checked()
     assert options.keywords() == {"aliases": ["best"], "tags": ["raw"], "label": "", "run_id": "run-1"}

@@ -8,13 +8,13 @@ from typing import Any
 
 import grpc
 import pytest
+from arkive_core.credentials import api_key
+from arkive_core.errors import NotFound
 from test_sdk_catalog_integration import cli, cli_json, new_project
 
 import arkive
 from arkive._diff import metadata_diff
 from arkive._rpc import bearer_interceptors
-from arkive_common.credentials import api_key
-from arkive_common.errors import NotFound
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import grpc
 import pytest
+from arkive_core.credentials import api_key
 from sdk_helpers import tree
 
 import arkive
 from arkive._rpc import bearer_interceptors
-from arkive_common.credentials import api_key
 from arkive_proto.v1 import artifact_service_pb2 as apb
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from arkive_core.manifest import manifest_digest
 
 from arkive import Artifact, FailedPrecondition, InvalidArgument, NotFound
 from arkive.engine.files import HashedFile, LocalFile, hash_file, hash_files, local_manifest_digest, walk_dir
 from arkive.engine.paths import check_layout, safe_destination
-from arkive_common.manifest import manifest_digest
 
 
 def sha(data: bytes) -> str:

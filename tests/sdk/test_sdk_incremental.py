@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from arkive_core.errors import InvalidArgument, NotFound
 from test_sdk_cli import one_error_line, run
 
 from arkive import Artifact, ArtifactVersion
-from arkive_common.errors import InvalidArgument, NotFound
 
 
 def version(**over: object) -> ArtifactVersion:

@@ -10,12 +10,12 @@ from typing import Any
 
 import grpc
 import pytest
+from arkive_core.credentials import api_key
+from arkive_core.errors import InvalidArgument, NotFound
 from sdk_helpers import tree
 from test_sdk_integration import cli_json, new_project
 
 import arkive
-from arkive_common.credentials import api_key
-from arkive_common.errors import InvalidArgument, NotFound
 from arkive_proto.v1 import blob_service_pb2 as bpb
 from arkive_proto.v1 import blob_service_pb2_grpc as bg
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from arkive_core.errors import InvalidArgument
 
 import arkive
-from arkive_common.errors import InvalidArgument
 
 
 def new_project() -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from functools import reduce
 
 import pytest
+from arkive_core.errors import FailedPrecondition, InvalidArgument
 from test_retention_domain import collection, delete
 
-from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.events import AliasAssigned, AliasRemoved
 from arkive_ingest import domain, domain_aliases, domain_deletion
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import reduce
 
 import pytest
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound
 from test_domain import cmd
 
 from arkive_common import api_catalog
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import (
     AliasAssigned,
     CollectionCreated,

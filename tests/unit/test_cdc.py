@@ -7,8 +7,7 @@ import itertools
 import random
 
 import numpy as np
-
-from arkive_common import cdc
+from arkive_core import cdc
 
 
 def _data(n: int, seed: int = 7) -> bytes:

@@ -6,8 +6,8 @@ from dataclasses import replace
 from functools import reduce
 
 import pytest
+from arkive_core.errors import AlreadyExists, FailedPrecondition
 
-from arkive_common.errors import AlreadyExists, FailedPrecondition
 from arkive_common.events import AliasAssigned, CollectionCreated, VersionCommitted
 from arkive_ingest import domain
 

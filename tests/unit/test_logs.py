@@ -6,10 +6,10 @@ import json
 import logging
 
 import pytest
+from arkive_core.tokens import new_token
 from opentelemetry.sdk.trace import TracerProvider
 
 from arkive_common import context, logs
-from arkive_common.tokens import new_token
 
 
 def _record(msg: str, *args: object, exc: BaseException | None = None) -> logging.LogRecord:

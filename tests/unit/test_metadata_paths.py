@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from arkive_core.errors import FailedPrecondition, InvalidArgument
 
-from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.metadata_paths import changed_leaves, expand, merge
 
 BASE = {"metrics": {"acc": 0.5, "loss": 0.9}, "owner": "ml", "tags": [1]}

@@ -4,9 +4,9 @@ and the manifest token (a changed ETag is new content)."""
 from __future__ import annotations
 
 import pytest
+from arkive_core.errors import InvalidArgument
 
 from arkive_common import api_refs as ar
-from arkive_common.errors import InvalidArgument
 from arkive_common.events import DraftReferencesAdded, encode_event
 from arkive_ingest.references import token
 

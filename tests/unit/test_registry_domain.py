@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import reduce
 
 import pytest
+from arkive_core.errors import FailedPrecondition, NotFound
 
-from arkive_common.errors import FailedPrecondition, NotFound
 from arkive_common.events import AliasAssigned, AliasRemoved, VersionUnlinked
 from arkive_ingest import domain, domain_catalog, domain_deletion, domain_registry
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import reduce
 
 import pytest
+from arkive_core.errors import FailedPrecondition
 from test_domain import cmd, run
 
 from arkive_common import api_retention as ra
-from arkive_common.errors import FailedPrecondition
 from arkive_common.events import AliasAssigned, AliasRemoved, VersionsDeleted, VersionsUndeleted
 from arkive_ingest import domain, domain_deletion
 from arkive_retention import policies

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from arkive_core.errors import Code
 
-from arkive_common.errors import Code
 from arkive_common.rpc_failure import failure
 
 

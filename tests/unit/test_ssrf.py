@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from arkive_core.errors import InvalidArgument, PermissionDenied
 
-from arkive_common.errors import InvalidArgument, PermissionDenied
 from arkive_gateway.ssrf import AllowList, CheckedResolver, SafeHttp, check_url, forbidden_reason
 
 REFUSED = [

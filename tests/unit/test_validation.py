@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from arkive_common.errors import InvalidArgument
-from arkive_common.manifest import manifest_digest
-from arkive_common.refs import parse_ref
-from arkive_common.validation import (
+from arkive_core.errors import InvalidArgument
+from arkive_core.manifest import manifest_digest
+from arkive_core.refs import parse_ref
+from arkive_core.validation import (
     check_alias,
     check_digest,
     check_label,
@@ -112,7 +111,7 @@ def test_non_utf8_file_names_are_refused_cleanly():
 
 
 def test_file_folder_conflicts():
-    from arkive_common.validation import file_folder_conflicts
+    from arkive_core.validation import file_folder_conflicts
 
     assert file_folder_conflicts(["a", "a/b", "c/d", "c/e"]) == [("a", "a/b")]
     assert file_folder_conflicts(["ab", "a/b"]) == []

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from arkive_core.errors import InvalidArgument
 
 from arkive._when import as_of_seconds
-from arkive_common.errors import InvalidArgument
 
 NOW = 1_800_000_000.0
 

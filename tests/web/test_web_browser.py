@@ -26,7 +26,7 @@ def session_token() -> str:
     """The token this session's tests send where the gateway checks tokens (ARKIVE_API_KEY or the
     credentials file); any well-formed token where it does not yet."""
     try:
-        from arkive_common.credentials import api_key  # type: ignore[import-not-found, unused-ignore]
+        from arkive_core.credentials import api_key  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return os.environ.get("ARKIVE_API_KEY") or "ark_" + "t" * 40
     return api_key() or "ark_" + "t" * 40

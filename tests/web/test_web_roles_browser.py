@@ -9,10 +9,10 @@ import os
 from typing import Any
 
 import pytest
+from arkive_core.errors import NotFound
 from web_support import HOSTILE, Catalog, sign_in
 
 import arkive
-from arkive_common.errors import NotFound
 
 
 async def _page(chromium: Any, base: str, token: str) -> Any:

@@ -9,8 +9,8 @@ import grpc
 import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer, make_mocked_request
+from arkive_core.errors import NotFound
 
-from arkive_common.errors import NotFound
 from arkive_proto.v1 import artifact_service_pb2_grpc as agrpc
 from arkive_web.app import WebService, WebSettings, make_app
 from arkive_web.context import on_page, pager

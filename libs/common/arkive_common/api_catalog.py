@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 import msgspec
+from arkive_core.errors import InvalidArgument
+from arkive_core.limits import check_text
 
 from .api import VersionView
-from .errors import InvalidArgument
-from .limits import check_text
 
 # Dotted paths into the metadata object ("metrics.accuracy"); keys outside this pattern can be
 # stored but not searched or sorted by (they never reach SQL, not even as parameters).

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from typing import TypeVar
 
 import msgspec
-
-from .errors import InvalidArgument
-from .validation import check_digest, check_path, check_size
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import check_digest, check_path, check_size
 
 RefRow = tuple[str, str, str, str, bool, str, int]  # RefEntry.row(), as events hold it
 T = TypeVar("T", "RefEntry", RefRow)

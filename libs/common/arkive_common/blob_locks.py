@@ -30,8 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import asyncpg
-
-from .errors import Conflict
+from arkive_core.errors import Conflict
 
 NAMESPACE = 0x626C6F62  # "blob": first key of the two-int4 form, a key space apart from bigint locks
 BUCKETS = 4096

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncpg
 import msgspec
+from arkive_core.errors import FailedPrecondition, NotFound
 
 from . import api, deadletters
 from . import api_consumers as ac
 from .consumer import NotYet, describe
 from .contract import Handlers
 from .contracts import admin
-from .errors import FailedPrecondition, NotFound
 from .events import decode_envelope
 from .reconcile import Reconciler
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg
+from arkive_core.errors import Conflict, InvalidArgument
 from prometheus_client import Counter
 
 from . import context, tracing
-from .errors import Conflict, InvalidArgument
 from .events import Envelope, Event, encode_event, event_type
 
 APPEND_LOCK = 0x61726B65  # "arke"

@@ -415,7 +415,7 @@ class PrincipalCreated(Event, frozen=True, kw_only=True):
 
 
 class TokenIssued(Event, frozen=True, kw_only=True):
-    """Only the sha256 of the secret is recorded (see arkive_common.tokens); expires_at 0 = never."""
+    """Only the sha256 of the secret is recorded (see arkive_core.tokens); expires_at 0 = never."""
 
     principal_id: str
     token_id: str

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .errors import FailedPrecondition, InvalidArgument
+from arkive_core.errors import FailedPrecondition, InvalidArgument
 
 Path = tuple[str, ...]
 

@@ -20,17 +20,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
+from arkive_core import limits
+from arkive_core.errors import ArkiveError, Code, InvalidArgument, Unavailable, error_from
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
-from . import context, limits, tracing
+from . import context, tracing
 from . import rpc_transfer as tr
 from .bus import rpc_subject
 from .contract import Handlers, Registered, Req, Resp, Rpc
-from .errors import ArkiveError, Code, InvalidArgument, Unavailable, error_from
 from .rpc_failure import failure
 from .rpc_observe import observed_call, observed_serve, served
 

@@ -8,9 +8,8 @@ import logging
 import uuid
 
 import asyncpg
+from arkive_core.errors import Code
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
-
-from .errors import Code
 
 log = logging.getLogger(__name__)
 _CONFLICTS = (asyncpg.UniqueViolationError, asyncpg.SerializationError, asyncpg.DeadlockDetectedError)

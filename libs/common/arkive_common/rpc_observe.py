@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
+from arkive_core.errors import ArkiveError
 from opentelemetry.trace import SpanKind
 
 from . import tracing
-from .errors import ArkiveError
 from .metrics import BUS_RPC_CALLS, BUS_RPC_SECONDS
 
 T = TypeVar("T")

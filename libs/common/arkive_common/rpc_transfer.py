@@ -16,13 +16,13 @@ import time
 from dataclasses import dataclass, field
 
 import msgspec
+from arkive_core import limits
+from arkive_core.errors import Code, error_from
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.nuid import NUID
 
-from . import limits
 from .bus import rpc_subject
-from .errors import Code, error_from
 
 PARTS = "Arkive-Parts"  # on a first part: how many parts the whole message has
 PART = "Arkive-Part"  # on a later part (or the request for one): its index

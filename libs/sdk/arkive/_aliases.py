@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arkive_common.errors import InvalidArgument
-from arkive_common.refs import parse_ref
-from arkive_common.validation import MAX_ALIASES, check_alias, check_list
+from arkive_core.errors import InvalidArgument
+from arkive_core.refs import parse_ref
+from arkive_core.validation import MAX_ALIASES, check_alias, check_list
+
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._feature import Feature

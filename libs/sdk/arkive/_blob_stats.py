@@ -33,17 +33,3 @@ class BlobStats:
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-def print_table(stats: BlobStats) -> None:
-    from rich.table import Table
-
-    from ._cli_output import _console, _size
-
-    table = Table(title="blob storage (cluster-wide)")
-    table.add_column("counter")
-    table.add_column("value", justify="right")
-    for name, value in stats.to_dict().items():
-        shown = _size(value) if name.endswith("_bytes") or name.startswith("bytes_") else str(value)
-        table.add_row(name, shown)
-    _console().print(table)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
+from arkive_core.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
 from ._feature import Feature
 from .engine import operations

@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
-
-from arkive_common.errors import ArkiveError
+from arkive_core.errors import ArkiveError
 
 from ._rpc import IDEMPOTENT_CALL_TIMEOUT, Retry, call, call_idempotent, open_channel
 from .engine.wire import BlobStub

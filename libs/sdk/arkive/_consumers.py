@@ -5,7 +5,6 @@ dead-letters`, `arkive admin check`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
 from typing import Any
 
 from arkive_proto.v1 import admin_service_pb2 as adpb
@@ -77,40 +76,3 @@ class Consumers(Feature):
         timeout = max(self.timeout, 900)  # a first check scans the whole log
         resp = await self._call(self._admin.CheckConsumers, adpb.CheckConsumersRequest(), timeout=timeout)
         return [_from_proto(ConsumerCheck, c) for c in resp.consumers]
-
-
-def _when(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def print_dead_letters(letters: list[DeadLetter]) -> None:
-    from rich.table import Table
-
-    from ._cli_output import _console
-
-    if not letters:
-        _console().print("no dead letters")
-        return
-    table = Table(title="dead letters (--json: subject, raw size, first failure)")
-    for col in ("id", "consumer", "event", "seq", "tries", "last failure", "error"):
-        table.add_column(col, overflow="fold")
-    for d in letters:
-        event = f"{d.event_type} {d.event_id[:8]}" if d.event_id else "(undecodable)"
-        seq = str(d.stream_seq) if d.stream_seq else "-"
-        table.add_row(str(d.id), d.consumer, event, seq, str(d.deliveries), _when(d.last_failure), d.error)
-    _console().print(table)
-
-
-def print_checks(checks: list[ConsumerCheck]) -> None:
-    from rich.table import Table
-
-    from ._cli_output import _console
-
-    table = Table(title="bus consumers")
-    table.add_column("consumer", no_wrap=True)
-    for col in ("expected", "processed", "re-driven", "missing", "dead letters", "position"):
-        table.add_column(col, justify="right")
-    for c in checks:
-        row = (c.expected, c.processed, c.redriven, c.still_missing, c.dead_letters, c.position)
-        table.add_row(c.consumer, *map(str, row))
-    _console().print(table)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from arkive_common.errors import InvalidArgument
-from arkive_common.validation import (
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import (
     check_description,
     check_name,
 )
+
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._drafts import abort_quietly, commit_draft, logged, upload_into_draft

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arkive_common.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_tag
+from arkive_core.validation import MAX_ALIASES, MAX_TAGS, check_alias, check_label, check_list, check_tag
 
 
 @dataclass(frozen=True, slots=True)

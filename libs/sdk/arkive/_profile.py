@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from arkive_common.errors import InvalidArgument
-from arkive_common.validation import MAX_METADATA_BYTES
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import MAX_METADATA_BYTES
 
 PREVIEW_MAX_COLUMNS = 100
 HISTOGRAM_BINS = 20

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from arkive_common.validation import (
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from arkive_core.validation import (
     MAX_ALIASES,
     MAX_TAGS,
     check_alias,
@@ -20,6 +20,7 @@ from arkive_common.validation import (
     check_tag,
     check_type,
 )
+
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 

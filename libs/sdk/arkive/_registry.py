@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from arkive_common.errors import InvalidArgument
-from arkive_common.refs import parse_ref
+from arkive_core.errors import InvalidArgument
+from arkive_core.refs import parse_ref
+
 from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 

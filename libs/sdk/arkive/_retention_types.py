@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-from arkive_common.errors import InvalidArgument
+from arkive_core.errors import InvalidArgument
 
 INHERIT = "inherit"
 """set_ttl(ref, INHERIT): the version follows its project's default TTL again."""

@@ -19,8 +19,7 @@ import time
 from typing import Any
 
 import grpc
-
-from arkive_common.errors import ArkiveError, Code, InvalidArgument, error_from
+from arkive_core.errors import ArkiveError, Code, InvalidArgument, error_from
 
 from ._defaults import DEFAULT_GATEWAY, DEFAULT_PROJECT
 from ._keyed import KeyedChannel, bearer_interceptors  # noqa: F401 (bearer_interceptors: for tests and tools)
@@ -232,7 +231,7 @@ CHANNEL_OPTIONS: list[tuple[str, int]] = [
 def open_channel(address: str, api_key: str = "") -> grpc.aio.Channel:
     """A channel to the gateway (connects lazily, on the first call); TLS per the environment
     (_tls.py); every call carries `api_key` (ARKIVE_API_KEY or the credentials file, see
-    arkive_common.credentials)."""
+    arkive_core.credentials)."""
     credentials = channel_credentials()  # TLS when ARKIVE_TLS_CA / ARKIVE_TLS say so
     if credentials is not None:
         channel = grpc.aio.secure_channel(address, credentials, options=CHANNEL_OPTIONS)

@@ -44,20 +44,3 @@ async def scrub_all(call: Callable[[adpb.ScrubBlobsRequest], Awaitable[Any]], sa
         after = resp.next_key
         if not after:
             return ScrubResult(objects, blobs, read, corrupt)
-
-
-def print_result(result: ScrubResult) -> None:
-    from ._cli_output import _console, _size
-
-    console = _console()
-    console.print(
-        f"checked {result.blobs_checked} blobs in {result.objects_checked} objects ({_size(result.bytes_read)} read)"
-    )
-    if not result.corrupt:
-        console.print("no corrupt blobs")
-        return
-    for c in result.corrupt:
-        console.print(f"corrupt: {c.digest} in {c.key}: {c.reason}")
-    console.print(
-        f"{len(result.corrupt)} corrupt blob(s) dropped from the index: log the same bytes again to repair them"
-    )

@@ -13,7 +13,8 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from arkive_common.errors import ArkiveError, FailedPrecondition, NotFound
+from arkive_core.errors import ArkiveError, FailedPrecondition, NotFound
+
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from ._feature import Feature

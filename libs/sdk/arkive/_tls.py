@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-
-from arkive_common.errors import InvalidArgument, error_from
+from arkive_core.errors import InvalidArgument, error_from
 
 _ON = ("1", "true", "on", "yes")
 

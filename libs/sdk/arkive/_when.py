@@ -7,7 +7,7 @@ import re
 import time
 from datetime import UTC, datetime
 
-from arkive_common.errors import InvalidArgument
+from arkive_core.errors import InvalidArgument
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([a-z]+)(?:\s+ago)?$")
 _UNIT = {

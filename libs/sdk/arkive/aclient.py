@@ -10,14 +10,14 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 
 import grpc
-
-from arkive_common import credentials
-from arkive_common.errors import FailedPrecondition, InvalidArgument
-from arkive_common.refs import parse_ref
-from arkive_common.validation import (
+from arkive_core import credentials
+from arkive_core.errors import FailedPrecondition, InvalidArgument
+from arkive_core.refs import parse_ref
+from arkive_core.validation import (
     check_name,
     check_type,
 )
+
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 from arkive_proto.v1 import artifact_service_pb2 as apb

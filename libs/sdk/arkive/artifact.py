@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arkive_common.errors import InvalidArgument, NotFound
-from arkive_common.limits import MAX_METADATA_DEPTH, parse_json_object
-from arkive_common.validation import check_description, check_name, check_type
+from arkive_core.errors import InvalidArgument, NotFound
+from arkive_core.limits import MAX_METADATA_DEPTH, parse_json_object
+from arkive_core.validation import check_description, check_name, check_type
 
 from .engine.files import LocalFile, artifact_path, join_prefix, walk_dir
 from .engine.references import ReferenceSpec, check_spec

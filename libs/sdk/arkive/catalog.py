@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from arkive_common.errors import ArkiveError, InvalidArgument
-from arkive_common.validation import (
+from arkive_core.errors import ArkiveError, InvalidArgument
+from arkive_core.validation import (
     MAX_ALIASES,
     MAX_TAGS,
     check_alias,
@@ -27,6 +27,7 @@ from arkive_common.validation import (
     check_tag,
     check_type,
 )
+
 from arkive_proto.v1 import catalog_service_pb2 as cpb
 from arkive_proto.v1 import catalog_service_pb2_grpc as cgrpc
 

@@ -6,11 +6,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from arkive_common.errors import InvalidArgument
-from arkive_common.validation import (
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import (
     check_description,
     check_name,
 )
+
 from arkive_proto.v1 import artifact_service_pb2 as apb
 
 from ._convert import add_files_batches, draft_from_proto

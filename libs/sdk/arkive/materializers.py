@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arkive_common.errors import InvalidArgument
+from arkive_core.errors import InvalidArgument
 
 MATERIALIZER_KEY = "materializer"
 """The metadata key that names the materializer a version was written with."""

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from arkive_common.errors import InvalidArgument
-from arkive_common.validation import check_digest, check_name, check_type
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import check_digest, check_name, check_type
+
 from arkive_proto.v1 import retention_service_pb2 as rpb
 from arkive_proto.v1 import retention_service_pb2_grpc as rgrpc
 

@@ -19,9 +19,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from arkive_core.errors import InvalidArgument
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from arkive_common.errors import InvalidArgument
 from arkive_proto.v1 import lineage_service_pb2 as lpb
 from arkive_proto.v1 import lineage_service_pb2_grpc as lgrpc
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from arkive_common.errors import InvalidArgument, NotFound
+from arkive_core.errors import InvalidArgument, NotFound
 
 from ._feature import Feature
 from ._log_options import LogOptions

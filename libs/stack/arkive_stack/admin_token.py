@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arkive_common.credentials import read_credentials, write_credentials
-from arkive_common.tokens import bootstrap_value, new_token, parse_token
+from arkive_core.credentials import read_credentials, write_credentials
+from arkive_core.tokens import bootstrap_value, new_token, parse_token
 
 
 def load_or_create(data_dir: Path) -> tuple[str, bool]:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from arkive_common.credentials import credentials_path, read_credentials, write_credentials
+from arkive_core.credentials import credentials_path, read_credentials, write_credentials
 
 from . import admin_token
 from .config import SERVICES, StackConfig

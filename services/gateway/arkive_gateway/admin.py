@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import msgspec
+from arkive_core.errors import InvalidArgument, NotFound
 from nats.aio.client import Client as NATS
 
 from arkive_common import api, status
 from arkive_common import api_consumers as ac
 from arkive_common.contracts import CONSUMING
-from arkive_common.errors import InvalidArgument, NotFound
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 
 from .artifacts import AdminServicer as _BaseAdmin

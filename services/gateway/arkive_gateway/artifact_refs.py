@@ -6,14 +6,15 @@ download reads the blob by digest and verifies it. The caller must be allowed to
 
 from __future__ import annotations
 
+from arkive_core.errors import InvalidArgument, NotFound, PermissionDenied
+from arkive_core.refs import parse_ref
+from arkive_core.tokens import Role
+from arkive_core.validation import normalize_path
+
 from arkive_common import api
 from arkive_common import api_refs as ar
 from arkive_common.contracts import INGEST
-from arkive_common.errors import InvalidArgument, NotFound, PermissionDenied
-from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.tokens import Role
-from arkive_common.validation import normalize_path
 
 from .auth_check import allowed
 from .auth_interceptor import CURRENT

@@ -6,16 +6,16 @@ import asyncio
 import uuid
 
 import msgspec
+from arkive_core.errors import InvalidArgument
+from arkive_core.limits import MAX_FILES_PER_CALL, MAX_REMOVALS_PER_CALL
+from arkive_core.refs import parse_ref
+from arkive_core.validation import check_annotations, check_digest, check_name, normalize_path, parse_metadata
 
 from arkive_common import api
 from arkive_common import api_aliases as aa
 from arkive_common import api_diff as ad
 from arkive_common.contracts import ALL, HASHING, INGEST
-from arkive_common.errors import InvalidArgument
-from arkive_common.limits import MAX_FILES_PER_CALL, MAX_REMOVALS_PER_CALL
-from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_annotations, check_digest, check_name, normalize_path, parse_metadata
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 from arkive_proto.v1 import admin_service_pb2_grpc as admin_grpc
 from arkive_proto.v1 import artifact_service_pb2 as pb

@@ -13,14 +13,15 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from arkive_core.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from arkive_core.refs import VERSION_ID_RE, parse_ref
+from arkive_core.tokens import Role, parse_token, secret_matches
+
 from arkive_common import api_auth as aa
 from arkive_common import api_retention as ra
 from arkive_common.api_lineage import RunId
 from arkive_common.contracts import INGEST, LINEAGE
-from arkive_common.errors import InvalidArgument, PermissionDenied, Unauthenticated
-from arkive_common.refs import VERSION_ID_RE, parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.tokens import Role, parse_token, secret_matches
 
 from .auth_rules import Check, Rule, Source
 

@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from arkive_core.errors import ArkiveError, PermissionDenied
 
 from arkive_common import api_auth as aa
 from arkive_common import context as call_context
-from arkive_common.errors import ArkiveError, PermissionDenied
 from arkive_common.rpc import RpcClient
 
 from .auth_check import Resolver, TokenCache, authorize

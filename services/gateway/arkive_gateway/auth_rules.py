@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from arkive_common.tokens import Role
+from arkive_core.tokens import Role
 
 ANONYMOUS = frozenset(
     {

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 
+from arkive_core.errors import FailedPrecondition, InvalidArgument
+from arkive_core.tokens import new_token
+
 from arkive_common import api_auth as aa
 from arkive_common.contract import Req, Resp, Rpc
 from arkive_common.contracts import INGEST
-from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.rpc import RpcClient
-from arkive_common.tokens import new_token
 from arkive_proto.v1 import auth_service_pb2 as pb
 from arkive_proto.v1 import auth_service_pb2_grpc
 

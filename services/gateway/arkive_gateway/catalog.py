@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from arkive_core.errors import InvalidArgument
+from arkive_core.limits import MAX_KEY_CHARS, MAX_METADATA_KEYS_TO_UNSET, check_text
+from arkive_core.refs import parse_ref
+from arkive_core.validation import MAX_TAGS, check_description, check_list, check_name, check_tag, parse_metadata
+
 from arkive_common import api_catalog as ac
 from arkive_common.contracts import INGEST
-from arkive_common.errors import InvalidArgument
-from arkive_common.limits import MAX_KEY_CHARS, MAX_METADATA_KEYS_TO_UNSET, check_text
-from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import MAX_TAGS, check_description, check_list, check_name, check_tag, parse_metadata
 from arkive_proto.v1 import catalog_service_pb2 as pb
 from arkive_proto.v1 import catalog_service_pb2_grpc as pb_grpc
 

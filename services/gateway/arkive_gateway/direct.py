@@ -25,14 +25,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiobotocore.config import AioConfig
+from arkive_core.errors import FailedPrecondition, InvalidArgument
+from arkive_core.validation import check_digest, check_size
 from botocore.exceptions import ClientError
 
 from arkive_common import api
 from arkive_common.blobstore import BlobStore, shared_session
 from arkive_common.contracts import HASHING
-from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_digest, check_size
 from arkive_proto.v1 import blob_service_pb2 as pb
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ import functools
 from collections.abc import AsyncIterator, Callable
 
 import grpc
+from arkive_core.errors import ArkiveError
 
-from arkive_common.errors import ArkiveError
 from arkive_common.rpc import failure
 
 # A client still sending when the call is rejected can see grpc core's bare "Internal error from Core"

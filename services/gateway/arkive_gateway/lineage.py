@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from arkive_core.errors import InvalidArgument
+from arkive_core.limits import check_text
+from arkive_core.refs import parse_ref
+from arkive_core.validation import check_name, parse_metadata
+
 from arkive_common import api_lineage as al
 from arkive_common.contracts import LINEAGE
-from arkive_common.errors import InvalidArgument
-from arkive_common.limits import check_text
-from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_name, parse_metadata
 from arkive_proto.v1 import lineage_service_pb2 as pb
 from arkive_proto.v1 import lineage_service_pb2_grpc as pb_grpc
 

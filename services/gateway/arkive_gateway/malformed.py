@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-
-from arkive_common.errors import InvalidArgument
+from arkive_core.errors import InvalidArgument
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,13 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator
 
+from arkive_core.errors import InvalidArgument, NotFound
+from arkive_core.validation import check_digest, check_size
+
 from arkive_common import api
 from arkive_common.blobstore import BlobStore
 from arkive_common.contracts import HASHING
-from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_digest, check_size
 from arkive_proto.v1 import blob_service_pb2 as pb
 
 from . import composite

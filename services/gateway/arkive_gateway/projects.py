@@ -4,10 +4,11 @@ caller may not read is never asked about, so its name cannot come back."""
 
 from __future__ import annotations
 
+from arkive_core.tokens import Role
+
 from arkive_common import api_catalog as ac
 from arkive_common.contracts import INGEST
 from arkive_common.rpc import RpcClient
-from arkive_common.tokens import Role
 from arkive_proto.v1 import catalog_service_pb2 as pb
 
 from .auth_interceptor import CURRENT

@@ -15,12 +15,12 @@ import re
 from collections.abc import AsyncIterator
 from urllib.parse import unquote, urlsplit
 
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from arkive_core.validation import normalize_path
 from botocore.exceptions import ClientError
 
 from arkive_common import api_refs as ar
 from arkive_common.blobstore import BlobStore
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from arkive_common.validation import normalize_path
 
 from .ssrf import SafeHttp
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from arkive_core.errors import InvalidArgument
+from arkive_core.refs import parse_ref
+from arkive_core.validation import check_digest, check_path, check_size
 
 from arkive_common import api_refs as ar
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
 from arkive_common.contracts import INGEST
-from arkive_common.errors import InvalidArgument
-from arkive_common.refs import parse_ref
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_digest, check_path, check_size
 from arkive_proto.v1 import reference_service_pb2 as pb
 from arkive_proto.v1 import reference_service_pb2_grpc as pb_grpc
 from arkive_proto.v1 import types_pb2

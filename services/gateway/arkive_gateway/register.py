@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+from arkive_core.errors import InvalidArgument, NotFound, PermissionDenied
+from arkive_core.limits import MAX_FILES_PER_CALL
+from arkive_core.validation import check_annotations, check_name, check_type, parse_metadata
+
 from arkive_common import api
 from arkive_common.blobstore import BlobStore
 from arkive_common.contracts import HASHING, INGEST
-from arkive_common.errors import InvalidArgument, NotFound, PermissionDenied
-from arkive_common.limits import MAX_FILES_PER_CALL
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_annotations, check_name, check_type, parse_metadata
 from arkive_proto.v1 import reference_service_pb2 as pb
 
 from . import convert

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import math
 
+from arkive_core.errors import FailedPrecondition, InvalidArgument
+from arkive_core.limits import MAX_KEY_CHARS, check_text
+from arkive_core.refs import parse_ref, refuse_link
+from arkive_core.validation import check_digest, check_name
+
 from arkive_common import api
 from arkive_common import api_retention as ra
 from arkive_common.contracts import INGEST, RETENTION
-from arkive_common.errors import FailedPrecondition, InvalidArgument
-from arkive_common.limits import MAX_KEY_CHARS, check_text
-from arkive_common.refs import parse_ref, refuse_link
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_digest, check_name
 from arkive_proto.v1 import retention_service_pb2 as pb
 from arkive_proto.v1 import retention_service_pb2_grpc as pb_grpc
 

@@ -5,9 +5,10 @@ atomic with the commit: a run that finishes in between still gets the version.""
 
 from __future__ import annotations
 
+from arkive_core.errors import FailedPrecondition
+
 from arkive_common import api_lineage as al
 from arkive_common.contracts import LINEAGE
-from arkive_common.errors import FailedPrecondition
 from arkive_common.rpc import RpcClient
 
 

@@ -3,11 +3,12 @@ the bytes itself (a client's report of a corrupt download is only a hint to chec
 
 from __future__ import annotations
 
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import check_digest
+
 from arkive_common import api_scrub as sc
 from arkive_common.contracts import HASHING
-from arkive_common.errors import InvalidArgument
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_digest
 from arkive_proto.v1 import admin_service_pb2 as admin_pb
 
 DEFAULT_PAGE_BYTES = 256 * 1024 * 1024

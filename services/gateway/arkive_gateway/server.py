@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 import grpc
+from arkive_core.errors import ArkiveError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from nats.aio.client import Client as NATS
@@ -15,7 +16,6 @@ from arkive_common import api, bus
 from arkive_common.blobstore import BlobStore
 from arkive_common.config import Settings
 from arkive_common.contracts import HASHING, INGEST
-from arkive_common.errors import ArkiveError
 from arkive_common.rpc import RpcClient
 from arkive_common.status import StatusResponder
 from arkive_proto.v1 import (

@@ -21,9 +21,8 @@ from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from arkive_core.errors import InvalidArgument, PermissionDenied
 from yarl import URL
-
-from arkive_common.errors import InvalidArgument, PermissionDenied
 
 MAX_REDIRECTS = 5
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address

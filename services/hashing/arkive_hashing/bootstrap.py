@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from arkive_core.errors import InvalidArgument
+
 from arkive_common import api, db
 from arkive_common import api_scrub as sc
 from arkive_common.blobstore import BlobStore
@@ -9,7 +11,6 @@ from arkive_common.config import Settings
 from arkive_common.consumer import DeliveryPolicy
 from arkive_common.consumer_admin import serve_consumer_admin
 from arkive_common.contracts import HASHING
-from arkive_common.errors import InvalidArgument
 from arkive_common.reconcile import Reconciler
 from arkive_common.service import ServiceRuntime
 

@@ -15,10 +15,11 @@ import logging
 import time
 
 import asyncpg
+from arkive_core import cdc
 from botocore.exceptions import ClientError
 from nats.errors import TimeoutError as NatsTimeout
 
-from arkive_common import cdc, eventlog
+from arkive_common import eventlog
 from arkive_common.blobstore import BlobStore
 from arkive_common.consumer import DeliveryPolicy, EventConsumer, record_processed
 from arkive_common.events import BlobChunked, BlobStored, Envelope

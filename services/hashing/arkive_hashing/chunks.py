@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 
 import asyncpg
+from arkive_core.errors import FailedPrecondition, InvalidArgument
+from arkive_core.validation import check_digest, check_size
 
 from arkive_common import api, eventlog
-from arkive_common.errors import FailedPrecondition, InvalidArgument
 from arkive_common.events import BlobChunked, BlobComposed, BlobsDeleted, Event
-from arkive_common.validation import check_digest, check_size
 
 TABLES = ("hashing_recipes",)
 EVENT_CHUNKS = 2_000  # per event (at most eventlog.MAX_EVENT_BYTES) at ~100 bytes a chunk

@@ -37,14 +37,14 @@ import uuid
 from datetime import datetime
 
 import asyncpg
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import check_digest
 
 from arkive_common import api, blob_locks, eventlog, metrics
 from arkive_common import api_gc as ag
 from arkive_common import api_retention as ra
 from arkive_common.blobstore import BlobStore
-from arkive_common.errors import InvalidArgument
 from arkive_common.events import BlobsDeleted
-from arkive_common.validation import check_digest
 
 from . import chunks, index, repack
 

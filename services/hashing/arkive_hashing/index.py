@@ -8,9 +8,10 @@ import time
 
 import asyncpg
 import msgspec
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import check_digest, check_size
 
 from arkive_common import api, eventlog, projection
-from arkive_common.errors import InvalidArgument
 from arkive_common.events import (
     BlobsCorrupted,
     BlobsDeleted,
@@ -20,7 +21,6 @@ from arkive_common.events import (
     Envelope,
     Event,
 )
-from arkive_common.validation import check_digest, check_size
 
 from . import chunks, repack, stats
 

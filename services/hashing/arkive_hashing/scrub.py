@@ -15,14 +15,14 @@ import uuid
 from dataclasses import dataclass, field
 
 import asyncpg
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import check_digest
 from botocore.exceptions import ClientError
 
 from arkive_common import api, eventlog
 from arkive_common import api_scrub as sc
 from arkive_common.blobstore import BlobStore
-from arkive_common.errors import InvalidArgument
 from arkive_common.events import BlobsCorrupted
-from arkive_common.validation import check_digest
 
 from . import index
 

@@ -5,11 +5,11 @@ conflict like every command of a collection); list_aliases reads the read model.
 from __future__ import annotations
 
 import asyncpg
+from arkive_core.errors import NotFound
+from arkive_core.validation import MAX_ALIASES, check_alias, check_list, check_name
 
 from arkive_common import api, eventlog
 from arkive_common import api_aliases as aa
-from arkive_common.errors import NotFound
-from arkive_common.validation import MAX_ALIASES, check_alias, check_list, check_name
 
 from . import domain_aliases, queries, registry_model
 from .handlers import apply_and_append, collection_stream, load_collection, retrying

@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 
 import asyncpg
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import MAX_TAGS, check_description, check_list, check_tag
 
 from arkive_common import api_catalog as ac
 from arkive_common import eventlog, metadata_paths
-from arkive_common.errors import InvalidArgument
-from arkive_common.validation import MAX_TAGS, check_description, check_list, check_tag
 
 from . import domain, domain_catalog, queries, registry_model, snapshots, tombstones
 from .handlers import apply_and_append, collection_stream, retrying

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
+from arkive_core.errors import InvalidArgument, PermissionDenied
+from arkive_core.validation import check_name
 
 from arkive_common import api_auth as aa
-from arkive_common.errors import InvalidArgument, PermissionDenied
-from arkive_common.validation import check_name
 
 from .auth_handlers import is_global_admin, require_project_admin
 

@@ -13,13 +13,13 @@ import time
 from datetime import UTC, datetime
 
 import asyncpg
+from arkive_core.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
+from arkive_core.tokens import BOOTSTRAP_PRINCIPAL, Role, parse_bootstrap_value
+from arkive_core.validation import check_name
 
 from arkive_common import api_auth as aa
 from arkive_common import eventlog
-from arkive_common.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
 from arkive_common.events import Event, PrincipalCreated, RoleGranted, RoleRevoked, TokenIssued, TokenRevoked
-from arkive_common.tokens import BOOTSTRAP_PRINCIPAL, Role, parse_bootstrap_value
-from arkive_common.validation import check_name
 
 from . import auth_model
 from .handlers import retrying

@@ -9,12 +9,12 @@ import os
 import time
 
 import asyncpg
+from arkive_core.errors import InvalidArgument, NotFound
+from arkive_core.validation import check_name
 
 from arkive_common import api_retention as ra
 from arkive_common import blob_locks, eventlog
-from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import VersionsUndeleted
-from arkive_common.validation import check_name
 
 from . import domain_deletion, registry_guard, tombstones
 from .handlers import apply_and_append, collection_stream, load_collection, retrying

@@ -12,11 +12,11 @@ import time
 import uuid
 
 import asyncpg
+from arkive_core.errors import FailedPrecondition, NotFound
+from arkive_core.validation import check_name, check_type
 
 from arkive_common import api, eventlog
-from arkive_common.errors import FailedPrecondition, NotFound
 from arkive_common.events import DraftAborted, DraftCreated, Event
-from arkive_common.validation import check_name, check_type
 
 from . import queries
 from .handlers import (

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from arkive_common.errors import AlreadyExists, FailedPrecondition
+from arkive_core.errors import AlreadyExists, FailedPrecondition
+
 from arkive_common.events import (
     AliasAssigned,
     AliasRemoved,

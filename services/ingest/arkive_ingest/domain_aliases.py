@@ -4,7 +4,8 @@ follows the newest live version by itself (domain.decide_commit, domain_deletion
 
 from __future__ import annotations
 
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound
+
 from arkive_common.events import AliasRemoved, Event
 
 from . import domain

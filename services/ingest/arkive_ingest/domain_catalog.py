@@ -8,8 +8,11 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound
+from arkive_core.limits import check_json_value
+from arkive_core.validation import MAX_METADATA_BYTES, MAX_TAGS
+
 from arkive_common import metadata_paths
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import (
     CollectionCreated,
     Event,
@@ -20,8 +23,6 @@ from arkive_common.events import (
     VersionTagsUpdated,
     VersionUnlinked,
 )
-from arkive_common.limits import check_json_value
-from arkive_common.validation import MAX_METADATA_BYTES, MAX_TAGS
 
 from . import domain
 

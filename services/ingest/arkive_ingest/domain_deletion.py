@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from arkive_common.errors import FailedPrecondition, NotFound
+from arkive_core.errors import FailedPrecondition, NotFound
+
 from arkive_common.events import AliasAssigned, AliasRemoved, Event, VersionsDeleted, VersionsUndeleted
 
 from .domain import LATEST, Collection, VersionInfo

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from arkive_common.errors import NotFound
+from arkive_core.errors import NotFound
+
 from arkive_common.events import AliasAssigned, AliasRemoved, Event, VersionUnlinked
 
 from .domain import LATEST

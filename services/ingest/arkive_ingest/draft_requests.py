@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 import asyncpg
+from arkive_core.errors import InvalidArgument
 
 from arkive_common import api
-from arkive_common.errors import InvalidArgument
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

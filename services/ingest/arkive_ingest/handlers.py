@@ -11,15 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-
-from arkive_common import api, blob_locks, eventlog, metadata_paths
-from arkive_common.contracts import HASHING
-from arkive_common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
-from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
-from arkive_common.limits import MAX_FILES_PER_CALL, check_json_value
-from arkive_common.manifest import manifest_digest
-from arkive_common.rpc import RpcClient
-from arkive_common.validation import (
+from arkive_core.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
+from arkive_core.limits import MAX_FILES_PER_CALL, check_json_value
+from arkive_core.manifest import manifest_digest
+from arkive_core.validation import (
     MAX_ALIASES,
     MAX_TAGS,
     check_alias,
@@ -34,6 +29,11 @@ from arkive_common.validation import (
     check_type,
     file_folder_conflicts,
 )
+
+from arkive_common import api, blob_locks, eventlog, metadata_paths
+from arkive_common.contracts import HASHING
+from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
+from arkive_common.rpc import RpcClient
 
 from . import domain, draft_requests, incremental, projection, queries, references, registry_model, snapshots
 

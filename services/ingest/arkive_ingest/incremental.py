@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
+from arkive_core.errors import InvalidArgument
+from arkive_core.refs import parse_ref
+from arkive_core.validation import check_type
 
 from arkive_common import api
-from arkive_common.errors import InvalidArgument
 from arkive_common.events import DraftFilesRemoved
-from arkive_common.refs import parse_ref
-from arkive_common.validation import check_type
 
 from . import queries
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 
 import asyncpg
+from arkive_core.errors import InvalidArgument, NotFound
+from arkive_core.validation import MAX_ALIASES, check_alias, check_list, check_name
 
 from arkive_common import api, eventlog
 from arkive_common import api_catalog as ac
-from arkive_common.errors import InvalidArgument, NotFound
-from arkive_common.validation import MAX_ALIASES, check_alias, check_list, check_name
 
 from . import domain_catalog, domain_registry, queries
 from .annotate import load_catalog

@@ -5,9 +5,9 @@ so no other name ever leaves here."""
 from __future__ import annotations
 
 import asyncpg
+from arkive_core.validation import check_name
 
 from arkive_common import api_catalog as ac
-from arkive_common.validation import check_name
 
 _SQL = """
 WITH names AS (

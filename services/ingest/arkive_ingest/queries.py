@@ -8,14 +8,14 @@ from typing import TypeVar
 
 import asyncpg
 import msgspec
+from arkive_core.errors import InvalidArgument, NotFound
+from arkive_core.refs import parse_ref
+from arkive_core.validation import normalize_path
 
 from arkive_common import api, eventlog
 from arkive_common import api_batch as ab
 from arkive_common.db import load_jsonb
-from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import AliasAssigned, AliasRemoved, VersionCommitted
-from arkive_common.refs import parse_ref
-from arkive_common.validation import normalize_path
 
 from . import references, registry_model
 

@@ -13,10 +13,10 @@ import hashlib
 import time
 
 import asyncpg
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound
 
 from arkive_common import api, eventlog
 from arkive_common import api_refs as ar
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import DraftReferencesAdded, VersionCommitted
 
 TABLES = ("ingest_draft_references", "ingest_manifest_references")

@@ -6,8 +6,9 @@ whose source version is deleted is not listed (its number stays taken)."""
 from __future__ import annotations
 
 import asyncpg
+from arkive_core import refs
 
-from arkive_common import api, refs
+from arkive_common import api
 from arkive_common.events import Event, VersionUnlinked
 
 # Columns named like ingest_versions' so queries.to_view reads both kinds of rows.

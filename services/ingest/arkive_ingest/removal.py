@@ -7,12 +7,12 @@ from __future__ import annotations
 import time
 
 import asyncpg
+from arkive_core.errors import InvalidArgument, NotFound
+from arkive_core.limits import MAX_REMOVALS_PER_CALL
+from arkive_core.validation import check_path
 
 from arkive_common import api, eventlog
-from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.events import DraftFilesRemoved
-from arkive_common.limits import MAX_REMOVALS_PER_CALL
-from arkive_common.validation import check_path
 
 from .handlers import apply_and_append, draft_stream, open_draft
 from .incremental import UNDER

@@ -17,10 +17,10 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import MAX_TAGS, check_alias, check_list, check_name, check_tag, check_type
 
 from arkive_common import api_catalog as ac
-from arkive_common.errors import InvalidArgument
-from arkive_common.validation import MAX_TAGS, check_alias, check_list, check_name, check_tag, check_type
 
 from . import registry_model, search_tokens
 from .queries import to_view

@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from arkive_core.errors import InvalidArgument
 
 from arkive_common import api_catalog as ac
-from arkive_common.errors import InvalidArgument
 
 
 def fingerprint(req: ac.SearchVersions) -> str:

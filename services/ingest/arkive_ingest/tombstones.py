@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
+from arkive_core.errors import NotFound
+from arkive_core.refs import parse_ref
 
 from arkive_common import api_retention as ra
-from arkive_common.errors import NotFound
 from arkive_common.events import AliasRemoved, Event, VersionsDeleted, VersionsUndeleted
-from arkive_common.refs import parse_ref
 
 # Appended to projection.MIGRATIONS (released steps are never edited).
 MIGRATION = """

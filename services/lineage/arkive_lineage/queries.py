@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
+from arkive_core.errors import InvalidArgument, NotFound
 
 from arkive_common import api
 from arkive_common import api_batch as ab
 from arkive_common import api_lineage as al
 from arkive_common.contracts import INGEST
 from arkive_common.db import load_jsonb
-from arkive_common.errors import InvalidArgument, NotFound
 from arkive_common.rpc import RpcClient
 
 MAX_DEPTH = 50

@@ -12,15 +12,15 @@ import uuid
 
 import asyncpg
 import msgspec
+from arkive_core.errors import FailedPrecondition, InvalidArgument, NotFound
+from arkive_core.validation import check_name
 
 from arkive_common import api, eventlog
 from arkive_common import api_batch as ab
 from arkive_common import api_lineage as al
 from arkive_common.contracts import INGEST
-from arkive_common.errors import FailedPrecondition, InvalidArgument, NotFound
 from arkive_common.events import ArtifactUsed, CacheKeyRecorded, Event, RunCrashed, RunFinished, RunStarted
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_name
 
 from . import graph, queries
 

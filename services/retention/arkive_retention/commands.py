@@ -11,16 +11,16 @@ from collections import defaultdict
 
 import asyncpg
 import msgspec
+from arkive_core.errors import InvalidArgument
+from arkive_core.refs import refuse_link
+from arkive_core.validation import check_name, check_type
 
 from arkive_common import api, eventlog, metrics
 from arkive_common import api_retention as ra
 from arkive_common.contracts import INGEST
 from arkive_common.db import load_jsonb
-from arkive_common.errors import InvalidArgument
 from arkive_common.events import DefaultTtlSet, Event, RetentionPolicyRemoved, RetentionPolicySet, VersionTtlSet
-from arkive_common.refs import refuse_link
 from arkive_common.rpc import RpcClient
-from arkive_common.validation import check_name, check_type
 
 from . import catalog, policies
 

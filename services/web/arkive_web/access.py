@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from arkive_core.errors import FailedPrecondition
+from arkive_core.tokens import Role
 
 from arkive import AsyncClient
-from arkive_common.errors import FailedPrecondition
-from arkive_common.tokens import Role
 
 IDENTITY_TTL = 5.0  # seconds a WhoAmI answer is reused for the same token
 MAX_CACHED = 256

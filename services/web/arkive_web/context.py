@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-
-from arkive import AsyncClient
-from arkive_common.errors import (
+from arkive_core.errors import (
     AlreadyExists,
     ArkiveError,
     Conflict,
@@ -17,6 +15,8 @@ from arkive_common.errors import (
     PermissionDenied,
     Unavailable,
 )
+
+from arkive import AsyncClient
 
 from .access import IDENTITIES, Access
 from .gateway import Clients

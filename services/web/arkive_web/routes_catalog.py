@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-
-from arkive_common.validation import check_name
+from arkive_core.validation import check_name
 
 from .context import PAGE_SIZE, access_of, client_of, html_page, next_link, on_page, pager
 from .html import Markup, human_size, join, link, render, table

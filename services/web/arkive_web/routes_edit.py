@@ -13,9 +13,9 @@ import json
 from typing import Any
 
 from aiohttp import web
+from arkive_core.errors import InvalidArgument
 
 from arkive import ArtifactVersion
-from arkive_common.errors import InvalidArgument
 
 from .context import client_of, html_page
 from .html import Markup, join, link, render

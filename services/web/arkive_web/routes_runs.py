@@ -4,10 +4,10 @@ state, inputs and outputs as links, and its producer/consumer edges drawn as a l
 from __future__ import annotations
 
 from aiohttp import web
+from arkive_core.errors import ArkiveError
+from arkive_core.refs import parse_ref
 
 from arkive.runs import RunInfo
-from arkive_common.errors import ArkiveError
-from arkive_common.refs import parse_ref
 
 from .context import PAGE_SIZE, access_of, client_of, html_page, next_link
 from .html import Markup, join, link, pretty_json, render, table

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from aiohttp import web
+from arkive_core.errors import InvalidArgument
 
 from arkive import ArtifactVersion
-from arkive_common.errors import InvalidArgument
 
 from .context import PAGE_SIZE, access_of, client_of, html_page, next_link
 from .html import Markup, human_size, join, link, render, table

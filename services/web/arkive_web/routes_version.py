@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 from aiohttp import web
+from arkive_core.errors import NotFound
 
 from arkive import ArtifactVersion, AsyncClient, FileInfo
 from arkive._lineage_export import LineageGraph
 from arkive._ttl import VersionTtl
-from arkive_common.errors import NotFound
 
 from .access import Access
 from .context import access_of, client_of, html_page

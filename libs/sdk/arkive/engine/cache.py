@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arkive_common.errors import InvalidArgument
+from arkive_core.errors import InvalidArgument
 
 DEFAULT_LIMIT = 10 * 1024**3
 _UNITS = {

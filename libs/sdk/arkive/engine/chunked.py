@@ -21,8 +21,8 @@ import hashlib
 from collections.abc import AsyncIterator
 
 import grpc
+from arkive_core import cdc
 
-from arkive_common import cdc
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from .._rpc import Retry, call_idempotent

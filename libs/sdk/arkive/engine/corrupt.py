@@ -8,8 +8,8 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import grpc
+from arkive_core.errors import DataLoss
 
-from arkive_common.errors import DataLoss
 from arkive_proto.v1 import admin_service_pb2 as adpb
 from arkive_proto.v1 import admin_service_pb2_grpc as adgrpc
 

@@ -17,7 +17,8 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-from arkive_common.errors import ArkiveError, Code
+from arkive_core.errors import ArkiveError, Code
+
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from .._rpc import RETRY_ATTEMPTS, Retry, call_idempotent, call_if_offered, retry_delay

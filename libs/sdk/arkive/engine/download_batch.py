@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
+from arkive_core.errors import ArkiveError, Code, DataLoss, FailedPrecondition
 
-from arkive_common.errors import ArkiveError, Code, DataLoss, FailedPrecondition
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from .._rpc import Retry

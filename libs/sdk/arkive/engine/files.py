@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arkive_common.errors import FailedPrecondition, InvalidArgument
-from arkive_common.manifest import manifest_digest
-from arkive_common.validation import normalize_path
+from arkive_core.errors import FailedPrecondition, InvalidArgument
+from arkive_core.manifest import manifest_digest
+from arkive_core.validation import normalize_path
 
 from .statcache import Key, StatCache, stat_key
 

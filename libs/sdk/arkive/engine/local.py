@@ -7,8 +7,8 @@ import threading
 from collections.abc import Iterator
 from typing import Protocol
 
-from arkive_common.errors import InvalidArgument
-from arkive_common.validation import check_name
+from arkive_core.errors import InvalidArgument
+from arkive_core.validation import check_name
 
 from .early import EarlyPacks
 from .files import HashedFile, LocalFile, hash_files, start_deferred

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from arkive_common.errors import ArkiveError, FailedPrecondition, InvalidArgument
+from arkive_core.errors import ArkiveError, FailedPrecondition, InvalidArgument
 
 from .files import artifact_path
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from arkive_common.errors import ArkiveError, Code, FailedPrecondition
+from arkive_core.errors import ArkiveError, Code, FailedPrecondition
 
 from .cache import BlobCache
 from .files import CHUNK_SIZE, artifact_path, hash_file

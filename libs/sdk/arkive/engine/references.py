@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import grpc
+from arkive_core.errors import InvalidArgument, NotFound
 
-from arkive_common.errors import InvalidArgument, NotFound
 from arkive_proto.v1 import reference_service_pb2 as rpb
 from arkive_proto.v1 import reference_service_pb2_grpc as rgrpc
 

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 import grpc
-
-from arkive_common.errors import ArkiveError, Code, DataLoss, FailedPrecondition
+from arkive_core.errors import ArkiveError, Code, DataLoss, FailedPrecondition
 
 from .._rpc import Retry
 from .cache import CacheWriter

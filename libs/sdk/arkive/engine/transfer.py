@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
+from arkive_core.errors import ArkiveError, Code
 
-from arkive_common.errors import ArkiveError, Code
 from arkive_proto.v1 import blob_service_pb2 as bpb
 
 from .._rpc import Retry, call_idempotent

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from arkive_common.errors import ArkiveError, Code, DataLoss
+from arkive_core.errors import ArkiveError, Code, DataLoss
 
 from .cache import BlobCache, CacheWriter
 from .download import _receive

@@ -4,22 +4,11 @@ when a process is not ready, none answered, or a consumer holds dead letters."""
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import click
 
-from . import _cli_output as show
-
-
-def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    st = sub.add_parser(
-        "status",
-        parents=[common],
-        help="every process: ready, version, uptime, outbox lag, consumer lag, dead letters",
-        description="Asks every gateway and service process (each replica) over the bus, through the gateway; "
-        "those that answer within --wait seconds are listed. Exit status 1 if one is not ready, none "
-        "answered, or a consumer holds dead letters.",
-    )
-    st.add_argument("--wait", type=float, default=1.0, metavar="S", help="seconds to collect answers (default 1)")
+from . import _output as show
+from ._options import Args, handler, shared_options
+from ._sdk import client as client_for
 
 
 def _duration(seconds: float) -> str:
@@ -30,14 +19,22 @@ def _duration(seconds: float) -> str:
     return f"{days}d{hours}h" if days else f"{hours}h{minutes}m" if hours else f"{minutes}m{s}s"
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    from .cli import _client
-
-    with _client(args) as client:
+@click.command(
+    "status",
+    help="Asks every gateway and service process (each replica) over the bus, through the gateway; "
+    "those that answer within --wait seconds are listed. Exit status 1 if one is not ready, none "
+    "answered, or a consumer holds dead letters.",
+    short_help="every process: ready, version, uptime, outbox lag, consumer lag, dead letters",
+)
+@click.option("--wait", type=float, default=1.0, metavar="S", help="seconds to collect answers (default 1)")
+@shared_options
+@handler
+def status(args: Args) -> int:
+    with client_for(args) as client:
         processes = client.status(args.wait)
     healthy = bool(processes) and all(p.ready for p in processes)
     healthy = healthy and not any(c.dead_letters for p in processes for c in p.consumers)
-    if getattr(args, "json", False):
+    if args.json:
         show.emit_json({"processes": [p.to_dict() for p in processes], "ok": healthy})
         return 0 if healthy else 1
     from rich.table import Table
@@ -50,5 +47,5 @@ def cmd_status(args: argparse.Namespace) -> int:
         consumers = ", ".join(f"{c.consumer} {c.pending}/{c.dead_letters}" for c in p.consumers) or "-"
         ready = "yes" if p.ready else "NO"
         table.add_row(p.service, p.instance, ready, p.version, _duration(p.uptime_seconds), outbox, consumers)
-    show._console().print(table if processes else "no process answered")
+    show.console().print(table if processes else "no process answered")
     return 0 if healthy else 1

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .version import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
+if TYPE_CHECKING:  # not at run time: JSON output and --help never load the SDK's version types
+    from arkive import ArtifactCollection, ArtifactVersion, DownloadResult, Draft, FileInfo, UpsertResult
 
 
-def _console() -> Any:
+def console() -> Any:
     # Imported lazily: rich costs ~100 ms and JSON mode never needs it.
     from rich.console import Console
 
     return Console(soft_wrap=True, highlight=False)
 
 
-def _size(n: int) -> str:
+def size(n: int) -> str:
     from rich.filesize import decimal
 
     return decimal(n)
@@ -36,18 +37,18 @@ def _words(items: tuple[str, ...] | list[str]) -> str:
 
 
 def log_result(v: ArtifactVersion) -> None:
-    out = _console()
+    out = console()
     if not v.created:
         tail = (
             "nothing uploaded"
             if v.bytes_uploaded == 0 and v.files_uploaded == 0
-            else f"uploaded {v.files_uploaded} files ({_size(v.bytes_uploaded)}) that it already referenced"
+            else f"uploaded {v.files_uploaded} files ({size(v.bytes_uploaded)}) that it already referenced"
         )
         out.print(f"unchanged: {v.ref} already has this content; {tail}", markup=False)
     else:
         out.print(
-            f"logged {v.ref}: {v.file_count} files, {_size(v.total_size)}; "
-            f"uploaded {v.files_uploaded} files ({_size(v.bytes_uploaded)})",
+            f"logged {v.ref}: {v.file_count} files, {size(v.total_size)}; "
+            f"uploaded {v.files_uploaded} files ({size(v.bytes_uploaded)})",
             markup=False,
         )
     if v.aliases:
@@ -55,19 +56,19 @@ def log_result(v: ArtifactVersion) -> None:
 
 
 def upsert_result(r: UpsertResult) -> None:
-    _console().print(
+    console().print(
         f"upserted {r.files_upserted} files into {r.project}/{r.name} (distributed id {r.distributed_id}, "
         f"draft {r.draft_id}): {r.file_count} files in the draft so far; "
-        f"uploaded {r.files_uploaded} files ({_size(r.bytes_uploaded)})",
+        f"uploaded {r.files_uploaded} files ({size(r.bytes_uploaded)})",
         markup=False,
     )
 
 
 def finish_result(v: ArtifactVersion, distributed_id: str) -> None:
-    out = _console()
+    out = console()
     if v.created:
         out.print(
-            f"finished {v.ref} (distributed id {distributed_id}): {v.file_count} files, {_size(v.total_size)}",
+            f"finished {v.ref} (distributed id {distributed_id}): {v.file_count} files, {size(v.total_size)}",
             markup=False,
         )
     else:
@@ -79,7 +80,7 @@ def finish_result(v: ArtifactVersion, distributed_id: str) -> None:
 def drafts_table(project: str, idle_seconds: int, drafts: list[Draft]) -> None:
     from rich.table import Table
 
-    out = _console()
+    out = console()
     idle = f" idle for at least {idle_seconds} s" if idle_seconds else ""
     if not drafts:
         out.print(f"no open drafts{idle} in project {project}", markup=False)
@@ -108,7 +109,7 @@ def _ttl_text(ttl: Any) -> str:
         return "unknown (retention service unreachable)"
     if ttl.ttl is None:
         return "never expires" + (f" ({ttl.source})" if ttl.source != "none" else "")
-    from ._retention_types import format_duration
+    from ._sdk import format_duration
 
     when = ttl.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"{format_duration(ttl.ttl.total_seconds())} ({ttl.source}), expires {when}"
@@ -121,7 +122,7 @@ def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None, ttl
         ("ref", v.ref),
         ("version id", v.version_id),
         ("type", v.type),
-        ("files", f"{v.file_count} ({_size(v.total_size)})"),
+        ("files", f"{v.file_count} ({size(v.total_size)})"),
         ("manifest", v.manifest_digest),
         ("aliases", _words(v.aliases)),
         ("tags", _words(v.tags)),
@@ -134,16 +135,16 @@ def version_details(v: ArtifactVersion, files: list[FileInfo] | None = None, ttl
         rows.append(("ttl", _ttl_text(ttl)))
     lines = [f"{key:<12} {value}" for key, value in rows]
     if files is not None:
-        width = max((len(_size(f.size)) for f in files), default=0)
+        width = max((len(size(f.size)) for f in files), default=0)
         lines.append("")
-        lines.extend(f"{f.digest[7:19]}  {_size(f.size):>{width}}  {f.path}" for f in files)
+        lines.extend(f"{f.digest[7:19]}  {size(f.size):>{width}}  {f.path}" for f in files)
     sys.stdout.write("\n".join(lines) + "\n")
 
 
 def versions_table(project: str, name: str, versions: list[ArtifactVersion]) -> None:
     from rich.table import Table
 
-    out = _console()
+    out = console()
     if not versions:
         out.print(f"{project}/{name} has no versions", markup=False)
         return
@@ -162,7 +163,7 @@ def versions_table(project: str, name: str, versions: list[ArtifactVersion]) -> 
             _words(v.tags),
             v.label or "-",
             str(v.file_count),
-            _size(v.total_size),
+            size(v.total_size),
             _when(v),
         )
     out.print(table)
@@ -171,7 +172,7 @@ def versions_table(project: str, name: str, versions: list[ArtifactVersion]) -> 
 def collections_table(project: str, cols: list[ArtifactCollection]) -> None:
     from rich.table import Table
 
-    out = _console()
+    out = console()
     if not cols:
         out.print(f"no artifacts in project {project}", markup=False)
         return
@@ -189,15 +190,15 @@ def collections_table(project: str, cols: list[ArtifactCollection]) -> None:
             c.type,
             str(c.version_count),
             latest.version_name if latest else "-",
-            _size(latest.total_size) if latest else "-",
+            size(latest.total_size) if latest else "-",
             _when(latest) if latest else "-",
         )
     out.print(table)
 
 
 def download_result(v: ArtifactVersion, r: DownloadResult) -> None:
-    _console().print(
-        f"downloaded {v.ref} to {r.path}: {r.files_written} files written ({_size(r.bytes_written)}), "
+    console().print(
+        f"downloaded {v.ref} to {r.path}: {r.files_written} files written ({size(r.bytes_written)}), "
         f"{r.files_skipped} already up to date",
         markup=False,
     )
@@ -212,7 +213,7 @@ def rebuilds_table(rebuilds: dict[str, int]) -> None:
     for service, n in rebuilds.items():
         table.add_row(service, str(n))
     table.add_row("total", str(sum(rebuilds.values())), style="bold")
-    _console().print(table)
+    console().print(table)
 
 
 def warn(message: str) -> None:
