@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import asyncpg
 import grpc
@@ -175,14 +174,13 @@ async def test_bad_tags_aliases_label_and_keys_are_refused_before_files_are_adde
     await refused(raw.lineage.StartRun(run), "job_type", "longer than 1024")
 
 
-async def test_requests_the_bus_cannot_carry_are_refused_at_once(raw):
-    """A request whose fields are each valid but that would not fit one NATS message: refused by
-    the gateway at once (it used to end as "nats: maximum payload exceeded")."""
+async def test_requests_larger_than_a_bus_message_cross_it_and_bad_values_are_refused(raw):
+    """A request whose fields are each valid but that does not fit one NATS message crosses the bus
+    in parts (it used to be refused; before that it ended as "nats: maximum payload exceeded")."""
     retention = rg.RetentionServiceStub(raw.channel)
     digests = [f"sha256:{i:064x}" for i in range(20_000)]  # 1.5 MB on the bus
-    started = time.monotonic()
-    message = await refused(retention.CollectGarbage(rpb.CollectGarbageRequest(digests=digests, dry_run=True)))
-    assert "a bus message holds" in message and time.monotonic() - started < 10
+    dry = await retention.CollectGarbage(rpb.CollectGarbageRequest(digests=digests, dry_run=True))
+    assert dry.blobs_deleted == 0  # none of these made-up digests is stored: nothing to sweep
     for value in (math.nan, math.inf, -1.0):
         bad = rpb.CollectGarbageRequest(grace_seconds=value, dry_run=True)
         await refused(retention.CollectGarbage(bad), "grace_seconds")

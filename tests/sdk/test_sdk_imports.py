@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import types
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[2] / "libs" / "sdk" / "arkive"
@@ -124,3 +125,16 @@ def test_every_public_name_resolves() -> None:
         except (ImportError, AttributeError) as exc:
             missing.append(f"{name}: {exc}")
     assert not missing
+    # A name that is also a submodule's (arkive.step) stays the function once that module is imported.
+    assert not [name for name in arkive.__all__ if isinstance(getattr(arkive, name), types.ModuleType)]
+
+
+def test_a_function_named_like_its_module_survives_the_module_import() -> None:
+    """`arkive.Ref` imports the submodule arkive.step, which sets `arkive.step` to the module: the
+    decorator must still be what `@arkive.step` finds (a fresh interpreter: no earlier lookups)."""
+    import subprocess
+    import sys
+
+    code = "import arkive, types; arkive.Ref; assert not isinstance(arkive.step, types.ModuleType), arkive.step"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -151,8 +151,14 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    home = importlib.import_module(module, __name__)
+    value = getattr(home, name)
     globals()[name] = value  # the next lookup is an ordinary one
+    short = module.removeprefix(".")
+    if _LAZY.get(short) == module:
+        # Importing the submodule arkive.step set the attribute `step` to the module, hiding the
+        # function of that name (`arkive.Ref` first, then `@arkive.step`): put the function back.
+        globals()[short] = getattr(home, short)
     return value
 
 

@@ -42,7 +42,6 @@ TABLES = (
     "ingest_manifest_entries",
     *catalog_model.TABLES,
     *references.TABLES,
-    "ingest_snapshots",  # a cache of the log: dropped with the rest, rewritten by later commands
 )
 
 MIGRATIONS: list[str] = [

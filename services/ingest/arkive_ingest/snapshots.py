@@ -9,7 +9,9 @@ A snapshot is a cache of `fold(evolve, events[1..stream_version])`, nothing more
 so it stays true, and the log stays the source of truth. It is written in the transaction of a
 command that replayed at least SNAPSHOT_EVERY events past the last one (rolled back with it), and is
 keyed by a fingerprint of the code that folds it: after any change to the domain modules an old
-snapshot is ignored and replaced by the next command. Rebuilding projections clears them.
+snapshot is ignored and replaced by the next command. Rebuilding projections leaves them: they
+derive from the log alone, and a rebuild locking them (after the read model's tables) would deadlock
+with a command, which reads its snapshot first and the read model after.
 """
 
 from __future__ import annotations
