@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
 import shutil
 import tempfile
 import time
@@ -60,4 +61,5 @@ def scratch_dir(prefix: str = "arkive-test-") -> Iterator[Path]:
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        if not os.environ.get("ARKIVE_TEST_KEEP"):  # set it to read a failed session's service logs
+            shutil.rmtree(path, ignore_errors=True)

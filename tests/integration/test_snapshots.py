@@ -24,10 +24,11 @@ async def conn(stack):
     await c.close()
 
 
-def _history(project: str, name: str, versions: int) -> list[Event]:
+def _history(project: str, name: str, versions: int, start: int = 0) -> list[Event]:
+    """A collection's events as ingest would append them (a rebuild replays them: keep them valid)."""
     now = time.time()
     events: list[Event] = [CollectionCreated(project=project, name=name, type="dataset", created_at=now)]
-    for n in range(versions):
+    for n in range(start, start + versions):
         vid = uuid.uuid4().hex
         events.append(
             VersionCommitted(
@@ -86,7 +87,7 @@ async def test_a_load_from_a_snapshot_equals_the_full_replay(conn):
         assert (await _snapshot_row(conn, stream, kind))["stream_version"] == 127
 
     # Events after the snapshot are folded on top of it; too few of them to write a new one.
-    more = _history(project, name, 3)[1:]
+    more = _history(project, name, 3, start=60)[1:]  # v60-v62, without a second CollectionCreated
     await _append(conn, stream, more)
     async with conn.transaction():
         again = await load_collection(conn, project, name)
