@@ -302,6 +302,12 @@ async def test_children_do_not_outlive_an_abandoning_launcher(infra: Stack, tmp_
     pids = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
     assert len(pids) == 2 and all(psutil.pid_exists(p) for p in pids)
     if how == "sigkill":
+        # setpriv sets the parent-death signal, then execs the command: a parent killed before
+        # that (a loaded machine) leaves a child that will never be told. Kill once they exec'd.
+        def execd() -> None:
+            assert all("setpriv" not in psutil.Process(p).cmdline()[0] for p in pids)
+
+        await assert_eventually(execd, timeout=15)
         proc.kill()
     await asyncio.wait_for(proc.wait(), 10)
     # Generous: the kernel signals at once, but a loaded CI machine schedules the exits late.
