@@ -5,13 +5,14 @@ conflict like every command of a collection); list_aliases reads the read model.
 from __future__ import annotations
 
 import asyncpg
+from arkive_core import refs
 from arkive_core.errors import NotFound
 from arkive_core.validation import MAX_ALIASES, check_alias, check_list, check_name
 
 from arkive_common import api, eventlog
 from arkive_common import api_aliases as aa
 
-from . import domain_aliases, queries, registry_model
+from . import domain_aliases, queries
 from .handlers import apply_and_append, collection_stream, load_collection, retrying
 
 
@@ -25,7 +26,7 @@ class AliasHandlers:
 
         async def attempt(conn: asyncpg.Connection) -> api.VersionView:
             target = await queries.resolve(conn, cmd.ref)
-            registry_model.refuse_link(cmd.ref, target.project, target.name, target.version)
+            refs.refuse_link(cmd.ref, target.project, target.name, target.version)
             state = await load_collection(conn, target.project, target.name)
             events = domain_aliases.decide_set_aliases(
                 state, target.version_id, add, remove, project=target.project, name=target.name

@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 
 import asyncpg
+from arkive_core import refs
 from arkive_core.errors import InvalidArgument
 from arkive_core.validation import MAX_TAGS, check_description, check_list, check_tag
 
 from arkive_common import api_catalog as ac
 from arkive_common import eventlog, metadata_paths
 
-from . import domain, domain_catalog, queries, registry_model, snapshots, tombstones
+from . import domain, domain_catalog, queries, snapshots, tombstones
 from .handlers import apply_and_append, collection_stream, retrying
 
 MAX_KEYS_PER_CALL = 256
@@ -61,7 +62,7 @@ class AnnotateHandlers:
         async def attempt(conn: asyncpg.Connection) -> ac.Updated:
             # resolve_any finds deleted versions too, so the domain can refuse them precisely.
             target = await tombstones.resolve_any(conn, cmd.ref)
-            registry_model.refuse_link(cmd.ref, target.project, target.name, target.version)
+            refs.refuse_link(cmd.ref, target.project, target.name, target.version)
             state = await load_catalog(conn, target.project, target.name)
             decision = domain_catalog.decide_annotate(
                 state,

@@ -27,6 +27,21 @@ from arkive_common.events import (
 LATEST = "latest"
 
 
+def follow_latest(current: str, newest: tuple[str, int] | None, project: str, name: str) -> list[Event]:
+    """The events that point `latest` (now at version id `current`, "" for none) at `newest`
+    (version id, number; None: nothing left, so `latest` goes)."""
+    if newest is None:
+        return [AliasRemoved(project=project, name=name, alias=LATEST, version_id=current)] if current else []
+    version_id, number = newest
+    if version_id == current:
+        return []
+    return [
+        AliasAssigned(
+            project=project, name=name, alias=LATEST, version_id=version_id, version=number, previous_version_id=current
+        )
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class VersionInfo:
     version_id: str

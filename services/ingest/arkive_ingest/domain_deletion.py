@@ -9,7 +9,7 @@ from arkive_core.errors import FailedPrecondition, NotFound
 
 from arkive_common.events import AliasAssigned, AliasRemoved, Event, VersionsDeleted, VersionsUndeleted
 
-from .domain import LATEST, Collection, VersionInfo
+from .domain import LATEST, Collection, VersionInfo, follow_latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,22 +25,9 @@ def _chunks(items: list[VersionInfo], size: int = 1000) -> list[list[VersionInfo
 
 def _latest_events(state: Collection, live: list[VersionInfo], project: str, name: str) -> list[Event]:
     """`latest` follows the newest live version: moved back on delete, forward on undelete."""
-    current = state.aliases.get(LATEST, "")
     newest = max(live, key=lambda v: v.version, default=None)
-    if newest is None:
-        return [AliasRemoved(project=project, name=name, alias=LATEST, version_id=current)] if current else []
-    if newest.version_id == current:
-        return []
-    return [
-        AliasAssigned(
-            project=project,
-            name=name,
-            alias=LATEST,
-            version_id=newest.version_id,
-            version=newest.version,
-            previous_version_id=current,
-        )
-    ]
+    target = (newest.version_id, newest.version) if newest is not None else None
+    return follow_latest(state.aliases.get(LATEST, ""), target, project, name)
 
 
 def decide_delete(

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from arkive_core.errors import NotFound
 
-from arkive_common.events import AliasAssigned, AliasRemoved, Event, VersionUnlinked
+from arkive_common.events import AliasRemoved, Event, VersionUnlinked
 
-from .domain import LATEST
+from .domain import LATEST, follow_latest
 from .domain_catalog import Catalog, Link
 
 _NUMBER = re.compile(r"^v?(\d{1,9})$")
@@ -41,22 +41,9 @@ def find_link(state: Catalog, selector: str, where: str) -> Link:
 
 def latest_event(state: Catalog, live: list[Link], project: str, name: str) -> list[Event]:
     """`latest` of a collection of links names the newest of `live`."""
-    current = state.collection.aliases.get(LATEST, "")
     newest = max(live, key=lambda link: link.number, default=None)
-    if newest is None:
-        return [AliasRemoved(project=project, name=name, alias=LATEST, version_id=current)] if current else []
-    if newest.version_id == current:
-        return []
-    return [
-        AliasAssigned(
-            project=project,
-            name=name,
-            alias=LATEST,
-            version_id=newest.version_id,
-            version=newest.number,
-            previous_version_id=current,
-        )
-    ]
+    target = (newest.version_id, newest.number) if newest is not None else None
+    return follow_latest(state.collection.aliases.get(LATEST, ""), target, project, name)
 
 
 def decide_unlink(state: Catalog, selector: str, *, project: str, name: str, now: float) -> UnlinkDecision:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from arkive_core import refs
 from arkive_core.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from arkive_core.limits import MAX_FILES_PER_CALL, check_json_value
 from arkive_core.manifest import manifest_digest
@@ -35,7 +36,7 @@ from arkive_common.contracts import HASHING
 from arkive_common.events import DraftCommitted, DraftCreated, DraftFilesAdded, Event
 from arkive_common.rpc import RpcClient
 
-from . import domain, draft_requests, incremental, projection, queries, references, registry_model, snapshots
+from . import domain, draft_requests, incremental, projection, queries, references, snapshots
 
 ENTRY_OVERHEAD = 32  # msgpack framing of an entry and its size field, generously
 COMMIT_ATTEMPTS = 200
@@ -327,7 +328,7 @@ class IngestHandlers:
 
         async def attempt(conn: asyncpg.Connection) -> api.VersionView:
             target = await queries.resolve(conn, cmd.ref)
-            registry_model.refuse_link(cmd.ref, target.project, target.name, target.version)
+            refs.refuse_link(cmd.ref, target.project, target.name, target.version)
             state = await load_collection(conn, target.project, target.name)
             events: list[Event] = domain.decide_aliases(state, target.version_id, aliases, target.project, target.name)
             if events:

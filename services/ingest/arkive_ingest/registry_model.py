@@ -6,7 +6,6 @@ whose source version is deleted is not listed (its number stays taken)."""
 from __future__ import annotations
 
 import asyncpg
-from arkive_core import refs
 
 from arkive_common import api
 from arkive_common.events import Event, VersionUnlinked
@@ -104,6 +103,3 @@ async def collection_links(
         names,
     )
     return {(r["name"], r["version_id"]): to_view(r) for r in rows}, {r["name"]: r["n"] for r in counts}
-
-
-refuse_link = refs.refuse_link  # the rule lives with refs: the gateway and retention apply it too
